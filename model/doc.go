@@ -1,0 +1,24 @@
+// Package model turns an architecture spec (linear, mlp, cnn) into two
+// gorgonia graphs over one set of weights: a training graph with a fixed
+// batch size that computes the loss and its gradients, and a forward-only
+// evaluation graph (dropout off, batch norm on its running statistics) that
+// shares the same weight tensors, so that it sees every optimizer step.
+//
+// Every workaround for a fault of gorgonia v0.9.18 lives here, each next to
+// a test that fails if the fault comes back:
+//   - SoftMax/LogSoftMax overflow: the log-softmax is built from Max, Exp,
+//     Sum and Log (logSoftmax in graph.go);
+//   - Dropout has a wrong gradient and clock-seeded randomness: dropout is a
+//     mask bound per batch, drawn from the caller's seeded generator;
+//   - gorgonia's weight initializers use a global unseeded generator: weights
+//     are drawn here from the model's seed;
+//   - batch-norm running statistics live in the op and are reset by every
+//     new training machine: they are copied explicitly (SetStats) into the
+//     evaluation graph and into and out of checkpoints;
+//   - gorgonia panics on some errors: every call into it is wrapped so a
+//     panic becomes an error.
+//
+// A checkpoint (checkpoint.go) stores the spec, the input schema, the class
+// names, the data normalization, every tensor by name and shape, and the
+// optimizer state, in a bounded binary format with a checksum.
+package model

@@ -1,0 +1,156 @@
+package model
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// TestLogSoftmaxStable guards the workaround for gorgonia's SoftMax and
+// LogSoftMax, which overflow on rows like [100, 0, 0].
+func TestLogSoftmaxStable(t *testing.T) {
+	rows := [][]float32{{100, 0, 0}, {0, 100, 0}, {-1000, 0, 1000}, {1, 2, 3}}
+	want := func(r []float32) []float64 {
+		m := math.Inf(-1)
+		for _, v := range r {
+			m = math.Max(m, float64(v))
+		}
+		var s float64
+		for _, v := range r {
+			s += math.Exp(float64(v) - m)
+		}
+		out := make([]float64, len(r))
+		for i, v := range r {
+			out[i] = float64(v) - m - math.Log(s)
+		}
+		return out
+	}
+	flat := []float32{}
+	for _, r := range rows {
+		flat = append(flat, r...)
+	}
+	g := G.NewGraph()
+	x := G.NewMatrix(g, tensor.Float32, G.WithShape(len(rows), 3), G.WithValue(tensor.New(tensor.WithShape(len(rows), 3), tensor.WithBacking(flat))))
+	ours, err := logSoftmax(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	theirs, err := G.LogSoftMax(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ov, tv G.Value
+	G.Read(ours, &ov)
+	G.Read(theirs, &tv)
+	vm := G.NewTapeMachine(g)
+	defer vm.Close()
+	if err := vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	got := ov.Data().([]float32)
+	for i, r := range rows {
+		for j, w := range want(r) {
+			v := float64(got[i*3+j])
+			if math.IsNaN(v) || math.IsInf(v, 0) || math.Abs(v-w) > 1e-4*math.Max(1, math.Abs(w)) {
+				t.Errorf("row %v: log-softmax[%d] = %v, want %v", r, j, v, w)
+			}
+		}
+	}
+	// The fault we route around: if gorgonia's own LogSoftMax becomes finite
+	// on every row, this workaround may be retired.
+	finite := true
+	for _, v := range tv.Data().([]float32) {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			finite = false
+		}
+	}
+	if finite {
+		t.Log("gorgonia's LogSoftMax is finite on these rows now; the workaround may be retired")
+	}
+}
+
+// TestGradientCheck compares the training graph's gradients with central
+// differences in float64 for every layer type.
+func TestGradientCheck(t *testing.T) {
+	cases := []struct {
+		name  string
+		spec  Spec
+		shape []int
+	}{
+		{"linear", Spec{Arch: Linear, Activation: "relu"}, []int{5}},
+		{"mlp-tanh", Spec{Arch: MLP, Hidden: []int{6, 4}, Activation: "tanh"}, []int{5}},
+		{"mlp-relu-dropout", Spec{Arch: MLP, Hidden: []int{7}, Activation: "relu", Dropout: 0.3}, []int{5}},
+		{"cnn", Spec{Arch: CNN, Channels: []int{2}, Hidden: []int{4}, Activation: "relu"}, []int{1, 4, 4}},
+		{"cnn-batchnorm", Spec{Arch: CNN, Channels: []int{3}, Hidden: []int{4}, Activation: "relu", BatchNorm: true}, []int{2, 4, 4}},
+	}
+	const batch, classes = 4, 3
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			m, err := New(c.spec, c.shape, classes, Options{TrainBatch: batch, Float64: true, Seed: 7})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rng := rand.New(rand.NewPCG(1, 2))
+			x := make([]float32, batch*size(c.shape))
+			for i := range x {
+				x[i] = float32(rng.NormFloat64())
+			}
+			targets := make([]float32, batch*classes)
+			for i := 0; i < batch; i++ {
+				targets[i*classes+i%classes] = 1.0 / batch
+			}
+			loss := func() float64 {
+				zeroGrads64(t, m)
+				l, err := m.TrainStep(x, targets, batch, rand.New(rand.NewPCG(3, 4)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				return l
+			}
+			loss()
+			analytic := make([][]float64, len(m.train.paramNodes))
+			for i, n := range m.train.paramNodes {
+				g, err := n.Grad()
+				if err != nil {
+					t.Fatal(err)
+				}
+				analytic[i] = append([]float64(nil), g.Data().([]float64)...)
+			}
+			const eps = 1e-6
+			checked := 0
+			for i, p := range m.Learnables() {
+				w := p.Value.Data().([]float64)
+				for k := 0; k < len(w); k += 1 + len(w)/7 {
+					orig := w[k]
+					w[k] = orig + eps
+					up := loss()
+					w[k] = orig - eps
+					down := loss()
+					w[k] = orig
+					num := (up - down) / (2 * eps)
+					if d := math.Abs(num - analytic[i][k]); d > 1e-5*math.Max(1, math.Abs(num)) {
+						t.Errorf("%s[%d]: analytic %.9g, numeric %.9g", p.Name, k, analytic[i][k], num)
+					}
+					checked++
+				}
+			}
+			if checked < 6 {
+				t.Fatalf("checked only %d entries", checked)
+			}
+		})
+	}
+}
+
+func zeroGrads64(t *testing.T, m *Model) {
+	t.Helper()
+	for _, n := range m.train.paramNodes {
+		g, err := n.Grad()
+		if err != nil || g == nil {
+			continue // no gradient before the first step
+		}
+		clear(g.Data().([]float64))
+	}
+}

@@ -1,0 +1,279 @@
+package model
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Model is an architecture with its weights and its two compiled graphs.
+// A Model is not safe for use by several goroutines at once.
+type Model struct {
+	Spec       Spec
+	InputShape []int
+	Classes    int
+
+	dtype  tensor.Dtype
+	params []*Param
+	train  *graph
+	eval   *graph
+	// dropoutOn is false for feasibility tests, which train without dropout.
+	dropoutOn bool
+}
+
+// Options are the knobs of New beyond the architecture.
+type Options struct {
+	// TrainBatch is the training graph's fixed batch size.
+	TrainBatch int
+	// EvalBatch is the evaluation graph's batch size (default 256); any
+	// number of examples can be evaluated through it.
+	EvalBatch int
+	// Seed draws the initial weights.
+	Seed uint64
+	// NoDropout builds the training graph without dropout.
+	NoDropout bool
+	// Float64 builds the model in float64 (for gradient checks).
+	Float64 bool
+}
+
+// New builds a model: weights drawn from opt.Seed, a training graph of
+// opt.TrainBatch examples and an evaluation graph sharing its weights.
+func New(spec Spec, inputShape []int, classes int, opt Options) (*Model, error) {
+	if err := spec.Validate(inputShape); err != nil {
+		return nil, err
+	}
+	if classes < 2 {
+		return nil, fmt.Errorf("a classifier needs at least 2 classes, got %d", classes)
+	}
+	if opt.TrainBatch <= 0 {
+		return nil, fmt.Errorf("training batch size must be > 0, got %d", opt.TrainBatch)
+	}
+	if opt.EvalBatch <= 0 {
+		opt.EvalBatch = 256
+	}
+	m := &Model{Spec: spec, InputShape: append([]int(nil), inputShape...), Classes: classes, dtype: tensor.Float32, dropoutOn: !opt.NoDropout}
+	if opt.Float64 {
+		m.dtype = tensor.Float64
+	}
+	m.params = newParams(plan(spec, inputShape, classes), m.dtype, opt.Seed)
+	var err error
+	if m.train, err = buildGraph(spec, inputShape, classes, m.params, m.dtype, opt.TrainBatch, true, m.dropoutOn); err != nil {
+		return nil, err
+	}
+	if m.eval, err = buildGraph(spec, inputShape, classes, m.params, m.dtype, opt.EvalBatch, false, false); err != nil {
+		return nil, err
+	}
+	// A new training machine resets batch-norm statistics; put ours back.
+	if err := m.pushStats(); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// Params returns every tensor of the model in a fixed order: learnable
+// weights and batch-norm running statistics.
+func (m *Model) Params() []*Param { return m.params }
+
+// Learnables returns the learnable parameters in the order an optimizer
+// indexes its state by.
+func (m *Model) Learnables() []*Param {
+	var out []*Param
+	for _, p := range m.params {
+		if p.Learnable {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Grads returns the gradient of each learnable parameter (in Learnables
+// order) as computed by the last TrainStep. gorgonia accumulates gradients
+// across steps: the optimizer must zero them after it uses them.
+func (m *Model) Grads() ([][]float32, error) {
+	out := make([][]float32, len(m.train.paramNodes))
+	for i, n := range m.train.paramNodes {
+		g, err := n.Grad()
+		if err != nil {
+			return nil, fmt.Errorf("gradient of %s: %w", n.Name(), err)
+		}
+		d, ok := g.Data().([]float32)
+		if !ok {
+			return nil, fmt.Errorf("gradient of %s is %T, not float32", n.Name(), g.Data())
+		}
+		out[i] = d
+	}
+	return out, nil
+}
+
+// TrainBatch is the training graph's fixed batch size.
+func (m *Model) TrainBatch() int { return m.train.batch }
+
+// TrainStep runs the training graph forward and backward on one batch of
+// n ≤ TrainBatch() examples and returns the loss. targets holds n×Classes
+// weights: the loss is -Σ targets ⊙ log-softmax(logits), so one-hot rows
+// scaled by 1/n give the mean cross-entropy, smoothed rows give label
+// smoothing, and rows past n are zero (padding that adds nothing). Dropout
+// masks are drawn from rng. Gradients accumulate into Grads().
+func (m *Model) TrainStep(x []float32, targets []float32, n int, rng *rand.Rand) (float64, error) {
+	gr := m.train
+	if n > gr.batch || n <= 0 {
+		return 0, fmt.Errorf("batch of %d examples does not fit the training graph of %d", n, gr.batch)
+	}
+	s := size(m.InputShape)
+	if len(x) != n*s || len(targets) != n*m.Classes {
+		return 0, fmt.Errorf("batch of %d examples needs %d features and %d targets, got %d and %d", n, n*s, n*m.Classes, len(x), len(targets))
+	}
+	fill(gr.xT, x)
+	fill(gr.targT, targets)
+	p := m.Spec.Dropout
+	for _, mt := range gr.maskT {
+		keep := 1 / (1 - p)
+		for k := 0; k < mt.Len(); k++ {
+			v := keep
+			if rng.Float64() < p {
+				v = 0
+			}
+			set(mt, k, v)
+		}
+	}
+	if err := gr.run(); err != nil {
+		return 0, err
+	}
+	if err := m.pullStats(); err != nil {
+		return 0, err
+	}
+	return scalar(gr.lossVal)
+}
+
+// Logits evaluates n examples (row-major in x) through the evaluation graph
+// in eval mode and writes n×Classes logits into out. Any n works: the last
+// partial chunk is padded, and in eval mode rows do not interact.
+func (m *Model) Logits(x []float32, out []float32) error {
+	s := size(m.InputShape)
+	if len(x)%s != 0 {
+		return fmt.Errorf("%d feature values are not whole examples of %d", len(x), s)
+	}
+	n := len(x) / s
+	if len(out) != n*m.Classes {
+		return fmt.Errorf("logits buffer holds %d values, need %d", len(out), n*m.Classes)
+	}
+	if err := m.pushStats(); err != nil {
+		return err
+	}
+	gr := m.eval
+	for start := 0; start < n; start += gr.batch {
+		k := min(gr.batch, n-start)
+		fill(gr.xT, x[start*s:(start+k)*s])
+		if err := gr.run(); err != nil {
+			return err
+		}
+		dst := out[start*m.Classes : (start+k)*m.Classes]
+		switch ld := gr.logitsVal.Data().(type) {
+		case []float32:
+			copy(dst, ld)
+		case []float64:
+			for j := range dst {
+				dst[j] = float32(ld[j])
+			}
+		default:
+			return fmt.Errorf("logits are %T, not float32", ld)
+		}
+	}
+	return nil
+}
+
+// statParams returns the running-mean and running-variance parameters of
+// each batch-norm layer, in layer order.
+func (m *Model) statParams() [][2]*Param {
+	var out [][2]*Param
+	for i, p := range m.params {
+		if !p.Learnable && i+1 < len(m.params) && !m.params[i+1].Learnable {
+			out = append(out, [2]*Param{p, m.params[i+1]})
+		}
+	}
+	return out
+}
+
+// pullStats copies the training graph's batch-norm running statistics (they
+// live inside gorgonia's ops) into the model's parameters.
+func (m *Model) pullStats() error {
+	for i, sp := range m.statParams() {
+		mean, variance := m.train.bnOps[i].Stats()
+		copyData(sp[0].Value, mean)
+		copyData(sp[1].Value, variance)
+	}
+	return nil
+}
+
+// pushStats copies the model's running statistics into both graphs' ops.
+func (m *Model) pushStats() error {
+	for i, sp := range m.statParams() {
+		for _, gr := range []*graph{m.train, m.eval} {
+			if err := gr.bnOps[i].SetStats(sp[0].Value, sp[1].Value); err != nil {
+				return fmt.Errorf("batch norm %d: %w", i, err)
+			}
+		}
+	}
+	return nil
+}
+
+// fill copies src into the tensor t (float32 or float64) and zeroes the rest.
+func fill(t *tensor.Dense, src []float32) {
+	switch d := t.Data().(type) {
+	case []float32:
+		copy(d, src)
+		clear(d[len(src):])
+	case []float64:
+		for i := range d {
+			d[i] = 0
+			if i < len(src) {
+				d[i] = float64(src[i])
+			}
+		}
+	}
+}
+
+// set writes one value into a float32 or float64 tensor.
+func set(t *tensor.Dense, i int, v float64) {
+	switch d := t.Data().(type) {
+	case []float32:
+		d[i] = float32(v)
+	case []float64:
+		d[i] = v
+	}
+}
+
+// copyData copies the values of src into dst of the same dtype.
+func copyData(dst *tensor.Dense, src tensor.Tensor) {
+	switch d := dst.Data().(type) {
+	case []float32:
+		copy(d, src.Data().([]float32))
+	case []float64:
+		copy(d, src.Data().([]float64))
+	}
+}
+
+// scalar reads a scalar value as float64.
+func scalar(v G.Value) (float64, error) {
+	switch d := v.Data().(type) {
+	case float32:
+		return float64(d), nil
+	case float64:
+		return d, nil
+	case []float32:
+		if len(d) == 1 {
+			return float64(d[0]), nil
+		}
+	case []float64:
+		if len(d) == 1 {
+			return d[0], nil
+		}
+	}
+	return 0, fmt.Errorf("loss is %T, not a scalar", v.Data())
+}
+
+// HasBatchNorm tells whether the model normalizes by batch statistics in
+// training, so that a padded partial batch would distort them.
+func (m *Model) HasBatchNorm() bool { return len(m.train.bnOps) > 0 }

@@ -1,0 +1,352 @@
+package train
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"github.com/practica-ml/practica/data"
+	"github.com/practica-ml/practica/model"
+)
+
+// EpochMetrics is one row of metrics.csv.
+type EpochMetrics struct {
+	Epoch int   `json:"epoch"`
+	Step  int64 `json:"step"`
+	// TrainLoss is the mean training-mode loss over the epoch's batches.
+	TrainLoss float64 `json:"train_loss"`
+	// TrainEvalLoss is the eval-mode loss on a fixed training subset, so
+	// that it compares with ValLoss.
+	TrainEvalLoss float64 `json:"train_eval_loss"`
+	ValLoss       float64 `json:"val_loss"`
+	ValAccuracy   float64 `json:"val_accuracy"`
+	// LR is the learning rate at the end of the epoch.
+	LR float64 `json:"lr"`
+	// Seconds is the epoch's wall time (training and evaluation).
+	Seconds float64 `json:"seconds"`
+}
+
+// Stop reasons.
+const (
+	StopMaxEpochs   = "max-epochs"
+	StopNonFinite   = "non-finite"
+	StopInterrupted = "interrupted"
+)
+
+// State is what hooks see and may change: the position in training, the
+// optimizer (to set the learning rate), the best epoch so far, and Stop,
+// which a hook sets to end training after the current epoch.
+type State struct {
+	Model     *model.Model
+	Optimizer Optimizer
+	// Epoch is 1-based; Step counts optimizer steps since the start.
+	Epoch, Epochs int
+	Step          int64
+	StepInEpoch   int
+	StepsPerEpoch int
+	// History holds the metrics of every finished epoch.
+	History []EpochMetrics
+	// Best is the index in History of the best epoch by the monitored
+	// metric; Improved is true right after an epoch that became the best.
+	Best     int
+	Improved bool
+	// Stop, when set by a hook, ends training after this epoch and becomes
+	// the stop reason.
+	Stop string
+	// Started is when this Run began.
+	Started time.Time
+}
+
+// StepHook runs before every optimizer step (a learning-rate schedule).
+type StepHook interface {
+	BeforeStep(s *State) error
+}
+
+// StepEndHook runs after every optimizer step with the batch's loss
+// (progress reports, the range test).
+type StepEndHook interface {
+	AfterStep(s *State, loss float64) error
+}
+
+// EpochHook runs after every epoch's metrics are known (checkpoints, early
+// stopping, metrics files).
+type EpochHook interface {
+	AfterEpoch(s *State) error
+}
+
+// Loop trains a model. Its fields are the whole configuration of a run.
+type Loop struct {
+	Model      *model.Model
+	Optimizer  Optimizer
+	Train, Val *data.Dataset
+
+	Epochs    int
+	BatchSize int
+	Seed      uint64
+	// Shuffle draws a new order of examples every epoch.
+	Shuffle bool
+	Augment data.Augmentation
+	// LabelSmoothing spreads this much of each target over all classes.
+	LabelSmoothing float64
+	// ClassWeights weight each class's examples in the loss (nil: equal).
+	ClassWeights []float64
+	// TrainEvalSize is the size of the fixed training subset evaluated in
+	// eval mode each epoch (default 1000).
+	TrainEvalSize int
+	// Monitor is val_loss (default) or val_accuracy: what "best" means.
+	Monitor string
+	// MaxSteps, when > 0, ends training after that many steps (the range
+	// test uses it).
+	MaxSteps int64
+
+	Hooks []any
+	Log   *slog.Logger
+
+	// History and Step let a resumed run continue: the epochs already done
+	// and the optimizer steps taken.
+	History []EpochMetrics
+	Step    int64
+}
+
+// Result is how training ended.
+type Result struct {
+	History    []EpochMetrics
+	Best       int // index into History; -1 when no epoch finished
+	StopReason string
+	Steps      int64
+}
+
+// BestMetrics returns the best epoch's metrics.
+func (r Result) BestMetrics() (EpochMetrics, bool) {
+	if r.Best < 0 || r.Best >= len(r.History) {
+		return EpochMetrics{}, false
+	}
+	return r.History[r.Best], true
+}
+
+// NonFiniteError reports a loss that became NaN or infinite.
+type NonFiniteError struct {
+	Loss        float64
+	Epoch, Step int
+	GlobalStep  int64
+}
+
+func (e *NonFiniteError) Error() string {
+	return fmt.Sprintf("training loss is %v at epoch %d, step %d (global step %d): training stopped; the last good checkpoint is kept (try a lower --lr)", e.Loss, e.Epoch, e.Step, e.GlobalStep)
+}
+
+// StreamSeed derives independent generator seeds for an epoch's streams.
+const (
+	streamDropout = 1
+	streamAugment = 2
+)
+
+func epochRNG(seed uint64, epoch int, stream uint64) *rand.Rand {
+	return rand.New(rand.NewPCG(seed^0x243f6a8885a308d3, uint64(epoch)<<8|stream))
+}
+
+// Run trains until Epochs epochs are done, a hook sets Stop, the loss stops
+// being finite, or ctx is cancelled (stop reason interrupted, after the
+// current step).
+func (l *Loop) Run(ctx context.Context) (Result, error) {
+	if err := l.check(); err != nil {
+		return Result{Best: -1}, err
+	}
+	log := l.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	m := l.Model
+	bs := m.TrainBatch()
+	n := l.Train.Len()
+	steps := n / bs
+	dropPartial := m.HasBatchNorm()
+	if rem := n % bs; rem != 0 {
+		if dropPartial {
+			log.Info("the last partial batch of each epoch is dropped (batch norm would see padding)", "examples", rem)
+		} else {
+			steps++
+			log.Debug("the last partial batch of each epoch is padded with zero-weight rows", "examples", rem)
+		}
+	}
+	trainEval := l.trainEvalSubset()
+	params := make([][]float32, 0)
+	for _, p := range m.Learnables() {
+		params = append(params, p.Float32s())
+	}
+	s := &State{Model: m, Optimizer: l.Optimizer, Epochs: l.Epochs, Step: l.Step, StepsPerEpoch: steps,
+		History: slices.Clone(l.History), Best: bestIndex(l.History, l.Monitor), Started: time.Now()}
+	result := func(reason string) Result {
+		return Result{History: s.History, Best: s.Best, StopReason: reason, Steps: s.Step}
+	}
+	classes := m.Classes
+	var batch data.Batch
+	targets := make([]float32, bs*classes)
+	for epoch := len(s.History) + 1; epoch <= l.Epochs; epoch++ {
+		s.Epoch = epoch
+		start := time.Now()
+		order := data.EpochOrder(n, l.Seed, epoch, l.Shuffle)
+		dropRNG := epochRNG(l.Seed, epoch, streamDropout)
+		augRNG := epochRNG(l.Seed, epoch, streamAugment)
+		var lossSum float64
+		var lossCount int
+		for i, idx := range data.Batches(order, bs) {
+			if len(idx) < bs && dropPartial {
+				continue
+			}
+			if err := ctx.Err(); err != nil {
+				return result(StopInterrupted), nil
+			}
+			s.StepInEpoch = i + 1
+			for _, h := range l.Hooks {
+				if h, ok := h.(StepHook); ok {
+					if err := h.BeforeStep(s); err != nil {
+						return result(""), err
+					}
+				}
+			}
+			l.Train.Fill(&batch, idx)
+			if l.Augment.Enabled() {
+				l.Augment.Apply(batch.X, l.Train.Shape, augRNG)
+			}
+			l.fillTargets(targets[:len(idx)*classes], batch.Y)
+			loss, err := m.TrainStep(batch.X, targets[:len(idx)*classes], len(idx), dropRNG)
+			if err != nil {
+				return result(""), err
+			}
+			if math.IsNaN(loss) || math.IsInf(loss, 0) {
+				return result(StopNonFinite), &NonFiniteError{Loss: loss, Epoch: epoch, Step: i + 1, GlobalStep: s.Step + 1}
+			}
+			grads, err := m.Grads()
+			if err != nil {
+				return result(""), err
+			}
+			l.Optimizer.Step(params, grads)
+			s.Step++
+			lossSum += loss * float64(len(idx))
+			lossCount += len(idx)
+			for _, h := range l.Hooks {
+				if h, ok := h.(StepEndHook); ok {
+					if err := h.AfterStep(s, loss); err != nil {
+						return result(""), err
+					}
+				}
+			}
+			if l.MaxSteps > 0 && s.Step >= l.MaxSteps {
+				return result(s.Stop), nil
+			}
+		}
+		em := EpochMetrics{Epoch: epoch, Step: s.Step, TrainLoss: lossSum / float64(max(lossCount, 1)), LR: l.Optimizer.LR()}
+		ev, err := Evaluate(m, trainEval)
+		if err != nil {
+			return result(""), err
+		}
+		em.TrainEvalLoss = ev.Loss
+		if ev, err = Evaluate(m, l.Val); err != nil {
+			return result(""), err
+		}
+		em.ValLoss, em.ValAccuracy = ev.Loss, ev.Accuracy
+		em.Seconds = time.Since(start).Seconds()
+		s.History = append(s.History, em)
+		s.Improved = s.Best < 0 || better(em, s.History[s.Best], l.Monitor)
+		if s.Improved {
+			s.Best = len(s.History) - 1
+		}
+		for _, h := range l.Hooks {
+			if h, ok := h.(EpochHook); ok {
+				if err := h.AfterEpoch(s); err != nil {
+					return result(""), err
+				}
+			}
+		}
+		if s.Stop != "" {
+			return result(s.Stop), nil
+		}
+	}
+	return result(StopMaxEpochs), nil
+}
+
+func (l *Loop) check() error {
+	switch {
+	case l.Model == nil || l.Optimizer == nil || l.Train == nil || l.Val == nil:
+		return fmt.Errorf("training needs a model, an optimizer, a training and a validation set")
+	case l.Train.Len() == 0:
+		return fmt.Errorf("the training split is empty")
+	case l.Val.Len() == 0:
+		return fmt.Errorf("the validation split is empty")
+	case l.Epochs <= 0:
+		return fmt.Errorf("epochs must be > 0, got %d", l.Epochs)
+	case l.LabelSmoothing < 0 || l.LabelSmoothing >= 1:
+		return fmt.Errorf("label smoothing must be in [0, 1), got %v", l.LabelSmoothing)
+	case l.ClassWeights != nil && len(l.ClassWeights) != l.Model.Classes:
+		return fmt.Errorf("%d class weights for %d classes", len(l.ClassWeights), l.Model.Classes)
+	case l.Monitor != "" && l.Monitor != "val_loss" && l.Monitor != "val_accuracy":
+		return fmt.Errorf("monitor must be val_loss or val_accuracy, got %q", l.Monitor)
+	}
+	return nil
+}
+
+// fillTargets writes the weighted target rows of a batch: (1-ε)·one-hot +
+// ε/C, each row scaled by its class weight over the batch's total weight,
+// so that the loss is the (weighted) mean cross-entropy.
+func (l *Loop) fillTargets(t []float32, ys []int) {
+	c := l.Model.Classes
+	clear(t)
+	var total float64
+	for _, y := range ys {
+		total += l.classWeight(y)
+	}
+	eps := l.LabelSmoothing
+	for i, y := range ys {
+		w := l.classWeight(y) / total
+		row := t[i*c : (i+1)*c]
+		if eps > 0 {
+			for k := range row {
+				row[k] = float32(w * eps / float64(c))
+			}
+		}
+		row[y] += float32(w * (1 - eps))
+	}
+}
+
+func (l *Loop) classWeight(y int) float64 {
+	if l.ClassWeights == nil {
+		return 1
+	}
+	return l.ClassWeights[y]
+}
+
+func (l *Loop) trainEvalSubset() *data.Dataset {
+	size := l.TrainEvalSize
+	if size <= 0 {
+		size = 1000
+	}
+	n := l.Train.Len()
+	if size >= n {
+		return l.Train
+	}
+	idx := data.EpochOrder(n, l.Seed, 0, true)[:size]
+	slices.Sort(idx)
+	return l.Train.Subset(idx)
+}
+
+func better(a, b EpochMetrics, monitor string) bool {
+	if monitor == "val_accuracy" {
+		return a.ValAccuracy > b.ValAccuracy
+	}
+	return a.ValLoss < b.ValLoss
+}
+
+func bestIndex(h []EpochMetrics, monitor string) int {
+	best := -1
+	for i := range h {
+		if best < 0 || better(h[i], h[best], monitor) {
+			best = i
+		}
+	}
+	return best
+}
