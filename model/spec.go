@@ -19,10 +19,10 @@ type Spec struct {
 	Arch string `yaml:"arch" json:"arch"`
 	// Hidden are the sizes of the dense hidden layers (mlp; cnn after the
 	// conv blocks).
-	Hidden []int `yaml:"hidden,flow" json:"hidden,omitempty"`
+	Hidden []int `yaml:"hidden,flow,omitempty" json:"hidden,omitempty"`
 	// Channels are the output channels of the cnn's conv blocks (3×3 conv,
 	// same padding, optional batch norm, relu, 2×2 max-pool).
-	Channels []int `yaml:"channels,flow" json:"channels,omitempty"`
+	Channels []int `yaml:"channels,flow,omitempty" json:"channels,omitempty"`
 	// Activation of the dense hidden layers: relu or tanh.
 	Activation string `yaml:"activation" json:"activation,omitempty"`
 	// Dropout is the drop probability after each dense hidden layer.

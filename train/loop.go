@@ -57,8 +57,9 @@ type State struct {
 	// Stop, when set by a hook, ends training after this epoch and becomes
 	// the stop reason.
 	Stop string
-	// Started is when this Run began.
-	Started time.Time
+	// Started is when this Run began, at step startStep.
+	Started   time.Time
+	startStep int64
 }
 
 // StepHook runs before every optimizer step (a learning-rate schedule).
@@ -179,7 +180,7 @@ func (l *Loop) Run(ctx context.Context) (Result, error) {
 		params = append(params, p.Float32s())
 	}
 	s := &State{Model: m, Optimizer: l.Optimizer, Epochs: l.Epochs, Step: l.Step, StepsPerEpoch: steps,
-		History: slices.Clone(l.History), Best: bestIndex(l.History, l.Monitor), Started: time.Now()}
+		History: slices.Clone(l.History), Best: bestIndex(l.History, l.Monitor), Started: time.Now(), startStep: l.Step}
 	result := func(reason string) Result {
 		return Result{History: s.History, Best: s.Best, StopReason: reason, Steps: s.Step}
 	}

@@ -1,0 +1,197 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/practica-ml/practica/config"
+	"github.com/practica-ml/practica/data"
+	"github.com/practica-ml/practica/experiment"
+	"github.com/practica-ml/practica/internal/cliutil"
+	"github.com/practica-ml/practica/rundir"
+	"github.com/practica-ml/practica/train"
+)
+
+// run builds the app, runs it on args and returns the exit code.
+func run(args []string, stdout, stderr io.Writer) int {
+	return cliutil.Handle(stderr, "train", newApp(stdout, stderr).Run(args))
+}
+
+// newApp is the testable constructor of the train command.
+func newApp(stdout, stderr io.Writer) *cli.App {
+	return &cli.App{
+		Name:      "train",
+		Usage:     "train a model and write a run directory that reproduces it",
+		UsageText: "train [flags]   (no flags: the default model on the embedded digits)",
+		Version:   rundir.Version,
+		Writer:    stdout,
+		ErrWriter: stderr,
+		Flags:     flags(),
+		Action: func(c *cli.Context) error {
+			return trainAction(c, stdout, stderr)
+		},
+		HideHelpCommand: true,
+		ExitErrHandler:  func(*cli.Context, error) {},
+	}
+}
+
+func flags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "config", Usage: "YAML experiment file; flags override it"},
+		&cli.StringFlag{Name: "data", Usage: "data source: digits, fashion-mnist, mnist, blobs, spirals, noise[:n=,d=,c=], a .csv file, an IDX directory or an image folder"},
+		&cli.StringFlag{Name: "label-column", Usage: "CSV column holding the label (default: the last)"},
+		&cli.StringFlag{Name: "labels", Usage: "labels file replacing the source's labels (one per line, or CSV index,label)"},
+		&cli.StringFlag{Name: "model", Usage: "architecture: linear, mlp or cnn (default: cnn for images, mlp for tabular data)"},
+		&cli.StringFlag{Name: "hidden", Usage: "dense hidden sizes, comma-separated (e.g. 256,128)"},
+		&cli.StringFlag{Name: "channels", Usage: "cnn conv block channels, comma-separated (e.g. 32,64)"},
+		&cli.Float64Flag{Name: "dropout", Usage: "dropout probability after dense hidden layers"},
+		&cli.BoolFlag{Name: "batch-norm", Usage: "batch normalization after each convolution"},
+		&cli.IntFlag{Name: "epochs", Usage: "number of epochs"},
+		&cli.IntFlag{Name: "batch-size", Usage: "mini-batch size"},
+		&cli.StringFlag{Name: "lr", Usage: "learning rate"},
+		&cli.StringFlag{Name: "optimizer", Usage: "adam, adamw or sgd"},
+		&cli.Float64Flag{Name: "weight-decay", Usage: "L2 (adam, sgd) or decoupled (adamw) weight decay"},
+		&cli.Float64Flag{Name: "momentum", Usage: "sgd momentum"},
+		&cli.Uint64Flag{Name: "seed", Usage: "seed of the split, the weights, the batch order and dropout"},
+		&cli.StringFlag{Name: "out", Usage: "root directory of run directories (default runs)"},
+		&cli.StringFlag{Name: "name", Usage: "short name of the run directory"},
+		&cli.BoolFlag{Name: "json", Usage: "print summary.json on stdout instead of a human summary"},
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress, only warnings and errors on stderr"},
+		&cli.BoolFlag{Name: "verbose", Usage: "debug logging"},
+	}
+}
+
+// buildConfig reads --config (or the defaults) and applies every flag that
+// was set on the command line.
+func buildConfig(c *cli.Context) (config.Experiment, error) {
+	cfg := config.Default()
+	if p := c.String("config"); p != "" {
+		var err error
+		if cfg, err = config.Load(p); err != nil {
+			return cfg, err
+		}
+	}
+	str := map[string]*string{"data": &cfg.Data.Source, "label-column": &cfg.Data.LabelColumn, "labels": &cfg.Data.Labels,
+		"model": &cfg.Model.Arch, "optimizer": &cfg.Optimizer.Name, "out": &cfg.Output.Root, "name": &cfg.Output.Name}
+	for name, dst := range str {
+		if c.IsSet(name) {
+			*dst = c.String(name)
+		}
+	}
+	if c.IsSet("model") {
+		// A new architecture takes its own default sizes unless given.
+		cfg.Model.Hidden, cfg.Model.Channels = nil, nil
+	}
+	for name, dst := range map[string]*[]int{"hidden": &cfg.Model.Hidden, "channels": &cfg.Model.Channels} {
+		if c.IsSet(name) {
+			v, err := parseInts(c.String(name))
+			if err != nil {
+				return cfg, fmt.Errorf("--%s: %w", name, err)
+			}
+			*dst = v
+		}
+	}
+	if c.IsSet("dropout") {
+		cfg.Model.Dropout = c.Float64("dropout")
+	}
+	if c.IsSet("batch-norm") {
+		cfg.Model.BatchNorm = c.Bool("batch-norm")
+	}
+	if c.IsSet("epochs") {
+		cfg.Training.Epochs = c.Int("epochs")
+	}
+	if c.IsSet("batch-size") {
+		cfg.Training.BatchSize = c.Int("batch-size")
+	}
+	if c.IsSet("seed") {
+		cfg.Training.Seed = c.Uint64("seed")
+	}
+	if c.IsSet("lr") {
+		v, err := strconv.ParseFloat(c.String("lr"), 64)
+		if err != nil {
+			return cfg, fmt.Errorf("--lr must be a number, got %q", c.String("lr"))
+		}
+		cfg.Optimizer.LR = v
+	}
+	if c.IsSet("weight-decay") {
+		cfg.Optimizer.WeightDecay = c.Float64("weight-decay")
+	}
+	if c.IsSet("momentum") {
+		cfg.Optimizer.Momentum = c.Float64("momentum")
+	}
+	return cfg, cfg.Validate()
+}
+
+func parseInts(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		v, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || v <= 0 {
+			return nil, fmt.Errorf("want positive integers separated by commas, got %q", s)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func trainAction(c *cli.Context, stdout, stderr io.Writer) error {
+	if c.NArg() > 0 {
+		if err := cliutil.NoStrayFlags(c); err != nil {
+			return err
+		}
+		return fmt.Errorf("unexpected arguments %q: train takes only flags (the data source is --data)", c.Args().Slice())
+	}
+	cfg, err := buildConfig(c)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	log := cliutil.Logger(stderr, c.Bool("quiet"), c.Bool("verbose"))
+	opt := experiment.Options{Env: experiment.Env{DataDir: data.DataDirFromEnv()}, Args: os.Args, Log: log}
+	if !c.Bool("quiet") {
+		opt.Progress = stderr
+	}
+	sum, err := experiment.Train(ctx, cfg, opt)
+	var nf *train.NonFiniteError
+	if err != nil && !errors.As(err, &nf) {
+		return err
+	}
+	if c.Bool("json") {
+		b, jerr := json.MarshalIndent(sum, "", "  ")
+		if jerr != nil {
+			return jerr
+		}
+		fmt.Fprintln(stdout, string(b))
+	} else {
+		printSummary(stdout, sum)
+	}
+	if err != nil {
+		return err
+	}
+	if sum.StopReason == train.StopInterrupted {
+		return &cliutil.Exit{Code: cliutil.ExitInterrupted, Err: fmt.Errorf("interrupted after %d epochs; the run is in %s", sum.EpochsRun, sum.RunDir)}
+	}
+	return nil
+}
+
+func printSummary(w io.Writer, s *rundir.Summary) {
+	fmt.Fprintf(w, "%s on %s: %d epochs in %.1fs (%s)\n", s.Model, s.Data, s.EpochsRun, s.Seconds, s.StopReason)
+	if s.EpochsRun > 0 {
+		fmt.Fprintf(w, "best epoch %d: val_loss %.4f  val_accuracy %.4f\n", s.BestEpoch, s.ValLoss, s.ValAccuracy)
+	}
+	if s.TestAccuracy != nil {
+		fmt.Fprintf(w, "test (best weights): loss %.4f  accuracy %.4f on %d examples\n", *s.TestLoss, *s.TestAccuracy, s.TestSize)
+	}
+	fmt.Fprintf(w, "run directory: %s\n", s.RunDir)
+}

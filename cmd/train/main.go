@@ -1,0 +1,17 @@
+// Command train trains a model and writes a run directory that reproduces
+// it. With no arguments it trains the default model on the embedded digits.
+//
+//	go run ./cmd/train [flags]
+//
+// See README.md and `train --help`.
+package main
+
+import (
+	"os"
+
+	_ "go4.org/unsafe/assume-no-moving-gc" // gorgonia panics at start-up on Go 1.26 without it
+)
+
+func main() {
+	os.Exit(run(os.Args, os.Stdout, os.Stderr))
+}

@@ -1,0 +1,195 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/practica-ml/practica/data"
+	"github.com/practica-ml/practica/model"
+	"github.com/practica-ml/practica/train"
+)
+
+// Experiment is everything a run needs to be reproduced.
+type Experiment struct {
+	Data      Data                  `yaml:"data"`
+	Model     model.Spec            `yaml:"model"`
+	Optimizer train.OptimizerConfig `yaml:"optimizer"`
+	Training  Training              `yaml:"training"`
+	Output    Output                `yaml:"output"`
+}
+
+// Data says where the examples come from and how they are prepared.
+type Data struct {
+	// Source is a name (digits, fashion-mnist, mnist, blobs, spirals,
+	// noise, optionally with :key=value parameters) or a path (a CSV file,
+	// an IDX directory, an image folder).
+	Source string `yaml:"source"`
+	// LabelColumn is the CSV column holding the label ("" = the last).
+	LabelColumn string `yaml:"label_column,omitempty"`
+	// Labels is a labels file that replaces the source's labels.
+	Labels string `yaml:"labels,omitempty"`
+	// ImageSize is the side images from a folder are resized to.
+	ImageSize int `yaml:"image_size"`
+	// Val and Test are the fractions split off (Test is ignored for a
+	// source with its own test split).
+	Val  float64 `yaml:"val"`
+	Test float64 `yaml:"test"`
+	// Normalize standardizes features (tabular) or channels (images) with
+	// statistics of the training split.
+	Normalize bool              `yaml:"normalize"`
+	Augment   data.Augmentation `yaml:"augment"`
+}
+
+// Training is the loop's configuration.
+type Training struct {
+	Epochs    int    `yaml:"epochs"`
+	BatchSize int    `yaml:"batch_size"`
+	Seed      uint64 `yaml:"seed"`
+	// LabelSmoothing spreads this much of each target over all classes.
+	LabelSmoothing float64 `yaml:"label_smoothing"`
+	// ClassWeights is "" (equal) or "balanced" (inverse class frequency).
+	ClassWeights string `yaml:"class_weights,omitempty"`
+	// Monitor is the metric that picks the best epoch: val_loss or
+	// val_accuracy.
+	Monitor string `yaml:"monitor"`
+	// TrainEvalSize is the size of the training subset evaluated in eval
+	// mode each epoch.
+	TrainEvalSize int `yaml:"train_eval_size"`
+}
+
+// Output says where runs are written.
+type Output struct {
+	// Root is the directory under which each run gets its own directory.
+	Root string `yaml:"root"`
+	// Name is a short name for the run directory (default: the model and
+	// data source).
+	Name string `yaml:"name,omitempty"`
+}
+
+// Default is an experiment that trains well on the embedded digits.
+func Default() Experiment {
+	return Experiment{
+		Data:      Data{Source: data.DigitsSource, ImageSize: data.DefaultImageSize, Val: 0.1, Test: 0.1, Normalize: true},
+		Optimizer: train.OptimizerConfig{Name: "adam", LR: 1e-3, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8},
+		Training:  Training{Epochs: 20, BatchSize: 64, Seed: 1, Monitor: "val_loss", TrainEvalSize: 1000},
+		Output:    Output{Root: "runs"},
+	}
+}
+
+// Load reads a YAML file over the defaults: keys it leaves out keep their
+// default, and an unknown key is an error naming the file and line.
+func Load(path string) (Experiment, error) {
+	e := Default()
+	f, err := os.Open(path)
+	if err != nil {
+		return e, err
+	}
+	defer f.Close()
+	if err := decode(f, &e); err != nil {
+		return e, fmt.Errorf("%s: %w", path, err)
+	}
+	return e, nil
+}
+
+// Parse reads YAML bytes over the defaults, strictly.
+func Parse(b []byte) (Experiment, error) {
+	e := Default()
+	return e, decode(bytes.NewReader(b), &e)
+}
+
+func decode(r io.Reader, e *Experiment) error {
+	dec := yaml.NewDecoder(r)
+	dec.KnownFields(true)
+	if err := dec.Decode(e); err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	return nil
+}
+
+// Marshal writes the experiment as YAML.
+func (e Experiment) Marshal() ([]byte, error) {
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(e); err != nil {
+		return nil, err
+	}
+	if err := enc.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// Validate checks every value a user can set and reports all problems,
+// each as "key must be ..., got ...".
+func (e Experiment) Validate() error {
+	var errs []error
+	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if strings.TrimSpace(e.Data.Source) == "" {
+		add("data.source must name a source, got an empty string")
+	}
+	if e.Data.Val <= 0 || e.Data.Val >= 1 {
+		add("data.val must be in (0, 1), got %v", e.Data.Val)
+	}
+	if e.Data.Test < 0 || e.Data.Test >= 1 {
+		add("data.test must be in [0, 1), got %v", e.Data.Test)
+	}
+	if e.Data.Val+e.Data.Test >= 1 {
+		add("data.val + data.test must be < 1, got %v", e.Data.Val+e.Data.Test)
+	}
+	if e.Data.ImageSize <= 0 || e.Data.ImageSize > data.MaxImageSize {
+		add("data.image_size must be in [1, %d], got %d", data.MaxImageSize, e.Data.ImageSize)
+	}
+	if e.Data.Augment.Shift < 0 {
+		add("data.augment.shift must be >= 0, got %d", e.Data.Augment.Shift)
+	}
+	if e.Data.Augment.Noise < 0 {
+		add("data.augment.noise must be >= 0, got %v", e.Data.Augment.Noise)
+	}
+	switch e.Model.Arch {
+	case "", model.Linear, model.MLP, model.CNN:
+	default:
+		add("model.arch must be linear, mlp or cnn, got %q", e.Model.Arch)
+	}
+	if a := e.Model.Activation; a != "" && a != "relu" && a != "tanh" {
+		add("model.activation must be relu or tanh, got %q", a)
+	}
+	if e.Model.Dropout < 0 || e.Model.Dropout >= 1 {
+		add("model.dropout must be in [0, 1), got %v", e.Model.Dropout)
+	}
+	if err := e.Optimizer.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	t := e.Training
+	if t.Epochs <= 0 || t.Epochs > 1_000_000 {
+		add("training.epochs must be in [1, 1000000], got %d", t.Epochs)
+	}
+	if t.BatchSize <= 0 || t.BatchSize > 1<<16 {
+		add("training.batch_size must be in [1, 65536], got %d", t.BatchSize)
+	}
+	if t.LabelSmoothing < 0 || t.LabelSmoothing >= 1 {
+		add("training.label_smoothing must be in [0, 1), got %v", t.LabelSmoothing)
+	}
+	if t.ClassWeights != "" && t.ClassWeights != "balanced" {
+		add("training.class_weights must be empty or balanced, got %q", t.ClassWeights)
+	}
+	if t.Monitor != "val_loss" && t.Monitor != "val_accuracy" {
+		add("training.monitor must be val_loss or val_accuracy, got %q", t.Monitor)
+	}
+	if t.TrainEvalSize <= 0 {
+		add("training.train_eval_size must be > 0, got %d", t.TrainEvalSize)
+	}
+	if strings.TrimSpace(e.Output.Root) == "" {
+		add("output.root must name a directory, got an empty string")
+	}
+	if strings.ContainsAny(e.Output.Name, `/\`) {
+		add("output.name must not contain a path separator, got %q", e.Output.Name)
+	}
+	return errors.Join(errs...)
+}

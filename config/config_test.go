@@ -1,0 +1,117 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestDefaultIsValid(t *testing.T) {
+	if err := Default().Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRoundTrip(t *testing.T) {
+	for _, e := range []Experiment{Default(), customized()} {
+		b, err := e.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := Parse(b)
+		if err != nil {
+			t.Fatalf("%v\n%s", err, b)
+		}
+		if !reflect.DeepEqual(got, e) {
+			t.Fatalf("round trip changed the config:\n got %+v\nwant %+v\n%s", got, e, b)
+		}
+		b2, err := got.Marshal()
+		if err != nil || string(b2) != string(b) {
+			t.Fatalf("second marshal differs (%v):\n%s\n---\n%s", err, b, b2)
+		}
+	}
+}
+
+func customized() Experiment {
+	e := Default()
+	e.Model.Arch = "cnn"
+	e.Model.Channels = []int{16, 32}
+	e.Model.Hidden = []int{64}
+	e.Model.Dropout = 0.25
+	e.Model.BatchNorm = true
+	e.Data.Augment.Shift = 2
+	e.Data.Augment.Flip = true
+	e.Data.Augment.Noise = 0.05
+	e.Optimizer.Name = "adamw"
+	e.Optimizer.WeightDecay = 0.01
+	e.Training.ClassWeights = "balanced"
+	e.Training.Seed = 1<<63 + 5
+	return e
+}
+
+func TestLoadOverridesDefaultsAndRejectsUnknownKeys(t *testing.T) {
+	dir := t.TempDir()
+	cases := []struct {
+		name, yaml, wantErr string
+		check               func(Experiment) bool
+	}{
+		{"partial", "training:\n  epochs: 3\noptimizer:\n  lr: 0.01\n", "", func(e Experiment) bool {
+			return e.Training.Epochs == 3 && e.Optimizer.LR == 0.01 && e.Training.BatchSize == Default().Training.BatchSize && e.Optimizer.Name == "adam"
+		}},
+		{"empty", "", "", func(e Experiment) bool { return reflect.DeepEqual(e, Default()) }},
+		{"unknown key", "training:\n  epoch: 3\n", "field epoch not found", nil},
+		{"unknown section", "trainer: {}\n", "field trainer not found", nil},
+		{"wrong type", "training:\n  epochs: many\n", "cannot unmarshal", nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := filepath.Join(dir, strings.ReplaceAll(c.name, " ", "_")+".yaml")
+			if err := os.WriteFile(p, []byte(c.yaml), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			e, err := Load(p)
+			if c.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), c.wantErr) || !strings.Contains(err.Error(), p) {
+					t.Fatalf("error %v, want one naming %s and containing %q", err, p, c.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !c.check(e) {
+				t.Fatalf("unexpected config %+v", e)
+			}
+		})
+	}
+}
+
+func TestValidateMessages(t *testing.T) {
+	cases := []struct {
+		name   string
+		modify func(*Experiment)
+		want   string
+	}{
+		{"negative lr", func(e *Experiment) { e.Optimizer.LR = -1 }, "lr must be > 0, got -1"},
+		{"zero epochs", func(e *Experiment) { e.Training.Epochs = 0 }, "training.epochs must be in [1, 1000000], got 0"},
+		{"batch", func(e *Experiment) { e.Training.BatchSize = -3 }, "training.batch_size must be in [1, 65536], got -3"},
+		{"optimizer", func(e *Experiment) { e.Optimizer.Name = "lion" }, `optimizer must be adam, adamw or sgd, got "lion"`},
+		{"arch", func(e *Experiment) { e.Model.Arch = "resnet" }, `model.arch must be linear, mlp or cnn, got "resnet"`},
+		{"dropout", func(e *Experiment) { e.Model.Dropout = 1 }, "model.dropout must be in [0, 1), got 1"},
+		{"split", func(e *Experiment) { e.Data.Val, e.Data.Test = 0.6, 0.5 }, "data.val + data.test must be < 1, got 1.1"},
+		{"monitor", func(e *Experiment) { e.Training.Monitor = "loss" }, `training.monitor must be val_loss or val_accuracy, got "loss"`},
+		{"class weights", func(e *Experiment) { e.Training.ClassWeights = "inverse" }, `training.class_weights must be empty or balanced, got "inverse"`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e := Default()
+			c.modify(&e)
+			err := e.Validate()
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("Validate() = %v, want an error containing %q", err, c.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,144 @@
+package experiment
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/practica-ml/practica/config"
+	"github.com/practica-ml/practica/data"
+	"github.com/practica-ml/practica/model"
+	"github.com/practica-ml/practica/train"
+)
+
+// Prepared is an experiment's data, split and normalized, with its model
+// spec resolved for the data's shape.
+type Prepared struct {
+	// Config is the resolved config (model defaults filled in).
+	Config config.Experiment
+	Splits *data.Splits
+	// Normalization was fitted on the training split (nil when disabled).
+	Normalization *data.Normalization
+	Schema        model.InputSchema
+	Classes       []string
+}
+
+// Env is what the process contributes besides the config.
+type Env struct {
+	// DataDir is $PRACTICA_DATA.
+	DataDir string
+}
+
+// Prepare opens the data source, splits it with the config's seed, fits
+// the normalization on the training split and applies it to every split,
+// and resolves the model spec. It creates no files.
+func Prepare(cfg config.Experiment, env Env) (*Prepared, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	sp, err := OpenSplits(cfg, env)
+	if err != nil {
+		return nil, err
+	}
+	p := &Prepared{Config: cfg, Splits: sp, Classes: sp.Train.Classes}
+	p.Schema = model.InputSchema{Kind: sp.Train.Kind, Shape: sp.Train.Shape, FeatureNames: sp.Train.FeatureNames, RawMax: sp.Train.RawMax}
+	if cfg.Data.Normalize {
+		if p.Normalization, err = data.FitNormalization(sp.Train); err != nil {
+			return nil, err
+		}
+		for _, d := range []*data.Dataset{sp.Train, sp.Val, sp.Test} {
+			if d.Len() > 0 {
+				if err := p.Normalization.Apply(d); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	p.Config.Model = cfg.Model.WithDefaults(sp.Train.Shape)
+	if err := p.Config.Model.Validate(sp.Train.Shape); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// OpenSplits opens the config's data source and splits it, without
+// normalizing: predict uses it to recover a run's own test split.
+func OpenSplits(cfg config.Experiment, env Env) (*data.Splits, error) {
+	src, err := data.Open(cfg.Data.Source, data.OpenOptions{
+		LabelColumn: cfg.Data.LabelColumn, LabelsFile: cfg.Data.Labels, ImageSize: cfg.Data.ImageSize,
+		DataDir: env.DataDir, Seed: cfg.Training.Seed,
+	})
+	if err != nil {
+		return nil, err
+	}
+	sp, err := data.Split(src, data.SplitConfig{Val: cfg.Data.Val, Test: cfg.Data.Test, Seed: cfg.Training.Seed})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", cfg.Data.Source, err)
+	}
+	if cfg.Data.Augment.Enabled() && sp.Train.Kind != data.Image {
+		return nil, fmt.Errorf("data.augment applies to images, and %s is tabular", cfg.Data.Source)
+	}
+	return sp, nil
+}
+
+// BaseCheckpoint is what every checkpoint of this experiment carries
+// besides weights: the input schema, class names and normalization.
+func (p *Prepared) BaseCheckpoint() model.Checkpoint {
+	return model.Checkpoint{Spec: p.Config.Model, Input: p.Schema, Classes: p.Classes, Normalization: p.Normalization, Temperature: 1}
+}
+
+// NewModel builds the experiment's model and optimizer with a training
+// batch of at most the training split's size.
+func (p *Prepared) NewModel(opt model.Options) (*model.Model, train.Optimizer, error) {
+	if opt.TrainBatch == 0 {
+		opt.TrainBatch = p.Config.Training.BatchSize
+	}
+	opt.TrainBatch = min(opt.TrainBatch, p.Splits.Train.Len())
+	if opt.Seed == 0 {
+		opt.Seed = p.Config.Training.Seed
+	}
+	m, err := model.New(p.Config.Model, p.Schema.Shape, len(p.Classes), opt)
+	if err != nil {
+		return nil, nil, err
+	}
+	var sizes []int
+	for _, prm := range m.Learnables() {
+		sizes = append(sizes, len(prm.Float32s()))
+	}
+	o, err := train.NewOptimizer(p.Config.Optimizer, sizes)
+	if err != nil {
+		return nil, nil, err
+	}
+	return m, o, nil
+}
+
+// ClassWeights returns the loss weights the config asks for: nil for equal
+// weights, n/(C·count) for "balanced".
+func (p *Prepared) ClassWeights() []float64 {
+	if p.Config.Training.ClassWeights != "balanced" {
+		return nil
+	}
+	counts := p.Splits.Train.ClassCounts()
+	n, c := float64(p.Splits.Train.Len()), float64(len(counts))
+	w := make([]float64, len(counts))
+	for i, k := range counts {
+		w[i] = 1
+		if k > 0 {
+			w[i] = n / (c * float64(k))
+		}
+	}
+	return w
+}
+
+// RunName is a short name for the run directory: the model and the data.
+func (p *Prepared) RunName() string {
+	if p.Config.Output.Name != "" {
+		return p.Config.Output.Name
+	}
+	src := p.Config.Data.Source
+	if i := strings.IndexByte(src, ':'); i >= 0 && !strings.ContainsAny(src, `/\`) {
+		src = src[:i]
+	}
+	src = strings.TrimSuffix(strings.TrimSuffix(filepath.Base(src), ".gz"), ".csv")
+	return p.Config.Model.Arch + "-" + src
+}

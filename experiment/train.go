@@ -1,0 +1,156 @@
+package experiment
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/practica-ml/practica/config"
+	"github.com/practica-ml/practica/model"
+	"github.com/practica-ml/practica/rundir"
+	"github.com/practica-ml/practica/train"
+)
+
+// Options are the process-level inputs of a training run.
+type Options struct {
+	Env Env
+	// Args is the command line, recorded in command.txt and meta.json.
+	Args []string
+	// Progress receives progress lines (stderr); nil for none.
+	Progress io.Writer
+	Log      *slog.Logger
+	// Now is the run's start time (time.Now when zero).
+	Now time.Time
+}
+
+// Train runs a whole experiment and returns its summary. Bad input is
+// reported before the run directory is created. A loss that stops being
+// finite ends the run with an error; summary.json records it and the last
+// good checkpoint stays.
+func Train(ctx context.Context, cfg config.Experiment, opt Options) (*rundir.Summary, error) {
+	log := opt.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	start := opt.Now
+	if start.IsZero() {
+		start = time.Now()
+	}
+	p, err := Prepare(cfg, opt.Env)
+	if err != nil {
+		return nil, err
+	}
+	m, o, err := p.NewModel(model.Options{})
+	if err != nil {
+		return nil, err
+	}
+	cfgYAML, err := p.Config.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := rundir.Create(p.Config.Output.Root, p.RunName(), start)
+	if err != nil {
+		return nil, err
+	}
+	log.Info("run directory", "path", dir.Path)
+	meta := rundir.NewMeta(p.Config.Training.Seed, opt.Args, start)
+	if err := writeStart(dir, cfgYAML, opt.Args, meta); err != nil {
+		return nil, err
+	}
+	tc := p.Config.Training
+	loop := &train.Loop{
+		Model: m, Optimizer: o, Train: p.Splits.Train, Val: p.Splits.Val,
+		Epochs: tc.Epochs, BatchSize: tc.BatchSize, Seed: tc.Seed, Shuffle: true,
+		Augment: p.Config.Data.Augment, LabelSmoothing: tc.LabelSmoothing, ClassWeights: p.ClassWeights(),
+		TrainEvalSize: tc.TrainEvalSize, Monitor: tc.Monitor, Log: log,
+		Hooks: []any{
+			train.MetricsCSV{Path: dir.Join(rundir.MetricsFile)},
+			&train.Checkpointer{LastPath: dir.Join(rundir.LastCheckpoint), BestPath: dir.Join(rundir.BestCheckpoint), Base: p.BaseCheckpoint(), Seed: tc.Seed},
+		},
+	}
+	if opt.Progress != nil {
+		loop.Hooks = append(loop.Hooks, &train.Progress{W: opt.Progress})
+	}
+	log.Info("training", "model", p.Config.Model.Arch, "params", countParams(m), "train", p.Splits.Train.Len(), "val", p.Splits.Val.Len(), "test", p.Splits.Test.Len(), "batch", m.TrainBatch(), "epochs", tc.Epochs)
+	res, runErr := loop.Run(ctx)
+	sum := &rundir.Summary{RunDir: dir.Path, EpochsRun: len(res.History), StopReason: res.StopReason, Monitor: tc.Monitor,
+		Steps: res.Steps, Model: p.Config.Model.Arch, Data: p.Config.Data.Source}
+	if best, ok := res.BestMetrics(); ok {
+		sum.BestEpoch, sum.ValLoss, sum.ValAccuracy = best.Epoch, best.ValLoss, best.ValAccuracy
+	}
+	var nf *train.NonFiniteError
+	if runErr != nil && !errors.As(runErr, &nf) {
+		return nil, runErr
+	}
+	if runErr != nil {
+		sum.Error = runErr.Error()
+	}
+	if res.Best >= 0 && p.Splits.Test.Len() > 0 {
+		if err := testBest(dir, m, p, sum); err != nil {
+			return nil, err
+		}
+	}
+	end := time.Now()
+	sum.Seconds = end.Sub(start).Seconds()
+	meta.End = end
+	if err := dir.WriteJSON(rundir.MetaFile, meta); err != nil {
+		return nil, err
+	}
+	if err := dir.WriteJSON(rundir.SummaryFile, sum); err != nil {
+		return nil, err
+	}
+	return sum, runErr
+}
+
+func writeStart(dir *rundir.Dir, cfgYAML []byte, args []string, meta rundir.Meta) error {
+	if err := dir.WriteFile(rundir.ConfigFile, cfgYAML); err != nil {
+		return err
+	}
+	if err := dir.WriteFile(rundir.CommandFile, []byte(shellJoin(args)+"\n")); err != nil {
+		return err
+	}
+	return dir.WriteJSON(rundir.MetaFile, meta)
+}
+
+// testBest loads the best checkpoint's weights and scores them on the test
+// split.
+func testBest(dir *rundir.Dir, m *model.Model, p *Prepared, sum *rundir.Summary) error {
+	c, err := model.LoadCheckpoint(dir.Join(rundir.BestCheckpoint))
+	if err != nil {
+		return err
+	}
+	if err := m.SetTensors(c.Tensors); err != nil {
+		return err
+	}
+	ev, err := train.Evaluate(m, p.Splits.Test)
+	if err != nil {
+		return err
+	}
+	sum.TestLoss, sum.TestAccuracy, sum.TestSize = &ev.Loss, &ev.Accuracy, p.Splits.Test.Len()
+	return nil
+}
+
+func countParams(m *model.Model) int {
+	n := 0
+	for _, p := range m.Learnables() {
+		n += len(p.Float32s())
+	}
+	return n
+}
+
+// shellJoin quotes args so that the line can be pasted into a shell.
+func shellJoin(args []string) string {
+	q := make([]string, len(args))
+	for i, a := range args {
+		if a != "" && !strings.ContainsAny(a, " \t\n'\"\\$`!*?[]{}()<>|&;#~") {
+			q[i] = a
+		} else {
+			q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+	}
+	return strings.Join(q, " ")
+}
+

@@ -1,0 +1,196 @@
+// Package rundir lays out a run directory: one plain directory per run that
+// can be copied anywhere and reproduces the run (config.yaml, command.txt,
+// meta.json, metrics.csv, checkpoints/, summary.json, plots). Every stage
+// writes through it, atomically, and eval and predict read through it.
+package rundir
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/practica-ml/practica/internal/atomicfile"
+)
+
+// Version is Practica's version, recorded in every run.
+const Version = "0.1.0"
+
+// File names inside a run directory.
+const (
+	ConfigFile     = "config.yaml"
+	CommandFile    = "command.txt"
+	MetaFile       = "meta.json"
+	MetricsFile    = "metrics.csv"
+	SummaryFile    = "summary.json"
+	CheckpointsDir = "checkpoints"
+	BestCheckpoint = "checkpoints/best.ckpt"
+	LastCheckpoint = "checkpoints/last.ckpt"
+)
+
+// Dir is a run directory.
+type Dir struct {
+	// Path is absolute.
+	Path string
+}
+
+var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+// Create makes a new run directory <root>/<time>-<name>, unique even when
+// two runs start in the same second (a numeric suffix is added; the
+// directory is claimed with an exclusive mkdir, so two processes never share
+// one).
+func Create(root, name string, now time.Time) (*Dir, error) {
+	name = strings.Trim(unsafeName.ReplaceAllString(name, "-"), "-")
+	if name == "" {
+		name = "run"
+	}
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return nil, fmt.Errorf("creating the runs directory: %w", err)
+	}
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return nil, err
+	}
+	base := now.Format("20060102-150405") + "-" + name
+	for i := 1; i < 10000; i++ {
+		p := filepath.Join(abs, base)
+		if i > 1 {
+			p = fmt.Sprintf("%s-%d", p, i)
+		}
+		err := os.Mkdir(p, 0o755)
+		if err == nil {
+			if err := os.Mkdir(filepath.Join(p, CheckpointsDir), 0o755); err != nil {
+				return nil, err
+			}
+			return &Dir{Path: p}, nil
+		}
+		if !errors.Is(err, os.ErrExist) {
+			return nil, fmt.Errorf("creating the run directory: %w", err)
+		}
+	}
+	return nil, fmt.Errorf("could not find a free run directory name under %s", abs)
+}
+
+// Open opens an existing run directory.
+func Open(path string) (*Dir, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	st, err := os.Stat(abs)
+	if err != nil {
+		return nil, fmt.Errorf("run directory: %w", err)
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("run directory %s is not a directory", path)
+	}
+	if _, err := os.Stat(filepath.Join(abs, ConfigFile)); err != nil {
+		return nil, fmt.Errorf("%s is not a run directory (no %s)", path, ConfigFile)
+	}
+	return &Dir{Path: abs}, nil
+}
+
+// Join returns the path of a file inside the run directory.
+func (d *Dir) Join(name string) string { return filepath.Join(d.Path, filepath.FromSlash(name)) }
+
+// WriteFile writes a file of the run atomically.
+func (d *Dir) WriteFile(name string, b []byte) error {
+	p := d.Join(name)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return err
+	}
+	return atomicfile.Write(p, b)
+}
+
+// WriteJSON writes v as indented JSON, atomically.
+func (d *Dir) WriteJSON(name string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return d.WriteFile(name, append(b, '\n'))
+}
+
+// ReadJSON reads a JSON file of the run into v.
+func (d *Dir) ReadJSON(name string, v any) error {
+	b, err := os.ReadFile(d.Join(name))
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%s: %w", d.Join(name), err)
+	}
+	return nil
+}
+
+// Meta records what produced a run.
+type Meta struct {
+	Version   string    `json:"practica_version"`
+	GoVersion string    `json:"go_version"`
+	OS        string    `json:"os"`
+	Arch      string    `json:"arch"`
+	CPUs      int       `json:"cpus"`
+	Seed      uint64    `json:"seed"`
+	GitCommit string    `json:"git_commit,omitempty"`
+	Command   []string  `json:"command"`
+	Start     time.Time `json:"start"`
+	End       time.Time `json:"end,omitzero"`
+	// Kernel names the matrix-multiply implementation in use.
+	Kernel string `json:"kernel"`
+}
+
+// NewMeta fills the build and machine facts of a run starting now.
+func NewMeta(seed uint64, args []string, now time.Time) Meta {
+	return Meta{Version: Version, GoVersion: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH,
+		CPUs: runtime.NumCPU(), Seed: seed, GitCommit: gitCommit(), Command: args, Start: now, Kernel: "gonum (pure Go)"}
+}
+
+// gitCommit is the commit of the working directory's git checkout, or of
+// the build when the binary was stamped with one, or "".
+func gitCommit() string {
+	if out, err := exec.Command("git", "rev-parse", "HEAD").Output(); err == nil {
+		c := strings.TrimSpace(string(out))
+		if st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(strings.TrimSpace(string(st))) > 0 {
+			c += "+dirty"
+		}
+		return c
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" {
+				return s.Value
+			}
+		}
+	}
+	return ""
+}
+
+// Summary is summary.json: how a run ended and its best epoch, whose weights
+// are in checkpoints/best.ckpt.
+type Summary struct {
+	RunDir      string  `json:"run_dir"`
+	BestEpoch   int     `json:"best_epoch"`
+	ValLoss     float64 `json:"val_loss"`
+	ValAccuracy float64 `json:"val_accuracy"`
+	EpochsRun   int     `json:"epochs_run"`
+	StopReason  string  `json:"stop_reason"`
+	// Monitor is the metric that chose the best epoch.
+	Monitor string `json:"monitor"`
+	Steps   int64  `json:"steps"`
+	// TestLoss and TestAccuracy are the best model's on the test split.
+	TestLoss     *float64 `json:"test_loss,omitempty"`
+	TestAccuracy *float64 `json:"test_accuracy,omitempty"`
+	TestSize     int      `json:"test_size,omitempty"`
+	Seconds      float64  `json:"seconds"`
+	Model        string   `json:"model"`
+	Data         string   `json:"data"`
+	Error        string   `json:"error,omitempty"`
+}

@@ -1,0 +1,52 @@
+package rundir
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func TestCreateIsUniqueWithinASecond(t *testing.T) {
+	root := t.TempDir()
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	seen := map[string]bool{}
+	for i := 0; i < 3; i++ {
+		d, err := Create(root, "mlp digits", now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if seen[d.Path] {
+			t.Fatalf("run directory %s handed out twice", d.Path)
+		}
+		seen[d.Path] = true
+		if !filepath.IsAbs(d.Path) {
+			t.Errorf("path %s is not absolute", d.Path)
+		}
+		if _, err := os.Stat(d.Join(CheckpointsDir)); err != nil {
+			t.Error(err)
+		}
+	}
+	want := filepath.Join(root, "20261125-120000-mlp-digits-2")
+	if !seen[want] {
+		t.Errorf("no %s among %v", want, seen)
+	}
+}
+
+func TestJSONRoundTrip(t *testing.T) {
+	d, err := Create(t.TempDir(), "x", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := Summary{RunDir: d.Path, BestEpoch: 3, ValLoss: 0.25, ValAccuracy: 0.9, EpochsRun: 5, StopReason: "max-epochs"}
+	if err := d.WriteJSON(SummaryFile, s); err != nil {
+		t.Fatal(err)
+	}
+	var got Summary
+	if err := d.ReadJSON(SummaryFile, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got != s {
+		t.Fatalf("got %+v, want %+v", got, s)
+	}
+}

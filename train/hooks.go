@@ -1,0 +1,178 @@
+package train
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/practica-ml/practica/internal/atomicfile"
+	"github.com/practica-ml/practica/model"
+)
+
+// MetricsHeader is the header of metrics.csv.
+const MetricsHeader = "epoch,step,train_loss,train_eval_loss,val_loss,val_accuracy,lr,seconds"
+
+// MetricsCSV rewrites metrics.csv (atomically) after every epoch.
+type MetricsCSV struct {
+	Path string
+}
+
+// AfterEpoch implements EpochHook.
+func (h MetricsCSV) AfterEpoch(s *State) error {
+	return atomicfile.Write(h.Path, []byte(FormatMetrics(s.History)))
+}
+
+// FormatMetrics renders metrics rows as CSV with the MetricsHeader, every
+// number in its shortest exact form.
+func FormatMetrics(history []EpochMetrics) string {
+	var b strings.Builder
+	b.WriteString(MetricsHeader + "\n")
+	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	for _, m := range history {
+		fmt.Fprintf(&b, "%d,%d,%s,%s,%s,%s,%s,%s\n", m.Epoch, m.Step, f(m.TrainLoss), f(m.TrainEvalLoss), f(m.ValLoss), f(m.ValAccuracy), f(m.LR), strconv.FormatFloat(m.Seconds, 'f', 3, 64))
+	}
+	return b.String()
+}
+
+// ResumeState is what a checkpoint carries for the loop to continue.
+type ResumeState struct {
+	Epoch     int            `json:"epoch"`
+	Step      int64          `json:"step"`
+	Seed      uint64         `json:"seed"`
+	History   []EpochMetrics `json:"history"`
+	Optimizer struct {
+		Name string  `json:"name"`
+		Step int64   `json:"step"`
+		LR   float64 `json:"lr"`
+	} `json:"optimizer"`
+}
+
+// Checkpointer writes last.ckpt after every epoch and best.ckpt whenever
+// the epoch is the best so far, each atomically. Base carries what the
+// model cannot know (input schema, classes, normalization).
+type Checkpointer struct {
+	LastPath, BestPath string
+	Base               model.Checkpoint
+	Seed               uint64
+}
+
+// AfterEpoch implements EpochHook.
+func (h *Checkpointer) AfterEpoch(s *State) error {
+	c, err := Snapshot(h.Base, s.Model, s.Optimizer, s.History, s.Step, h.Seed)
+	if err != nil {
+		return err
+	}
+	b, err := c.Marshal()
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.Write(h.LastPath, b); err != nil {
+		return err
+	}
+	if s.Improved {
+		return atomicfile.Write(h.BestPath, b)
+	}
+	return nil
+}
+
+// Snapshot builds a checkpoint of the model's weights, the optimizer's
+// state and the loop's position.
+func Snapshot(base model.Checkpoint, m *model.Model, opt Optimizer, history []EpochMetrics, step int64, seed uint64) (*model.Checkpoint, error) {
+	c := base
+	c.Spec = m.Spec
+	c.Tensors = m.Tensors()
+	st := opt.State()
+	learn := m.Learnables()
+	for slot, vals := range st.Slots {
+		for i, v := range vals {
+			c.Tensors = append(c.Tensors, model.Tensor{Name: "optimizer/" + slot + "/" + learn[i].Name, Shape: []int{len(v)}, Data: append([]float32(nil), v...)})
+		}
+	}
+	// Wall times are left out so that the same run gives the same bytes.
+	h := make([]EpochMetrics, len(history))
+	for i, m := range history {
+		m.Seconds = 0
+		h[i] = m
+	}
+	rs := ResumeState{Epoch: len(history), Step: step, Seed: seed, History: h}
+	rs.Optimizer.Name, rs.Optimizer.Step, rs.Optimizer.LR = st.Name, st.Step, st.LR
+	js, err := json.Marshal(rs)
+	if err != nil {
+		return nil, err
+	}
+	c.State = js
+	return &c, nil
+}
+
+// Restore loads a checkpoint's optimizer state into opt and returns the
+// loop's position.
+func Restore(c *model.Checkpoint, m *model.Model, opt Optimizer) (ResumeState, error) {
+	var rs ResumeState
+	if len(c.State) == 0 {
+		return rs, fmt.Errorf("checkpoint has no training state to resume from")
+	}
+	if err := json.Unmarshal(c.State, &rs); err != nil {
+		return rs, fmt.Errorf("checkpoint training state: %w", err)
+	}
+	cur := opt.State()
+	st := OptimizerState{Name: rs.Optimizer.Name, Step: rs.Optimizer.Step, LR: rs.Optimizer.LR, Slots: map[string][][]float32{}}
+	for slot := range cur.Slots {
+		for _, p := range m.Learnables() {
+			t := c.Tensor("optimizer/" + slot + "/" + p.Name)
+			if t == nil {
+				return rs, fmt.Errorf("checkpoint lacks optimizer state %s for %s", slot, p.Name)
+			}
+			st.Slots[slot] = append(st.Slots[slot], t.Data)
+		}
+	}
+	return rs, opt.LoadState(st)
+}
+
+// Progress reports training on a writer (stderr): a line at most every
+// Every while an epoch runs (step, loss, ETA), and a line per epoch.
+type Progress struct {
+	W     io.Writer
+	Every time.Duration
+	last  time.Time
+}
+
+// AfterStep implements StepEndHook.
+func (p *Progress) AfterStep(s *State, loss float64) error {
+	every := p.Every
+	if every == 0 {
+		every = 2 * time.Second
+	}
+	if time.Since(p.last) < every {
+		return nil
+	}
+	p.last = time.Now()
+	fmt.Fprintf(p.W, "epoch %d/%d  step %d/%d  loss %.4f  ETA %s\n", s.Epoch, s.Epochs, s.StepInEpoch, s.StepsPerEpoch, loss, eta(s))
+	return nil
+}
+
+// AfterEpoch implements EpochHook.
+func (p *Progress) AfterEpoch(s *State) error {
+	m := s.History[len(s.History)-1]
+	mark := ""
+	if s.Improved {
+		mark = "  *best"
+	}
+	fmt.Fprintf(p.W, "epoch %d/%d  train_loss %.4f  val_loss %.4f  val_acc %.4f  lr %.3g  %.1fs  ETA %s%s\n",
+		m.Epoch, s.Epochs, m.TrainLoss, m.ValLoss, m.ValAccuracy, m.LR, m.Seconds, eta(s), mark)
+	p.last = time.Now()
+	return nil
+}
+
+// eta estimates the time left from this run's pace so far.
+func eta(s *State) string {
+	done := float64(s.Step - s.startStep)
+	left := float64(int64(s.Epochs*s.StepsPerEpoch) - s.Step)
+	if done <= 0 {
+		return "?"
+	}
+	secs := time.Since(s.Started).Seconds() / done * max(left, 0)
+	return (time.Duration(secs) * time.Second).Round(time.Second).String()
+}
