@@ -1,0 +1,99 @@
+package data
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+)
+
+// SplitConfig sets the fractions of a source held out for validation and
+// testing, and the seed of the stratified draw.
+type SplitConfig struct {
+	// Val is the fraction of the examples held out for validation.
+	Val float64 `json:"val" yaml:"val"`
+	// Test is the fraction held out for testing; ignored when the source
+	// has its own test split.
+	Test float64 `json:"test" yaml:"test"`
+	// Seed seeds the draw: the same seed gives the same split.
+	Seed uint64 `json:"seed" yaml:"seed"`
+}
+
+// Splits are the training, validation and test examples of a source. A
+// split whose fraction is 0 is an empty dataset (Len 0), never nil.
+type Splits struct {
+	Train, Val, Test *Dataset
+}
+
+// splitStream tells the split generator apart from other users of a seed.
+const splitStream = 0x73706c6974 // "split"
+
+// Split divides a source by class: for each class, its examples are
+// shuffled by a PCG generator seeded with cfg.Seed and round(count×Test)
+// of them go to Test, round(count×Val) to Val and the rest to Train, so
+// that every class is represented within one example of its exact share.
+// When src.Test is set it is kept as the test split and only Val is taken
+// from src.Train. Each split keeps the original order of its examples.
+func Split(src *Source, cfg SplitConfig) (*Splits, error) {
+	if src == nil || src.Train == nil {
+		return nil, fmt.Errorf("split: no training data")
+	}
+	testFrac := cfg.Test
+	if src.Test != nil {
+		testFrac = 0
+	}
+	if err := checkFractions(cfg.Val, testFrac); err != nil {
+		return nil, err
+	}
+	d := src.Train
+	byClass := make([][]int, d.NumClasses())
+	for i, y := range d.Y {
+		if y < 0 || y >= len(byClass) {
+			return nil, fmt.Errorf("%s: example %d has label %d, outside [0, %d)", d.Source, i, y, len(byClass))
+		}
+		byClass[y] = append(byClass[y], i)
+	}
+	rng := rand.New(rand.NewPCG(cfg.Seed, splitStream))
+	var train, val, test []int
+	for _, idx := range byClass {
+		rng.Shuffle(len(idx), func(i, j int) { idx[i], idx[j] = idx[j], idx[i] })
+		nTest := int(math.Round(float64(len(idx)) * testFrac))
+		nVal := int(math.Round(float64(len(idx)) * cfg.Val))
+		test = append(test, idx[:nTest]...)
+		val = append(val, idx[nTest:nTest+nVal]...)
+		train = append(train, idx[nTest+nVal:]...)
+	}
+	for _, s := range [][]int{train, val, test} {
+		slices.Sort(s)
+	}
+	if len(train) == 0 {
+		return nil, fmt.Errorf("%s: the training split is empty (%d examples, val %g, test %g); lower the held-out fractions", d.Source, d.Len(), cfg.Val, testFrac)
+	}
+	if cfg.Val > 0 && len(val) == 0 {
+		return nil, fmt.Errorf("%s: the validation split is empty: a fraction of %g rounds to 0 examples in every class of %d examples; raise the validation fraction or set it to 0", d.Source, cfg.Val, d.Len())
+	}
+	if testFrac > 0 && len(test) == 0 {
+		return nil, fmt.Errorf("%s: the test split is empty: a fraction of %g rounds to 0 examples in every class of %d examples; raise the test fraction or set it to 0", d.Source, testFrac, d.Len())
+	}
+	out := &Splits{Train: d.Subset(train), Val: d.Subset(val), Test: d.Subset(test)}
+	if src.Test != nil {
+		out.Test = src.Test
+	}
+	return out, nil
+}
+
+// checkFractions validates the held-out fractions.
+func checkFractions(val, test float64) error {
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"validation", val}, {"test", test}} {
+		if math.IsNaN(f.v) || f.v < 0 || f.v >= 1 {
+			return fmt.Errorf("split: %s fraction %g; want a fraction in [0, 1), such as 0.1", f.name, f.v)
+		}
+	}
+	if val+test >= 1 {
+		return fmt.Errorf("split: validation (%g) + test (%g) fractions add up to %g, leaving nothing to train on; keep their sum below 1, such as 0.1 + 0.1", val, test, val+test)
+	}
+	return nil
+}

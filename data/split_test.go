@@ -1,0 +1,148 @@
+package data
+
+import (
+	"math"
+	"slices"
+	"testing"
+)
+
+func TestSplitStratified(t *testing.T) {
+	digits, err := Open("digits", OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bc, err := Open("testdata/breast_cancer.csv", OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		src  *Source
+		cfg  SplitConfig
+	}{
+		{"digits 10/10", digits, SplitConfig{Val: 0.1, Test: 0.1, Seed: 1}},
+		{"digits 20/0", digits, SplitConfig{Val: 0.2, Seed: 2}},
+		{"breast cancer 15/25", bc, SplitConfig{Val: 0.15, Test: 0.25, Seed: 3}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := Split(tc.src, tc.cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			full := tc.src.Train.ClassCounts()
+			for _, part := range []struct {
+				d    *Dataset
+				frac float64
+			}{{s.Val, tc.cfg.Val}, {s.Test, tc.cfg.Test}} {
+				for k, c := range part.d.ClassCounts() {
+					if exact := float64(full[k]) * part.frac; math.Abs(float64(c)-exact) > 1 {
+						t.Errorf("class %d: %d examples, exact share %.2f", k, c, exact)
+					}
+				}
+			}
+			if got := s.Train.Len() + s.Val.Len() + s.Test.Len(); got != tc.src.Train.Len() {
+				t.Errorf("splits hold %d examples, want %d", got, tc.src.Train.Len())
+			}
+			for _, d := range []*Dataset{s.Train, s.Val, s.Test} {
+				if !slices.Equal(d.Classes, tc.src.Train.Classes) || !slices.Equal(d.Shape, tc.src.Train.Shape) {
+					t.Errorf("metadata lost: %q %v", d.Classes, d.Shape)
+				}
+			}
+			// Same seed: same split; another seed: another one.
+			again, _ := Split(tc.src, tc.cfg)
+			if !slices.Equal(again.Val.X, s.Val.X) || !slices.Equal(again.Train.Y, s.Train.Y) || !slices.Equal(again.Test.X, s.Test.X) {
+				t.Error("same seed gave a different split")
+			}
+			other := tc.cfg
+			other.Seed++
+			diff, _ := Split(tc.src, other)
+			if slices.Equal(diff.Val.X, s.Val.X) {
+				t.Error("a different seed gave the same validation split")
+			}
+		})
+	}
+}
+
+func TestSplitKeepsOriginalOrder(t *testing.T) {
+	d := &Dataset{Source: "ordered", Kind: Tabular, Shape: []int{1}, Classes: []string{"a", "b"}}
+	for i := range 100 {
+		d.X = append(d.X, float32(i))
+		d.Y = append(d.Y, i%2)
+	}
+	s, err := Split(&Source{Train: d}, SplitConfig{Val: 0.2, Test: 0.2, Seed: 9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[float32]bool{}
+	for _, part := range []*Dataset{s.Train, s.Val, s.Test} {
+		if !slices.IsSorted(part.X) {
+			t.Errorf("split not in original order: %v", part.X)
+		}
+		for _, v := range part.X {
+			if seen[v] {
+				t.Errorf("example %v in two splits", v)
+			}
+			seen[v] = true
+		}
+	}
+	if s.Val.Len() != 20 || s.Test.Len() != 20 || s.Train.Len() != 60 {
+		t.Errorf("sizes %d/%d/%d", s.Train.Len(), s.Val.Len(), s.Test.Len())
+	}
+}
+
+func TestSplitOwnTestSet(t *testing.T) {
+	dir := t.TempDir()
+	idxPair(t, dir, "train", 100, 2, 2, 4, false)
+	idxPair(t, dir, "t10k", 20, 2, 2, 4, false)
+	src, err := Open(dir, OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Split(src, SplitConfig{Val: 0.1, Test: 0.3, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Test != src.Test || s.Val.Len() != 12 || s.Train.Len() != 88 {
+		t.Errorf("test kept %v, val %d, train %d", s.Test == src.Test, s.Val.Len(), s.Train.Len())
+	}
+}
+
+func TestSplitErrors(t *testing.T) {
+	small := &Dataset{Source: "small", Kind: Tabular, Shape: []int{1}, X: []float32{1, 2, 3, 4}, Y: []int{0, 1, 0, 1}, Classes: []string{"a", "b"}}
+	tests := []struct {
+		name  string
+		src   *Source
+		cfg   SplitConfig
+		parts []string
+	}{
+		{"negative val", &Source{Train: small}, SplitConfig{Val: -0.1}, []string{"validation fraction -0.1", "[0, 1)"}},
+		{"NaN test", &Source{Train: small}, SplitConfig{Test: math.NaN()}, []string{"test fraction NaN"}},
+		{"sum too big", &Source{Train: small}, SplitConfig{Val: 0.5, Test: 0.5}, []string{"add up to 1", "below 1"}},
+		{"empty validation", &Source{Train: small}, SplitConfig{Val: 0.1}, []string{"small", "validation split is empty"}},
+		{"empty test", &Source{Train: small}, SplitConfig{Test: 0.2}, []string{"small", "test split is empty"}},
+		{"no data", &Source{}, SplitConfig{}, []string{"no training data"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Split(tc.src, tc.cfg)
+			wantErr(t, err, tc.parts...)
+		})
+	}
+	// A class too small for a validation example is fine.
+	uneven := &Dataset{Source: "uneven", Kind: Tabular, Shape: []int{1}, Classes: []string{"a", "b"}}
+	for i := range 21 {
+		uneven.X = append(uneven.X, float32(i))
+		uneven.Y = append(uneven.Y, min(i/20, 1))
+	}
+	s, err := Split(&Source{Train: uneven}, SplitConfig{Val: 0.1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Val.ClassCounts(); !slices.Equal(got, []int{2, 0}) {
+		t.Errorf("val class counts %v, want [2 0]", got)
+	}
+	if s.Test.Len() != 0 {
+		t.Errorf("test split has %d examples, want 0", s.Test.Len())
+	}
+}
