@@ -41,7 +41,7 @@ func Prepare(cfg config.Experiment, env Env) (*Prepared, error) {
 		return nil, err
 	}
 	p := &Prepared{Config: cfg, Splits: sp, Classes: sp.Train.Classes}
-	p.Schema = model.InputSchema{Kind: sp.Train.Kind, Shape: sp.Train.Shape, FeatureNames: sp.Train.FeatureNames, RawMax: sp.Train.RawMax}
+	p.Schema = model.InputSchema{Kind: sp.Train.Kind, Shape: sp.Train.Shape, FeatureNames: sp.Train.FeatureNames, LabelColumn: sp.Train.LabelColumn, RawMax: sp.Train.RawMax}
 	if cfg.Data.Normalize {
 		if p.Normalization, err = data.FitNormalization(sp.Train); err != nil {
 			return nil, err

@@ -153,4 +153,3 @@ func shellJoin(args []string) string {
 	}
 	return strings.Join(q, " ")
 }
-

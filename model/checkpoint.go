@@ -31,6 +31,9 @@ type InputSchema struct {
 	Shape []int     `json:"shape"`
 	// FeatureNames are the tabular columns in training order.
 	FeatureNames []string `json:"feature_names,omitempty"`
+	// LabelColumn is the tabular label column's name, so that a CSV in the
+	// training format gives its labels to predict.
+	LabelColumn string `json:"label_column,omitempty"`
 	// RawMax is the raw pixel scale of the training images (16 for digits).
 	RawMax float32 `json:"raw_max,omitempty"`
 }

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/practica-ml/practica/data"
+	"github.com/practica-ml/practica/experiment"
+	"github.com/practica-ml/practica/inference"
+	"github.com/practica-ml/practica/internal/atomicfile"
+	"github.com/practica-ml/practica/internal/cliutil"
+	"github.com/practica-ml/practica/rundir"
+)
+
+func run(args []string, stdout, stderr io.Writer) int {
+	return cliutil.Handle(stderr, "predict", newApp(stdout, stderr).Run(args))
+}
+
+// newApp is the testable constructor of the predict command.
+func newApp(stdout, stderr io.Writer) *cli.App {
+	return &cli.App{
+		Name:      "predict",
+		Usage:     "score inputs with a trained run's model; one JSON line per input",
+		UsageText: "predict --run DIR [--split test | FILE...]\n   FILE: one CSV, one IDX images file (*idx3-ubyte[.gz]), or PNG/JPEG images",
+		Version:   rundir.Version,
+		Writer:    stdout,
+		ErrWriter: stderr,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "run", Usage: "run directory written by train", Required: true},
+			&cli.StringFlag{Name: "checkpoint", Usage: "checkpoint file (default: RUN/checkpoints/best.ckpt)"},
+			&cli.StringFlag{Name: "split", Usage: "score a split of the run's own data: train, val or test"},
+			&cli.StringFlag{Name: "label-column", Usage: "CSV column with true labels, if present (default: the training label column)"},
+			&cli.StringFlag{Name: "labels", Usage: "IDX labels file for an IDX images input"},
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the JSON lines to this file (atomically) instead of stdout"},
+		},
+		Action:          func(c *cli.Context) error { return predictAction(c, stdout) },
+		HideHelpCommand: true,
+		ExitErrHandler:  func(*cli.Context, error) {},
+	}
+}
+
+func predictAction(c *cli.Context, stdout io.Writer) error {
+	if err := cliutil.NoStrayFlags(c); err != nil {
+		return err
+	}
+	dir, err := rundir.Open(c.String("run"))
+	if err != nil {
+		return err
+	}
+	ckpt := c.String("checkpoint")
+	if ckpt == "" {
+		ckpt = dir.Join(rundir.BestCheckpoint)
+	}
+	p, err := inference.Load(ckpt)
+	if err != nil {
+		return err
+	}
+	var in inference.Input
+	switch {
+	case c.IsSet("split") && c.NArg() > 0:
+		return fmt.Errorf("give either --split or input files, not both")
+	case c.IsSet("split"):
+		in, err = inference.ReadSplit(dir, c.String("split"), experiment.Env{DataDir: data.DataDirFromEnv()})
+	default:
+		labelColumn := c.String("label-column")
+		if !c.IsSet("label-column") {
+			labelColumn = p.Checkpoint.Input.LabelColumn
+		}
+		in, err = p.ReadFiles(c.Args().Slice(), labelColumn, c.String("labels"))
+	}
+	if err != nil {
+		return err
+	}
+	preds, err := p.Predict(in)
+	if err != nil {
+		return err
+	}
+	if out := c.String("output"); out != "" {
+		var buf bufferWriter
+		if err := writeLines(&buf, preds); err != nil {
+			return err
+		}
+		return atomicfile.Write(out, buf.b)
+	}
+	w := bufio.NewWriter(stdout)
+	if err := writeLines(w, preds); err != nil {
+		return err
+	}
+	return w.Flush()
+}
+
+func writeLines(w io.Writer, preds []inference.Prediction) error {
+	enc := json.NewEncoder(w)
+	for i := range preds {
+		if err := enc.Encode(&preds[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type bufferWriter struct{ b []byte }
+
+func (w *bufferWriter) Write(p []byte) (int, error) { w.b = append(w.b, p...); return len(p), nil }
+

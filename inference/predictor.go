@@ -1,0 +1,249 @@
+package inference
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/practica-ml/practica/config"
+	"github.com/practica-ml/practica/data"
+	"github.com/practica-ml/practica/experiment"
+	"github.com/practica-ml/practica/model"
+	"github.com/practica-ml/practica/rundir"
+	"github.com/practica-ml/practica/train"
+)
+
+// Predictor is a loaded model ready to score new examples.
+type Predictor struct {
+	Checkpoint *model.Checkpoint
+	Model      *model.Model
+}
+
+// Load reads a checkpoint and rebuilds its model for evaluation.
+func Load(path string) (*Predictor, error) {
+	c, err := model.LoadCheckpoint(path)
+	if err != nil {
+		return nil, err
+	}
+	shape := c.Input.Shape
+	if err := c.Spec.Validate(shape); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if c.Normalization != nil {
+		if err := c.Normalization.Check(data.ShapeSize(shape)); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	m, err := model.New(c.Spec, shape, len(c.Classes), model.Options{TrainBatch: 1, NoDropout: true})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if err := m.SetTensors(c.Tensors); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &Predictor{Checkpoint: c, Model: m}, nil
+}
+
+// Input is a block of raw (unnormalized) examples with optional labels.
+type Input struct {
+	X []float32
+	// Y is nil when the inputs carry no labels.
+	Y []int
+	// Names names each example's origin (a file), when there is one per file.
+	Names []string
+}
+
+// Prediction is one JSON line of predict's output.
+type Prediction struct {
+	Index         int       `json:"index"`
+	File          string    `json:"file,omitempty"`
+	Label         *int      `json:"label,omitempty"`
+	Predicted     int       `json:"predicted"`
+	Class         string    `json:"class"`
+	Probabilities []float64 `json:"probabilities"`
+	Logits        []float32 `json:"logits"`
+}
+
+// Logits normalizes a copy of raw examples with the stored statistics and
+// runs them through the evaluation graph.
+func (p *Predictor) Logits(raw []float32) ([]float32, error) {
+	s := data.ShapeSize(p.Checkpoint.Input.Shape)
+	if len(raw)%s != 0 {
+		return nil, fmt.Errorf("%d values are not whole examples of shape %v", len(raw), p.Checkpoint.Input.Shape)
+	}
+	x := append([]float32(nil), raw...)
+	for i, v := range x {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return nil, fmt.Errorf("example %d, feature %d is %v", i/s, i%s, v)
+		}
+	}
+	if p.Checkpoint.Normalization != nil {
+		p.Checkpoint.Normalization.ApplyRows(x)
+	}
+	out := make([]float32, len(x)/s*len(p.Checkpoint.Classes))
+	return out, p.Model.Logits(x, out)
+}
+
+// Predict scores every example of in.
+func (p *Predictor) Predict(in Input) ([]Prediction, error) {
+	logits, err := p.Logits(in.X)
+	if err != nil {
+		return nil, err
+	}
+	c := len(p.Checkpoint.Classes)
+	n := len(logits) / c
+	out := make([]Prediction, n)
+	for i := range out {
+		row := logits[i*c : (i+1)*c]
+		lp := train.LogSoftmax(row)
+		probs := make([]float64, c)
+		for k, v := range lp {
+			probs[k] = math.Exp(v)
+		}
+		pred := train.Argmax(row)
+		out[i] = Prediction{Index: i, Predicted: pred, Class: p.Checkpoint.Classes[pred], Probabilities: probs, Logits: append([]float32(nil), row...)}
+		if in.Y != nil {
+			y := in.Y[i]
+			out[i].Label = &y
+		}
+		if i < len(in.Names) {
+			out[i].File = in.Names[i]
+		}
+	}
+	return out, nil
+}
+
+// ReadCSV reads a CSV of new tabular examples; its header must name the
+// training features (labelColumn, when present, gives labels).
+func (p *Predictor) ReadCSV(path, labelColumn string) (Input, error) {
+	in := p.Checkpoint.Input
+	if in.Kind != data.Tabular {
+		return Input{}, fmt.Errorf("%s: this model takes %v images, not CSV rows", path, in.Shape)
+	}
+	x, y, err := data.ReadCSVFeatures(path, in.FeatureNames, labelColumn, p.Checkpoint.Classes)
+	if err != nil {
+		return Input{}, err
+	}
+	return Input{X: x, Y: y}, nil
+}
+
+// ReadIDX reads an IDX images file (and optionally its labels file) and
+// brings the images to the training scale.
+func (p *Predictor) ReadIDX(imagesPath, labelsPath string) (Input, error) {
+	in := p.Checkpoint.Input
+	x, shape, err := data.ReadIDXImages(imagesPath)
+	if err != nil {
+		return Input{}, err
+	}
+	if in.Kind != data.Image || len(in.Shape) != 3 || in.Shape[0] != 1 || shape[2] != in.Shape[1] || shape[3] != in.Shape[2] {
+		return Input{}, fmt.Errorf("%s: images of %d×%d, this model takes %v", imagesPath, shape[2], shape[3], in.Shape)
+	}
+	scale := in.RawMax / 255
+	for i := range x {
+		x[i] *= scale
+	}
+	res := Input{X: x}
+	if labelsPath != "" {
+		if res.Y, err = data.ReadIDXLabels(labelsPath); err != nil {
+			return Input{}, err
+		}
+		if len(res.Y) != shape[0] {
+			return Input{}, fmt.Errorf("%s has %d labels for the %d images of %s", labelsPath, len(res.Y), shape[0], imagesPath)
+		}
+		for i, y := range res.Y {
+			if y < 0 || y >= len(p.Checkpoint.Classes) {
+				return Input{}, fmt.Errorf("%s: label %d of example %d is not one of the model's %d classes", labelsPath, y, i, len(p.Checkpoint.Classes))
+			}
+		}
+	}
+	return res, nil
+}
+
+// ReadImages reads PNG or JPEG files, each converted to the training shape
+// and scale.
+func (p *Predictor) ReadImages(paths []string) (Input, error) {
+	in := p.Checkpoint.Input
+	if in.Kind != data.Image {
+		return Input{}, fmt.Errorf("%s: this model takes tabular rows, not images", paths[0])
+	}
+	var res Input
+	for _, path := range paths {
+		x, err := data.ReadImageFile(path, in.Shape, in.RawMax)
+		if err != nil {
+			return Input{}, err
+		}
+		res.X = append(res.X, x...)
+		res.Names = append(res.Names, path)
+	}
+	return res, nil
+}
+
+// ReadSplit recovers a split (train, val or test) of the run's own data
+// source, exactly as training drew it, in raw (unnormalized) form.
+func ReadSplit(dir *rundir.Dir, split string, env experiment.Env) (Input, error) {
+	cfg, err := config.Load(dir.Join(rundir.ConfigFile))
+	if err != nil {
+		return Input{}, err
+	}
+	sp, err := experiment.OpenSplits(cfg, env)
+	if err != nil {
+		return Input{}, err
+	}
+	var d *data.Dataset
+	switch split {
+	case "train":
+		d = sp.Train
+	case "val":
+		d = sp.Val
+	case "test":
+		d = sp.Test
+	default:
+		return Input{}, fmt.Errorf("--split must be train, val or test, got %q", split)
+	}
+	if d.Len() == 0 {
+		return Input{}, fmt.Errorf("the %s split of %s is empty", split, cfg.Data.Source)
+	}
+	return Input{X: d.X, Y: d.Y}, nil
+}
+
+// ReadFiles reads positional inputs by their kind: CSV files, an IDX
+// images file, or PNG/JPEG images.
+func (p *Predictor) ReadFiles(paths []string, labelColumn, idxLabels string) (Input, error) {
+	var csvs, idx, imgs []string
+	for _, path := range paths {
+		if _, err := os.Stat(path); err != nil {
+			return Input{}, err
+		}
+		lower := strings.ToLower(path)
+		switch {
+		case strings.HasSuffix(lower, ".csv") || strings.HasSuffix(lower, ".csv.gz"):
+			csvs = append(csvs, path)
+		case strings.Contains(filepath.Base(lower), "idx3-ubyte"):
+			idx = append(idx, path)
+		case strings.HasSuffix(lower, ".png") || strings.HasSuffix(lower, ".jpg") || strings.HasSuffix(lower, ".jpeg"):
+			imgs = append(imgs, path)
+		default:
+			return Input{}, fmt.Errorf("%s: unknown input kind (want .csv, an IDX *idx3-ubyte[.gz] images file, .png, .jpg)", path)
+		}
+	}
+	kinds := 0
+	for _, k := range [][]string{csvs, idx, imgs} {
+		if len(k) > 0 {
+			kinds++
+		}
+	}
+	switch {
+	case kinds == 0:
+		return Input{}, fmt.Errorf("no inputs: give files, or --split test")
+	case kinds > 1 || len(csvs) > 1 || len(idx) > 1:
+		return Input{}, fmt.Errorf("give one CSV, one IDX images file, or any number of images, not a mix")
+	case len(csvs) == 1:
+		return p.ReadCSV(csvs[0], labelColumn)
+	case len(idx) == 1:
+		return p.ReadIDX(idx[0], idxLabels)
+	default:
+		return p.ReadImages(imgs)
+	}
+}
