@@ -106,4 +106,3 @@ func writeLines(w io.Writer, preds []inference.Prediction) error {
 type bufferWriter struct{ b []byte }
 
 func (w *bufferWriter) Write(p []byte) (int, error) { w.b = append(w.b, p...); return len(p), nil }
-
