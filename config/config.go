@@ -77,7 +77,7 @@ func Default() Experiment {
 	return Experiment{
 		Data:      Data{Source: data.DigitsSource, ImageSize: data.DefaultImageSize, Val: 0.1, Test: 0.1, Normalize: true},
 		Optimizer: train.OptimizerConfig{Name: "adam", LR: 1e-3, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8},
-		Training:  Training{Epochs: 20, BatchSize: 64, Seed: 1, Monitor: "val_loss", TrainEvalSize: 1000},
+		Training:  Training{Epochs: 20, BatchSize: 128, Seed: 1, Monitor: "val_loss", TrainEvalSize: 1000},
 		Output:    Output{Root: "runs"},
 	}
 }
