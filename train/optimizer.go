@@ -60,8 +60,9 @@ type Optimizer interface {
 	// optimizer's other state.
 	LR() float64
 	SetLR(lr float64)
-	// State exports the step count and the per-parameter slots (Adam's
-	// moments, SGD's velocity) for checkpoints; LoadState restores them.
+	// State exports a copy of the step count and the per-parameter slots
+	// (Adam's moments, SGD's velocity) for checkpoints; LoadState restores
+	// them.
 	State() OptimizerState
 	LoadState(OptimizerState) error
 }
@@ -162,7 +163,7 @@ func (a *adam) Step(params, grads [][]float32) {
 }
 
 func (a *adam) State() OptimizerState {
-	return OptimizerState{Name: a.cfg.Name, Step: a.step, LR: a.lr, Slots: map[string][][]float32{"m": a.m, "v": a.v}}
+	return OptimizerState{Name: a.cfg.Name, Step: a.step, LR: a.lr, Slots: map[string][][]float32{"m": cloneSlots(a.m), "v": cloneSlots(a.v)}}
 }
 
 func (a *adam) LoadState(s OptimizerState) error {
@@ -201,7 +202,7 @@ func (o *sgd) Step(params, grads [][]float32) {
 }
 
 func (o *sgd) State() OptimizerState {
-	return OptimizerState{Name: o.cfg.Name, Step: o.step, LR: o.lr, Slots: map[string][][]float32{"velocity": o.velocity}}
+	return OptimizerState{Name: o.cfg.Name, Step: o.step, LR: o.lr, Slots: map[string][][]float32{"velocity": cloneSlots(o.velocity)}}
 }
 
 func (o *sgd) LoadState(s OptimizerState) error {
@@ -229,6 +230,14 @@ func checkSlots(s OptimizerState, name string, want map[string][][]float32) erro
 		}
 	}
 	return nil
+}
+
+func cloneSlots(s [][]float32) [][]float32 {
+	out := make([][]float32, len(s))
+	for i, v := range s {
+		out[i] = append([]float32(nil), v...)
+	}
+	return out
 }
 
 func copySlots(dst, src [][]float32) {

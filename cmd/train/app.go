@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -36,7 +37,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Version:   rundir.Version,
 		Writer:    stdout,
 		ErrWriter: stderr,
-		Flags:     flags(),
+		Flags:     slices.Concat(flags(), feasibilityFlags(), sweepFlags()),
 		Action: func(c *cli.Context) error {
 			return trainAction(c, stdout, stderr)
 		},
@@ -162,6 +163,13 @@ func trainAction(c *cli.Context, stdout, stderr io.Writer) error {
 	if !c.Bool("quiet") {
 		opt.Progress = stderr
 	}
+	env := &commandEnv{ctx: ctx, stdout: stdout, stderr: stderr, opt: opt}
+	if handled, err := runFeasibility(c, cfg, env); handled {
+		return err
+	}
+	if handled, err := runSweep(c, cfg, env); handled {
+		return err
+	}
 	sum, err := experiment.Train(ctx, cfg, opt)
 	var nf *train.NonFiniteError
 	if err != nil && !errors.As(err, &nf) {
@@ -183,6 +191,17 @@ func trainAction(c *cli.Context, stdout, stderr io.Writer) error {
 		return &cliutil.Exit{Code: cliutil.ExitInterrupted, Err: fmt.Errorf("interrupted after %d epochs; the run is in %s", sum.EpochsRun, sum.RunDir)}
 	}
 	return nil
+}
+
+// commandEnv is what a mode of the train command (plain training, a
+// feasibility test, the LR sweep) gets from the process.
+type commandEnv struct {
+	ctx    context.Context
+	stdout io.Writer
+	stderr io.Writer
+	// opt carries the data directory, the command line, the logger and the
+	// progress writer.
+	opt experiment.Options
 }
 
 func printSummary(w io.Writer, s *rundir.Summary) {

@@ -1,0 +1,47 @@
+// Package plots holds what every figure of Practica shares: a readable
+// default style and an atomic PNG writer, on top of gonum/plot. Each stage
+// (training curves, the LR range test, feasibility, calibration, the
+// report) draws its own figures with gonum/plot and saves them here.
+package plots
+
+import (
+	"bytes"
+	"fmt"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
+	"gonum.org/v1/plot/vg"
+
+	"github.com/practica-ml/practica/internal/atomicfile"
+)
+
+// New returns a plot with a title, axis labels and font sizes that stay
+// readable at the sizes Practica saves.
+func New(title, xLabel, yLabel string) *plot.Plot {
+	p := plot.New()
+	p.Title.Text = title
+	p.X.Label.Text = xLabel
+	p.Y.Label.Text = yLabel
+	p.Title.TextStyle.Font.Size = font.Length(14)
+	p.X.Label.TextStyle.Font.Size = font.Length(12)
+	p.Y.Label.TextStyle.Font.Size = font.Length(12)
+	p.X.Tick.Label.Font.Size = font.Length(10)
+	p.Y.Tick.Label.Font.Size = font.Length(10)
+	p.Legend.TextStyle.Font.Size = font.Length(10)
+	p.Legend.Top = true
+	return p
+}
+
+// SavePNG renders p at width×height (in inches, at 96 dpi) and writes it to
+// path atomically.
+func SavePNG(p *plot.Plot, width, height vg.Length, path string) error {
+	w, err := p.WriterTo(width, height, "png")
+	if err != nil {
+		return fmt.Errorf("rendering %s: %w", path, err)
+	}
+	var buf bytes.Buffer
+	if _, err := w.WriteTo(&buf); err != nil {
+		return fmt.Errorf("rendering %s: %w", path, err)
+	}
+	return atomicfile.Write(path, buf.Bytes())
+}
