@@ -24,6 +24,44 @@ type Options struct {
 	Log      *slog.Logger
 	// Now is the run's start time (time.Now when zero).
 	Now time.Time
+	// Prelude, when set, runs after the run directory exists and before
+	// config.yaml is written and training starts: a stage that decides
+	// something for the run (the LR range test of --lr auto) does its work
+	// here, records it in dir, and may change p.Config and the optimizer.
+	Prelude func(ctx context.Context, p *Prepared, m *model.Model, o train.Optimizer, dir *rundir.Dir) error
+}
+
+// NewRunDir creates the run directory of a prepared experiment and writes
+// what identifies the run: config.yaml (resolved), command.txt and
+// meta.json (whose end time FinishRunDir fills in).
+func NewRunDir(p *Prepared, opt Options, start time.Time) (*rundir.Dir, rundir.Meta, error) {
+	dir, err := rundir.Create(p.Config.Output.Root, p.RunName(), start)
+	if err != nil {
+		return nil, rundir.Meta{}, err
+	}
+	meta := rundir.NewMeta(p.Config.Training.Seed, opt.Args, start)
+	return dir, meta, WriteRunFiles(dir, p, opt.Args, meta)
+}
+
+// WriteRunFiles (re)writes config.yaml, command.txt and meta.json.
+func WriteRunFiles(dir *rundir.Dir, p *Prepared, args []string, meta rundir.Meta) error {
+	cfgYAML, err := p.Config.Marshal()
+	if err != nil {
+		return err
+	}
+	if err := dir.WriteFile(rundir.ConfigFile, cfgYAML); err != nil {
+		return err
+	}
+	if err := dir.WriteFile(rundir.CommandFile, []byte(shellJoin(args)+"\n")); err != nil {
+		return err
+	}
+	return dir.WriteJSON(rundir.MetaFile, meta)
+}
+
+// FinishRunDir records the end time in meta.json.
+func FinishRunDir(dir *rundir.Dir, meta rundir.Meta, end time.Time) error {
+	meta.End = end
+	return dir.WriteJSON(rundir.MetaFile, meta)
 }
 
 // Train runs a whole experiment and returns its summary. Bad input is
@@ -47,18 +85,18 @@ func Train(ctx context.Context, cfg config.Experiment, opt Options) (*rundir.Sum
 	if err != nil {
 		return nil, err
 	}
-	cfgYAML, err := p.Config.Marshal()
-	if err != nil {
-		return nil, err
-	}
-	dir, err := rundir.Create(p.Config.Output.Root, p.RunName(), start)
+	dir, meta, err := NewRunDir(p, opt, start)
 	if err != nil {
 		return nil, err
 	}
 	log.Info("run directory", "path", dir.Path)
-	meta := rundir.NewMeta(p.Config.Training.Seed, opt.Args, start)
-	if err := writeStart(dir, cfgYAML, opt.Args, meta); err != nil {
-		return nil, err
+	if opt.Prelude != nil {
+		if err := opt.Prelude(ctx, p, m, o, dir); err != nil {
+			return nil, err
+		}
+		if err := WriteRunFiles(dir, p, opt.Args, meta); err != nil {
+			return nil, err
+		}
 	}
 	tc := p.Config.Training
 	loop := &train.Loop{
@@ -95,24 +133,13 @@ func Train(ctx context.Context, cfg config.Experiment, opt Options) (*rundir.Sum
 	}
 	end := time.Now()
 	sum.Seconds = end.Sub(start).Seconds()
-	meta.End = end
-	if err := dir.WriteJSON(rundir.MetaFile, meta); err != nil {
+	if err := FinishRunDir(dir, meta, end); err != nil {
 		return nil, err
 	}
 	if err := dir.WriteJSON(rundir.SummaryFile, sum); err != nil {
 		return nil, err
 	}
 	return sum, runErr
-}
-
-func writeStart(dir *rundir.Dir, cfgYAML []byte, args []string, meta rundir.Meta) error {
-	if err := dir.WriteFile(rundir.ConfigFile, cfgYAML); err != nil {
-		return err
-	}
-	if err := dir.WriteFile(rundir.CommandFile, []byte(shellJoin(args)+"\n")); err != nil {
-		return err
-	}
-	return dir.WriteJSON(rundir.MetaFile, meta)
 }
 
 // testBest loads the best checkpoint's weights and scores them on the test
