@@ -12,7 +12,7 @@ import (
 func TestTrainJSONSummaryAndRunDir(t *testing.T) {
 	out := t.TempDir()
 	var stdout, stderr bytes.Buffer
-	code := run([]string{"train", "--epochs", "2", "--model", "mlp", "--out", out, "--json", "-q"}, &stdout, &stderr)
+	code := run([]string{"train", "--epochs", "2", "--batch-size", "32", "--model", "mlp", "--out", out, "--json", "-q"}, &stdout, &stderr)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
