@@ -1,0 +1,106 @@
+package feasibility
+
+import (
+	"fmt"
+	"io"
+	"time"
+)
+
+// Clustering settings.
+const (
+	KMeansRestarts = 4
+	KMeansMaxIter  = 100
+	// MaxSilhouettePoints caps the seeded subsample the (quadratic)
+	// silhouette is computed on.
+	MaxSilhouettePoints = 5000
+	// MaxScatterPoints caps the points drawn in the PCA scatter.
+	MaxScatterPoints = 2000
+)
+
+// ClusterResult is clustering in feasibility.json. It has no verdict:
+// well-formed clusters are encouraging, their absence proves nothing.
+type ClusterResult struct {
+	// Embedding is the best probe's embedding, clustered on the probe's
+	// training examples.
+	Embedding    string  `json:"embedding"`
+	Dim          int     `json:"dim"`
+	K            int     `json:"k"`
+	Points       int     `json:"points"`
+	Restarts     int     `json:"restarts"`
+	Iterations   int     `json:"iterations"`
+	Inertia      float64 `json:"inertia"`
+	ClusterSizes []int   `json:"cluster_sizes"`
+	// Purity, NMI (arithmetic normalization) and ARI (adjusted Rand index)
+	// compare the clusters with the labels.
+	Purity float64 `json:"purity"`
+	NMI    float64 `json:"nmi"`
+	ARI    float64 `json:"ari"`
+	// Silhouette is the mean silhouette on a seeded subsample of
+	// SilhouettePoints ≤ 5000 points (Euclidean, in the embedding).
+	Silhouette       float64 `json:"silhouette"`
+	SilhouettePoints int     `json:"silhouette_points"`
+	// ScatterPoints are drawn in pca_scatter.png, on the first two principal
+	// components of the embedding, which explain ScatterExplained of its
+	// variance.
+	ScatterPoints    int     `json:"scatter_points"`
+	ScatterExplained float64 `json:"scatter_explained_variance"`
+	Seconds          float64 `json:"seconds"`
+
+	scatterXY     []float32 // ScatterPoints×2
+	scatterLabels []int
+	classNames    []string
+}
+
+// Clustering runs k-means++ (k = the number of classes) on the embedding of
+// the naive probe's best classifier and compares the clusters with the
+// labels.
+func Clustering(naive *NaiveResult, seed uint64, progress io.Writer) (*ClusterResult, error) {
+	start := time.Now()
+	e, ok := naive.embedding(naive.Best.Embedding)
+	if !ok {
+		return nil, fmt.Errorf("clustering: no embedding %q", naive.Best.Embedding)
+	}
+	y := naive.trainY
+	k := naive.Classes
+	x := toFloat64(e.train)
+	say(progress, "clustering: k-means++ (k=%d) on %d points of the %s embedding (%d dimensions)", k, len(y), e.Name, e.Dim)
+	km := KMeans(x, e.Dim, k, seed, KMeansRestarts, KMeansMaxIter)
+	r := &ClusterResult{Embedding: e.Name, Dim: e.Dim, K: k, Points: len(y), Restarts: KMeansRestarts, Iterations: km.Iterations,
+		Inertia: km.Inertia, ClusterSizes: make([]int, k), classNames: naive.classNames}
+	for _, c := range km.Assign {
+		r.ClusterSizes[c]++
+	}
+	r.Purity, r.NMI, r.ARI = Purity(y, km.Assign), NMI(y, km.Assign), ARI(y, km.Assign)
+
+	sub := sample(len(y), MaxSilhouettePoints, seed, 0x73696c) // "sil"
+	xs := make([]float64, 0, len(sub)*e.Dim)
+	as := make([]int, len(sub))
+	for j, i := range sub {
+		xs = append(xs, x[i*e.Dim:(i+1)*e.Dim]...)
+		as[j] = km.Assign[i]
+	}
+	r.Silhouette, r.SilhouettePoints = Silhouette(xs, e.Dim, as, k), len(sub)
+
+	pca, err := FitPCA(e.train, e.Dim, 1, 2)
+	if err != nil {
+		return nil, err
+	}
+	r.ScatterExplained = pca.Explained
+	pts := sample(len(y), MaxScatterPoints, seed, 0x736374) // "sct"
+	sel := make([]float32, 0, len(pts)*e.Dim)
+	for _, i := range pts {
+		sel = append(sel, e.train[i*e.Dim:(i+1)*e.Dim]...)
+		r.scatterLabels = append(r.scatterLabels, y[i])
+	}
+	r.scatterXY = pca.Transform(sel)
+	if pca.K() < 2 { // a one-dimensional embedding: plot against zero
+		xy := make([]float32, 2*len(pts))
+		for i := range pts {
+			xy[2*i] = r.scatterXY[i]
+		}
+		r.scatterXY = xy
+	}
+	r.ScatterPoints = len(pts)
+	r.Seconds = time.Since(start).Seconds()
+	return r, nil
+}

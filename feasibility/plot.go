@@ -1,0 +1,234 @@
+package feasibility
+
+import (
+	"fmt"
+	"image/color"
+	"math"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/practica-ml/practica/plots"
+)
+
+// palette is Tableau 10: ten colours that stay distinct side by side.
+var palette = []color.RGBA{
+	{31, 119, 180, 255}, {255, 127, 14, 255}, {44, 160, 44, 255}, {214, 39, 40, 255}, {148, 103, 189, 255},
+	{140, 86, 75, 255}, {227, 119, 194, 255}, {127, 127, 127, 255}, {188, 189, 34, 255}, {23, 190, 207, 255},
+}
+
+func colour(i int) color.Color { return palette[i%len(palette)] }
+
+// lossFloor keeps zero losses drawable on the log axis.
+const lossFloor = 1e-6
+
+// PlotLoss draws the overfit loss curves (eval-mode loss per step, log
+// scale) with each test's pass threshold.
+func (r *Report) PlotLoss(path string) error {
+	p := plots.New("Overfit tests: eval-mode loss on the memorized examples", "optimizer step", "eval-mode cross-entropy (log scale)")
+	p.Y.Scale = plot.LogScale{}
+	p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+	p.Legend.Left = false
+	lo, hi := math.Inf(1), math.Inf(-1)
+	maxStep := 1
+	type curve struct {
+		name  string
+		loss  []Float
+		thr   float64
+		col   int
+		dash  bool
+		glyph bool
+	}
+	var curves []curve
+	if o := r.OverfitOne; o != nil {
+		curves = append(curves, curve{fmt.Sprintf("overfit-one (%s)", o.Verdict), o.LossCurve, float64(o.Threshold), 0, false, true})
+	}
+	if o := r.OverfitBatch; o != nil {
+		curves = append(curves, curve{fmt.Sprintf("overfit-batch %d (%s)", o.Examples, o.Verdict), o.LossCurve, float64(o.Threshold), 1, false, true})
+		if b := o.ZeroInput; b != nil {
+			curves = append(curves, curve{fmt.Sprintf("overfit-batch %d, inputs zeroed", o.Examples), b.LossCurve, 0, 3, true, false})
+		}
+	}
+	for _, c := range curves {
+		var xys plotter.XYs
+		for step, v := range c.loss {
+			if !finite(float64(v)) {
+				break
+			}
+			y := math.Max(float64(v), lossFloor)
+			xys = append(xys, plotter.XY{X: float64(step), Y: y})
+			lo, hi = math.Min(lo, y), math.Max(hi, y)
+		}
+		maxStep = max(maxStep, len(c.loss)-1)
+		if len(xys) == 0 {
+			continue
+		}
+		l, s, err := plotter.NewLinePoints(xys)
+		if err != nil {
+			return err
+		}
+		l.Color, l.Width = colour(c.col), vg.Points(2)
+		if c.dash {
+			l.Dashes = []vg.Length{vg.Points(6), vg.Points(3)}
+		}
+		if c.glyph && len(xys) <= 60 {
+			s.Color, s.Radius, s.Shape = colour(c.col), vg.Points(2.5), draw.CircleGlyph{}
+			p.Add(l, s)
+			p.Legend.Add(c.name, l, s)
+		} else {
+			p.Add(l)
+			p.Legend.Add(c.name, l)
+		}
+		if c.thr > 0 {
+			lo = math.Min(lo, c.thr)
+		}
+	}
+	for _, c := range curves {
+		if c.thr <= 0 {
+			continue
+		}
+		t, err := plotter.NewLine(plotter.XYs{{X: 0, Y: c.thr}, {X: float64(maxStep), Y: c.thr}})
+		if err != nil {
+			return err
+		}
+		t.Color, t.Width, t.Dashes = colour(c.col), vg.Points(1), []vg.Length{vg.Points(2), vg.Points(2)}
+		p.Add(t)
+		p.Legend.Add(fmt.Sprintf("pass threshold %.3g (%s)", c.thr, c.name[:indexByte(c.name, ' ')]), t)
+	}
+	if !math.IsInf(lo, 0) {
+		p.Y.Min, p.Y.Max = lo/2, hi*20 // room above the curves for the legend
+	}
+	p.X.Min, p.X.Max = 0, float64(maxStep)
+	p.Add(plotter.NewGrid())
+	return plots.SavePNG(p, 8*vg.Inch, 5*vg.Inch, path)
+}
+
+func indexByte(s string, b byte) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] == b {
+			return i
+		}
+	}
+	return len(s)
+}
+
+// Plot draws the probe accuracies as grouped bars (linear and k-NN per
+// embedding) with the chance and majority-class lines.
+func (n *NaiveResult) Plot(path string) error {
+	p := plots.New(fmt.Sprintf("Naive-embedding probes on %d validation examples: %s", n.ValExamples, n.Verdict), "embedding", "validation accuracy")
+	var names []string
+	lin, knn := plotter.Values{}, plotter.Values{}
+	for _, e := range n.Embeddings {
+		names = append(names, e.Name)
+		for _, pr := range n.Probes {
+			if pr.Embedding != e.Name {
+				continue
+			}
+			if pr.Classifier == ClassifierLinear {
+				lin = append(lin, pr.Accuracy)
+			} else {
+				knn = append(knn, pr.Accuracy)
+			}
+		}
+	}
+	w := vg.Points(40)
+	for i, s := range []struct {
+		name string
+		v    plotter.Values
+	}{{"linear (softmax)", lin}, {fmt.Sprintf("k-NN (k=%d, cosine)", n.KNN), knn}} {
+		b, err := plotter.NewBarChart(s.v, w)
+		if err != nil {
+			return err
+		}
+		b.Color, b.LineStyle.Width = colour(i), 0
+		b.Offset = w * vg.Length(2*i-1) / 2
+		p.Add(b)
+		p.Legend.Add(s.name, b)
+		labels := plotter.XYLabels{}
+		for j, v := range s.v {
+			labels.XYs = append(labels.XYs, plotter.XY{X: float64(j), Y: v})
+			labels.Labels = append(labels.Labels, fmt.Sprintf("%.2f", v))
+		}
+		l, err := plotter.NewLabels(labels)
+		if err != nil {
+			return err
+		}
+		for k := range l.TextStyle {
+			l.TextStyle[k].XAlign = draw.XCenter
+			l.TextStyle[k].Font.Size = vg.Points(9)
+		}
+		l.Offset = vg.Point{X: b.Offset, Y: vg.Points(2)}
+		p.Add(l)
+	}
+	lines := []struct {
+		name   string
+		y      float64
+		colour color.Color
+		dashes []vg.Length
+	}{
+		{fmt.Sprintf("majority class %q: %.3f", n.MajorityClass, n.MajorityRate), n.MajorityRate, color.Black, nil},
+		{fmt.Sprintf("chance 1/%d: %.3f", n.Classes, n.Chance), n.Chance, color.Gray{Y: 110}, []vg.Length{vg.Points(5), vg.Points(3)}},
+	}
+	if n.SignalAccuracy <= 1 {
+		lines = append(lines, struct {
+			name   string
+			y      float64
+			colour color.Color
+			dashes []vg.Length
+		}{fmt.Sprintf("needed for SIGNAL: %.3f (+%g pts, p < %.2g)", n.SignalAccuracy, 100*n.MinMargin, n.CorrectedAlpha), n.SignalAccuracy, color.RGBA{214, 39, 40, 255}, []vg.Length{vg.Points(2), vg.Points(2)}})
+	}
+	for _, h := range lines {
+		f := plotter.NewFunction(func(float64) float64 { return h.y })
+		f.Color, f.Width, f.Dashes = h.colour, vg.Points(1.5), h.dashes
+		p.Add(f)
+		p.Legend.Add(h.name, f)
+	}
+	p.NominalX(names...)
+	p.X.Min, p.X.Max = -0.6, float64(len(names))-0.4
+	p.Y.Min, p.Y.Max = 0, 1.45 // room above the bars for the legend
+	p.Y.Tick.Marker = plot.ConstantTicks([]plot.Tick{{Value: 0, Label: "0"}, {Value: 0.2, Label: "0.2"}, {Value: 0.4, Label: "0.4"},
+		{Value: 0.6, Label: "0.6"}, {Value: 0.8, Label: "0.8"}, {Value: 1, Label: "1"}})
+	p.Legend.Left = true
+	return plots.SavePNG(p, 8*vg.Inch, 5*vg.Inch, path)
+}
+
+// Plot draws the scatter of the clustered points on the embedding's first
+// two principal components, coloured by their label.
+func (c *ClusterResult) Plot(path string) error {
+	p := plots.New(fmt.Sprintf("%s embedding on its first two principal components, coloured by label (%d points)", c.Embedding, c.ScatterPoints),
+		"principal component 1", "principal component 2")
+	byClass := make([]plotter.XYs, len(c.classNames))
+	xmin, xmax := math.Inf(1), math.Inf(-1)
+	for i, y := range c.scatterLabels {
+		pt := plotter.XY{X: float64(c.scatterXY[2*i]), Y: float64(c.scatterXY[2*i+1])}
+		byClass[y] = append(byClass[y], pt)
+		xmin, xmax = math.Min(xmin, pt.X), math.Max(xmax, pt.X)
+	}
+	legend := len(c.classNames) <= 20
+	for k, pts := range byClass {
+		if len(pts) == 0 {
+			continue
+		}
+		s, err := plotter.NewScatter(pts)
+		if err != nil {
+			return err
+		}
+		s.Color, s.Radius = colour(k), vg.Points(2)
+		s.Shape = draw.CircleGlyph{}
+		if k >= len(palette) {
+			s.Shape = plotutil.Shape(k / len(palette))
+		}
+		p.Add(s)
+		if legend {
+			p.Legend.Add("class "+c.classNames[k], s)
+		}
+	}
+	if legend && xmax > xmin {
+		p.X.Min, p.X.Max = xmin, xmax+0.3*(xmax-xmin) // the legend sits right of the points
+	}
+	p.Legend.Left = false
+	return plots.SavePNG(p, 8*vg.Inch, 6*vg.Inch, path)
+}

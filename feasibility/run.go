@@ -1,0 +1,106 @@
+package feasibility
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/practica-ml/practica/experiment"
+	"github.com/practica-ml/practica/rundir"
+)
+
+// File names the feasibility tests write into a run directory.
+const (
+	JSONFile     = "feasibility.json"
+	MarkdownFile = "feasibility.md"
+	LossPlot     = "overfit_loss.png"
+	ProbePlot    = "probe_accuracy.png"
+	ScatterPlot  = "pca_scatter.png"
+)
+
+// BatchSize is the overfit-batch size that --feasibility uses.
+const BatchSize = 16
+
+// Options choose the tests to run.
+type Options struct {
+	OverfitOne bool
+	// OverfitBatch is N of overfit-batch (0: not run).
+	OverfitBatch    int
+	NaiveEmbeddings bool
+	// Clustering runs the probe's embeddings too, without reporting the
+	// probe unless NaiveEmbeddings is set.
+	Clustering bool
+	// Steps is the overfit step budget (DefaultSteps when 0).
+	Steps int
+	// Progress receives progress lines (stderr); nil for none.
+	Progress io.Writer
+}
+
+// All is every test, as --feasibility runs them.
+func All(steps int, progress io.Writer) Options {
+	return Options{OverfitOne: true, OverfitBatch: BatchSize, NaiveEmbeddings: true, Clustering: true, Steps: steps, Progress: progress}
+}
+
+// Run runs the chosen tests in order (overfit-one, overfit-batch, naive
+// embeddings, clustering) on a prepared experiment.
+func Run(ctx context.Context, p *experiment.Prepared, opt Options) (*Report, error) {
+	r := &Report{}
+	var err error
+	if opt.OverfitOne {
+		if r.OverfitOne, err = Overfit(ctx, p, OverfitConfig{Examples: 1, Steps: opt.Steps, Progress: opt.Progress}); err != nil {
+			return nil, fmt.Errorf("overfit-one: %w", err)
+		}
+	}
+	if opt.OverfitBatch > 0 {
+		if r.OverfitBatch, err = Overfit(ctx, p, OverfitConfig{Examples: opt.OverfitBatch, Steps: opt.Steps, Baseline: true, Progress: opt.Progress}); err != nil {
+			return nil, fmt.Errorf("overfit-batch: %w", err)
+		}
+	}
+	if opt.NaiveEmbeddings || opt.Clustering {
+		naive, err := NaiveEmbeddings(ctx, p, NaiveConfig{Progress: opt.Progress})
+		if err != nil {
+			return nil, fmt.Errorf("naive embeddings: %w", err)
+		}
+		if opt.NaiveEmbeddings {
+			r.NaiveEmbeddings = naive
+		}
+		if opt.Clustering {
+			if r.Clustering, err = Clustering(naive, p.Config.Training.Seed, opt.Progress); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return r, nil
+}
+
+// Write writes feasibility.json, feasibility.md and the plots of the tests
+// that ran into dir (setting RunDir), and returns the names written.
+func (r *Report) Write(dir *rundir.Dir, title string) ([]string, error) {
+	r.RunDir = dir.Path
+	files := []string{JSONFile, MarkdownFile}
+	if err := dir.WriteJSON(JSONFile, r); err != nil {
+		return nil, err
+	}
+	if err := dir.WriteFile(MarkdownFile, []byte(r.Markdown(title))); err != nil {
+		return nil, err
+	}
+	if r.OverfitOne != nil || r.OverfitBatch != nil {
+		if err := r.PlotLoss(dir.Join(LossPlot)); err != nil {
+			return nil, err
+		}
+		files = append(files, LossPlot)
+	}
+	if r.NaiveEmbeddings != nil {
+		if err := r.NaiveEmbeddings.Plot(dir.Join(ProbePlot)); err != nil {
+			return nil, err
+		}
+		files = append(files, ProbePlot)
+	}
+	if r.Clustering != nil {
+		if err := r.Clustering.Plot(dir.Join(ScatterPlot)); err != nil {
+			return nil, err
+		}
+		files = append(files, ScatterPlot)
+	}
+	return files, nil
+}
