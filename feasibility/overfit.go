@@ -85,8 +85,8 @@ type OverfitResult struct {
 
 // BaselineResult is the same training with the inputs zeroed.
 type BaselineResult struct {
-	Steps     int   `json:"steps"`
-	FinalLoss Float `json:"final_loss"`
+	Steps     int     `json:"steps"`
+	FinalLoss Float   `json:"final_loss"`
 	Accuracy  float64 `json:"accuracy"`
 	// LabelEntropy is the entropy of the examples' labels: the lowest loss
 	// a model that ignores its inputs can reach on them.

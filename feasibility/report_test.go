@@ -1,0 +1,112 @@
+package feasibility
+
+import (
+	"context"
+	"encoding/json"
+	"image/png"
+	"math"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/practica-ml/practica/rundir"
+)
+
+// TestRunWritesEveryOutput: on pure noise the model memorizes (PASS) but no
+// probe finds signal (NO SIGNAL); the report holds the four keys, the
+// Markdown says memorizing needs no signal, and the plots are real PNGs.
+func TestRunWritesEveryOutput(t *testing.T) {
+	p := prepare(t, "noise:n=600,d=16,c=4", nil)
+	rep, err := Run(context.Background(), p, All(0, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rep.Verdicts(); !slices.Equal(got, []string{Pass, Pass, NoSignal}) || rep.OK() {
+		t.Fatalf("verdicts %v, OK %v", got, rep.OK())
+	}
+	dir, err := rundir.Create(t.TempDir(), "feasibility", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := rep.Write(dir, "mlp on noise")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{JSONFile, MarkdownFile, LossPlot, ProbePlot, ScatterPlot}; !slices.Equal(files, want) {
+		t.Fatalf("files %v, want %v", files, want)
+	}
+	var top map[string]json.RawMessage
+	b, _ := os.ReadFile(dir.Join(JSONFile))
+	if err := json.Unmarshal(b, &top); err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for k := range top {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	if want := []string{"clustering", "naive_embeddings", "overfit_batch", "overfit_one", "run_dir"}; !slices.Equal(keys, want) {
+		t.Fatalf("top-level keys %v, want %v", keys, want)
+	}
+	var back Report
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if back.OverfitOne.Verdict != Pass || back.OverfitBatch.ZeroInput == nil || back.NaiveEmbeddings.Verdict != NoSignal || back.Clustering.NMI != rep.Clustering.NMI {
+		t.Fatalf("round trip %+v", back)
+	}
+	md, _ := os.ReadFile(dir.Join(MarkdownFile))
+	for _, s := range []string{"memorizing needs no signal", "**NO SIGNAL.**", "**PASS.**", "Zero-input baseline", "What it does not mean", "](" + ScatterPlot + ")"} {
+		if !strings.Contains(string(md), s) {
+			t.Errorf("feasibility.md lacks %q", s)
+		}
+	}
+	text := rep.Text()
+	for _, s := range []string{"overfit-one: PASS", "overfit-batch 16: PASS", "naive embeddings: NO SIGNAL", "clustering: k-means++", "memorizing needs no signal"} {
+		if !strings.Contains(text, s) {
+			t.Errorf("text report lacks %q:\n%s", s, text)
+		}
+	}
+	for _, f := range files[2:] {
+		fh, err := os.Open(dir.Join(f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := png.Decode(fh)
+		fh.Close()
+		if err != nil || img.Bounds().Dx() < 600 || img.Bounds().Dy() < 400 {
+			t.Errorf("%s: %v, %v", f, err, img.Bounds())
+		}
+	}
+}
+
+// TestSingleTestReportHasOnlyItsKey: --overfit-one writes only overfit_one.
+func TestSingleTestReportHasOnlyItsKey(t *testing.T) {
+	p := prepare(t, "noise:n=200,d=8,c=3", nil)
+	rep, err := Run(context.Background(), p, Options{OverfitOne: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(rep)
+	var top map[string]any
+	json.Unmarshal(b, &top)
+	if len(top) != 1 || top["overfit_one"] == nil {
+		t.Fatalf("keys %v", top)
+	}
+	if !rep.OK() {
+		t.Fatal("a PASS is not OK")
+	}
+}
+
+func TestFloatEncodesNonFiniteAsNull(t *testing.T) {
+	b, err := json.Marshal([]Float{1.5, Float(math.NaN()), Float(math.Inf(1)), 0})
+	if err != nil || string(b) != "[1.5,null,null,0]" {
+		t.Fatalf("%s %v", b, err)
+	}
+	var back []Float
+	if err := json.Unmarshal(b, &back); err != nil || back[0] != 1.5 || !math.IsNaN(float64(back[1])) {
+		t.Fatalf("%v %v", back, err)
+	}
+}
