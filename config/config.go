@@ -61,6 +61,21 @@ type Training struct {
 	// TrainEvalSize is the size of the training subset evaluated in eval
 	// mode each epoch.
 	TrainEvalSize int `yaml:"train_eval_size"`
+	// EarlyStopping stops when the monitored metric stops improving.
+	EarlyStopping EarlyStopping `yaml:"early_stopping"`
+	// Schedule sets the learning rate per step.
+	Schedule train.ScheduleConfig `yaml:"schedule"`
+}
+
+// EarlyStopping configures train.EarlyStopping; it watches Training.Monitor.
+type EarlyStopping struct {
+	Enabled  bool    `yaml:"enabled"`
+	Patience int     `yaml:"patience"`
+	MinDelta float64 `yaml:"min_delta"`
+	// Baseline is a value the metric must beat within Patience epochs.
+	Baseline *float64 `yaml:"baseline,omitempty"`
+	// DivergenceThreshold stops at once when the metric is worse.
+	DivergenceThreshold *float64 `yaml:"divergence_threshold,omitempty"`
 }
 
 // Output says where runs are written.
@@ -77,8 +92,9 @@ func Default() Experiment {
 	return Experiment{
 		Data:      Data{Source: data.DigitsSource, ImageSize: data.DefaultImageSize, Val: 0.1, Test: 0.1, Normalize: true},
 		Optimizer: train.OptimizerConfig{Name: "adam", LR: 1e-3, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8},
-		Training:  Training{Epochs: 20, BatchSize: 128, Seed: 1, Monitor: "val_loss", TrainEvalSize: 1000},
-		Output:    Output{Root: "runs"},
+		Training: Training{Epochs: 20, BatchSize: 128, Seed: 1, Monitor: "val_loss", TrainEvalSize: 1000,
+			EarlyStopping: EarlyStopping{Patience: 5}, Schedule: train.DefaultSchedule()},
+		Output: Output{Root: "runs"},
 	}
 }
 
@@ -181,6 +197,12 @@ func (e Experiment) Validate() error {
 	}
 	if t.Monitor != "val_loss" && t.Monitor != "val_accuracy" {
 		add("training.monitor must be val_loss or val_accuracy, got %q", t.Monitor)
+	}
+	if es := t.EarlyStopping; es.Patience < 1 || es.MinDelta < 0 {
+		add("training.early_stopping needs patience >= 1 and min_delta >= 0, got %d and %v", es.Patience, es.MinDelta)
+	}
+	if err := t.Schedule.Validate(); err != nil {
+		add("training.%v", err)
 	}
 	if t.TrainEvalSize <= 0 {
 		add("training.train_eval_size must be > 0, got %d", t.TrainEvalSize)

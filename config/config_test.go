@@ -48,6 +48,10 @@ func customized() Experiment {
 	e.Optimizer.WeightDecay = 0.01
 	e.Training.ClassWeights = "balanced"
 	e.Training.Seed = 1<<63 + 5
+	th := 2.5
+	e.Training.EarlyStopping = EarlyStopping{Enabled: true, Patience: 3, MinDelta: 1e-3, DivergenceThreshold: &th}
+	e.Training.Schedule.Name = "cosine"
+	e.Training.Schedule.WarmupEpochs = 1.5
 	return e
 }
 
@@ -103,6 +107,8 @@ func TestValidateMessages(t *testing.T) {
 		{"split", func(e *Experiment) { e.Data.Val, e.Data.Test = 0.6, 0.5 }, "data.val + data.test must be < 1, got 1.1"},
 		{"monitor", func(e *Experiment) { e.Training.Monitor = "loss" }, `training.monitor must be val_loss or val_accuracy, got "loss"`},
 		{"class weights", func(e *Experiment) { e.Training.ClassWeights = "inverse" }, `training.class_weights must be empty or balanced, got "inverse"`},
+		{"patience", func(e *Experiment) { e.Training.EarlyStopping.Patience = 0 }, "training.early_stopping needs patience >= 1"},
+		{"schedule", func(e *Experiment) { e.Training.Schedule.Name = "linear" }, `training.schedule must be constant, step, cosine, onecycle or plateau, got "linear"`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

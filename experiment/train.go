@@ -98,6 +98,16 @@ func Train(ctx context.Context, cfg config.Experiment, opt Options) (*rundir.Sum
 			return nil, err
 		}
 	}
+	return runLoop(ctx, p, m, o, dir, meta, start, opt, nil)
+}
+
+// runLoop trains p's model in dir (from scratch, or from a resume state)
+// and writes metrics.csv, the checkpoints, curves.png and summary.json.
+func runLoop(ctx context.Context, p *Prepared, m *model.Model, o train.Optimizer, dir *rundir.Dir, meta rundir.Meta, start time.Time, opt Options, resume *train.ResumeState) (*rundir.Summary, error) {
+	log := opt.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	tc := p.Config.Training
 	loop := &train.Loop{
 		Model: m, Optimizer: o, Train: p.Splits.Train, Val: p.Splits.Val,
@@ -105,12 +115,20 @@ func Train(ctx context.Context, cfg config.Experiment, opt Options) (*rundir.Sum
 		Augment: p.Config.Data.Augment, LabelSmoothing: tc.LabelSmoothing, ClassWeights: p.ClassWeights(),
 		TrainEvalSize: tc.TrainEvalSize, Monitor: tc.Monitor, Log: log,
 		Hooks: []any{
+			train.Schedule{Config: tc.Schedule, Base: p.Config.Optimizer.LR},
 			train.MetricsCSV{Path: dir.Join(rundir.MetricsFile)},
 			&train.Checkpointer{LastPath: dir.Join(rundir.LastCheckpoint), BestPath: dir.Join(rundir.BestCheckpoint), Base: p.BaseCheckpoint(), Seed: tc.Seed},
 		},
 	}
+	if es := tc.EarlyStopping; es.Enabled {
+		loop.Hooks = append(loop.Hooks, train.EarlyStopping{Monitor: tc.Monitor, Patience: es.Patience, MinDelta: es.MinDelta, Baseline: es.Baseline, DivergenceThreshold: es.DivergenceThreshold})
+	}
 	if opt.Progress != nil {
 		loop.Hooks = append(loop.Hooks, &train.Progress{W: opt.Progress})
+	}
+	if resume != nil {
+		loop.History, loop.Step, loop.Position = resume.History, resume.Step, resume.Position
+		log.Info("resuming", "epochs_done", len(resume.History), "step", resume.Step)
 	}
 	log.Info("training", "model", p.Config.Model.Arch, "params", countParams(m), "train", p.Splits.Train.Len(), "val", p.Splits.Val.Len(), "test", p.Splits.Test.Len(), "batch", m.TrainBatch(), "epochs", tc.Epochs)
 	res, runErr := loop.Run(ctx)
@@ -128,6 +146,11 @@ func Train(ctx context.Context, cfg config.Experiment, opt Options) (*rundir.Sum
 	}
 	if res.Best >= 0 && p.Splits.Test.Len() > 0 {
 		if err := testBest(dir, m, p, sum); err != nil {
+			return nil, err
+		}
+	}
+	if len(res.History) > 0 {
+		if err := CurvesPNG(dir.Join(CurvesFile), res.History, res.Best, res.StopReason); err != nil {
 			return nil, err
 		}
 	}

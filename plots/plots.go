@@ -11,6 +11,8 @@ import (
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
 
 	"github.com/practica-ml/practica/internal/atomicfile"
 )
@@ -41,6 +43,27 @@ func SavePNG(p *plot.Plot, width, height vg.Length, path string) error {
 	}
 	var buf bytes.Buffer
 	if _, err := w.WriteTo(&buf); err != nil {
+		return fmt.Errorf("rendering %s: %w", path, err)
+	}
+	return atomicfile.Write(path, buf.Bytes())
+}
+
+// SaveStackPNG renders plots stacked vertically, their x axes aligned, into
+// one width×height PNG written atomically to path.
+func SaveStackPNG(stack []*plot.Plot, width, height vg.Length, path string) error {
+	img := vgimg.New(width, height)
+	dc := draw.New(img)
+	grid := make([][]*plot.Plot, len(stack))
+	for i, p := range stack {
+		grid[i] = []*plot.Plot{p}
+	}
+	tiles := draw.Tiles{Rows: len(stack), Cols: 1, PadTop: vg.Points(4), PadBottom: vg.Points(4), PadX: vg.Points(4), PadY: vg.Points(8)}
+	canvases := plot.Align(grid, tiles, dc)
+	for i, p := range stack {
+		p.Draw(canvases[i][0])
+	}
+	var buf bytes.Buffer
+	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(&buf); err != nil {
 		return fmt.Errorf("rendering %s: %w", path, err)
 	}
 	return atomicfile.Write(path, buf.Bytes())

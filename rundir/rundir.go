@@ -145,6 +145,14 @@ type Meta struct {
 	End       time.Time `json:"end,omitzero"`
 	// Kernel names the matrix-multiply implementation in use.
 	Kernel string `json:"kernel"`
+	// Resumed lists each time the run was continued with --resume.
+	Resumed []Resumption `json:"resumed,omitempty"`
+}
+
+// Resumption is one continuation of a run.
+type Resumption struct {
+	At      time.Time `json:"at"`
+	Command []string  `json:"command"`
 }
 
 // NewMeta fills the build and machine facts of a run starting now.

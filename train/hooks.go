@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -39,7 +41,10 @@ func FormatMetrics(history []EpochMetrics) string {
 
 // ResumeState is what a checkpoint carries for the loop to continue.
 type ResumeState struct {
+	// Epoch is the number of finished epochs; Position, when set, is how
+	// far the next one had gone when the run was interrupted.
 	Epoch     int            `json:"epoch"`
+	Position  *Position      `json:"position,omitempty"`
 	Step      int64          `json:"step"`
 	Seed      uint64         `json:"seed"`
 	History   []EpochMetrics `json:"history"`
@@ -78,16 +83,38 @@ func (h *Checkpointer) AfterEpoch(s *State) error {
 	return nil
 }
 
+// OnStop implements StopHook: an interrupted run saves its exact position
+// inside the epoch in last.ckpt, so that --resume continues from there.
+func (h *Checkpointer) OnStop(s *State, reason string) error {
+	if reason != StopInterrupted {
+		return nil
+	}
+	pos := s.EpochLoss
+	c, err := snapshot(h.Base, s.Model, s.Optimizer, s.History, s.Step, h.Seed, &pos)
+	if err != nil {
+		return err
+	}
+	b, err := c.Marshal()
+	if err != nil {
+		return err
+	}
+	return atomicfile.Write(h.LastPath, b)
+}
+
 // Snapshot builds a checkpoint of the model's weights, the optimizer's
-// state and the loop's position.
+// state and the loop's position at the end of an epoch.
 func Snapshot(base model.Checkpoint, m *model.Model, opt Optimizer, history []EpochMetrics, step int64, seed uint64) (*model.Checkpoint, error) {
+	return snapshot(base, m, opt, history, step, seed, nil)
+}
+
+func snapshot(base model.Checkpoint, m *model.Model, opt Optimizer, history []EpochMetrics, step int64, seed uint64, pos *Position) (*model.Checkpoint, error) {
 	c := base
 	c.Spec = m.Spec
 	c.Tensors = m.Tensors()
 	st := opt.State()
 	learn := m.Learnables()
-	for slot, vals := range st.Slots {
-		for i, v := range vals {
+	for _, slot := range slices.Sorted(maps.Keys(st.Slots)) {
+		for i, v := range st.Slots[slot] {
 			c.Tensors = append(c.Tensors, model.Tensor{Name: "optimizer/" + slot + "/" + learn[i].Name, Shape: []int{len(v)}, Data: append([]float32(nil), v...)})
 		}
 	}
@@ -97,7 +124,7 @@ func Snapshot(base model.Checkpoint, m *model.Model, opt Optimizer, history []Ep
 		m.Seconds = 0
 		h[i] = m
 	}
-	rs := ResumeState{Epoch: len(history), Step: step, Seed: seed, History: h}
+	rs := ResumeState{Epoch: len(history), Position: pos, Step: step, Seed: seed, History: h}
 	rs.Optimizer.Name, rs.Optimizer.Step, rs.Optimizer.LR = st.Name, st.Step, st.LR
 	js, err := json.Marshal(rs)
 	if err != nil {

@@ -57,6 +57,8 @@ type State struct {
 	// Stop, when set by a hook, ends training after this epoch and becomes
 	// the stop reason.
 	Stop string
+	// EpochLoss is the running sum and count of this epoch's batch losses.
+	EpochLoss Position
 	// Started is when this Run began, at step startStep.
 	Started   time.Time
 	startStep int64
@@ -108,9 +110,25 @@ type Loop struct {
 	Log   *slog.Logger
 
 	// History and Step let a resumed run continue: the epochs already done
-	// and the optimizer steps taken.
-	History []EpochMetrics
-	Step    int64
+	// and the optimizer steps taken. Position, when set, is where in the
+	// next epoch an interrupted run stopped.
+	History  []EpochMetrics
+	Step     int64
+	Position *Position
+}
+
+// Position is a point inside an epoch: the batches already taken and the
+// running sum of their losses.
+type Position struct {
+	StepInEpoch int     `json:"step_in_epoch"`
+	LossSum     float64 `json:"loss_sum"`
+	LossCount   int     `json:"loss_count"`
+}
+
+// StopHook runs once when training ends early for a reason other than an
+// error (an interrupt, a hook's stop): the checkpointer saves the position.
+type StopHook interface {
+	OnStop(s *State, reason string) error
 }
 
 // Result is how training ended.
@@ -146,8 +164,11 @@ const (
 	streamAugment = 2
 )
 
-func epochRNG(seed uint64, epoch int, stream uint64) *rand.Rand {
-	return rand.New(rand.NewPCG(seed^0x243f6a8885a308d3, uint64(epoch)<<8|stream))
+// stepRNG is the generator of one stream (dropout, augmentation) for one
+// step. Seeding per (epoch, step) rather than running one generator lets a
+// run resumed in the middle of an epoch draw exactly what it would have.
+func stepRNG(seed uint64, epoch, step int, stream uint64) *rand.Rand {
+	return rand.New(rand.NewPCG(seed^0x243f6a8885a308d3, uint64(epoch)<<32|uint64(step)<<8|stream))
 }
 
 // Run trains until Epochs epochs are done, a hook sets Stop, the loss stops
@@ -184,6 +205,16 @@ func (l *Loop) Run(ctx context.Context) (Result, error) {
 	result := func(reason string) Result {
 		return Result{History: s.History, Best: s.Best, StopReason: reason, Steps: s.Step}
 	}
+	stopped := func(reason string) (Result, error) {
+		for _, h := range l.Hooks {
+			if h, ok := h.(StopHook); ok {
+				if err := h.OnStop(s, reason); err != nil {
+					return result(reason), err
+				}
+			}
+		}
+		return result(reason), nil
+	}
 	classes := m.Classes
 	var batch data.Batch
 	targets := make([]float32, bs*classes)
@@ -191,16 +222,19 @@ func (l *Loop) Run(ctx context.Context) (Result, error) {
 		s.Epoch = epoch
 		start := time.Now()
 		order := data.EpochOrder(n, l.Seed, epoch, l.Shuffle)
-		dropRNG := epochRNG(l.Seed, epoch, streamDropout)
-		augRNG := epochRNG(l.Seed, epoch, streamAugment)
-		var lossSum float64
-		var lossCount int
+		skip := 0
+		s.EpochLoss = Position{}
+		if l.Position != nil && epoch == len(l.History)+1 {
+			skip, s.EpochLoss = l.Position.StepInEpoch, *l.Position
+		}
 		for i, idx := range data.Batches(order, bs) {
-			if len(idx) < bs && dropPartial {
+			if len(idx) < bs && dropPartial || i < skip {
 				continue
 			}
 			if err := ctx.Err(); err != nil {
-				return result(StopInterrupted), nil
+				s.StepInEpoch = i
+				s.EpochLoss.StepInEpoch = i
+				return stopped(StopInterrupted)
 			}
 			s.StepInEpoch = i + 1
 			for _, h := range l.Hooks {
@@ -212,10 +246,10 @@ func (l *Loop) Run(ctx context.Context) (Result, error) {
 			}
 			l.Train.Fill(&batch, idx)
 			if l.Augment.Enabled() {
-				l.Augment.Apply(batch.X, l.Train.Shape, augRNG)
+				l.Augment.Apply(batch.X, l.Train.Shape, stepRNG(l.Seed, epoch, i, streamAugment))
 			}
 			l.fillTargets(targets[:len(idx)*classes], batch.Y)
-			loss, err := m.TrainStep(batch.X, targets[:len(idx)*classes], len(idx), dropRNG)
+			loss, err := m.TrainStep(batch.X, targets[:len(idx)*classes], len(idx), stepRNG(l.Seed, epoch, i, streamDropout))
 			if err != nil {
 				return result(""), err
 			}
@@ -228,8 +262,9 @@ func (l *Loop) Run(ctx context.Context) (Result, error) {
 			}
 			l.Optimizer.Step(params, grads)
 			s.Step++
-			lossSum += loss * float64(len(idx))
-			lossCount += len(idx)
+			s.EpochLoss.LossSum += loss * float64(len(idx))
+			s.EpochLoss.LossCount += len(idx)
+			s.EpochLoss.StepInEpoch = i + 1
 			for _, h := range l.Hooks {
 				if h, ok := h.(StepEndHook); ok {
 					if err := h.AfterStep(s, loss); err != nil {
@@ -240,8 +275,11 @@ func (l *Loop) Run(ctx context.Context) (Result, error) {
 			if l.MaxSteps > 0 && s.Step >= l.MaxSteps {
 				return result(s.Stop), nil
 			}
+			if s.Stop != "" {
+				return stopped(s.Stop)
+			}
 		}
-		em := EpochMetrics{Epoch: epoch, Step: s.Step, TrainLoss: lossSum / float64(max(lossCount, 1)), LR: l.Optimizer.LR()}
+		em := EpochMetrics{Epoch: epoch, Step: s.Step, TrainLoss: s.EpochLoss.LossSum / float64(max(s.EpochLoss.LossCount, 1)), LR: l.Optimizer.LR()}
 		ev, err := Evaluate(m, trainEval)
 		if err != nil {
 			return result(""), err

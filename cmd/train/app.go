@@ -64,6 +64,21 @@ func flags() []cli.Flag {
 		&cli.Float64Flag{Name: "weight-decay", Usage: "L2 (adam, sgd) or decoupled (adamw) weight decay"},
 		&cli.Float64Flag{Name: "momentum", Usage: "sgd momentum"},
 		&cli.Uint64Flag{Name: "seed", Usage: "seed of the split, the weights, the batch order and dropout"},
+		&cli.BoolFlag{Name: "early-stopping", Usage: "stop when the monitored metric stops improving (best weights are kept either way)"},
+		&cli.IntFlag{Name: "patience", Usage: "early stopping: epochs without improvement (default 5)"},
+		&cli.Float64Flag{Name: "min-delta", Usage: "early stopping: the least change that counts as improvement"},
+		&cli.StringFlag{Name: "monitor", Usage: "val_loss or val_accuracy: picks the best epoch and drives early stopping"},
+		&cli.Float64Flag{Name: "divergence-threshold", Usage: "early stopping: stop at once when the monitored metric is worse than this"},
+		&cli.Float64Flag{Name: "baseline", Usage: "early stopping: a value the monitored metric must beat within --patience epochs"},
+		&cli.StringFlag{Name: "schedule", Usage: "learning-rate schedule: constant, step, cosine, onecycle or plateau"},
+		&cli.Float64Flag{Name: "warmup-epochs", Usage: "cosine schedule: linear warm-up epochs"},
+		&cli.Float64Flag{Name: "min-lr", Usage: "cosine and plateau schedules: the lowest learning rate"},
+		&cli.Float64Flag{Name: "label-smoothing", Usage: "spread this much of each target over all classes"},
+		&cli.StringFlag{Name: "class-weights", Usage: "balanced: weight classes by inverse frequency"},
+		&cli.IntFlag{Name: "augment-shift", Usage: "images: random shift by up to this many pixels"},
+		&cli.BoolFlag{Name: "augment-flip", Usage: "images: random horizontal flips"},
+		&cli.Float64Flag{Name: "augment-noise", Usage: "images: gaussian noise of this standard deviation (normalized units)"},
+		&cli.StringFlag{Name: "resume", Usage: "continue the run in this directory from its last.ckpt (--epochs is the total)"},
 		&cli.StringFlag{Name: "out", Usage: "root directory of run directories (default runs)"},
 		&cli.StringFlag{Name: "name", Usage: "short name of the run directory"},
 		&cli.BoolFlag{Name: "json", Usage: "print summary.json on stdout instead of a human summary"},
@@ -117,7 +132,8 @@ func buildConfig(c *cli.Context) (config.Experiment, error) {
 	if c.IsSet("seed") {
 		cfg.Training.Seed = c.Uint64("seed")
 	}
-	if c.IsSet("lr") {
+	// --lr auto keeps the configured lr: runSweep's range test replaces it.
+	if c.IsSet("lr") && c.String("lr") != "auto" {
 		v, err := strconv.ParseFloat(c.String("lr"), 64)
 		if err != nil {
 			return cfg, fmt.Errorf("--lr must be a number, got %q", c.String("lr"))
@@ -129,6 +145,47 @@ func buildConfig(c *cli.Context) (config.Experiment, error) {
 	}
 	if c.IsSet("momentum") {
 		cfg.Optimizer.Momentum = c.Float64("momentum")
+	}
+	t := &cfg.Training
+	if c.IsSet("early-stopping") {
+		t.EarlyStopping.Enabled = c.Bool("early-stopping")
+	}
+	if c.IsSet("patience") {
+		t.EarlyStopping.Patience = c.Int("patience")
+	}
+	if c.IsSet("min-delta") {
+		t.EarlyStopping.MinDelta = c.Float64("min-delta")
+	}
+	if c.IsSet("divergence-threshold") {
+		v := c.Float64("divergence-threshold")
+		t.EarlyStopping.DivergenceThreshold = &v
+	}
+	if c.IsSet("baseline") {
+		v := c.Float64("baseline")
+		t.EarlyStopping.Baseline = &v
+	}
+	for name, dst := range map[string]*string{"monitor": &t.Monitor, "schedule": &t.Schedule.Name, "class-weights": &t.ClassWeights} {
+		if c.IsSet(name) {
+			*dst = c.String(name)
+		}
+	}
+	if c.IsSet("warmup-epochs") {
+		t.Schedule.WarmupEpochs = c.Float64("warmup-epochs")
+	}
+	if c.IsSet("min-lr") {
+		t.Schedule.MinLR = c.Float64("min-lr")
+	}
+	if c.IsSet("label-smoothing") {
+		t.LabelSmoothing = c.Float64("label-smoothing")
+	}
+	if c.IsSet("augment-shift") {
+		cfg.Data.Augment.Shift = c.Int("augment-shift")
+	}
+	if c.IsSet("augment-flip") {
+		cfg.Data.Augment.Flip = c.Bool("augment-flip")
+	}
+	if c.IsSet("augment-noise") {
+		cfg.Data.Augment.Noise = float32(c.Float64("augment-noise"))
 	}
 	return cfg, cfg.Validate()
 }
@@ -152,9 +209,16 @@ func trainAction(c *cli.Context, stdout, stderr io.Writer) error {
 		}
 		return fmt.Errorf("unexpected arguments %q: train takes only flags (the data source is --data)", c.Args().Slice())
 	}
-	cfg, err := buildConfig(c)
-	if err != nil {
-		return err
+	var cfg config.Experiment
+	if c.IsSet("resume") {
+		if err := resumeFlagsOnly(c); err != nil {
+			return err
+		}
+	} else {
+		var err error
+		if cfg, err = buildConfig(c); err != nil {
+			return err
+		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -170,7 +234,13 @@ func trainAction(c *cli.Context, stdout, stderr io.Writer) error {
 	if handled, err := runSweep(c, cfg, env); handled {
 		return err
 	}
-	sum, err := experiment.Train(ctx, cfg, opt)
+	var sum *rundir.Summary
+	var err error
+	if c.IsSet("resume") {
+		sum, err = experiment.Resume(ctx, c.String("resume"), c.Int("epochs"), opt)
+	} else {
+		sum, err = experiment.Train(ctx, cfg, opt)
+	}
 	var nf *train.NonFiniteError
 	if err != nil && !errors.As(err, &nf) {
 		return err
@@ -188,7 +258,20 @@ func trainAction(c *cli.Context, stdout, stderr io.Writer) error {
 		return err
 	}
 	if sum.StopReason == train.StopInterrupted {
-		return &cliutil.Exit{Code: cliutil.ExitInterrupted, Err: fmt.Errorf("interrupted after %d epochs; the run is in %s", sum.EpochsRun, sum.RunDir)}
+		return &cliutil.Exit{Code: cliutil.ExitInterrupted, Err: fmt.Errorf("interrupted after %d epochs; resume with: %s --resume %s", sum.EpochsRun, os.Args[0], sum.RunDir)}
+	}
+	return nil
+}
+
+// resumeFlagsOnly rejects flags that would change a resumed run: it
+// continues with its own config.yaml; only --epochs (the new total) and
+// output flags apply.
+func resumeFlagsOnly(c *cli.Context) error {
+	allowed := map[string]bool{"resume": true, "epochs": true, "json": true, "quiet": true, "verbose": true}
+	for _, name := range c.FlagNames() {
+		if c.IsSet(name) && !allowed[name] {
+			return fmt.Errorf("--%s cannot be combined with --resume: a resumed run keeps its config.yaml (only --epochs may raise the total)", name)
+		}
 	}
 	return nil
 }
