@@ -1,0 +1,26 @@
+// Package lrsweep finds a learning rate: the range test (Smith 2015, as
+// fastai and others run it), rules that read a suggestion off its curve,
+// repeats with several seeds to show how far the suggestions move, and short
+// grid runs that check a suggestion against real training.
+//
+// The range test trains one batch per step while the learning rate grows
+// exponentially from a minimum to a maximum, and records the raw loss and an
+// exponentially smoothed, bias-corrected loss. It stops early when the
+// smoothed loss exceeds a multiple of its minimum (4 by default) or stops
+// being finite. It runs through train.Loop (so the batches, targets,
+// dropout and augmentation are the training run's own) and leaves the model
+// and the optimizer exactly as it found them.
+//
+// Suggestions are read off the smoothed curve after skipping the first 10%
+// and the last 5 points and everything from the first non-finite value on:
+//
+//   - steepest: the most negative slope d loss / d log lr;
+//   - valley: fastai's rule, a third of the way (plus a sixth of that) into
+//     the longest decreasing subsequence of the smoothed losses;
+//   - minimum/10: the learning rate at the minimum, divided by ten.
+//
+// Run ties it together for one prepared experiment: K seeds, the spread of
+// each suggestion, the recommendation, the optional grid, and the outputs
+// of the run directory (lr_sweep.csv, lr_sweep.json, lr_sweep.png,
+// lr_grid.png).
+package lrsweep
