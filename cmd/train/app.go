@@ -267,7 +267,7 @@ func trainAction(c *cli.Context, stdout, stderr io.Writer) error {
 // continues with its own config.yaml; only --epochs (the new total) and
 // output flags apply.
 func resumeFlagsOnly(c *cli.Context) error {
-	allowed := map[string]bool{"resume": true, "epochs": true, "json": true, "quiet": true, "verbose": true}
+	allowed := map[string]bool{"resume": true, "epochs": true, "json": true, "quiet": true, "q": true, "verbose": true}
 	for _, name := range c.FlagNames() {
 		if c.IsSet(name) && !allowed[name] {
 			return fmt.Errorf("--%s cannot be combined with --resume: a resumed run keeps its config.yaml (only --epochs may raise the total)", name)
