@@ -12,6 +12,22 @@ func (r *Report) Markdown(about string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Feasibility: %s\n\n", about)
 	b.WriteString("Each test answers one question before any long experiment. PASS and SIGNAL are necessary, not sufficient, for a model that works; FAIL and NO SIGNAL are reasons to stop and look before spending more compute. Every number is in `feasibility.json`.\n\n")
+	if r.OverfitOne != nil {
+		fmt.Fprintf(&b, "- Overfit one example: **%s**\n", r.OverfitOne.Verdict)
+	}
+	if r.OverfitBatch != nil {
+		fmt.Fprintf(&b, "- Overfit a batch of %d: **%s**\n", r.OverfitBatch.Examples, r.OverfitBatch.Verdict)
+	}
+	if r.NaiveEmbeddings != nil {
+		fmt.Fprintf(&b, "- Naive embeddings: **%s** (best probe %.3f, majority class %.3f)\n", r.NaiveEmbeddings.Verdict, r.NaiveEmbeddings.Best.Accuracy, r.NaiveEmbeddings.MajorityRate)
+	}
+	if r.Clustering != nil {
+		fmt.Fprintf(&b, "- Clustering: NMI %.3f, purity %.3f (no verdict)\n", r.Clustering.NMI, r.Clustering.Purity)
+	}
+	b.WriteString("\n")
+	if r.memorizesNoise() {
+		b.WriteString("**The model memorizes, yet no simple feature predicts the labels.** Memorizing needs no signal: passing the overfit tests shows the training machinery works, not that there is anything to learn here. Suspect the labels (shuffled, misaligned with the inputs) or a problem whose signal simple features cannot show.\n\n")
+	}
 	if o := r.OverfitOne; o != nil {
 		b.WriteString("## Overfit one example\n\n")
 		overfitMarkdown(&b, o)
@@ -57,8 +73,12 @@ func overfitMarkdown(b *strings.Builder, o *OverfitResult) {
 	for _, w := range o.Warnings {
 		fmt.Fprintf(b, "Warning: %s.\n\n", w)
 	}
-	fmt.Fprintf(b, "The %s model trained on training example(s) %v (class %s) for at most %d steps (learning rate %g; dropout and augmentation off, no shuffling), evaluated in eval mode after every step.\n\n",
-		o.Model, o.Indices, strings.Join(o.Labels, ", "), o.StepBudget, o.LR)
+	which := fmt.Sprintf("training example %d (class %s)", o.Indices[0], o.Labels[0])
+	if o.Examples > 1 {
+		which = fmt.Sprintf("%d training examples %v (classes %s)", o.Examples, o.Indices, strings.Join(o.Labels, ", "))
+	}
+	fmt.Fprintf(b, "The %s model trained on %s for at most %d steps (learning rate %g; dropout and augmentation off, no shuffling), evaluated in eval mode after every step.\n\n",
+		o.Model, which, o.StepBudget, o.LR)
 	b.WriteString("| initial loss | ln C | ratio | threshold | final loss | steps | accuracy |\n| --- | --- | --- | --- | --- | --- | --- |\n")
 	fmt.Fprintf(b, "| %.4g | %.4g | %.2f | %.4g | %.4g | %d | %.3f |\n\n", float64(o.InitialLoss), o.LnClasses, float64(o.InitialLossRatio), float64(o.Threshold), float64(o.FinalLoss), o.Steps, o.Accuracy)
 }
@@ -121,11 +141,17 @@ func (r *Report) Text() string {
 		fmt.Fprintf(&b, "clustering: k-means++ (k=%d) on %s: purity %.3f, NMI %.3f, adjusted Rand %.3f, silhouette %.3f (%d points).\n",
 			c.K, c.Embedding, c.Purity, c.NMI, c.ARI, c.Silhouette, c.SilhouettePoints)
 	}
-	if r.OverfitOne != nil && r.OverfitOne.Verdict == Pass && r.NaiveEmbeddings != nil && r.NaiveEmbeddings.Verdict == NoSignal {
+	if r.memorizesNoise() {
 		b.WriteString("note: the model memorizes, yet simple features carry no signal: memorizing needs no signal.\n")
 	}
 	if r.RunDir != "" {
 		fmt.Fprintf(&b, "run directory: %s\n", r.RunDir)
 	}
 	return b.String()
+}
+
+// memorizesNoise: an overfit test passed while the probes found no signal.
+func (r *Report) memorizesNoise() bool {
+	pass := r.OverfitOne != nil && r.OverfitOne.Verdict == Pass || r.OverfitBatch != nil && r.OverfitBatch.Verdict == Pass
+	return pass && r.NaiveEmbeddings != nil && r.NaiveEmbeddings.Verdict == NoSignal
 }

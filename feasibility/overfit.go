@@ -338,7 +338,7 @@ func plateau(rr run, what string, lr float64) string {
 		return fmt.Sprintf("after %d steps the eval-mode loss on %s is %.4g, below the threshold %.4g, but only %d of them are classified correctly", steps, what, last, rr.threshold, rr.correct)
 	}
 	if math.Abs(init-last) < 0.01*init {
-		return head + fmt.Sprintf(": the loss did not move (%.2g%% change); the weights barely change: is the learning rate (%g) far too low, or are the weights frozen?", 100*math.Abs(init-last)/init, lr)
+		return head + fmt.Sprintf(": the loss did not move (%.2g%% change), so the weights barely change: the learning rate (%g) may be far too low, or the weights frozen", 100*math.Abs(init-last)/init, lr)
 	}
 	if last > init {
 		return head + fmt.Sprintf(": the loss rose; the learning rate (%g) may be too high", lr)

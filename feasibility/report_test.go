@@ -58,7 +58,7 @@ func TestRunWritesEveryOutput(t *testing.T) {
 		t.Fatalf("round trip %+v", back)
 	}
 	md, _ := os.ReadFile(dir.Join(MarkdownFile))
-	for _, s := range []string{"memorizing needs no signal", "**NO SIGNAL.**", "**PASS.**", "Zero-input baseline", "What it does not mean", "](" + ScatterPlot + ")"} {
+	for _, s := range []string{"memorizing needs no signal", "The model memorizes, yet no simple feature predicts the labels", "- Naive embeddings: **NO SIGNAL**", "**NO SIGNAL.**", "**PASS.**", "Zero-input baseline", "What it does not mean", "](" + ScatterPlot + ")"} {
 		if !strings.Contains(string(md), s) {
 			t.Errorf("feasibility.md lacks %q", s)
 		}
