@@ -142,7 +142,7 @@ func Run(ctx context.Context, p *experiment.Prepared, m *model.Model, o train.Op
 		return nil, fmt.Errorf("the range test gave no suggestion on any seed (the loss diverged within a few steps): lower --lr-min")
 	}
 	rep.Recommended = chosen.Median
-	rep.Reason = fmt.Sprintf("%s (%s), median over %d seed(s)", c.Recommend, Rules[c.Recommend], len(chosen.PerSeed))
+	rep.Reason = fmt.Sprintf("the median over %d seed(s) of %s: %s", len(chosen.PerSeed), c.Recommend, Rules[c.Recommend])
 	if c.GridAuto || len(c.Grid) > 0 {
 		g, err := runGrid(ctx, p, m, o, c, rep.Recommended, log)
 		if err != nil {
@@ -233,15 +233,14 @@ func WriteText(w io.Writer, r *Report) {
 		}
 		fmt.Fprintln(w)
 	}
-	fmt.Fprintf(w, "%-25s", "spread min/median/max")
-	fmt.Fprintln(w)
+	fmt.Fprintf(w, "spread over seeds: %-9s %-9s %-9s max/min\n", "min", "median", "max")
 	for _, n := range Names {
 		s := r.Suggestions[n]
 		mark := ""
 		if s.Disagree {
 			mark = "  (seeds disagree)"
 		}
-		fmt.Fprintf(w, "  %-11s %.2e  %.2e  %.2e  x%.1f%s\n", n, s.Min, s.Median, s.Max, s.Ratio, mark)
+		fmt.Fprintf(w, "  %-16s %-9.2e %-9.2e %-9.2e %.1f%s\n", n, s.Min, s.Median, s.Max, s.Ratio, mark)
 	}
 	fmt.Fprintf(w, "recommended lr %.2e: %s\n", r.Recommended, r.Reason)
 	if g := r.Grid; g != nil {

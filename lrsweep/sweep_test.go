@@ -62,7 +62,7 @@ func TestRunTwoSeedsAndAutoGrid(t *testing.T) {
 			}
 		}
 	}
-	if r.Recommended != r.Suggestions[Valley].Median || r.RecommendedBy != Valley || !strings.HasPrefix(r.Reason, "valley") {
+	if r.Recommended != r.Suggestions[Valley].Median || r.RecommendedBy != Valley || r.Reason != "the median over 2 seed(s) of valley: "+Rules[Valley] {
 		t.Errorf("recommended %v by %s (%s), valley median %v", r.Recommended, r.RecommendedBy, r.Reason, r.Suggestions[Valley].Median)
 	}
 	if r.Recommended < 1e-4 || r.Recommended > 1e-1 {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -144,7 +145,8 @@ func trainLRAuto(c *cli.Context, cfg config.Experiment, env *commandEnv, sc lrsw
 		return interrupted(env, err)
 	}
 	if !c.Bool("json") && rep != nil {
-		fmt.Fprintf(env.stdout, "lr auto: %.3g (%s); the range test is in %s\n", rep.Recommended, rep.Reason, lrsweep.JSONFile)
+		fmt.Fprintf(env.stdout, "lr auto: %.3g (%s, the median over %d seed(s)); the range test is in %s and %s\n",
+			rep.Recommended, rep.RecommendedBy, len(rep.Suggestions[rep.RecommendedBy].PerSeed), lrsweep.JSONFile, lrsweep.PlotFile)
 	}
 	return finishTraining(c, env, sum, err)
 }
@@ -167,7 +169,7 @@ func finishTraining(c *cli.Context, env *commandEnv, sum *rundir.Summary, err er
 		return err
 	}
 	if sum.StopReason == train.StopInterrupted {
-		return &cliutil.Exit{Code: cliutil.ExitInterrupted, Err: fmt.Errorf("interrupted after %d epochs; the run is in %s", sum.EpochsRun, sum.RunDir)}
+		return &cliutil.Exit{Code: cliutil.ExitInterrupted, Err: fmt.Errorf("interrupted after %d epochs; resume with: %s --resume %s", sum.EpochsRun, os.Args[0], sum.RunDir)}
 	}
 	return nil
 }

@@ -73,7 +73,7 @@ func TestLRSweepText(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
-	for _, want := range []string{"steepest", "valley", "minimum/10", "spread min/median/max", "recommended lr", "run directory:"} {
+	for _, want := range []string{"steepest", "valley", "minimum/10", "spread over seeds", "recommended lr", "run directory:"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, stdout.String())
 		}
