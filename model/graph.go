@@ -6,6 +6,8 @@ import (
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/practica-ml/practica/kernels"
 )
 
 // graph is one compiled gorgonia graph over the model's weights: either the
@@ -77,7 +79,7 @@ func buildGraph(spec Spec, inputShape []int, classes int, params []*Param, dt te
 			if h, err = G.Rectify(h); err != nil {
 				return nil, err
 			}
-			if h, err = G.MaxPool2D(h, tensor.Shape{2, 2}, []int{0, 0}, []int{2, 2}); err != nil {
+			if h, err = kernels.MaxPool2x2(h); err != nil {
 				return nil, err
 			}
 			c, hh, ww = out, hh/2, ww/2

@@ -118,3 +118,20 @@ func (h cancelAt) AfterStep(s *State, _ float64) error {
 	}
 	return nil
 }
+
+// TestHugeLRDoesNotCrash guards kernels.MaxPool2x2, which replaces
+// gorgonia's max-pool: its gradient panics in gorgonia's own goroutine
+// (killing the process) once activations hold NaN. A diverging CNN must
+// end with a non-finite stop instead.
+func TestHugeLRDoesNotCrash(t *testing.T) {
+	sp := digitsSplits(t)
+	for _, name := range []string{"adam", "sgd"} {
+		l := newLoop(t, sp, model.Spec{Arch: model.CNN, Channels: []int{4}, Hidden: []int{8}}, 2, OptimizerConfig{Name: name, LR: 1e20, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8})
+		res, err := l.Run(context.Background())
+		var nf *NonFiniteError
+		if !errors.As(err, &nf) || res.StopReason != StopNonFinite {
+			t.Fatalf("%s: err %v, stop %q; want a non-finite stop", name, err, res.StopReason)
+		}
+		t.Logf("%s: %v", name, err)
+	}
+}

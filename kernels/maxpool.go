@@ -1,0 +1,175 @@
+package kernels
+
+import (
+	"fmt"
+	"hash"
+	"hash/fnv"
+
+	"github.com/chewxy/hm"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// MaxPool2x2 applies 2×2 max-pooling with stride 2 and no padding to an
+// N×C×H×W tensor (an odd last row or column is dropped, as gorgonia and
+// PyTorch do). It replaces gorgonia's MaxPool2D, whose gradient indexes by
+// the position of the window's maximum, -1 for a window of NaN, and so
+// panics where no recover can reach once training diverges.
+func MaxPool2x2(x *G.Node) (*G.Node, error) {
+	if x.Dims() != 4 {
+		return nil, fmt.Errorf("max-pool needs an N×C×H×W input, got shape %v", x.Shape())
+	}
+	return G.ApplyOp(maxPool{}, x)
+}
+
+type maxPool struct{}
+
+func (maxPool) Arity() int { return 1 }
+func (maxPool) Type() hm.Type {
+	t := G.TensorType{Dims: 4, Of: hm.TypeVariable('a')}
+	return hm.NewFnType(t, t)
+}
+func (maxPool) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	s, ok := in[0].(tensor.Shape)
+	if !ok || len(s) != 4 {
+		return nil, fmt.Errorf("max-pool: input shape %v is not N×C×H×W", in[0])
+	}
+	return tensor.Shape{s[0], s[1], s[2] / 2, s[3] / 2}, nil
+}
+func (maxPool) ReturnsPtr() bool      { return false }
+func (maxPool) CallsExtern() bool     { return false }
+func (maxPool) OverwritesInput() int  { return -1 }
+func (maxPool) WriteHash(h hash.Hash) { h.Write([]byte("practica.maxpool2x2")) }
+func (p maxPool) Hashcode() uint32    { return hashOf(p) }
+func (maxPool) String() string        { return "MaxPool2x2" }
+func (maxPool) DiffWRT(int) []bool    { return []bool{true} }
+
+func (maxPool) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	dx, err := G.ApplyOp(maxPoolGrad{}, inputs[0], grad)
+	if err != nil {
+		return nil, err
+	}
+	return G.Nodes{dx}, nil
+}
+
+func (maxPool) Do(vals ...G.Value) (G.Value, error) {
+	x, ok := vals[0].(*tensor.Dense)
+	if !ok {
+		return nil, fmt.Errorf("max-pool: input is %T", vals[0])
+	}
+	s := x.Shape()
+	n, c, h, w := s[0], s[1], s[2], s[3]
+	out := tensor.New(tensor.Of(x.Dtype()), tensor.WithShape(n, c, h/2, w/2))
+	switch xd := x.Data().(type) {
+	case []float32:
+		poolForward(xd, out.Data().([]float32), n*c, h, w)
+	case []float64:
+		poolForward(xd, out.Data().([]float64), n*c, h, w)
+	default:
+		return nil, fmt.Errorf("max-pool: dtype %v", x.Dtype())
+	}
+	return out, nil
+}
+
+// argmax2x2 returns the offset (0..3, row-major) of the largest of the four
+// values; the first one on ties and when values are NaN, never out of range.
+func argmax2x2[T float32 | float64](a, b, c, d T) int {
+	best, bv := 0, a
+	if b > bv {
+		best, bv = 1, b
+	}
+	if c > bv {
+		best, bv = 2, c
+	}
+	if d > bv {
+		best = 3
+	}
+	return best
+}
+
+func poolForward[T float32 | float64](x, y []T, planes, h, w int) {
+	oh, ow := h/2, w/2
+	for p := 0; p < planes; p++ {
+		in := x[p*h*w : (p+1)*h*w]
+		out := y[p*oh*ow : (p+1)*oh*ow]
+		for i := 0; i < oh; i++ {
+			r0, r1 := in[2*i*w:], in[(2*i+1)*w:]
+			for j := 0; j < ow; j++ {
+				a, b, c, d := r0[2*j], r0[2*j+1], r1[2*j], r1[2*j+1]
+				switch argmax2x2(a, b, c, d) {
+				case 0:
+					out[i*ow+j] = a
+				case 1:
+					out[i*ow+j] = b
+				case 2:
+					out[i*ow+j] = c
+				default:
+					out[i*ow+j] = d
+				}
+			}
+		}
+	}
+}
+
+// maxPoolGrad routes each output gradient to the input that was the
+// window's maximum (recomputed from x, so the forward op keeps no state).
+type maxPoolGrad struct{}
+
+func (maxPoolGrad) Arity() int { return 2 }
+func (maxPoolGrad) Type() hm.Type {
+	t := G.TensorType{Dims: 4, Of: hm.TypeVariable('a')}
+	return hm.NewFnType(t, t, t)
+}
+func (maxPoolGrad) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+	s, ok := in[0].(tensor.Shape)
+	if !ok {
+		return nil, fmt.Errorf("max-pool gradient: input shape %v", in[0])
+	}
+	return s.Clone(), nil
+}
+func (maxPoolGrad) ReturnsPtr() bool      { return false }
+func (maxPoolGrad) CallsExtern() bool     { return false }
+func (maxPoolGrad) OverwritesInput() int  { return -1 }
+func (maxPoolGrad) WriteHash(h hash.Hash) { h.Write([]byte("practica.maxpool2x2.grad")) }
+func (g maxPoolGrad) Hashcode() uint32    { return hashOf(g) }
+func (maxPoolGrad) String() string        { return "MaxPool2x2Grad" }
+
+func (maxPoolGrad) Do(vals ...G.Value) (G.Value, error) {
+	x, ok1 := vals[0].(*tensor.Dense)
+	dy, ok2 := vals[1].(*tensor.Dense)
+	if !ok1 || !ok2 {
+		return nil, fmt.Errorf("max-pool gradient: inputs are %T and %T", vals[0], vals[1])
+	}
+	s := x.Shape()
+	dx := tensor.New(tensor.Of(x.Dtype()), tensor.WithShape(s...))
+	switch xd := x.Data().(type) {
+	case []float32:
+		poolBackward(xd, dy.Data().([]float32), dx.Data().([]float32), s[0]*s[1], s[2], s[3])
+	case []float64:
+		poolBackward(xd, dy.Data().([]float64), dx.Data().([]float64), s[0]*s[1], s[2], s[3])
+	default:
+		return nil, fmt.Errorf("max-pool gradient: dtype %v", x.Dtype())
+	}
+	return dx, nil
+}
+
+func poolBackward[T float32 | float64](x, dy, dx []T, planes, h, w int) {
+	oh, ow := h/2, w/2
+	for p := 0; p < planes; p++ {
+		in := x[p*h*w : (p+1)*h*w]
+		g := dy[p*oh*ow : (p+1)*oh*ow]
+		out := dx[p*h*w : (p+1)*h*w]
+		for i := 0; i < oh; i++ {
+			for j := 0; j < ow; j++ {
+				k := argmax2x2(in[2*i*w+2*j], in[2*i*w+2*j+1], in[(2*i+1)*w+2*j], in[(2*i+1)*w+2*j+1])
+				out[(2*i+k/2)*w+2*j+k%2] += g[i*ow+j]
+			}
+		}
+	}
+}
+
+func hashOf(op G.Op) uint32 {
+	h := fnv.New32a()
+	op.WriteHash(h)
+	return h.Sum32()
+}
