@@ -21,8 +21,8 @@ const (
 	MinMargin = 0.05
 	// MaxProbeTrain and MaxProbeVal cap the examples the probes use
 	// (seeded subsamples of larger splits), to keep the probe fast.
-	MaxProbeTrain = 10000
-	MaxProbeVal   = 5000
+	MaxProbeTrain = 5000
+	MaxProbeVal   = 2000
 )
 
 // NaiveConfig tunes the naive-embedding probe.

@@ -30,6 +30,11 @@ const (
 	// multiple of ln C.
 	InitRatioLow  = 0.5
 	InitRatioHigh = 2.0
+	// FloorTolerance: the zero-input baseline stops once its loss is this
+	// close to the label entropy. With every input zero the model gives
+	// every example the same output, whose mean loss is at least the
+	// entropy of the labels, so more steps could lower it by less than this.
+	FloorTolerance = 1e-3
 )
 
 // OverfitConfig chooses an overfit test.
@@ -94,6 +99,9 @@ type BaselineResult struct {
 	// LossRatio and LossGap compare FinalLoss with the real run's.
 	LossRatio Float `json:"loss_ratio"`
 	LossGap   Float `json:"loss_gap"`
+	// AtFloor: the run stopped before the budget, its loss within
+	// FloorTolerance of LabelEntropy, below which it cannot go.
+	AtFloor bool `json:"at_floor"`
 	// ClearlyWorse is LossRatio ≥ 10 and LossGap ≥ 0.1.
 	ClearlyWorse bool    `json:"clearly_worse"`
 	LossCurve    []Float `json:"loss_curve"`
@@ -128,7 +136,7 @@ func Overfit(ctx context.Context, p *experiment.Prepared, cfg OverfitConfig) (*O
 	for _, y := range ds.Y {
 		r.Labels = append(r.Labels, tr.Classes[y])
 	}
-	real, err := memorize(ctx, p, ds, steps, true, newTicker(cfg.Progress, name))
+	real, err := memorize(ctx, p, ds, steps, true, -1, newTicker(cfg.Progress, name))
 	if err != nil {
 		return nil, err
 	}
@@ -139,12 +147,13 @@ func Overfit(ctx context.Context, p *experiment.Prepared, cfg OverfitConfig) (*O
 	if cfg.Baseline {
 		zero := ds.Subset(seq(n))
 		clear(zero.X)
-		base, err := memorize(ctx, p, zero, steps, false, newTicker(cfg.Progress, name+" zero-input baseline"))
+		h := entropy(ds.ClassCounts())
+		base, err := memorize(ctx, p, zero, steps, false, h, newTicker(cfg.Progress, name+" zero-input baseline"))
 		if err != nil {
 			return nil, err
 		}
 		b := &BaselineResult{Steps: base.steps(), FinalLoss: Float(base.last()), Accuracy: base.accuracy,
-			LabelEntropy: entropy(ds.ClassCounts()), LossCurve: floats(base.loss)}
+			LabelEntropy: h, AtFloor: base.atFloor, LossCurve: floats(base.loss)}
 		b.LossRatio, b.LossGap = Float(base.last()/real.last()), Float(base.last()-real.last())
 		b.ClearlyWorse = finite(base.last()) && float64(b.LossRatio) >= BaselineRatio && float64(b.LossGap) >= BaselineGap
 		r.ZeroInput = b
@@ -192,6 +201,9 @@ type run struct {
 	correct   int
 	passStep  int
 	nonFinite int
+	// nonFiniteWhat says what went non-finite ("" for the loss).
+	nonFiniteWhat string
+	atFloor       bool
 }
 
 func (r run) steps() int    { return len(r.loss) - 1 }
@@ -210,9 +222,10 @@ func (r run) min() float64 {
 // memorize trains a fresh model (the experiment's, its seed's weights) on
 // every example of ds at each step, evaluating ds in eval mode before
 // training and after each step. It stops at a non-finite loss, at the
-// budget, or (stopAtPass) at the first step whose loss is below the
-// threshold with every example right.
-func memorize(ctx context.Context, p *experiment.Prepared, ds *data.Dataset, steps int, stopAtPass bool, tk *ticker) (run, error) {
+// budget, (stopAtPass) at the first step whose loss is below the threshold
+// with every example right, or (floor ≥ 0) once the loss is within
+// FloorTolerance of floor, the least it can reach.
+func memorize(ctx context.Context, p *experiment.Prepared, ds *data.Dataset, steps int, stopAtPass bool, floor float64, tk *ticker) (run, error) {
 	n, c := ds.Len(), ds.NumClasses()
 	m, opt, err := p.NewModel(model.Options{TrainBatch: n, EvalBatch: n, NoDropout: true})
 	if err != nil {
@@ -258,6 +271,11 @@ func memorize(ctx context.Context, p *experiment.Prepared, ds *data.Dataset, ste
 			return r, err
 		}
 		opt.Step(params, grads)
+		if name, v, bad := nonFiniteWeight(m, params); bad {
+			r.nonFinite, r.nonFiniteWhat = step, fmt.Sprintf("weight %s became %v", name, v)
+			r.loss = append(r.loss, math.NaN())
+			return r, nil
+		}
 		if ev, err = train.Evaluate(m, ds); err != nil {
 			return r, err
 		}
@@ -274,8 +292,25 @@ func memorize(ctx context.Context, p *experiment.Prepared, ds *data.Dataset, ste
 				return r, nil
 			}
 		}
+		if floor >= 0 && ev.Loss < floor+FloorTolerance {
+			r.atFloor = true
+			return r, nil
+		}
 	}
 	return r, nil
+}
+
+// nonFiniteWeight finds a NaN or infinite weight after an update, before
+// the model runs on it again.
+func nonFiniteWeight(m *model.Model, params [][]float32) (string, float32, bool) {
+	for i, p := range params {
+		for _, v := range p {
+			if v-v != 0 { // NaN for NaN and ±Inf
+				return m.Learnables()[i].Name, v, true
+			}
+		}
+	}
+	return "", 0, false
 }
 
 // overfitVerdict decides PASS or FAIL and says why.
@@ -296,8 +331,12 @@ func overfitVerdict(r *OverfitResult, rr run) (verdict, reason string, warnings 
 	case rr.nonFinite == -1:
 		fails = append(fails, fmt.Sprintf("the loss at initialization is %v: inputs with extreme values, or weights initialized too large", init))
 	case rr.nonFinite > 0:
-		fails = append(fails, fmt.Sprintf("the loss became %v at step %d (it was %.4g at step %d, %.4g at initialization): training diverged; try a lower --lr (now %g)",
-			rr.last(), rr.nonFinite, rr.loss[len(rr.loss)-2], len(rr.loss)-2, init, r.LR))
+		what := fmt.Sprintf("the loss became %v", rr.last())
+		if rr.nonFiniteWhat != "" {
+			what = "the " + rr.nonFiniteWhat
+		}
+		fails = append(fails, fmt.Sprintf("%s at step %d (the loss was %.4g at step %d, %.4g at initialization): training diverged; try a lower --lr (now %g)",
+			what, rr.nonFinite, rr.loss[len(rr.loss)-2], len(rr.loss)-2, init, r.LR))
 	case rr.passStep == 0:
 		fails = append(fails, plateau(rr, what, r.LR))
 	}
@@ -325,6 +364,9 @@ func overfitVerdict(r *OverfitResult, rr run) (verdict, reason string, warnings 
 		b := r.ZeroInput
 		reason += fmt.Sprintf("; with the inputs zeroed the loss only reaches %.4g after %d steps (%.0f× higher; the label entropy, the best a model blind to its inputs can do, is %.4g)",
 			float64(b.FinalLoss), b.Steps, float64(b.LossRatio), b.LabelEntropy)
+		if b.AtFloor {
+			reason = strings.TrimSuffix(reason, ")") + ", and the run stopped there)"
+		}
 	}
 	return Pass, reason, warnings
 }
