@@ -49,7 +49,11 @@ func (r *Report) PlotLoss(path string) error {
 	if o := r.OverfitBatch; o != nil {
 		curves = append(curves, curve{fmt.Sprintf("overfit-batch %d (%s)", o.Examples, o.Verdict), o.LossCurve, float64(o.Threshold), 1, false, true})
 		if b := o.ZeroInput; b != nil {
-			curves = append(curves, curve{fmt.Sprintf("overfit-batch %d, inputs zeroed", o.Examples), b.LossCurve, 0, 3, true, false})
+			name := fmt.Sprintf("overfit-batch %d, inputs zeroed", o.Examples)
+			if b.AtFloor {
+				name += fmt.Sprintf(" (stopped at its floor %.3g)", b.LabelEntropy)
+			}
+			curves = append(curves, curve{name, b.LossCurve, 0, 3, true, false})
 		}
 	}
 	for _, c := range curves {
@@ -102,8 +106,38 @@ func (r *Report) PlotLoss(path string) error {
 		p.Y.Min, p.Y.Max = lo/2, hi*20 // room above the curves for the legend
 	}
 	p.X.Min, p.X.Max = 0, float64(maxStep)
+	p.X.Tick.Marker = stepTicks{}
 	p.Add(plotter.NewGrid())
 	return plots.SavePNG(p, 8*vg.Inch, 5*vg.Inch, path)
+}
+
+// stepTicks labels a step axis with whole numbers at 1, 2 or 5 × 10^k
+// intervals, about six of them.
+type stepTicks struct{}
+
+// Ticks implements plot.Ticker.
+func (stepTicks) Ticks(lo, hi float64) []plot.Tick {
+	span := math.Max(hi-lo, 1)
+	step := 1.0
+	for k := 1.0; ; k *= 10 {
+		if step = k; span/step <= 8 {
+			break
+		}
+		if step = 2 * k; span/step <= 8 {
+			break
+		}
+		if step = 5 * k; span/step <= 8 {
+			break
+		}
+	}
+	var ticks []plot.Tick
+	for v := math.Ceil(lo/step) * step; v <= hi+1e-9; v += step {
+		ticks = append(ticks, plot.Tick{Value: v, Label: fmt.Sprintf("%.0f", v)})
+		if minor := v + step/2; step >= 2 && minor < hi {
+			ticks = append(ticks, plot.Tick{Value: minor})
+		}
+	}
+	return ticks
 }
 
 func indexByte(s string, b byte) int {
