@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/practica-ml/practica/config"
+	"github.com/practica-ml/practica/kernels"
 	"github.com/practica-ml/practica/model"
 	"github.com/practica-ml/practica/rundir"
 	"github.com/practica-ml/practica/train"
@@ -39,7 +40,7 @@ func NewRunDir(p *Prepared, opt Options, start time.Time) (*rundir.Dir, rundir.M
 	if err != nil {
 		return nil, rundir.Meta{}, err
 	}
-	meta := rundir.NewMeta(p.Config.Training.Seed, opt.Args, start)
+	meta := rundir.NewMeta(p.Config.Training.Seed, opt.Args, start, kernels.InUse())
 	return dir, meta, WriteRunFiles(dir, p, opt.Args, meta)
 }
 

@@ -155,10 +155,11 @@ type Resumption struct {
 	Command []string  `json:"command"`
 }
 
-// NewMeta fills the build and machine facts of a run starting now.
-func NewMeta(seed uint64, args []string, now time.Time) Meta {
+// NewMeta fills the build and machine facts of a run starting now; kernel
+// names the matrix multiply in use.
+func NewMeta(seed uint64, args []string, now time.Time, kernel string) Meta {
 	return Meta{Version: Version, GoVersion: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH,
-		CPUs: runtime.NumCPU(), Seed: seed, GitCommit: gitCommit(), Command: args, Start: now, Kernel: "gonum (pure Go)"}
+		CPUs: runtime.NumCPU(), Seed: seed, GitCommit: gitCommit(), Command: args, Start: now, Kernel: kernel}
 }
 
 // gitCommit is the commit of the working directory's git checkout, or of

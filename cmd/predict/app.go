@@ -13,10 +13,12 @@ import (
 	"github.com/practica-ml/practica/inference"
 	"github.com/practica-ml/practica/internal/atomicfile"
 	"github.com/practica-ml/practica/internal/cliutil"
+	"github.com/practica-ml/practica/kernels"
 	"github.com/practica-ml/practica/rundir"
 )
 
 func run(args []string, stdout, stderr io.Writer) int {
+	kernels.Install()
 	return cliutil.Handle(stderr, "predict", newApp(stdout, stderr).Run(args))
 }
 

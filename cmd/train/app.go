@@ -19,12 +19,14 @@ import (
 	"github.com/practica-ml/practica/data"
 	"github.com/practica-ml/practica/experiment"
 	"github.com/practica-ml/practica/internal/cliutil"
+	"github.com/practica-ml/practica/kernels"
 	"github.com/practica-ml/practica/rundir"
 	"github.com/practica-ml/practica/train"
 )
 
 // run builds the app, runs it on args and returns the exit code.
 func run(args []string, stdout, stderr io.Writer) int {
+	kernels.Install()
 	return cliutil.Handle(stderr, "train", newApp(stdout, stderr).Run(args))
 }
 

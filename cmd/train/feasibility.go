@@ -13,6 +13,7 @@ import (
 	"github.com/practica-ml/practica/experiment"
 	"github.com/practica-ml/practica/feasibility"
 	"github.com/practica-ml/practica/internal/cliutil"
+	"github.com/practica-ml/practica/kernels"
 	"github.com/practica-ml/practica/rundir"
 )
 
@@ -75,7 +76,7 @@ func runFeasibility(c *cli.Context, cfg config.Experiment, env *commandEnv) (han
 	if err != nil {
 		return true, err
 	}
-	meta := rundir.NewMeta(p.Config.Training.Seed, env.opt.Args, start)
+	meta := rundir.NewMeta(p.Config.Training.Seed, env.opt.Args, start, kernels.InUse())
 	if err := experiment.WriteRunFiles(dir, p, env.opt.Args, meta); err != nil {
 		return true, err
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/practica-ml/practica/config"
 	"github.com/practica-ml/practica/experiment"
 	"github.com/practica-ml/practica/internal/cliutil"
+	"github.com/practica-ml/practica/kernels"
 	"github.com/practica-ml/practica/lrsweep"
 	"github.com/practica-ml/practica/model"
 	"github.com/practica-ml/practica/rundir"
@@ -94,7 +95,7 @@ func sweepOnly(c *cli.Context, cfg config.Experiment, env *commandEnv, sc lrswee
 	if err != nil {
 		return err
 	}
-	meta := rundir.NewMeta(p.Config.Training.Seed, env.opt.Args, start)
+	meta := rundir.NewMeta(p.Config.Training.Seed, env.opt.Args, start, kernels.InUse())
 	if err := experiment.WriteRunFiles(dir, p, env.opt.Args, meta); err != nil {
 		return err
 	}

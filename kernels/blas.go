@@ -1,0 +1,53 @@
+package kernels
+
+import (
+	"runtime"
+
+	"golang.org/x/sys/cpu"
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
+	G "gorgonia.org/gorgonia"
+)
+
+// BLAS is the BLAS gorgonia and tensor use for matrix multiplies: gonum's
+// pure-Go implementation, with Sgemm replaced by a packed, blocked multiply
+// whose micro-kernel is AVX2/FMA assembly where the CPU has it.
+type BLAS struct {
+	gonum.Implementation
+	kernel microKernel
+	name   string
+}
+
+// NewBLAS picks the fastest micro-kernel this CPU supports.
+func NewBLAS() *BLAS {
+	if hasAVX2() {
+		return &BLAS{kernel: kernelAVX2, name: "practica sgemm 6x16 AVX2/FMA"}
+	}
+	return &BLAS{kernel: kernelGo, name: "practica sgemm 6x16 pure Go"}
+}
+
+// Name says which kernel runs, for meta.json.
+func (b *BLAS) Name() string { return b.name }
+
+// Sgemm computes C = alpha·op(A)·op(B) + beta·C (row-major).
+func (b *BLAS) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, bm []float32, ldb int, beta float32, c []float32, ldc int) {
+	sgemm(b.kernel, tA, tB, m, n, k, alpha, a, lda, bm, ldb, beta, c, ldc)
+}
+
+func hasAVX2() bool {
+	return runtime.GOARCH == "amd64" && cpu.X86.HasAVX2 && cpu.X86.HasFMA
+}
+
+// Install makes gorgonia (and tensor) multiply through NewBLAS. It is the
+// one process-wide setting Practica makes, once, at the start of a command.
+func Install() {
+	G.Use(NewBLAS())
+}
+
+// InUse names the matrix-multiply implementation gorgonia uses now.
+func InUse() string {
+	if b, ok := G.WhichBLAS().(*BLAS); ok {
+		return b.Name()
+	}
+	return "gonum (pure Go)"
+}

@@ -1,0 +1,174 @@
+package kernels
+
+import (
+	"runtime"
+	"sync"
+
+	"gonum.org/v1/gonum/blas"
+)
+
+// Blocking of the packed matrix multiply. A micro-kernel computes an
+// mr×nr block of C from a kc-long packed panel of A (mr rows) and of B
+// (nr columns); every element of C is accumulated in the same order
+// whatever its row or column, and K is never split between threads, so
+// results are bit-for-bit reproducible.
+const (
+	mr = 6
+	nr = 16
+	kc = 256
+	mc = 16 * mr
+	// parallelFlops is the size under which a multiply stays on one
+	// goroutine: starting a second costs more than it saves.
+	parallelFlops = 1 << 21
+)
+
+// microKernel computes the mr×nr block acc = Apanel·Bpanel over k steps,
+// overwriting acc (row-major, nr columns).
+type microKernel func(k int, a, b, acc []float32)
+
+// packB copies B[p0:p0+k, j0:j0+n] into panels of nr columns (zero-padded),
+// each panel k rows of nr values.
+func packB(dst []float32, b []float32, ldb int, transB bool, p0, k, j0, n int) {
+	panels := (n + nr - 1) / nr
+	for pj := 0; pj < panels; pj++ {
+		panel := dst[pj*k*nr : (pj+1)*k*nr]
+		cols := min(nr, n-pj*nr)
+		jb := j0 + pj*nr
+		for kk := 0; kk < k; kk++ {
+			row := panel[kk*nr : (kk+1)*nr]
+			if !transB {
+				copy(row[:cols], b[(p0+kk)*ldb+jb:(p0+kk)*ldb+jb+cols])
+			} else {
+				for j := 0; j < cols; j++ {
+					row[j] = b[(jb+j)*ldb+p0+kk]
+				}
+			}
+			clear(row[cols:])
+		}
+	}
+}
+
+// packA copies A[i0:i0+m, p0:p0+k] into panels of mr rows (zero-padded),
+// each panel k columns of mr values.
+func packA(dst []float32, a []float32, lda int, transA bool, i0, m, p0, k int) {
+	panels := (m + mr - 1) / mr
+	for pi := 0; pi < panels; pi++ {
+		panel := dst[pi*k*mr : (pi+1)*k*mr]
+		rows := min(mr, m-pi*mr)
+		ib := i0 + pi*mr
+		for kk := 0; kk < k; kk++ {
+			col := panel[kk*mr : (kk+1)*mr]
+			for r := 0; r < rows; r++ {
+				if !transA {
+					col[r] = a[(ib+r)*lda+p0+kk]
+				} else {
+					col[r] = a[(p0+kk)*lda+ib+r]
+				}
+			}
+			clear(col[rows:])
+		}
+	}
+}
+
+type workspace struct {
+	a, acc []float32
+}
+
+var (
+	bPool = sync.Pool{New: func() any { return new([]float32) }}
+	wPool = sync.Pool{New: func() any {
+		return &workspace{a: make([]float32, mc*kc), acc: make([]float32, mr*nr)}
+	}}
+)
+
+// sgemm computes C = alpha·op(A)·op(B) + beta·C for row-major matrices
+// with the given micro-kernel, on up to two goroutines split over rows of C.
+func sgemm(kern microKernel, tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	for i := 0; i < m; i++ {
+		row := c[i*ldc : i*ldc+n]
+		switch beta {
+		case 0:
+			clear(row)
+		case 1:
+		default:
+			for j := range row {
+				row[j] *= beta
+			}
+		}
+	}
+	if k == 0 || alpha == 0 {
+		return
+	}
+	transA, transB := tA != blas.NoTrans, tB != blas.NoTrans
+	panelsN := (n + nr - 1) / nr
+	bp := bPool.Get().(*[]float32)
+	defer bPool.Put(bp)
+	if cap(*bp) < panelsN*nr*kc {
+		*bp = make([]float32, panelsN*nr*kc)
+	}
+	bPacked := (*bp)[:panelsN*nr*kc]
+	workers := 1
+	if 2*m*n*k >= parallelFlops && m > mc && runtime.GOMAXPROCS(0) > 1 {
+		workers = 2
+	}
+	blocks := (m + mc - 1) / mc
+	for p0 := 0; p0 < k; p0 += kc {
+		kb := min(kc, k-p0)
+		packB(bPacked, b, ldb, transB, p0, kb, 0, n)
+		run := func(first, step int) {
+			w := wPool.Get().(*workspace)
+			defer wPool.Put(w)
+			for blk := first; blk < blocks; blk += step {
+				i0 := blk * mc
+				mb := min(mc, m-i0)
+				packA(w.a, a, lda, transA, i0, mb, p0, kb)
+				for pi := 0; pi*mr < mb; pi++ {
+					ap := w.a[pi*kb*mr : (pi+1)*kb*mr]
+					rows := min(mr, mb-pi*mr)
+					for pj := 0; pj < panelsN; pj++ {
+						kern(kb, ap, bPacked[pj*kb*nr:(pj+1)*kb*nr], w.acc)
+						cols := min(nr, n-pj*nr)
+						for r := 0; r < rows; r++ {
+							crow := c[(i0+pi*mr+r)*ldc+pj*nr : (i0+pi*mr+r)*ldc+pj*nr+cols]
+							acc := w.acc[r*nr : r*nr+cols]
+							for j := range crow {
+								crow[j] += alpha * acc[j]
+							}
+						}
+					}
+				}
+			}
+		}
+		if workers == 1 {
+			run(0, 1)
+			continue
+		}
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() { defer wg.Done(); run(1, 2) }()
+		run(0, 2)
+		wg.Wait()
+	}
+}
+
+// kernelGo is the portable micro-kernel, in the same order of operations
+// as the assembly one's lanes (one multiply-add per k step per element),
+// except that Go does not fuse the multiply and the add.
+func kernelGo(k int, a, b, acc []float32) {
+	var t [mr * nr]float32
+	for kk := 0; kk < k; kk++ {
+		bs := b[kk*nr : (kk+1)*nr]
+		as := a[kk*mr : (kk+1)*mr]
+		for r := 0; r < mr; r++ {
+			ar := as[r]
+			row := t[r*nr : (r+1)*nr]
+			for j := range row {
+				row[j] += ar * bs[j]
+			}
+		}
+	}
+	copy(acc, t[:])
+}

@@ -1,0 +1,152 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
+)
+
+// naive computes alpha·op(A)·op(B) + beta·C in float64.
+func naive(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) []float64 {
+	out := make([]float64, m*ldc)
+	for i := 0; i < m; i++ {
+		for j := 0; j < n; j++ {
+			var s float64
+			for p := 0; p < k; p++ {
+				var av, bv float32
+				if tA == blas.NoTrans {
+					av = a[i*lda+p]
+				} else {
+					av = a[p*lda+i]
+				}
+				if tB == blas.NoTrans {
+					bv = b[p*ldb+j]
+				} else {
+					bv = b[j*ldb+p]
+				}
+				s += float64(av) * float64(bv)
+			}
+			out[i*ldc+j] = float64(alpha)*s + float64(beta)*float64(c[i*ldc+j])
+		}
+	}
+	return out
+}
+
+func TestSgemmAgainstNaive(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	shapes := [][3]int{{1, 1, 1}, {5, 7, 3}, {6, 16, 1}, {7, 17, 257}, {97, 33, 300}, {128, 10, 128}, {200, 130, 520}, {13, 1, 40}, {1, 50, 9}}
+	kernels := map[string]microKernel{"go": kernelGo, "avx2": kernelAVX2}
+	if !hasAVX2() {
+		delete(kernels, "avx2")
+		t.Log("no AVX2/FMA here: only the Go kernel is tested")
+	}
+	for kname, kern := range kernels {
+		for _, s := range shapes {
+			for _, tA := range []blas.Transpose{blas.NoTrans, blas.Trans} {
+				for _, tB := range []blas.Transpose{blas.NoTrans, blas.Trans} {
+					for _, ab := range [][2]float32{{1, 0}, {0.5, 1}, {-2, 0.25}} {
+						m, n, k := s[0], s[1], s[2]
+						name := fmt.Sprintf("%s/%dx%dx%d/%c%c/a%g,b%g", kname, m, n, k, tA, tB, ab[0], ab[1])
+						lda, ldb, ldc := k+1, n+2, n+3
+						if tA != blas.NoTrans {
+							lda = m + 1
+						}
+						if tB != blas.NoTrans {
+							ldb = k + 2
+						}
+						rowsA, rowsB := m, k
+						if tA != blas.NoTrans {
+							rowsA = k
+						}
+						if tB != blas.NoTrans {
+							rowsB = n
+						}
+						a, b, c := randVec(rng, rowsA*lda), randVec(rng, rowsB*ldb), randVec(rng, m*ldc)
+						want := naive(tA, tB, m, n, k, ab[0], a, lda, b, ldb, ab[1], c, ldc)
+						got := append([]float32(nil), c...)
+						sgemm(kern, tA, tB, m, n, k, ab[0], a, lda, b, ldb, ab[1], got, ldc)
+						for i := 0; i < m; i++ {
+							for j := 0; j < ldc; j++ {
+								g, w := float64(got[i*ldc+j]), want[i*ldc+j]
+								if j >= n {
+									w = float64(c[i*ldc+j]) // past n: untouched
+								}
+								if math.Abs(g-w) > 1e-4*(1+math.Sqrt(float64(k))) {
+									t.Fatalf("%s: C[%d][%d] = %v, want %v", name, i, j, g, w)
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestSgemmRowsIndependentOfPosition: a row of A gives the same bits
+// whatever its position in the matrix and however many rows there are.
+func TestSgemmRowsIndependentOfPosition(t *testing.T) {
+	rng := rand.New(rand.NewPCG(2, 2))
+	k, n := 300, 40
+	b := randVec(rng, k*n)
+	rows := randVec(rng, 200*k)
+	ref := make([]float32, 200*n)
+	NewBLAS().Sgemm(blas.NoTrans, blas.NoTrans, 200, n, k, 1, rows, k, b, n, 0, ref, n)
+	for _, start := range []int{0, 1, 5, 77, 199} {
+		one := make([]float32, n)
+		NewBLAS().Sgemm(blas.NoTrans, blas.NoTrans, 1, n, k, 1, rows[start*k:(start+1)*k], k, b, n, 0, one, n)
+		for j := range one {
+			if math.Float32bits(one[j]) != math.Float32bits(ref[start*n+j]) {
+				t.Fatalf("row %d alone differs from row %d in a batch of 200", start, start)
+			}
+		}
+	}
+}
+
+func randVec(rng *rand.Rand, n int) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32(rng.NormFloat64())
+	}
+	return v
+}
+
+func benchGemm(bm *testing.B, m, n, k int, tA, tB blas.Transpose, impl blas.Float32Level3) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	a, b, c := randVec(rng, m*k), randVec(rng, k*n), make([]float32, m*n)
+	lda, ldb := k, n
+	if tA != blas.NoTrans {
+		lda = m
+	}
+	if tB != blas.NoTrans {
+		ldb = k
+	}
+	bm.ResetTimer()
+	for i := 0; i < bm.N; i++ {
+		impl.Sgemm(tA, tB, m, n, k, 1, a, lda, b, ldb, 0, c, n)
+	}
+	bm.ReportMetric(2*float64(m*n*k)*float64(bm.N)/bm.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+// BenchmarkSgemm measures the MLP's shapes (batch 128, 784-256-128-10):
+// the forward x·W and the two backward products.
+func BenchmarkSgemm(b *testing.B) {
+	cases := []struct {
+		name    string
+		m, n, k int
+		tA, tB  blas.Transpose
+	}{
+		{"fwd_128x256x784", 128, 256, 784, blas.NoTrans, blas.NoTrans},
+		{"dW_784x256x128", 784, 256, 128, blas.Trans, blas.NoTrans},
+		{"dX_128x784x256", 128, 784, 256, blas.NoTrans, blas.Trans},
+		{"square_512", 512, 512, 512, blas.NoTrans, blas.NoTrans},
+	}
+	for _, c := range cases {
+		b.Run(c.name+"/practica", func(b *testing.B) { benchGemm(b, c.m, c.n, c.k, c.tA, c.tB, NewBLAS()) })
+		b.Run(c.name+"/gonum", func(b *testing.B) { benchGemm(b, c.m, c.n, c.k, c.tA, c.tB, gonum.Implementation{}) })
+	}
+}
