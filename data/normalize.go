@@ -38,8 +38,12 @@ func FitNormalization(d *Dataset) (*Normalization, error) {
 	s := d.SampleSize()
 	for i := 0; i < d.Len(); i++ {
 		row := d.X[i*s : (i+1)*s]
-		for k, v := range row {
-			sum[k/size] += float64(v)
+		for g := range sum {
+			acc := sum[g]
+			for _, v := range row[g*size : (g+1)*size] {
+				acc += float64(v)
+			}
+			sum[g] = acc
 		}
 	}
 	count := float64(d.Len() * size)
@@ -49,9 +53,13 @@ func FitNormalization(d *Dataset) (*Normalization, error) {
 	}
 	for i := 0; i < d.Len(); i++ {
 		row := d.X[i*s : (i+1)*s]
-		for k, v := range row {
-			dv := float64(v) - mean[k/size]
-			sq[k/size] += dv * dv
+		for g := range sq {
+			acc, mg := sq[g], mean[g]
+			for _, v := range row[g*size : (g+1)*size] {
+				dv := float64(v) - mg
+				acc += dv * dv
+			}
+			sq[g] = acc
 		}
 	}
 	n := &Normalization{Groups: groups, GroupSize: size, Mean: make([]float32, groups), Std: make([]float32, groups)}

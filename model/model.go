@@ -89,14 +89,15 @@ func (m *Model) Learnables() []*Param {
 }
 
 // Grads returns the gradient of each learnable parameter (in Learnables
-// order) as computed by the last TrainStep. gorgonia accumulates gradients
-// across steps: the optimizer must zero them after it uses them.
+// order) as computed by the last TrainStep. They are the outputs of the
+// compiled program, overwritten by the next step (an optimizer may zero
+// them after use; they do not accumulate).
 func (m *Model) Grads() ([][]float32, error) {
-	out := make([][]float32, len(m.train.paramNodes))
-	for i, n := range m.train.paramNodes {
-		g, err := n.Grad()
-		if err != nil {
-			return nil, fmt.Errorf("gradient of %s: %w", n.Name(), err)
+	out := make([][]float32, len(m.train.gradNodes))
+	for i, n := range m.train.gradNodes {
+		g := n.Value()
+		if g == nil {
+			return nil, fmt.Errorf("gradient of %s: no value (no step run yet)", m.train.paramNodes[i].Name())
 		}
 		d, ok := g.Data().([]float32)
 		if !ok {
@@ -144,7 +145,7 @@ func (m *Model) TrainStep(x []float32, targets []float32, n int, rng *rand.Rand)
 	if err := m.pullStats(); err != nil {
 		return 0, err
 	}
-	return scalar(gr.lossVal)
+	return scalar(gr.loss.Value())
 }
 
 // Logits evaluates n examples (row-major in x) through the evaluation graph

@@ -143,22 +143,35 @@ func (a *adam) Step(params, grads [][]float32) {
 	wd := float32(a.cfg.WeightDecay)
 	decay := float32(1 - a.lr*a.cfg.WeightDecay)
 	for i, w := range params {
-		g, m, v := grads[i], a.m[i], a.v[i]
+		n := len(w)
+		g, m, v := grads[i][:n], a.m[i][:n], a.v[i][:n]
 		if a.decoupled && wd > 0 {
 			for k := range w {
 				w[k] *= decay
 			}
 		}
-		for k := range w {
-			gk := g[k]
-			if !a.decoupled && wd > 0 {
-				gk += wd * w[k]
+		if !a.decoupled && wd > 0 {
+			for k := range g {
+				g[k] += wd * w[k]
 			}
-			m[k] = b1*m[k] + (1-b1)*gk
-			v[k] = b2*v[k] + (1-b2)*gk*gk
-			w[k] -= stepSize * m[k] / (float32(math.Sqrt(float64(v[k])))*invSqrtBC2 + eps)
-			g[k] = 0
 		}
+		adamUpdate(w, g, m, v, b1, b2, stepSize, invSqrtBC2, eps)
+		clear(g)
+	}
+}
+
+// adamUpdate is Adam's inner loop over one parameter: m and v move toward
+// the gradient and its square, and w steps by stepSize·m/(√v·invSqrtBC2+eps).
+func adamUpdate(w, g, m, v []float32, b1, b2, stepSize, invSqrtBC2, eps float32) {
+	n := len(w)
+	g, m, v = g[:n], m[:n], v[:n]
+	c1, c2 := 1-b1, 1-b2
+	for k := range w {
+		gk := g[k]
+		mk := b1*m[k] + c1*gk
+		vk := b2*v[k] + c2*gk*gk
+		m[k], v[k] = mk, vk
+		w[k] -= stepSize * mk / (float32(math.Sqrt(float64(vk)))*invSqrtBC2 + eps)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -86,6 +87,7 @@ func flags() []cli.Flag {
 		&cli.BoolFlag{Name: "json", Usage: "print summary.json on stdout instead of a human summary"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress, only warnings and errors on stderr"},
 		&cli.BoolFlag{Name: "verbose", Usage: "debug logging"},
+		&cli.StringFlag{Name: "cpuprofile", Usage: "write a CPU profile of the run to this file (go tool pprof)"},
 	}
 }
 
@@ -221,6 +223,17 @@ func trainAction(c *cli.Context, stdout, stderr io.Writer) error {
 		if cfg, err = buildConfig(c); err != nil {
 			return err
 		}
+	}
+	if p := c.String("cpuprofile"); p != "" {
+		f, err := os.Create(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
