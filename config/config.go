@@ -21,7 +21,22 @@ type Experiment struct {
 	Model     model.Spec            `yaml:"model"`
 	Optimizer train.OptimizerConfig `yaml:"optimizer"`
 	Training  Training              `yaml:"training"`
-	Output    Output                `yaml:"output"`
+	// Calibration is what happens after training: the temperature fitted
+	// on the validation split and the calibration metrics.
+	Calibration Calibration `yaml:"calibration"`
+	Output      Output      `yaml:"output"`
+}
+
+// Calibration configures temperature scaling at the end of training.
+type Calibration struct {
+	// Calibrate fits T on the validation split's logits of the best
+	// weights, stores it in best.ckpt and writes calibration.json and
+	// reliability.png.
+	Calibrate bool `yaml:"calibrate"`
+	// Bootstrap is the number of resamples of the ECE intervals (0: none).
+	Bootstrap int `yaml:"bootstrap"`
+	// Bins is the number of confidence bins of ECE, MCE and ACE.
+	Bins int `yaml:"bins"`
 }
 
 // Data says where the examples come from and how they are prepared.
@@ -94,7 +109,8 @@ func Default() Experiment {
 		Optimizer: train.OptimizerConfig{Name: "adam", LR: 1e-3, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8},
 		Training: Training{Epochs: 20, BatchSize: 128, Seed: 1, Monitor: "val_loss", TrainEvalSize: 1000,
 			EarlyStopping: EarlyStopping{Patience: 5}, Schedule: train.DefaultSchedule()},
-		Output: Output{Root: "runs"},
+		Calibration: Calibration{Calibrate: true, Bootstrap: 200, Bins: 15},
+		Output:      Output{Root: "runs"},
 	}
 }
 
@@ -206,6 +222,12 @@ func (e Experiment) Validate() error {
 	}
 	if t.TrainEvalSize <= 0 {
 		add("training.train_eval_size must be > 0, got %d", t.TrainEvalSize)
+	}
+	if b := e.Calibration.Bootstrap; b < 0 || b > 100_000 {
+		add("calibration.bootstrap must be in [0, 100000], got %d", b)
+	}
+	if b := e.Calibration.Bins; b < 1 || b > 1000 {
+		add("calibration.bins must be in [1, 1000], got %d", b)
 	}
 	if strings.TrimSpace(e.Output.Root) == "" {
 		add("output.root must name a directory, got an empty string")

@@ -52,6 +52,7 @@ func customized() Experiment {
 	e.Training.EarlyStopping = EarlyStopping{Enabled: true, Patience: 3, MinDelta: 1e-3, DivergenceThreshold: &th}
 	e.Training.Schedule.Name = "cosine"
 	e.Training.Schedule.WarmupEpochs = 1.5
+	e.Calibration = Calibration{Calibrate: false, Bootstrap: 50, Bins: 10}
 	return e
 }
 
@@ -63,6 +64,9 @@ func TestLoadOverridesDefaultsAndRejectsUnknownKeys(t *testing.T) {
 	}{
 		{"partial", "training:\n  epochs: 3\noptimizer:\n  lr: 0.01\n", "", func(e Experiment) bool {
 			return e.Training.Epochs == 3 && e.Optimizer.LR == 0.01 && e.Training.BatchSize == Default().Training.BatchSize && e.Optimizer.Name == "adam"
+		}},
+		{"calibration", "calibration:\n  calibrate: false\n", "", func(e Experiment) bool {
+			return !e.Calibration.Calibrate && e.Calibration.Bootstrap == 200 && e.Calibration.Bins == 15
 		}},
 		{"empty", "", "", func(e Experiment) bool { return reflect.DeepEqual(e, Default()) }},
 		{"unknown key", "training:\n  epoch: 3\n", "field epoch not found", nil},
@@ -109,6 +113,8 @@ func TestValidateMessages(t *testing.T) {
 		{"class weights", func(e *Experiment) { e.Training.ClassWeights = "inverse" }, `training.class_weights must be empty or balanced, got "inverse"`},
 		{"patience", func(e *Experiment) { e.Training.EarlyStopping.Patience = 0 }, "training.early_stopping needs patience >= 1"},
 		{"schedule", func(e *Experiment) { e.Training.Schedule.Name = "linear" }, `training.schedule must be constant, step, cosine, onecycle or plateau, got "linear"`},
+		{"bootstrap", func(e *Experiment) { e.Calibration.Bootstrap = -1 }, "calibration.bootstrap must be in [0, 100000], got -1"},
+		{"bins", func(e *Experiment) { e.Calibration.Bins = 0 }, "calibration.bins must be in [1, 1000], got 0"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -150,6 +150,9 @@ func runLoop(ctx context.Context, p *Prepared, m *model.Model, o train.Optimizer
 			return nil, err
 		}
 	}
+	if err := calibrate(dir, m, p, res, sum, log); err != nil {
+		return nil, err
+	}
 	if len(res.History) > 0 {
 		if err := CurvesPNG(dir.Join(CurvesFile), res.History, res.Best, res.StopReason); err != nil {
 			return nil, err

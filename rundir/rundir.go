@@ -198,8 +198,15 @@ type Summary struct {
 	TestLoss     *float64 `json:"test_loss,omitempty"`
 	TestAccuracy *float64 `json:"test_accuracy,omitempty"`
 	TestSize     int      `json:"test_size,omitempty"`
-	Seconds      float64  `json:"seconds"`
-	Model        string   `json:"model"`
-	Data         string   `json:"data"`
-	Error        string   `json:"error,omitempty"`
+	// Temperature is the calibration temperature fitted on the validation
+	// split and stored in best.ckpt (absent when none was fitted);
+	// TestECEBefore and TestECEAfter are the test split's ECE without and
+	// with it (calibration.json has the rest).
+	Temperature   float64  `json:"temperature,omitempty"`
+	TestECEBefore *float64 `json:"test_ece_before,omitempty"`
+	TestECEAfter  *float64 `json:"test_ece_after,omitempty"`
+	Seconds       float64  `json:"seconds"`
+	Model         string   `json:"model"`
+	Data          string   `json:"data"`
+	Error         string   `json:"error,omitempty"`
 }

@@ -81,6 +81,8 @@ func flags() []cli.Flag {
 		&cli.IntFlag{Name: "augment-shift", Usage: "images: random shift by up to this many pixels"},
 		&cli.BoolFlag{Name: "augment-flip", Usage: "images: random horizontal flips"},
 		&cli.Float64Flag{Name: "augment-noise", Usage: "images: gaussian noise of this standard deviation (normalized units)"},
+		&cli.BoolFlag{Name: "no-calibrate", Usage: "skip temperature scaling at the end of training (calibration.json, reliability.png, T in best.ckpt)"},
+		&cli.IntFlag{Name: "bootstrap", Usage: "resamples of the bootstrap 95% interval of ECE in calibration.json (default 200, 0 for none)"},
 		&cli.StringFlag{Name: "resume", Usage: "continue the run in this directory from its last.ckpt (--epochs is the total)"},
 		&cli.StringFlag{Name: "out", Usage: "root directory of run directories (default runs)"},
 		&cli.StringFlag{Name: "name", Usage: "short name of the run directory"},
@@ -190,6 +192,12 @@ func buildConfig(c *cli.Context) (config.Experiment, error) {
 	}
 	if c.IsSet("augment-noise") {
 		cfg.Data.Augment.Noise = float32(c.Float64("augment-noise"))
+	}
+	if c.IsSet("no-calibrate") {
+		cfg.Calibration.Calibrate = !c.Bool("no-calibrate")
+	}
+	if c.IsSet("bootstrap") {
+		cfg.Calibration.Bootstrap = c.Int("bootstrap")
 	}
 	return cfg, cfg.Validate()
 }
@@ -309,6 +317,12 @@ func printSummary(w io.Writer, s *rundir.Summary) {
 	}
 	if s.TestAccuracy != nil {
 		fmt.Fprintf(w, "test (best weights): loss %.4f  accuracy %.4f on %d examples\n", *s.TestLoss, *s.TestAccuracy, s.TestSize)
+	}
+	switch {
+	case s.TestECEBefore != nil && s.Temperature > 0:
+		fmt.Fprintf(w, "calibration: T %.3f (fitted on validation), test ECE %.4f -> %.4f (calibration.json)\n", s.Temperature, *s.TestECEBefore, *s.TestECEAfter)
+	case s.TestECEBefore != nil:
+		fmt.Fprintf(w, "calibration: no temperature fitted (see calibration.json), test ECE %.4f\n", *s.TestECEBefore)
 	}
 	fmt.Fprintf(w, "run directory: %s\n", s.RunDir)
 }
