@@ -106,7 +106,9 @@ func buildGraph(spec Spec, inputShape []int, classes int, params []*Param, dt te
 			if err != nil {
 				return nil, err
 			}
-			if training && dropoutOn && spec.Dropout > 0 {
+			// Masks in the training graph, and in the eval-mode graph of
+			// StochasticLogits (MC dropout).
+			if dropoutOn && spec.Dropout > 0 {
 				mT := tensor.New(tensor.Of(dt), tensor.WithShape(batch, out))
 				m := G.NewMatrix(g, dt, G.WithShape(batch, out), G.WithName(fmt.Sprintf("dropout%d.mask", i)))
 				gr.masks = append(gr.masks, m)
@@ -204,10 +206,10 @@ func (gr *graph) run() (err error) {
 		if err = G.Let(gr.target, gr.targT); err != nil {
 			return err
 		}
-		for i, m := range gr.masks {
-			if err = G.Let(m, gr.maskT[i]); err != nil {
-				return err
-			}
+	}
+	for i, m := range gr.masks {
+		if err = G.Let(m, gr.maskT[i]); err != nil {
+			return err
 		}
 	}
 	err = gr.vm.RunAll()

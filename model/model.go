@@ -21,6 +21,9 @@ type Model struct {
 	eval   *graph
 	// dropoutOn is false for feasibility tests, which train without dropout.
 	dropoutOn bool
+	// stoch is the eval-mode graph with dropout masks of StochasticLogits,
+	// built on first use (stochastic.go).
+	stoch *graph
 }
 
 // Options are the knobs of New beyond the architecture.

@@ -1,0 +1,80 @@
+package model
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+)
+
+// StochasticLogits evaluates n examples (row-major in x) like Logits, but
+// with dropout on, for MC dropout: every dense hidden unit is dropped with
+// probability Spec.Dropout and the kept ones scaled by 1/(1 − Dropout), as
+// in training, with masks drawn from rng example by example (layer by
+// layer, unit by unit), so that the result does not depend on how the
+// examples are batched. It writes n×Classes logits into out.
+//
+// It runs a third graph over the same weights, built on first use: the
+// evaluation graph plus dropout masks. It is forward-only (no loss, no
+// gradients), so the training graph's gradients and state are untouched,
+// and batch norm uses its running statistics (eval mode) rather than the
+// batch's, as training would: examples do not interact and dropout is the
+// only randomness. A model without dropout returns an error.
+func (m *Model) StochasticLogits(x []float32, rng *rand.Rand, out []float32) error {
+	p := m.Spec.Dropout
+	if p <= 0 || len(m.Spec.Hidden) == 0 || m.Spec.Arch == Linear {
+		return errors.New("the model has no dropout layer (model.dropout is 0 or there is no dense hidden layer): MC dropout needs one")
+	}
+	s := size(m.InputShape)
+	if len(x)%s != 0 {
+		return fmt.Errorf("%d feature values are not whole examples of %d", len(x), s)
+	}
+	n := len(x) / s
+	if len(out) != n*m.Classes {
+		return fmt.Errorf("logits buffer holds %d values, need %d", len(out), n*m.Classes)
+	}
+	if m.stoch == nil {
+		gr, err := buildGraph(m.Spec, m.InputShape, m.Classes, m.params, m.dtype, m.eval.batch, false, true)
+		if err != nil {
+			return err
+		}
+		m.stoch = gr
+	}
+	gr := m.stoch
+	for i, sp := range m.statParams() {
+		if err := gr.bnOps[i].SetStats(sp[0].Value, sp[1].Value); err != nil {
+			return fmt.Errorf("batch norm %d: %w", i, err)
+		}
+	}
+	keep := 1 / (1 - p)
+	for start := 0; start < n; start += gr.batch {
+		k := min(gr.batch, n-start)
+		fill(gr.xT, x[start*s:(start+k)*s])
+		for r := range gr.batch {
+			for _, mt := range gr.maskT {
+				units := mt.Shape()[1]
+				for u := range units {
+					v := keep
+					if r < k && rng.Float64() < p {
+						v = 0
+					}
+					set(mt, r*units+u, v)
+				}
+			}
+		}
+		if err := gr.run(); err != nil {
+			return err
+		}
+		dst := out[start*m.Classes : (start+k)*m.Classes]
+		switch ld := gr.logitsVal.Data().(type) {
+		case []float32:
+			copy(dst, ld)
+		case []float64:
+			for j := range dst {
+				dst[j] = float32(ld[j])
+			}
+		default:
+			return fmt.Errorf("logits are %T, not float32", ld)
+		}
+	}
+	return nil
+}
