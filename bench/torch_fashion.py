@@ -1,0 +1,74 @@
+"""PyTorch side of bench/compare.sh: the same model, data, batch size,
+optimizer and per-epoch work as `train --data fashion-mnist` (train on
+54,000 images, then evaluate 6,000 validation and 1,000 training images),
+printing one line per epoch: `epoch N seconds S val_acc A`.
+
+Usage: python3 torch_fashion.py mlp|cnn EPOCHS [THREADS]
+"""
+import gzip
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+DIR = os.environ.get("FASHION_DIR", "/usr/share/datasets/fashion-mnist")
+
+
+def idx(path):
+    with gzip.open(path) as f:
+        data = f.read()
+    magic = int.from_bytes(data[:4], "big")
+    dims = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(magic & 0xFF)]
+    return np.frombuffer(data, np.uint8, offset=4 + 4 * len(dims)).reshape(dims)
+
+
+def main():
+    arch, epochs = sys.argv[1], int(sys.argv[2])
+    if len(sys.argv) > 3:
+        torch.set_num_threads(int(sys.argv[3]))
+    torch.manual_seed(1)
+    x = idx(f"{DIR}/train-images-idx3-ubyte.gz").astype(np.float32)
+    y = idx(f"{DIR}/train-labels-idx1-ubyte.gz").astype(np.int64)
+    rng = np.random.default_rng(1)
+    perm = rng.permutation(len(y))
+    val, tr = perm[:6000], perm[6000:]
+    mean, std = x[tr].mean(), x[tr].std()
+    x = (x - mean) / std
+    xt, yt = torch.from_numpy(x[tr]).unsqueeze(1), torch.from_numpy(y[tr])
+    xv, yv = torch.from_numpy(x[val]).unsqueeze(1), torch.from_numpy(y[val])
+    sub = torch.from_numpy(rng.permutation(len(tr))[:1000])
+    if arch == "mlp":
+        model = nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10))
+    else:
+        model = nn.Sequential(
+            nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Flatten(), nn.Linear(64 * 7 * 7, 128), nn.ReLU(), nn.Linear(128, 10))
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = nn.CrossEntropyLoss()
+    n = len(yt)
+    for epoch in range(1, epochs + 1):
+        start = time.perf_counter()
+        model.train()
+        order = torch.randperm(n)
+        for i in range(0, n, 128):
+            b = order[i:i + 128]
+            opt.zero_grad()
+            loss = loss_fn(model(xt[b]), yt[b])
+            loss.backward()
+            opt.step()
+        model.eval()
+        with torch.no_grad():
+            acc = 0
+            for i in range(0, len(yv), 256):
+                acc += (model(xv[i:i + 256]).argmax(1) == yv[i:i + 256]).sum().item()
+            for i in range(0, 1000, 256):
+                model(xt[sub[i:i + 256]])
+        print(f"epoch {epoch} seconds {time.perf_counter() - start:.3f} val_acc {acc / len(yv):.4f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
