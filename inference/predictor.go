@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/practica-ml/practica/calibration"
 	"github.com/practica-ml/practica/config"
 	"github.com/practica-ml/practica/data"
 	"github.com/practica-ml/practica/experiment"
@@ -19,6 +20,10 @@ import (
 type Predictor struct {
 	Checkpoint *model.Checkpoint
 	Model      *model.Model
+	// Temperature divides the logits before the softmax: the checkpoint's
+	// calibration temperature (1 when it has none); set it to 1 for
+	// uncalibrated probabilities.
+	Temperature float64
 }
 
 // Load reads a checkpoint and rebuilds its model for evaluation.
@@ -43,7 +48,11 @@ func Load(path string) (*Predictor, error) {
 	if err := m.SetTensors(c.Tensors); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return &Predictor{Checkpoint: c, Model: m}, nil
+	T := c.Temperature
+	if !(T > 0) {
+		T = 1
+	}
+	return &Predictor{Checkpoint: c, Model: m, Temperature: T}, nil
 }
 
 // Input is a block of raw (unnormalized) examples with optional labels.
@@ -57,18 +66,39 @@ type Input struct {
 
 // Prediction is one JSON line of predict's output.
 type Prediction struct {
-	Index         int       `json:"index"`
-	File          string    `json:"file,omitempty"`
-	Label         *int      `json:"label,omitempty"`
-	Predicted     int       `json:"predicted"`
-	Class         string    `json:"class"`
+	Index     int    `json:"index"`
+	File      string `json:"file,omitempty"`
+	Label     *int   `json:"label,omitempty"`
+	Predicted int    `json:"predicted"`
+	Class     string `json:"class"`
+	// Probabilities are softmax(logits / T), T the predictor's temperature.
 	Probabilities []float64 `json:"probabilities"`
-	Logits        []float32 `json:"logits"`
+	// Logits are the raw outputs of the evaluation graph (T not applied).
+	Logits []float32 `json:"logits"`
+	// MCProbabilities, Entropy and MutualInformation summarize MC dropout
+	// passes (AddMCDropout): the mean of their probabilities, its entropy
+	// and the BALD mutual information, in nats.
+	MCProbabilities   []float64 `json:"mc_probabilities,omitempty"`
+	Entropy           *float64  `json:"entropy,omitempty"`
+	MutualInformation *float64  `json:"mutual_information,omitempty"`
+	// Rank (1 = most worth labelling) and Score are set by Rank.
+	Rank  int      `json:"rank,omitempty"`
+	Score *float64 `json:"score,omitempty"`
 }
 
 // Logits normalizes a copy of raw examples with the stored statistics and
 // runs them through the evaluation graph.
 func (p *Predictor) Logits(raw []float32) ([]float32, error) {
+	x, err := p.prepare(raw)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]float32, len(x)/data.ShapeSize(p.Checkpoint.Input.Shape)*len(p.Checkpoint.Classes))
+	return out, p.Model.Logits(x, out)
+}
+
+// prepare checks raw examples and returns a normalized copy.
+func (p *Predictor) prepare(raw []float32) ([]float32, error) {
 	s := data.ShapeSize(p.Checkpoint.Input.Shape)
 	if len(raw)%s != 0 {
 		return nil, fmt.Errorf("%d values are not whole examples of shape %v", len(raw), p.Checkpoint.Input.Shape)
@@ -82,8 +112,7 @@ func (p *Predictor) Logits(raw []float32) ([]float32, error) {
 	if p.Checkpoint.Normalization != nil {
 		p.Checkpoint.Normalization.ApplyRows(x)
 	}
-	out := make([]float32, len(x)/s*len(p.Checkpoint.Classes))
-	return out, p.Model.Logits(x, out)
+	return x, nil
 }
 
 // Predict scores every example of in.
@@ -95,15 +124,11 @@ func (p *Predictor) Predict(in Input) ([]Prediction, error) {
 	c := len(p.Checkpoint.Classes)
 	n := len(logits) / c
 	out := make([]Prediction, n)
+	probs := calibration.Softmax(logits, c, p.Temperature)
 	for i := range out {
 		row := logits[i*c : (i+1)*c]
-		lp := train.LogSoftmax(row)
-		probs := make([]float64, c)
-		for k, v := range lp {
-			probs[k] = math.Exp(v)
-		}
 		pred := train.Argmax(row)
-		out[i] = Prediction{Index: i, Predicted: pred, Class: p.Checkpoint.Classes[pred], Probabilities: probs, Logits: append([]float32(nil), row...)}
+		out[i] = Prediction{Index: i, Predicted: pred, Class: p.Checkpoint.Classes[pred], Probabilities: probs[i*c : (i+1)*c : (i+1)*c], Logits: append([]float32(nil), row...)}
 		if in.Y != nil {
 			y := in.Y[i]
 			out[i].Label = &y

@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/practica-ml/practica/calibration"
 	"github.com/practica-ml/practica/data"
 	"github.com/practica-ml/practica/experiment"
 	"github.com/practica-ml/practica/inference"
@@ -27,7 +29,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 	return &cli.App{
 		Name:      "predict",
 		Usage:     "score inputs with a trained run's model; one JSON line per input",
-		UsageText: "predict --run DIR [--split test | FILE...]\n   FILE: one CSV, one IDX images file (*idx3-ubyte[.gz]), or PNG/JPEG images",
+		UsageText: "predict --run DIR [--split test | FILE...]\n   FILE: one CSV, one IDX images file (*idx3-ubyte[.gz]), or PNG/JPEG images\n   probabilities are softmax(logits / T), T the calibration temperature fitted by train (--uncalibrated: T = 1)",
 		Version:   rundir.Version,
 		Writer:    stdout,
 		ErrWriter: stderr,
@@ -38,6 +40,11 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			&cli.StringFlag{Name: "label-column", Usage: "CSV column with true labels, if present (default: the training label column)"},
 			&cli.StringFlag{Name: "labels", Usage: "IDX labels file for an IDX images input"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the JSON lines to this file (atomically) instead of stdout"},
+			&cli.BoolFlag{Name: "uncalibrated", Usage: "probabilities of the raw logits: skip the checkpoint's calibration temperature"},
+			&cli.IntFlag{Name: "mc-dropout", Usage: "K >= 2 stochastic passes with dropout on: adds mc_probabilities, entropy and mutual_information"},
+			&cli.StringFlag{Name: "rank", Usage: "output the examples most worth labelling first: least-confident, margin, entropy or bald (bald needs --mc-dropout)"},
+			&cli.IntFlag{Name: "top", Usage: "with --rank: only the N most valuable examples (default all)"},
+			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the MC dropout masks"},
 		},
 		Action:          func(c *cli.Context) error { return predictAction(c, stdout) },
 		HideHelpCommand: true,
@@ -48,6 +55,19 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 func predictAction(c *cli.Context, stdout io.Writer) error {
 	if err := cliutil.NoStrayFlags(c); err != nil {
 		return err
+	}
+	mcPasses, method := c.Int("mc-dropout"), c.String("rank")
+	switch {
+	case c.IsSet("mc-dropout") && mcPasses < 2:
+		return fmt.Errorf("--mc-dropout must be at least 2 passes, got %d", mcPasses)
+	case c.IsSet("rank") && !slices.Contains(calibration.Methods, method):
+		return fmt.Errorf("--rank must be least-confident, margin, entropy or bald, got %q", method)
+	case method == calibration.BALD && mcPasses == 0:
+		return fmt.Errorf("--rank bald needs --mc-dropout K (the mutual information of K stochastic passes)")
+	case c.IsSet("top") && !c.IsSet("rank"):
+		return fmt.Errorf("--top needs --rank")
+	case c.IsSet("top") && c.Int("top") < 1:
+		return fmt.Errorf("--top must be at least 1, got %d", c.Int("top"))
 	}
 	dir, err := rundir.Open(c.String("run"))
 	if err != nil {
@@ -60,6 +80,9 @@ func predictAction(c *cli.Context, stdout io.Writer) error {
 	p, err := inference.Load(ckpt)
 	if err != nil {
 		return err
+	}
+	if c.Bool("uncalibrated") {
+		p.Temperature = 1
 	}
 	var in inference.Input
 	switch {
@@ -80,6 +103,16 @@ func predictAction(c *cli.Context, stdout io.Writer) error {
 	preds, err := p.Predict(in)
 	if err != nil {
 		return err
+	}
+	if mcPasses > 0 {
+		if err := p.AddMCDropout(preds, in, mcPasses, c.Uint64("seed")); err != nil {
+			return err
+		}
+	}
+	if method != "" {
+		if preds, err = inference.Rank(preds, len(p.Checkpoint.Classes), method, c.Int("top")); err != nil {
+			return err
+		}
 	}
 	if out := c.String("output"); out != "" {
 		var buf bufferWriter
