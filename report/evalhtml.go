@@ -1,0 +1,273 @@
+package report
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/practica-ml/practica/data"
+	"github.com/practica-ml/practica/metrics"
+)
+
+// evalView is what the eval page's template reads.
+type evalView struct {
+	E         *Evaluation
+	M         *Metrics
+	Run       *RunInfo
+	Noun      string
+	Generated string
+	Summary   []string
+	// ClassRows are the class balance of the run's splits.
+	ClassRows []classRow
+	Training  [][2]string
+	Worst     []metrics.ClassMetrics
+	TopLosses []lossRow
+	TopWrong  bool
+	Repro     [][2]string
+	EvalArgs  string
+	SweepRows [][2]string
+}
+
+type classRow struct {
+	Class  string
+	Counts []int
+	Shares []float64
+}
+
+type lossRow struct {
+	Index               int
+	Actual, Predicted   string
+	Confidence, PActual float64
+	Loss                float64
+}
+
+// HTML renders report.html; the figures must already be in dir.
+func (e *Evaluation) HTML(dir string) ([]byte, error) {
+	m := &e.Metrics
+	v := &evalView{E: e, M: m, Run: e.Run, Noun: "examples", Generated: now()}
+	if e.Kind == data.Image {
+		v.Noun = "images"
+	}
+	v.Summary = e.plainSummary(v.Noun)
+	for k, name := range m.Classes {
+		r := classRow{Class: name}
+		for _, s := range e.SplitCounts {
+			r.Counts = append(r.Counts, s.Counts[k])
+			share := 0.0
+			if s.N > 0 {
+				share = float64(s.Counts[k]) / float64(s.N)
+			}
+			r.Shares = append(r.Shares, share)
+		}
+		v.ClassRows = append(v.ClassRows, r)
+	}
+	for _, k := range metrics.WorstClasses(m.PerClass, min(3, len(m.Classes))) {
+		v.Worst = append(v.Worst, m.PerClass[k])
+	}
+	idx, wrong := e.TopLosses(TopLossesShown)
+	v.TopWrong = wrong
+	c := len(m.Classes)
+	for _, i := range idx {
+		v.TopLosses = append(v.TopLosses, lossRow{Index: i, Actual: m.Classes[e.Y[i]], Predicted: m.Classes[e.Predicted[i]],
+			Confidence: e.Probs[i*c+e.Predicted[i]], PActual: e.Probs[i*c+e.Y[i]], Loss: e.Loss(i)})
+	}
+	v.Training = e.trainingFacts()
+	v.Repro = e.reproFacts()
+	v.EvalArgs = shellJoin(e.Options.Args)
+	if s := e.Run.LRSweep; s != nil {
+		v.SweepRows = append(v.SweepRows, [2]string{"recommended learning rate", fmt.Sprintf("%.3g (rule: %s)", s.Recommended, s.RecommendedBy)})
+		if s.TrainedWith > 0 {
+			v.SweepRows = append(v.SweepRows, [2]string{"trained with", fmt.Sprintf("%.3g", s.TrainedWith)})
+		}
+		if s.Reason != "" {
+			v.SweepRows = append(v.SweepRows, [2]string{"why", s.Reason})
+		}
+		for _, name := range []string{"steepest", "valley", "minimum/10"} {
+			if r, ok := s.Suggestions[name]; ok {
+				var per []string
+				for _, sv := range r.PerSeed {
+					per = append(per, fmt.Sprintf("%.2g", sv.LR))
+				}
+				v.SweepRows = append(v.SweepRows, [2]string{"rule " + name, "per seed: " + strings.Join(per, ", ")})
+			}
+		}
+		for _, w := range s.Warnings {
+			v.SweepRows = append(v.SweepRows, [2]string{"warning", w})
+		}
+	}
+	return render(dir, "eval.html", v)
+}
+
+// plainSummary says what the evaluation found in words for someone who is
+// not a data scientist, with absolute counts next to every percentage.
+func (e *Evaluation) plainSummary(noun string) []string {
+	m := &e.Metrics
+	c := len(m.Classes)
+	var out []string
+	wrong := m.N - m.Correct
+	out = append(out, fmt.Sprintf("Of %s %s %s in the %s split, the model gets %s right (%s) and %s wrong.",
+		commas(m.N), describeSplit(m.Split), noun, m.Split, commas(m.Correct), pct(m.Accuracy), commas(wrong)))
+	out = append(out, fmt.Sprintf("With this many %s, its accuracy on new %s of the same kind is probably between %s and %s (a 95%% interval).",
+		noun, noun, pct(m.AccuracyCI95[0]), pct(m.AccuracyCI95[1])))
+	// Confidence: how often it is right when it is sure, and when not.
+	var sure, sureRight, unsure, unsureRight int
+	var sureConf, unsureConf, conf float64
+	for i, y := range e.Y {
+		p := e.Probs[i*c+e.Predicted[i]]
+		conf += p
+		if p >= 0.9 {
+			sure++
+			sureConf += p
+			if e.Predicted[i] == y {
+				sureRight++
+			}
+		} else {
+			unsure++
+			unsureConf += p
+			if e.Predicted[i] == y {
+				unsureRight++
+			}
+		}
+	}
+	if sure > 0 {
+		out = append(out, fmt.Sprintf("When it says it is at least 90%% sure (%s of the %s %s, %s sure on average), it is right about %s of them: %s (%s).",
+			commas(sure), commas(m.N), noun, pct(sureConf/float64(sure)), pct(float64(sureRight)/float64(sure)), commas(sureRight), pct(float64(sureRight)/float64(sure))))
+	}
+	if unsure > 0 {
+		out = append(out, fmt.Sprintf("When it is less sure than that (%s, %s sure on average), it is right in %s of them (%s): those are the answers to double-check.",
+			plural(unsure, strings.TrimSuffix(noun, "s"), noun), pct(unsureConf/float64(unsure)), commas(unsureRight), pct(float64(unsureRight)/float64(unsure))))
+	}
+	avgConf := conf / float64(m.N)
+	gap := avgConf - m.Accuracy
+	verdict := "about right"
+	switch {
+	case gap > 0.02:
+		verdict = fmt.Sprintf("a little too high: it is overconfident by %.1f points", 100*gap)
+		if gap > 0.05 {
+			verdict = fmt.Sprintf("too high: it is overconfident by %.1f points", 100*gap)
+		}
+	case gap < -0.02:
+		verdict = fmt.Sprintf("too low: it is underconfident by %.1f points", -100*gap)
+	}
+	out = append(out, fmt.Sprintf("On average it says it is %s sure and is right %s of the time, so its confidence is %s.", pct(avgConf), pct(m.Accuracy), verdict))
+	if len(m.MostConfused) > 0 {
+		p := m.MostConfused[0]
+		support := m.PerClass[classIndex(m.Classes, p.Actual)].Support
+		if p.Count > 1 {
+			out = append(out, fmt.Sprintf("Its most common mistake is taking %q for %q: %s of the %s %q %s (%s).",
+				p.Actual, p.Predicted, commas(p.Count), commas(support), p.Actual, noun, pct(p.Share)))
+		} else {
+			out = append(out, fmt.Sprintf("No mistake repeats: each of its %s wrong answers confuses a different pair of classes (for example %q taken for %q).",
+				commas(wrong), p.Actual, p.Predicted))
+		}
+	}
+	if c > 2 && wrong > 0 {
+		order := metrics.WorstClasses(m.PerClass, c)
+		w := m.PerClass[order[0]]
+		tied := 1
+		for tied < len(order) && m.PerClass[order[tied]].F1 == w.F1 {
+			tied++
+		}
+		lead := fmt.Sprintf("The class it handles worst is %q", w.Class)
+		if tied > 1 {
+			lead = fmt.Sprintf("%d classes tie as the ones it handles worst (F1 %.3f); one of them is %q", tied, w.F1, w.Class)
+		}
+		out = append(out, fmt.Sprintf("%s: it gets %s of its %s %s right (%s), and %s of the %s %s it calls %q really are (%s).",
+			lead, commas(w.Correct), commas(w.Support), noun, pct(w.Recall), commas(w.Correct), commas(w.Predicted), noun, w.Class, pct(w.Precision)))
+	}
+	if c == 2 {
+		pos := m.PerClass[1]
+		out = append(out, fmt.Sprintf("Of the %s %q cases it finds %s (%s); of the %s it calls %q, %s really are (%s).",
+			commas(pos.Support), pos.Class, commas(pos.Correct), pct(pos.Recall), commas(pos.Predicted), pos.Class, commas(pos.Correct), pct(pos.Precision)))
+	}
+	if m.Temperature != 1 && ckptTemperature(e.Checkpoint) == 1 && m.ECEAfter < m.ECEBefore {
+		out = append(out, fmt.Sprintf("Rescaling its confidence (temperature scaling, T = %.2f, fitted on the validation split) would bring the average calibration error from %s down to %s.",
+			m.Temperature, pct(m.ECEBefore), pct(m.ECEAfter)))
+	}
+	return out
+}
+
+func describeSplit(split string) string {
+	switch split {
+	case "test":
+		return "held-out"
+	case "val":
+		return "validation"
+	case "train":
+		return "training"
+	}
+	return ""
+}
+
+func classIndex(classes []string, name string) int {
+	for i, c := range classes {
+		if c == name {
+			return i
+		}
+	}
+	return 0
+}
+
+func (e *Evaluation) trainingFacts() [][2]string {
+	cfg := e.Run.Config
+	var f [][2]string
+	add := func(k, v string) { f = append(f, [2]string{k, v}) }
+	arch := cfg.Model.Arch
+	switch arch {
+	case "mlp":
+		arch += fmt.Sprintf(" (hidden %v)", cfg.Model.Hidden)
+	case "cnn":
+		arch += fmt.Sprintf(" (channels %v, hidden %v)", cfg.Model.Channels, cfg.Model.Hidden)
+	}
+	add("model", arch)
+	add("optimizer", fmt.Sprintf("%s, learning rate %g, weight decay %g, batch size %d", cfg.Optimizer.Name, cfg.Optimizer.LR, cfg.Optimizer.WeightDecay, cfg.Training.BatchSize))
+	add("schedule", cfg.Training.Schedule.Name)
+	if s := e.Run.Summary; s != nil {
+		add("epochs", fmt.Sprintf("%d of %d run; stopped by %s", s.EpochsRun, cfg.Training.Epochs, s.StopReason))
+		add("best epoch", fmt.Sprintf("%d by %s: validation loss %.4f, validation accuracy %s", s.BestEpoch, s.Monitor, s.ValLoss, pct(s.ValAccuracy)))
+		if s.TestAccuracy != nil {
+			add("test accuracy at the end of training", fmt.Sprintf("%s of %s", pct(*s.TestAccuracy), commas(s.TestSize)))
+		}
+		add("training time", fmt.Sprintf("%.1f s", s.Seconds))
+	} else {
+		add("summary", "no summary.json: the run has not finished")
+	}
+	if n := len(e.Run.History); n > 0 {
+		add("learning rate at the last epoch", fmt.Sprintf("%.3g", e.Run.History[n-1].LR))
+	}
+	return f
+}
+
+func (e *Evaluation) reproFacts() [][2]string {
+	var f [][2]string
+	add := func(k, v string) { f = append(f, [2]string{k, v}) }
+	add("run directory", e.Run.Dir.Path)
+	add("model file", e.Metrics.Checkpoint)
+	add("seed", fmt.Sprint(e.Run.Config.Training.Seed))
+	if mt := e.Run.Meta; mt != nil {
+		add("Practica version", mt.Version)
+		add("Go", fmt.Sprintf("%s on %s/%s, %d CPUs, %s", mt.GoVersion, mt.OS, mt.Arch, mt.CPUs, mt.Kernel))
+		if mt.GitCommit != "" {
+			add("git commit", mt.GitCommit)
+		}
+		add("started", mt.Start.Format("2006-01-02 15:04:05 MST"))
+		if !mt.End.IsZero() {
+			add("ended", mt.End.Format("2006-01-02 15:04:05 MST"))
+		}
+		for _, r := range mt.Resumed {
+			add("resumed", r.At.Format("2006-01-02 15:04:05")+": "+shellJoin(r.Command))
+		}
+	}
+	return f
+}
+
+// shellJoin quotes arguments for a shell where needed.
+func shellJoin(args []string) string {
+	q := make([]string, len(args))
+	for i, a := range args {
+		if a == "" || strings.ContainsAny(a, " \t\n'\"\\$`!*?[]{}()<>|&;#~") {
+			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+		q[i] = a
+	}
+	return strings.Join(q, " ")
+}

@@ -1,0 +1,102 @@
+package report
+
+import (
+	"github.com/practica-ml/practica/calibration"
+	"github.com/practica-ml/practica/metrics"
+)
+
+// File names eval writes.
+const (
+	MetricsFile     = "metrics.json"
+	PredictionsFile = "predictions.csv"
+	HTMLFile        = "report.html"
+	CurvesPlot      = "curves.png"
+	ConfusionPlot   = "confusion.png"
+	F1Plot          = "f1.png"
+	ROCPlot         = "roc.png"
+	PRPlot          = "pr.png"
+	ReliabilityPlot = "reliability.png"
+	TopLossesPlot   = "top_losses.png"
+	// DefaultDir is the directory inside the run that eval writes into.
+	DefaultDir = "eval"
+)
+
+// Metrics is metrics.json. Every number in it can be recomputed from
+// predictions.csv (the calibrated figures with the temperature): the
+// probabilities there are softmax(logits), written exactly.
+type Metrics struct {
+	RunDir     string `json:"run_dir"`
+	Checkpoint string `json:"checkpoint"`
+	// Data is the source evaluated on and Split the part of it.
+	Data    string   `json:"data"`
+	Split   string   `json:"split"`
+	Classes []string `json:"classes"`
+	N       int      `json:"n"`
+	Correct int      `json:"correct"`
+	// Accuracy is Correct/N and AccuracyCI95 its 95% Wilson interval.
+	Accuracy     float64                `json:"accuracy"`
+	AccuracyCI95 [2]float64             `json:"accuracy_ci95"`
+	PerClass     []metrics.ClassMetrics `json:"per_class"`
+	MacroAvg     metrics.Average        `json:"macro_avg"`
+	WeightedAvg  metrics.Average        `json:"weighted_avg"`
+	// Probabilities says which probabilities predictions.csv holds (and
+	// NLL and Brier score): those predict serves.
+	Probabilities string  `json:"probabilities"`
+	NLL           float64 `json:"nll"`
+	Brier         float64 `json:"brier"`
+	// ECE and MCE before (softmax(logits)) and after (softmax(logits/T))
+	// calibration by temperature scaling.
+	ECEBefore float64 `json:"ece_before"`
+	ECEAfter  float64 `json:"ece_after"`
+	MCEBefore float64 `json:"mce_before"`
+	MCEAfter  float64 `json:"mce_after"`
+	// Temperature is T; TemperatureSource says where it came from.
+	Temperature       float64          `json:"temperature"`
+	TemperatureSource string           `json:"temperature_source"`
+	Calibration       CalibrationBlock `json:"calibration"`
+	// ConfusionMatrix[actual][predicted] counts examples.
+	ConfusionMatrix [][]int `json:"confusion_matrix"`
+	// Two-class tasks only: the positive class is the second class;
+	// Threshold is the probability of it above which the model predicts
+	// it (argmax of two probabilities: 0.5).
+	PositiveClass string   `json:"positive_class,omitempty"`
+	ROCAUC        *float64 `json:"roc_auc,omitempty"`
+	PRAUC         *float64 `json:"pr_auc,omitempty"`
+	Threshold     *float64 `json:"threshold,omitempty"`
+	// MostConfused are the most frequent errors; WorstClasses the classes
+	// with the lowest F1.
+	MostConfused []metrics.Pair `json:"most_confused"`
+	WorstClasses []string       `json:"worst_classes"`
+}
+
+// CalibrationBlock holds the calibration metrics before and after
+// temperature scaling.
+type CalibrationBlock struct {
+	// Bins is the number of confidence bins of ECE, MCE and the diagram.
+	Bins   int         `json:"bins"`
+	Before Calibration `json:"before"`
+	After  Calibration `json:"after"`
+}
+
+// Calibration is one set of probabilities' calibration metrics.
+type Calibration struct {
+	Accuracy float64 `json:"accuracy"`
+	// Confidence is the mean top-label probability.
+	Confidence   float64 `json:"confidence"`
+	NLL          float64 `json:"nll"`
+	Brier        float64 `json:"brier"`
+	ECE          float64 `json:"ece"`
+	MCE          float64 `json:"mce"`
+	ACE          float64 `json:"ace"`
+	ClasswiseECE float64 `json:"classwise_ece"`
+	// ECECI95 is a bootstrap 95% percentile interval of ECE (200
+	// resamples, seed 1).
+	ECECI95 [2]float64        `json:"ece_ci95"`
+	Binning string            `json:"binning"`
+	BinList []calibration.Bin `json:"reliability_bins"`
+}
+
+func calibrationOf(r calibration.Report) Calibration {
+	return Calibration{Accuracy: r.Accuracy, Confidence: r.Confidence, NLL: r.NLL, Brier: r.Brier, ECE: r.ECE, MCE: r.MCE, ACE: r.ACE,
+		ClasswiseECE: r.ClasswiseECE, ECECI95: [2]float64{r.ECELow, r.ECEHigh}, Binning: r.Binning, BinList: r.Bins}
+}

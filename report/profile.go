@@ -1,0 +1,497 @@
+package report
+
+import (
+	"compress/gzip"
+	"encoding/binary"
+	"encoding/csv"
+	"fmt"
+	"hash/maphash"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/practica-ml/practica/config"
+	"github.com/practica-ml/practica/data"
+	"github.com/practica-ml/practica/experiment"
+	"github.com/practica-ml/practica/feasibility"
+	"github.com/practica-ml/practica/internal/atomicfile"
+)
+
+// Files of a data profile.
+const (
+	ProfileFile      = "profile.json"
+	ClassBalancePlot = "class_balance.png"
+	SamplesPlot      = "samples.png"
+	PixelStatsPlot   = "pixel_stats.png"
+	PCAPlot          = "pca.png"
+)
+
+// pcaSample bounds the examples the PCA view fits and shows.
+const pcaSample = 2000
+
+// ProfileOptions name the source and how to read and split it (as train
+// would, with the same flags).
+type ProfileOptions struct {
+	Source, LabelColumn, Labels string
+	Seed                        uint64
+	Env                         experiment.Env
+	Args                        []string
+}
+
+// Profile is profile.json: what a data source holds, before any training.
+type Profile struct {
+	Source  string    `json:"source"`
+	Kind    data.Kind `json:"kind,omitempty"`
+	Shape   []int     `json:"shape,omitempty"`
+	Classes []string  `json:"classes,omitempty"`
+	// N counts the examples of every split.
+	N           int            `json:"n"`
+	ClassCounts []int          `json:"class_counts,omitempty"`
+	Splits      []SplitProfile `json:"splits,omitempty"`
+	// Imbalance is the largest class count over the smallest.
+	Imbalance float64        `json:"imbalance_ratio,omitempty"`
+	Features  []FeatureStats `json:"features,omitempty"`
+	// ConstantFeatures never change; DuplicateFeatures are groups of
+	// (non-constant) features equal on every example.
+	ConstantFeatures  []string   `json:"constant_features"`
+	DuplicateFeatures [][]string `json:"duplicate_features"`
+	// DuplicateRows counts examples whose features equal an earlier
+	// example's; ConflictingDuplicates those of them with another label.
+	DuplicateRows         int `json:"duplicate_rows"`
+	ConflictingDuplicates int `json:"conflicting_duplicates"`
+	// Leakage counts exact duplicates shared between splits.
+	Leakage   Leakage   `json:"leakage"`
+	NonFinite NonFinite `json:"non_finite"`
+	// PCAExplained is the share of the variance of the standardized
+	// features along the two components of the PCA view.
+	PCAExplained []float64 `json:"pca_explained,omitempty"`
+	PCAExamples  int       `json:"pca_examples,omitempty"`
+	// Error is why the source could not be loaded (the profile then holds
+	// only the cell counts of a CSV).
+	Error string `json:"error,omitempty"`
+
+	splits *data.Splits
+	args   []string
+	pcaXY  []float32
+	pcaY   []int
+}
+
+// SplitProfile is one split's size and class counts.
+type SplitProfile struct {
+	Name        string `json:"name"`
+	N           int    `json:"n"`
+	ClassCounts []int  `json:"class_counts"`
+}
+
+// FeatureStats are one feature's statistics over every example.
+type FeatureStats struct {
+	Name     string  `json:"name"`
+	Min      float64 `json:"min"`
+	Max      float64 `json:"max"`
+	Mean     float64 `json:"mean"`
+	Std      float64 `json:"std"`
+	Constant bool    `json:"constant"`
+}
+
+// Leakage counts examples of one split whose features exactly equal an
+// example of another: the model is then tested on what it trained on.
+type Leakage struct {
+	TrainVal  int `json:"train_val"`
+	TrainTest int `json:"train_test"`
+	ValTest   int `json:"val_test"`
+}
+
+// NonFinite counts the cells of a CSV source that are not finite numbers.
+// Loaded data is checked to be finite (a source with NaN or Inf does not
+// load), so only CSV files can have non-zero counts, found by reading the
+// file cell by cell.
+type NonFinite struct {
+	NaN        int            `json:"nan"`
+	Inf        int            `json:"inf"`
+	Empty      int            `json:"empty"`
+	NonNumeric int            `json:"non_numeric"`
+	Columns    []ColumnIssues `json:"columns,omitempty"`
+	Checked    string         `json:"checked"`
+}
+
+// ColumnIssues are one CSV column's bad cells.
+type ColumnIssues struct {
+	Column     string `json:"column"`
+	NaN        int    `json:"nan"`
+	Inf        int    `json:"inf"`
+	Empty      int    `json:"empty"`
+	NonNumeric int    `json:"non_numeric"`
+	// First is the first bad data line (1-based, after the header).
+	First int `json:"first_line"`
+}
+
+// ProfileData profiles a data source. A source that does not load yields
+// a profile with its Error set (and, for a CSV, the cells that stop it)
+// together with the error.
+func ProfileData(opt ProfileOptions) (*Profile, error) {
+	cfg := config.Default()
+	cfg.Data.Source, cfg.Data.LabelColumn, cfg.Data.Labels = opt.Source, opt.LabelColumn, opt.Labels
+	cfg.Training.Seed = opt.Seed
+	p := &Profile{Source: opt.Source, args: opt.Args, ConstantFeatures: []string{}, DuplicateFeatures: [][]string{}}
+	p.NonFinite.Checked = "loaded data is finite by construction (sources with NaN or Inf fail to load)"
+	if isCSV(opt.Source) {
+		nf, err := scanCSV(opt.Source, opt.LabelColumn)
+		if err != nil {
+			return nil, err
+		}
+		p.NonFinite = nf
+	}
+	sp, err := experiment.OpenSplits(cfg, opt.Env)
+	if err != nil {
+		p.Error = err.Error()
+		return p, err
+	}
+	p.splits = sp
+	d := sp.Train
+	p.Kind, p.Shape, p.Classes = d.Kind, d.Shape, d.Classes
+	all := concat(sp.Train, sp.Val, sp.Test)
+	p.N = all.Len()
+	p.ClassCounts = all.ClassCounts()
+	lo, hi := slices.Min(p.ClassCounts), slices.Max(p.ClassCounts)
+	if lo > 0 {
+		p.Imbalance = float64(hi) / float64(lo)
+	} else {
+		p.Imbalance = math.Inf(1)
+	}
+	for _, s := range []struct {
+		name string
+		d    *data.Dataset
+	}{{"train", sp.Train}, {"val", sp.Val}, {"test", sp.Test}} {
+		p.Splits = append(p.Splits, SplitProfile{Name: s.name, N: s.d.Len(), ClassCounts: s.d.ClassCounts()})
+	}
+	p.features(all)
+	p.duplicates(all, sp)
+	if err := p.pca(all, opt.Seed); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// featureName names feature j: the CSV column, or the pixel.
+func featureName(d *data.Dataset, j int) string {
+	if j < len(d.FeatureNames) {
+		return d.FeatureNames[j]
+	}
+	if len(d.Shape) == 3 {
+		c, h, w := d.Shape[0], d.Shape[1], d.Shape[2]
+		y, x := (j/w)%h, j%w
+		if c == 1 {
+			return fmt.Sprintf("pixel[%d,%d]", y, x)
+		}
+		return fmt.Sprintf("pixel[%d,%d,%d]", j/(h*w), y, x)
+	}
+	return fmt.Sprintf("feature %d", j)
+}
+
+func (p *Profile) features(d *data.Dataset) {
+	s, n := d.SampleSize(), d.Len()
+	p.Features = make([]FeatureStats, s)
+	for j := range s {
+		f := FeatureStats{Name: featureName(d, j), Min: math.Inf(1), Max: math.Inf(-1)}
+		var sum float64
+		for i := range n {
+			v := float64(d.X[i*s+j])
+			sum += v
+			f.Min, f.Max = math.Min(f.Min, v), math.Max(f.Max, v)
+		}
+		f.Mean = sum / float64(n)
+		var ss float64
+		for i := range n {
+			dv := float64(d.X[i*s+j]) - f.Mean
+			ss += dv * dv
+		}
+		f.Std = math.Sqrt(ss / float64(n))
+		f.Constant = f.Min == f.Max
+		if f.Constant {
+			p.ConstantFeatures = append(p.ConstantFeatures, f.Name)
+		}
+		p.Features[j] = f
+	}
+	// Duplicate features: equal columns among the non-constant ones.
+	seed := maphash.MakeSeed()
+	groups := map[uint64][]int{}
+	var order []uint64
+	for j := range s {
+		if p.Features[j].Constant {
+			continue
+		}
+		var h maphash.Hash
+		h.SetSeed(seed)
+		var b [4]byte
+		for i := range n {
+			binary.LittleEndian.PutUint32(b[:], math.Float32bits(d.X[i*s+j]))
+			h.Write(b[:])
+		}
+		k := h.Sum64()
+		if _, ok := groups[k]; !ok {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], j)
+	}
+	for _, k := range order {
+		g := groups[k]
+		if len(g) < 2 {
+			continue
+		}
+		// Confirm equality against the group's first column.
+		names := []string{p.Features[g[0]].Name}
+		for _, j := range g[1:] {
+			same := true
+			for i := 0; i < n && same; i++ {
+				same = d.X[i*s+j] == d.X[i*s+g[0]]
+			}
+			if same {
+				names = append(names, p.Features[j].Name)
+			}
+		}
+		if len(names) > 1 {
+			p.DuplicateFeatures = append(p.DuplicateFeatures, names)
+		}
+	}
+}
+
+// rowIndex finds exact duplicates of examples by hashing their features.
+type rowIndex struct {
+	seed  maphash.Seed
+	d     *data.Dataset
+	first map[uint64]int
+}
+
+func newRowIndex(d *data.Dataset) *rowIndex {
+	return &rowIndex{seed: maphash.MakeSeed(), d: d, first: make(map[uint64]int, d.Len())}
+}
+
+func (r *rowIndex) hash(row []float32) uint64 {
+	var h maphash.Hash
+	h.SetSeed(r.seed)
+	b := make([]byte, 4*len(row))
+	for j, v := range row {
+		binary.LittleEndian.PutUint32(b[4*j:], math.Float32bits(v))
+	}
+	h.Write(b)
+	return h.Sum64()
+}
+
+// add records example i and returns the earlier example it duplicates,
+// or -1.
+func (r *rowIndex) add(i int) int {
+	row := r.d.Row(i)
+	k := r.hash(row)
+	if j, ok := r.first[k]; ok && slices.Equal(r.d.Row(j), row) {
+		return j
+	}
+	if _, ok := r.first[k]; !ok {
+		r.first[k] = i
+	}
+	return -1
+}
+
+// contains tells whether row equals an indexed example.
+func (r *rowIndex) contains(row []float32) bool {
+	j, ok := r.first[r.hash(row)]
+	return ok && slices.Equal(r.d.Row(j), row)
+}
+
+func (p *Profile) duplicates(all *data.Dataset, sp *data.Splits) {
+	idx := newRowIndex(all)
+	for i := range all.Len() {
+		if j := idx.add(i); j >= 0 {
+			p.DuplicateRows++
+			if all.Y[i] != all.Y[j] {
+				p.ConflictingDuplicates++
+			}
+		}
+	}
+	count := func(in, of *data.Dataset) int {
+		if in.Len() == 0 || of.Len() == 0 {
+			return 0
+		}
+		ix := newRowIndex(in)
+		for i := range in.Len() {
+			ix.add(i)
+		}
+		n := 0
+		for i := range of.Len() {
+			if ix.contains(of.Row(i)) {
+				n++
+			}
+		}
+		return n
+	}
+	p.Leakage = Leakage{TrainVal: count(sp.Train, sp.Val), TrainTest: count(sp.Train, sp.Test), ValTest: count(sp.Val, sp.Test)}
+}
+
+// pca projects a seeded sample of standardized examples on their first
+// two principal components.
+func (p *Profile) pca(all *data.Dataset, seed uint64) error {
+	n, s := all.Len(), all.SampleSize()
+	order := rand.New(rand.NewPCG(seed, 0x706361)).Perm(n)
+	order = order[:min(n, pcaSample)]
+	slices.Sort(order)
+	x := make([]float32, 0, len(order)*s)
+	for _, i := range order {
+		for j, v := range all.Row(i) {
+			f := p.Features[j]
+			z := 0.0
+			if f.Std > 0 {
+				z = (float64(v) - f.Mean) / f.Std
+			}
+			x = append(x, float32(z))
+		}
+		p.pcaY = append(p.pcaY, all.Y[i])
+	}
+	if len(order) < 3 || s < 2 {
+		return nil
+	}
+	fit, err := feasibility.FitPCA(x, s, 1, 2)
+	if err != nil {
+		return err
+	}
+	// The share of the sample's total variance along each component.
+	m := len(order)
+	var total float64
+	for j := range s {
+		var sum, ss float64
+		for i := range m {
+			sum += float64(x[i*s+j])
+		}
+		mean := sum / float64(m)
+		for i := range m {
+			d := float64(x[i*s+j]) - mean
+			ss += d * d
+		}
+		total += ss / float64(m-1)
+	}
+	for _, v := range fit.Variance {
+		if total > 0 {
+			p.PCAExplained = append(p.PCAExplained, v/total)
+		}
+	}
+	p.pcaXY = fit.Transform(x)
+	p.PCAExamples = len(order)
+	return nil
+}
+
+func isCSV(source string) bool {
+	l := strings.ToLower(source)
+	if !strings.HasSuffix(l, ".csv") && !strings.HasSuffix(l, ".csv.gz") {
+		return false
+	}
+	st, err := os.Stat(source)
+	return err == nil && !st.IsDir()
+}
+
+// scanCSV counts, per column, the cells of a CSV that are not finite
+// numbers (the label column is skipped).
+func scanCSV(path, labelColumn string) (NonFinite, error) {
+	nf := NonFinite{Checked: "every cell of " + filepath.Base(path) + " but the label column"}
+	f, err := os.Open(path)
+	if err != nil {
+		return nf, err
+	}
+	defer f.Close()
+	var r io.Reader = f
+	if strings.HasSuffix(strings.ToLower(path), ".gz") {
+		gz, err := gzip.NewReader(f)
+		if err != nil {
+			return nf, fmt.Errorf("%s: %w", path, err)
+		}
+		defer gz.Close()
+		r = gz
+	}
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	header, err := cr.Read()
+	if err != nil {
+		return nf, fmt.Errorf("%s: reading the header: %w", path, err)
+	}
+	label := len(header) - 1
+	if labelColumn != "" {
+		label = slices.Index(header, labelColumn)
+	}
+	cols := make([]ColumnIssues, len(header))
+	for j, h := range header {
+		cols[j].Column = strings.TrimSpace(h)
+	}
+	for line := 1; ; line++ {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nf, fmt.Errorf("%s: %w", path, err)
+		}
+		for j, cell := range rec {
+			if j == label || j >= len(cols) {
+				continue
+			}
+			c := &cols[j]
+			t := strings.TrimSpace(cell)
+			v, perr := strconv.ParseFloat(t, 64)
+			bad := true
+			switch {
+			case t == "":
+				c.Empty++
+			case perr != nil && !strings.Contains(perr.Error(), "range"):
+				c.NonNumeric++
+			case math.IsNaN(v):
+				c.NaN++
+			case math.IsInf(v, 0) || math.IsInf(float64(float32(v)), 0):
+				c.Inf++
+			default:
+				bad = false
+			}
+			if bad && c.First == 0 {
+				c.First = line
+			}
+		}
+	}
+	for _, c := range cols {
+		if c.NaN+c.Inf+c.Empty+c.NonNumeric > 0 {
+			nf.Columns = append(nf.Columns, c)
+			nf.NaN += c.NaN
+			nf.Inf += c.Inf
+			nf.Empty += c.Empty
+			nf.NonNumeric += c.NonNumeric
+		}
+	}
+	return nf, nil
+}
+
+// Write writes profile.json, the figures and report.html into out.
+func (p *Profile) Write(out string) ([]string, error) {
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return nil, err
+	}
+	files := []string{ProfileFile}
+	b, err := marshalJSON(p)
+	if err != nil {
+		return nil, err
+	}
+	if err := atomicfile.Write(filepath.Join(out, ProfileFile), b); err != nil {
+		return nil, err
+	}
+	if p.splits != nil {
+		figs, err := p.writeFigures(out)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, figs...)
+	}
+	page, err := p.HTML(out)
+	if err != nil {
+		return nil, err
+	}
+	files = append(files, HTMLFile)
+	return files, atomicfile.Write(filepath.Join(out, HTMLFile), page)
+}

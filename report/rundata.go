@@ -1,0 +1,155 @@
+package report
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/practica-ml/practica/config"
+	"github.com/practica-ml/practica/feasibility"
+	"github.com/practica-ml/practica/lrsweep"
+	"github.com/practica-ml/practica/rundir"
+	"github.com/practica-ml/practica/train"
+)
+
+// RunInfo is what a run directory records about its training, read for
+// the report. Every part but Config may be missing (a run stopped early,
+// a sweep-only directory); the report says so instead of failing.
+type RunInfo struct {
+	Dir    *rundir.Dir
+	Config config.Experiment
+	// ConfigYAML and Command are the files' text.
+	ConfigYAML string
+	Command    string
+	Meta       *rundir.Meta
+	Summary    *rundir.Summary
+	History    []train.EpochMetrics
+	// LRSweep and Feasibility are present when those stages wrote into
+	// this directory.
+	LRSweep     *lrsweep.Report
+	Feasibility *feasibility.Report
+	// FeasibilityMarkdown is feasibility.md.
+	FeasibilityMarkdown string
+	// Figures are the PNGs of earlier stages found in the directory, by
+	// file name, in report order.
+	Figures []string
+}
+
+// stageFigures are the figures earlier stages leave in a run directory.
+var stageFigures = []string{lrsweep.PlotFile, lrsweep.GridPlotFile, feasibility.LossPlot, feasibility.ProbePlot, feasibility.ScatterPlot}
+
+// ReadRun reads what a run directory holds.
+func ReadRun(path string) (*RunInfo, error) {
+	dir, err := rundir.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	info := &RunInfo{Dir: dir}
+	if info.Config, err = config.Load(dir.Join(rundir.ConfigFile)); err != nil {
+		return nil, err
+	}
+	b, err := os.ReadFile(dir.Join(rundir.ConfigFile))
+	if err != nil {
+		return nil, err
+	}
+	info.ConfigYAML = string(b)
+	if b, err := os.ReadFile(dir.Join(rundir.CommandFile)); err == nil {
+		info.Command = strings.TrimSpace(string(b))
+	}
+	var meta rundir.Meta
+	if err := readOptionalJSON(dir, rundir.MetaFile, &meta); err != nil {
+		return nil, err
+	} else if exists(dir.Join(rundir.MetaFile)) {
+		info.Meta = &meta
+	}
+	var sum rundir.Summary
+	if err := readOptionalJSON(dir, rundir.SummaryFile, &sum); err != nil {
+		return nil, err
+	} else if exists(dir.Join(rundir.SummaryFile)) {
+		info.Summary = &sum
+	}
+	if exists(dir.Join(rundir.MetricsFile)) {
+		if info.History, err = ReadMetricsCSV(dir.Join(rundir.MetricsFile)); err != nil {
+			return nil, err
+		}
+	}
+	var sweep lrsweep.Report
+	if err := readOptionalJSON(dir, lrsweep.JSONFile, &sweep); err != nil {
+		return nil, err
+	} else if exists(dir.Join(lrsweep.JSONFile)) {
+		info.LRSweep = &sweep
+	}
+	var feas feasibility.Report
+	if err := readOptionalJSON(dir, feasibility.JSONFile, &feas); err != nil {
+		return nil, err
+	} else if exists(dir.Join(feasibility.JSONFile)) {
+		info.Feasibility = &feas
+		if b, err := os.ReadFile(dir.Join(feasibility.MarkdownFile)); err == nil {
+			info.FeasibilityMarkdown = string(b)
+		}
+	}
+	for _, f := range stageFigures {
+		if exists(dir.Join(f)) {
+			info.Figures = append(info.Figures, f)
+		}
+	}
+	return info, nil
+}
+
+// BestIndex is the index in History of the summary's best epoch, or -1.
+func (r *RunInfo) BestIndex() int {
+	if r.Summary == nil {
+		return -1
+	}
+	for i, m := range r.History {
+		if m.Epoch == r.Summary.BestEpoch {
+			return i
+		}
+	}
+	return -1
+}
+
+func readOptionalJSON(dir *rundir.Dir, name string, v any) error {
+	err := dir.ReadJSON(name, v)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return err
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// ReadMetricsCSV parses a run's metrics.csv (train.MetricsHeader).
+func ReadMetricsCSV(path string) ([]train.EpochMetrics, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(rows) == 0 || strings.Join(rows[0], ",") != train.MetricsHeader {
+		return nil, fmt.Errorf("%s: the header is not %q", path, train.MetricsHeader)
+	}
+	var out []train.EpochMetrics
+	for i, r := range rows[1:] {
+		var v [8]float64
+		for j := range v {
+			if v[j], err = strconv.ParseFloat(r[j], 64); err != nil {
+				return nil, fmt.Errorf("%s: line %d, column %d: %w", path, i+2, j+1, err)
+			}
+		}
+		out = append(out, train.EpochMetrics{Epoch: int(v[0]), Step: int64(v[1]), TrainLoss: v[2], TrainEvalLoss: v[3],
+			ValLoss: v[4], ValAccuracy: v[5], LR: v[6], Seconds: v[7]})
+	}
+	return out, nil
+}
