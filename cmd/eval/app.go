@@ -1,0 +1,147 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/practica-ml/practica/data"
+	"github.com/practica-ml/practica/experiment"
+	"github.com/practica-ml/practica/internal/cliutil"
+	"github.com/practica-ml/practica/kernels"
+	"github.com/practica-ml/practica/report"
+	"github.com/practica-ml/practica/rundir"
+)
+
+func run(args []string, stdout, stderr io.Writer) int {
+	kernels.Install()
+	app := newApp(stdout, stderr)
+	app.Metadata = map[string]any{"args": args}
+	return cliutil.Handle(stderr, "eval", app.Run(args))
+}
+
+// newApp is the testable constructor of the eval command.
+func newApp(stdout, stderr io.Writer) *cli.App {
+	return &cli.App{
+		Name:  "eval",
+		Usage: "evaluate a run's model into metrics.json, predictions.csv, figures and one self-contained report.html; profile a data source; compare runs",
+		UsageText: "eval --run DIR [--split test] [--data SOURCE] [--out DIR]   evaluate a run (writes DIR/eval/)\n" +
+			"   eval --data SOURCE [--out DIR]                              profile a data source before training\n" +
+			"   eval --compare DIR --compare DIR [...] [--out DIR]          compare runs (McNemar's test on a shared test split)",
+		Version:   rundir.Version,
+		Writer:    stdout,
+		ErrWriter: stderr,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "run", Usage: "run directory written by train: evaluate its best model"},
+			&cli.StringFlag{Name: "split", Value: "test", Usage: "split to evaluate on: train, val, test or all"},
+			&cli.StringFlag{Name: "data", Usage: "with --run: another data source to evaluate the model on (split like the run's); alone: profile this data source"},
+			&cli.StringSliceFlag{Name: "compare", Usage: "a run directory to compare; repeat the flag for each run (at least two)"},
+			&cli.StringFlag{Name: "out", Usage: "output directory (default: RUN/eval; for --data and --compare, runs/<time>-profile-<name> and runs/<time>-compare)"},
+			&cli.StringFlag{Name: "checkpoint", Usage: "model file to evaluate (default: RUN/checkpoints/best.ckpt)"},
+			&cli.IntFlag{Name: "bins", Usage: "confidence bins of ECE, MCE and the reliability diagram (default: the run's calibration.bins, 15)"},
+			&cli.StringFlag{Name: "label-column", Usage: "profile: CSV column holding the label (default: the last)"},
+			&cli.StringFlag{Name: "labels", Usage: "profile: labels file replacing the source's labels"},
+			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "profile: seed of the train/val/test split (as train --seed)"},
+			&cli.BoolFlag{Name: "json", Usage: "print metrics.json (profile.json, compare.json) on stdout instead of a short summary"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print nothing on success but the output directory"},
+		},
+		Action:                    func(c *cli.Context) error { return evalAction(c, stdout) },
+		HideHelpCommand:           true,
+		DisableSliceFlagSeparator: true,
+		ExitErrHandler:            func(*cli.Context, error) {},
+	}
+}
+
+// commandLine is the command line eval was run with, as run recorded it,
+// for the report's reproducibility section.
+func commandLine(c *cli.Context) []string {
+	args, _ := c.App.Metadata["args"].([]string)
+	return args
+}
+
+func evalAction(c *cli.Context, stdout io.Writer) error {
+	if err := cliutil.NoStrayFlags(c); err != nil {
+		return err
+	}
+	if c.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q: eval takes flags only (--run DIR, --data SOURCE or --compare DIR)", c.Args().First())
+	}
+	env := experiment.Env{DataDir: data.DataDirFromEnv()}
+	compare := c.StringSlice("compare")
+	switch {
+	case len(compare) > 0 && c.IsSet("run"):
+		return fmt.Errorf("give either --run or --compare, not both")
+	case len(compare) > 0:
+		return compareAction(c, compare, env, stdout)
+	case c.IsSet("run"):
+		return runAction(c, env, stdout)
+	case c.IsSet("data"):
+		return profileAction(c, env, stdout)
+	}
+	return fmt.Errorf("nothing to do: give --run DIR (evaluate a run), --data SOURCE (profile data) or --compare DIR --compare DIR (compare runs); see eval --help")
+}
+
+func runAction(c *cli.Context, env experiment.Env, stdout io.Writer) error {
+	for _, f := range []string{"label-column", "labels", "seed"} {
+		if c.IsSet(f) {
+			return fmt.Errorf("--%s applies to a data profile (--data without --run); with --run the run's own data settings are used", f)
+		}
+	}
+	e, err := report.Evaluate(c.String("run"), report.EvalOptions{
+		Split: c.String("split"), Data: c.String("data"), Checkpoint: c.String("checkpoint"),
+		Bins: c.Int("bins"), Env: env, Args: commandLine(c),
+	})
+	if err != nil {
+		return err
+	}
+	out := c.String("out")
+	if out == "" {
+		out = e.Run.Dir.Join(report.DefaultDir)
+	}
+	if out, err = filepath.Abs(out); err != nil {
+		return err
+	}
+	if _, err := e.Write(out); err != nil {
+		return err
+	}
+	m := &e.Metrics
+	switch {
+	case c.Bool("json"):
+		return printJSON(stdout, m)
+	case c.Bool("quiet"):
+		fmt.Fprintln(stdout, out)
+	default:
+		fmt.Fprintf(stdout, "%s split of %s: %s of %s right, accuracy %.4f (95%% CI %.4f-%.4f), macro F1 %.4f\n",
+			m.Split, m.Data, commas(m.Correct), commas(m.N), m.Accuracy, m.AccuracyCI95[0], m.AccuracyCI95[1], m.MacroAvg.F1)
+		fmt.Fprintf(stdout, "NLL %.4f, Brier %.4f, ECE %.4f -> %.4f after temperature scaling (T = %.3g)\n", m.NLL, m.Brier, m.ECEBefore, m.ECEAfter, m.Temperature)
+		if m.ROCAUC != nil {
+			fmt.Fprintf(stdout, "ROC-AUC %.4f, PR-AUC %.4f (positive class %q, threshold %g)\n", *m.ROCAUC, *m.PRAUC, m.PositiveClass, *m.Threshold)
+		}
+		fmt.Fprintf(stdout, "report: %s\n", filepath.Join(out, report.HTMLFile))
+	}
+	return nil
+}
+
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// defaultOut is runs/<time>-<name>, the place of a profile or comparison
+// without --out.
+func defaultOut(name string) string {
+	return filepath.Join("runs", time.Now().Format("20060102-150405")+"-"+name)
+}
+
+func commas(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}

@@ -1,0 +1,57 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/practica-ml/practica/experiment"
+	"github.com/practica-ml/practica/report"
+)
+
+// compareAction compares runs (eval --compare DIR --compare DIR ...).
+func compareAction(c *cli.Context, dirs []string, env experiment.Env, stdout io.Writer) error {
+	for _, f := range []string{"data", "checkpoint", "label-column", "labels", "seed"} {
+		if c.IsSet(f) {
+			return fmt.Errorf("--%s does not apply to --compare", f)
+		}
+	}
+	cmp, err := report.Compare(report.CompareOptions{Runs: dirs, Split: c.String("split"), Env: env, Args: commandLine(c)})
+	if err != nil {
+		return err
+	}
+	out := c.String("out")
+	if out == "" {
+		out = defaultOut("compare")
+	}
+	if out, err = filepath.Abs(out); err != nil {
+		return err
+	}
+	if _, err := cmp.Write(out); err != nil {
+		return err
+	}
+	switch {
+	case c.Bool("json"):
+		return printJSON(stdout, cmp)
+	case c.Bool("quiet"):
+		fmt.Fprintln(stdout, out)
+	default:
+		for i, r := range cmp.Runs {
+			if r.Error != "" {
+				fmt.Fprintf(stdout, "%d. %s: %s\n", i+1, r.Name, r.Error)
+				continue
+			}
+			fmt.Fprintf(stdout, "%d. %s: %s accuracy %.4f (%s of %s), macro F1 %.4f\n", i+1, r.Name, cmp.Split, r.Accuracy, commas(r.Correct), commas(r.N), r.MacroF1)
+		}
+		for _, p := range cmp.McNemar {
+			fmt.Fprintf(stdout, "McNemar %s vs %s: only A right %d, only B right %d, p = %.3g: %s\n", p.A, p.B, p.OnlyA, p.OnlyB, p.PValue, p.Verdict)
+		}
+		for _, n := range cmp.NotComparable {
+			fmt.Fprintln(stdout, n)
+		}
+		fmt.Fprintf(stdout, "report: %s\n", filepath.Join(out, report.HTMLFile))
+	}
+	return nil
+}
