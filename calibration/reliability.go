@@ -128,24 +128,33 @@ func reliabilityPlot(name string, r Report) (*plot.Plot, error) {
 	p.Legend.Left, p.Legend.Top = true, true
 	p.Legend.Padding = vg.Points(3)
 
-	var accBars, gaps []rect
+	var accBars, over, under []rect
 	for _, b := range r.Bins {
 		if b.Count == 0 {
 			continue
 		}
 		accBars = append(accBars, rect{b.Lo, b.Hi, 0, b.Accuracy})
-		gaps = append(gaps, rect{b.Lo, b.Hi, min(b.Accuracy, b.Confidence), max(b.Accuracy, b.Confidence)})
+		if b.Confidence > b.Accuracy {
+			over = append(over, rect{b.Lo, b.Hi, b.Accuracy, b.Confidence})
+		} else {
+			under = append(under, rect{b.Lo, b.Hi, b.Confidence, b.Accuracy})
+		}
 	}
 	bars := &rects{rs: accBars, fill: barColor, edge: barEdge}
-	gap := &rects{rs: gaps, fill: gapColor, edge: gapEdge}
+	// The gap runs from the bar's top (accuracy) to the bins' mean
+	// confidence: above the bar when overconfident, over it (drawn on the
+	// blue, so darker) when underconfident.
+	gap := &rects{rs: over, fill: gapColor, edge: gapEdge}
+	gapUnder := &rects{rs: under, fill: gapColor, edge: gapEdge, under: barColor}
 	diag, err := plotter.NewLine(plotter.XYs{{X: 0, Y: 0}, {X: 1, Y: 1}})
 	if err != nil {
 		return nil, err
 	}
 	diag.Color, diag.Width, diag.Dashes = diagColor, vg.Points(1.5), []vg.Length{vg.Points(5), vg.Points(4)}
-	p.Add(bars, gap, diag)
+	p.Add(bars, gap, gapUnder, diag)
 	p.Legend.Add("accuracy per bin", bars)
-	p.Legend.Add("gap to the bin's mean confidence", gap)
+	p.Legend.Add("gap: confidence above accuracy", gap)
+	p.Legend.Add("gap: accuracy above confidence", gapUnder)
 	p.Legend.Add("perfect calibration", diag)
 	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, 1, 0, 1
 	return p, nil
@@ -177,8 +186,10 @@ func histogramPlot(r Report) (*plot.Plot, error) {
 		labels = append(labels, fmt.Sprint(b.Count))
 	}
 	p.Add(&rects{rs: rs, fill: barColor, edge: barEdge})
+	var lb *plotter.Labels
 	if len(pts) > 0 {
-		lb, err := plotter.NewLabels(plotter.XYLabels{XYs: pts, Labels: labels})
+		var err error
+		lb, err = plotter.NewLabels(plotter.XYLabels{XYs: pts, Labels: labels})
 		if err != nil {
 			return nil, err
 		}
@@ -187,7 +198,6 @@ func histogramPlot(r Report) (*plot.Plot, error) {
 			lb.TextStyle[i].XAlign = draw.XCenter
 		}
 		lb.Offset = vg.Point{Y: vg.Points(2)}
-		p.Add(lb)
 	}
 	if r.N > 0 {
 		acc, err := vline(r.Accuracy, top, accColor, nil)
@@ -201,6 +211,9 @@ func histogramPlot(r Report) (*plot.Plot, error) {
 		p.Add(acc, conf)
 		p.Legend.Add(fmt.Sprintf("accuracy %.3f", r.Accuracy), acc)
 		p.Legend.Add(fmt.Sprintf("avg confidence %.3f", r.Confidence), conf)
+	}
+	if lb != nil {
+		p.Add(lb) // the counts on top of the vertical lines
 	}
 	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, 1, 0, top
 	return p, nil
@@ -223,6 +236,9 @@ type rect struct{ x0, x1, y0, y1 float64 }
 type rects struct {
 	rs         []rect
 	fill, edge color.Color
+	// under, when set, is drawn beneath fill in the legend's thumbnail
+	// (for rectangles drawn over others).
+	under color.Color
 }
 
 // Plot implements plot.Plotter.
@@ -252,6 +268,9 @@ func (r *rects) DataRange() (xmin, xmax, ymin, ymax float64) {
 // Thumbnail implements plot.Thumbnailer for the legend.
 func (r *rects) Thumbnail(c *draw.Canvas) {
 	pts := []vg.Point{c.Min, {X: c.Max.X, Y: c.Min.Y}, c.Max, {X: c.Min.X, Y: c.Max.Y}}
+	if r.under != nil {
+		c.FillPolygon(r.under, pts)
+	}
 	c.FillPolygon(r.fill, pts)
 	c.StrokeLines(draw.LineStyle{Color: r.edge, Width: vg.Points(0.8)}, append(pts, pts[0]))
 }

@@ -211,7 +211,8 @@ func sigmoid(x float64) float64 {
 
 // newton minimizes a smooth convex function by Newton's method with a
 // backtracking line search, from x0 until the gradient's largest component
-// is below 1e-9 (or 200 iterations). eval writes the gradient and the
+// is below 1e-9 or half the squared Newton decrement (an estimate of the
+// distance to the minimum) is below 1e-13, or 200 iterations. eval writes the gradient and the
 // Hessian at x and returns the value.
 func newton(eval func(x, grad []float64, hess *mat.SymDense) float64, x0 []float64) ([]float64, error) {
 	d := len(x0)
@@ -234,6 +235,9 @@ func newton(eval func(x, grad []float64, hess *mat.SymDense) float64, x0 []float
 			step.CopyVec(mat.NewVecDense(d, g)) // gradient descent
 		}
 		slope := mat.Dot(step, mat.NewVecDense(d, g))
+		if slope/2 < 1e-13 {
+			break // the Newton decrement: f is within 1e-13 of its minimum
+		}
 		improved := false
 		for t := 1.0; t > 1e-12; t /= 2 {
 			for i := range x {

@@ -110,7 +110,7 @@ func separable(logits []float32, labels []int, classes int) bool {
 }
 
 // FitTemperature finds the T > 0 minimizing the NLL of labels under
-// softmax(logits/T): a grid over log T in [log 0.01, log 100] (steps of about 0.05)
+// softmax(logits/T): a grid over log T in [log 0.01, log 100] (steps of about 0.25)
 // brackets the minimum, then a golden-section search refines it to 1e-6 in
 // log T. The NLL is convex in 1/T, hence unimodal in log T, so the search
 // finds the global minimum; no learning rate is involved and T cannot be
@@ -126,7 +126,7 @@ func FitTemperature(logits []float32, labels []int, classes int) (float64, error
 	}
 	f := func(logT float64) float64 { return NLL(logits, labels, classes, math.Exp(logT)) }
 	lo, hi := math.Log(MinTemperature), math.Log(MaxTemperature)
-	n := int(math.Round((hi-lo)/0.05)) + 1
+	n := int(math.Round((hi-lo)/0.25)) + 1
 	step := (hi - lo) / float64(n-1)
 	best, bestV := 0, math.Inf(1)
 	for i := range n {

@@ -63,7 +63,7 @@ func synthetic(n, c int, t0 float64, seed uint64) ([]float32, []int) {
 
 func TestFitTemperatureRecoversKnownT(t *testing.T) {
 	for _, t0 := range []float64{0.5, 1, 2.5, 6} {
-		logits, labels := synthetic(20000, 5, t0, uint64(t0*10))
+		logits, labels := synthetic(8000, 5, t0, uint64(t0*10))
 		got, err := FitTemperature(logits, labels, 5)
 		if err != nil {
 			t.Fatal(err)

@@ -81,9 +81,10 @@ func calibrate(dir *rundir.Dir, m *model.Model, p *Prepared, res train.Result, s
 	if err := dir.WriteJSON(calibration.FileName, out); err != nil {
 		return err
 	}
-	title := fmt.Sprintf("%s on %s, %s split: temperature scaling, T = %.3f fitted on the validation split", p.Config.Model.Arch, p.RunName(), name, T)
+	data := p.Config.Data.Source
+	title := fmt.Sprintf("%s on %s, %s split: temperature scaling, T = %.3f fitted on the validation split", p.Config.Model.Arch, data, name, T)
 	if !out.Fitted {
-		title = fmt.Sprintf("%s on %s, %s split: no temperature fitted (T = 1)", p.Config.Model.Arch, p.RunName(), name)
+		title = fmt.Sprintf("%s on %s, %s split: no temperature fitted (T = 1: the validation split has no errors)", p.Config.Model.Arch, data, name)
 	}
 	if err := calibration.ReliabilityPNG(dir.Join(calibration.PlotName), title, shown.Before, shown.After); err != nil {
 		return err
