@@ -186,19 +186,7 @@ func histogramPlot(r Report) (*plot.Plot, error) {
 		labels = append(labels, fmt.Sprint(b.Count))
 	}
 	p.Add(&rects{rs: rs, fill: barColor, edge: barEdge})
-	var lb *plotter.Labels
-	if len(pts) > 0 {
-		var err error
-		lb, err = plotter.NewLabels(plotter.XYLabels{XYs: pts, Labels: labels})
-		if err != nil {
-			return nil, err
-		}
-		for i := range lb.TextStyle {
-			lb.TextStyle[i].Font.Size = font.Length(8)
-			lb.TextStyle[i].XAlign = draw.XCenter
-		}
-		lb.Offset = vg.Point{Y: vg.Points(2)}
-	}
+	counts := &countLabels{pts: pts, labels: labels}
 	if r.N > 0 {
 		acc, err := vline(r.Accuracy, top, accColor, nil)
 		if err != nil {
@@ -212,9 +200,8 @@ func histogramPlot(r Report) (*plot.Plot, error) {
 		p.Legend.Add(fmt.Sprintf("accuracy %.3f", r.Accuracy), acc)
 		p.Legend.Add(fmt.Sprintf("avg confidence %.3f", r.Confidence), conf)
 	}
-	if lb != nil {
-		p.Add(lb) // the counts on top of the vertical lines
-	}
+	p.Add(counts) // on top of the vertical lines
+
 	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, 1, 0, top
 	return p, nil
 }
@@ -273,4 +260,27 @@ func (r *rects) Thumbnail(c *draw.Canvas) {
 	}
 	c.FillPolygon(r.fill, pts)
 	c.StrokeLines(draw.LineStyle{Color: r.edge, Width: vg.Points(0.8)}, append(pts, pts[0]))
+}
+
+// countLabels writes each bin's count above its bar, on a white box so
+// that the accuracy and confidence lines do not hide it.
+type countLabels struct {
+	pts    plotter.XYs
+	labels []string
+}
+
+// Plot implements plot.Plotter.
+func (l *countLabels) Plot(c draw.Canvas, p *plot.Plot) {
+	trX, trY := p.Transforms(&c)
+	sty := p.X.Tick.Label
+	sty.Font.Size = font.Length(8)
+	sty.XAlign, sty.YAlign = draw.XCenter, draw.YBottom
+	pad := vg.Points(1.5)
+	for i, pt := range l.pts {
+		x, y := trX(pt.X), trY(pt.Y)+vg.Points(2)
+		w, h := sty.Width(l.labels[i]), sty.Height(l.labels[i])
+		box := []vg.Point{{X: x - w/2 - pad, Y: y}, {X: x + w/2 + pad, Y: y}, {X: x + w/2 + pad, Y: y + h}, {X: x - w/2 - pad, Y: y + h}}
+		c.FillPolygon(color.White, box)
+		c.FillText(sty, vg.Point{X: x, Y: y}, l.labels[i])
+	}
 }
