@@ -88,7 +88,7 @@ type McNemarPair struct {
 	B string `json:"b"`
 	metrics.McNemarResult
 	// Verdict says in words whether the accuracies really differ (at the
-	// 5% level).
+	// 5% level), naming the runs by their number in Runs (from 1).
 	Verdict string `json:"verdict"`
 }
 
@@ -145,14 +145,15 @@ func Compare(opt CompareOptions) (*Comparison, error) {
 				continue
 			}
 			if a.SplitID != b.SplitID {
-				cmp.NotComparable = append(cmp.NotComparable, fmt.Sprintf("%s and %s were scored on different %s examples (another data source, seed or split fractions): McNemar's test does not apply", a.Name, b.Name, opt.Split))
+				cmp.NotComparable = append(cmp.NotComparable, fmt.Sprintf("Run %d (%s) and run %d (%s) were scored on different %s examples (another data source, seed or split fractions): McNemar's test does not apply.", i+1, a.Name, j+1, b.Name, opt.Split))
 				continue
 			}
 			res, err := metrics.McNemar(a.correct, b.correct)
 			if err != nil {
 				return nil, err
 			}
-			cmp.McNemar = append(cmp.McNemar, McNemarPair{A: a.Name, B: b.Name, McNemarResult: res, Verdict: mcnemarVerdict(a.Name, b.Name, res)})
+			cmp.McNemar = append(cmp.McNemar, McNemarPair{A: a.Name, B: b.Name, McNemarResult: res,
+				Verdict: mcnemarVerdict(fmt.Sprintf("run %d", i+1), fmt.Sprintf("run %d", j+1), res)})
 		}
 	}
 	return cmp, nil
@@ -300,6 +301,8 @@ func (cmp *Comparison) accuracyPNG(path string) error {
 		p.Add(plotter.NewGrid(), eb, s)
 	}
 	p.NominalX(names...)
+	pad := 0.08 * (p.Y.Max - p.Y.Min)
+	p.Y.Min, p.Y.Max = math.Max(0, p.Y.Min-pad), math.Min(1, p.Y.Max+pad)
 	p.X.Label.Text = "run (numbered as in the table)"
 	p.X.Min, p.X.Max = -0.5, float64(len(cmp.Runs))-0.5
 	return plots.SavePNG(p, vg.Length(math.Max(6, 1.2*float64(len(cmp.Runs))+3))*vg.Inch, 4.5*vg.Inch, path)

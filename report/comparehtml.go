@@ -21,15 +21,31 @@ func (cmp *Comparison) HTML(dir string) ([]byte, error) {
 	}
 	if best >= 0 {
 		r := cmp.Runs[best]
-		v.Summary = append(v.Summary, fmt.Sprintf("Run %d (%s) has the highest %s accuracy: %s of %s right (%s, 95%% interval %s – %s).",
-			best+1, r.Name, cmp.Split, commas(r.Correct), commas(r.N), pct(r.Accuracy), pct(r.AccuracyCI95[0]), pct(r.AccuracyCI95[1])))
+		tie := ""
+		for i, o := range cmp.Runs {
+			if i != best && o.Error == "" && o.Accuracy == r.Accuracy {
+				tie += fmt.Sprintf(", tied with run %d", i+1)
+			}
+		}
+		v.Summary = append(v.Summary, fmt.Sprintf("Run %d (%s) has the highest %s accuracy%s: %s of %s right (%s, 95%% interval %s – %s).",
+			best+1, r.Name, cmp.Split, tie, commas(r.Correct), commas(r.N), pct(r.Accuracy), pct(r.AccuracyCI95[0]), pct(r.AccuracyCI95[1])))
 	}
 	for _, p := range cmp.McNemar {
-		v.Summary = append(v.Summary, fmt.Sprintf("%s vs %s: %s.", p.A, p.B, p.Verdict))
+		v.Summary = append(v.Summary, fmt.Sprintf("McNemar's test, %s vs %s: %s.", runNumber(cmp, p.A), runNumber(cmp, p.B), p.Verdict))
 	}
 	v.Summary = append(v.Summary, cmp.NotComparable...)
 	for i, info := range cmp.runs {
 		v.Commands = append(v.Commands, [2]string{fmt.Sprintf("%d. %s", i+1, cmp.Runs[i].Name), info.Command})
 	}
 	return render(dir, "compare.html", v)
+}
+
+// runNumber is "run N" for the run named name.
+func runNumber(cmp *Comparison, name string) string {
+	for i, r := range cmp.Runs {
+		if r.Name == name {
+			return fmt.Sprintf("run %d", i+1)
+		}
+	}
+	return name
 }

@@ -129,8 +129,8 @@ func (e *Evaluation) plainSummary(noun string) []string {
 		}
 	}
 	if sure > 0 {
-		out = append(out, fmt.Sprintf("When it says it is at least 90%% sure (%s of the %s %s, %s sure on average), it is right about %s of them: %s (%s).",
-			commas(sure), commas(m.N), noun, pct(sureConf/float64(sure)), pct(float64(sureRight)/float64(sure)), commas(sureRight), pct(float64(sureRight)/float64(sure))))
+		out = append(out, fmt.Sprintf("When it says it is at least 90%% sure (%s of the %s %s, %s sure on average), it is right in %s of them (%s).",
+			commas(sure), commas(m.N), noun, pct(sureConf/float64(sure)), commas(sureRight), pct(float64(sureRight)/float64(sure))))
 	}
 	if unsure > 0 {
 		out = append(out, fmt.Sprintf("When it is less sure than that (%s, %s sure on average), it is right in %s of them (%s): those are the answers to double-check.",

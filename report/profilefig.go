@@ -111,7 +111,7 @@ func (p *Profile) classBalancePNG(path string) error {
 		pl.X.Tick.Label.XAlign, pl.X.Tick.Label.YAlign = draw.XRight, draw.YCenter
 	}
 	pl.Y.Min = 0
-	pl.Y.Max *= 1.15
+	pl.Y.Max *= 1.3
 	width := vg.Length(math.Min(14, math.Max(7, 0.4*float64(c)+3))) * vg.Inch
 	return plots.SavePNG(pl, width, 4.5*vg.Inch, path)
 }
