@@ -32,7 +32,7 @@ type graph struct {
 	bnOps      []*G.BatchNormOp
 
 	logitsVal G.Value
-	vm                 G.VM
+	vm        G.VM
 }
 
 // guard turns a gorgonia panic into an error: gorgonia panics where it
