@@ -154,9 +154,14 @@ func ProfileData(opt ProfileOptions) (*Profile, error) {
 	p.splits = sp
 	d := sp.Train
 	p.Kind, p.Shape, p.Classes = d.Kind, d.Shape, d.Classes
-	all := concat(sp.Train, sp.Val, sp.Test)
+	all := newRowSet(sp.Train, sp.Val, sp.Test)
 	p.N = all.Len()
-	p.ClassCounts = all.ClassCounts()
+	p.ClassCounts = make([]int, len(p.Classes))
+	for _, part := range all.parts {
+		for k, n := range part.ClassCounts() {
+			p.ClassCounts[k] += n
+		}
+	}
 	lo, hi := slices.Min(p.ClassCounts), slices.Max(p.ClassCounts)
 	if lo > 0 {
 		p.Imbalance = float64(hi) / float64(lo)
@@ -193,22 +198,27 @@ func featureName(d *data.Dataset, j int) string {
 	return fmt.Sprintf("feature %d", j)
 }
 
-func (p *Profile) features(d *data.Dataset) {
-	s, n := d.SampleSize(), d.Len()
+func (p *Profile) features(all *rowSet) {
+	d := all.parts[0]
+	s, n := d.SampleSize(), all.Len()
 	p.Features = make([]FeatureStats, s)
 	for j := range s {
 		f := FeatureStats{Name: featureName(d, j), Min: math.Inf(1), Max: math.Inf(-1)}
 		var sum float64
-		for i := range n {
-			v := float64(d.X[i*s+j])
-			sum += v
-			f.Min, f.Max = math.Min(f.Min, v), math.Max(f.Max, v)
+		for _, part := range all.parts {
+			for i := range part.Len() {
+				v := float64(part.X[i*s+j])
+				sum += v
+				f.Min, f.Max = math.Min(f.Min, v), math.Max(f.Max, v)
+			}
 		}
 		f.Mean = sum / float64(n)
 		var ss float64
-		for i := range n {
-			dv := float64(d.X[i*s+j]) - f.Mean
-			ss += dv * dv
+		for _, part := range all.parts {
+			for i := range part.Len() {
+				dv := float64(part.X[i*s+j]) - f.Mean
+				ss += dv * dv
+			}
 		}
 		f.Std = math.Sqrt(ss / float64(n))
 		f.Constant = f.Min == f.Max
@@ -228,9 +238,11 @@ func (p *Profile) features(d *data.Dataset) {
 		var h maphash.Hash
 		h.SetSeed(seed)
 		var b [4]byte
-		for i := range n {
-			binary.LittleEndian.PutUint32(b[:], math.Float32bits(d.X[i*s+j]))
-			h.Write(b[:])
+		for _, part := range all.parts {
+			for i := range part.Len() {
+				binary.LittleEndian.PutUint32(b[:], math.Float32bits(part.X[i*s+j]))
+				h.Write(b[:])
+			}
 		}
 		k := h.Sum64()
 		if _, ok := groups[k]; !ok {
@@ -247,8 +259,10 @@ func (p *Profile) features(d *data.Dataset) {
 		names := []string{p.Features[g[0]].Name}
 		for _, j := range g[1:] {
 			same := true
-			for i := 0; i < n && same; i++ {
-				same = d.X[i*s+j] == d.X[i*s+g[0]]
+			for _, part := range all.parts {
+				for i := 0; i < part.Len() && same; i++ {
+					same = part.X[i*s+j] == part.X[i*s+g[0]]
+				}
 			}
 			if same {
 				names = append(names, p.Features[j].Name)
@@ -260,21 +274,63 @@ func (p *Profile) features(d *data.Dataset) {
 	}
 }
 
+// rowSet is several datasets seen as one, without copying them.
+type rowSet struct {
+	parts []*data.Dataset
+	n     int
+}
+
+func newRowSet(ds ...*data.Dataset) *rowSet {
+	r := &rowSet{}
+	for _, d := range ds {
+		if d.Len() > 0 {
+			r.parts = append(r.parts, d)
+			r.n += d.Len()
+		}
+	}
+	return r
+}
+
+func (r *rowSet) Len() int { return r.n }
+
+func (r *rowSet) locate(i int) (*data.Dataset, int) {
+	for _, d := range r.parts {
+		if i < d.Len() {
+			return d, i
+		}
+		i -= d.Len()
+	}
+	panic("rowSet: index out of range")
+}
+
+func (r *rowSet) Row(i int) []float32 { d, j := r.locate(i); return d.Row(j) }
+func (r *rowSet) Label(i int) int     { d, j := r.locate(i); return d.Y[j] }
+
+// rows is what rowIndex indexes.
+type rows interface {
+	Len() int
+	Row(i int) []float32
+}
+
 // rowIndex finds exact duplicates of examples by hashing their features.
 type rowIndex struct {
 	seed  maphash.Seed
-	d     *data.Dataset
+	d     rows
 	first map[uint64]int
+	buf   []byte
 }
 
-func newRowIndex(d *data.Dataset) *rowIndex {
+func newRowIndex(d rows) *rowIndex {
 	return &rowIndex{seed: maphash.MakeSeed(), d: d, first: make(map[uint64]int, d.Len())}
 }
 
 func (r *rowIndex) hash(row []float32) uint64 {
 	var h maphash.Hash
 	h.SetSeed(r.seed)
-	b := make([]byte, 4*len(row))
+	if cap(r.buf) < 4*len(row) {
+		r.buf = make([]byte, 4*len(row))
+	}
+	b := r.buf[:4*len(row)]
 	for j, v := range row {
 		binary.LittleEndian.PutUint32(b[4*j:], math.Float32bits(v))
 	}
@@ -302,12 +358,12 @@ func (r *rowIndex) contains(row []float32) bool {
 	return ok && slices.Equal(r.d.Row(j), row)
 }
 
-func (p *Profile) duplicates(all *data.Dataset, sp *data.Splits) {
+func (p *Profile) duplicates(all *rowSet, sp *data.Splits) {
 	idx := newRowIndex(all)
 	for i := range all.Len() {
 		if j := idx.add(i); j >= 0 {
 			p.DuplicateRows++
-			if all.Y[i] != all.Y[j] {
+			if all.Label(i) != all.Label(j) {
 				p.ConflictingDuplicates++
 			}
 		}
@@ -333,8 +389,8 @@ func (p *Profile) duplicates(all *data.Dataset, sp *data.Splits) {
 
 // pca projects a seeded sample of standardized examples on their first
 // two principal components.
-func (p *Profile) pca(all *data.Dataset, seed uint64) error {
-	n, s := all.Len(), all.SampleSize()
+func (p *Profile) pca(all *rowSet, seed uint64) error {
+	n, s := all.Len(), all.parts[0].SampleSize()
 	order := rand.New(rand.NewPCG(seed, 0x706361)).Perm(n)
 	order = order[:min(n, pcaSample)]
 	slices.Sort(order)
@@ -348,7 +404,7 @@ func (p *Profile) pca(all *data.Dataset, seed uint64) error {
 			}
 			x = append(x, float32(z))
 		}
-		p.pcaY = append(p.pcaY, all.Y[i])
+		p.pcaY = append(p.pcaY, all.Label(i))
 	}
 	if len(order) < 3 || s < 2 {
 		return nil

@@ -27,14 +27,14 @@ func (p *Profile) writeFigures(out string) ([]string, error) {
 	if err := p.classBalancePNG(path(ClassBalancePlot)); err != nil {
 		return nil, err
 	}
-	all := concat(p.splits.Train, p.splits.Val, p.splits.Test)
+	all := newRowSet(p.splits.Train, p.splits.Val, p.splits.Test)
 	if p.Kind == data.Image && len(p.Shape) == 3 {
 		var idx []int
 		var caps []string
 		for k := range min(len(p.Classes), sampleClasses) {
 			n := 0
-			for i, y := range all.Y {
-				if y == k && n < samplesPerClass {
+			for i := 0; i < all.Len() && n < samplesPerClass; i++ {
+				if all.Label(i) == k {
 					idx = append(idx, i)
 					caps = append(caps, fmt.Sprintf("%s (#%d)", shorten(p.Classes[k], 14), i))
 					n++
@@ -62,11 +62,12 @@ func (p *Profile) writeFigures(out string) ([]string, error) {
 
 // sampleGridPNG is ImageGridPNG with empty cells (index −1) for classes
 // with fewer examples than a row.
-func sampleGridPNG(path string, d *data.Dataset, idx []int, caps []string) error {
+func sampleGridPNG(path string, d *rowSet, idx []int, caps []string) error {
 	var keep []int
 	var kcaps []string
 	var x []float32
-	size := d.SampleSize()
+	first := d.parts[0]
+	size := first.SampleSize()
 	for k, i := range idx {
 		if i < 0 {
 			x = append(x, make([]float32, size)...)
@@ -76,7 +77,7 @@ func sampleGridPNG(path string, d *data.Dataset, idx []int, caps []string) error
 		keep = append(keep, k)
 		kcaps = append(kcaps, caps[k])
 	}
-	return ImageGridPNG(path, x, d.Shape, d.RawMax, keep, kcaps, samplesPerClass, 1.35*vg.Inch)
+	return ImageGridPNG(path, x, first.Shape, first.RawMax, keep, kcaps, samplesPerClass, 1.35*vg.Inch)
 }
 
 func (p *Profile) classBalancePNG(path string) error {
