@@ -30,8 +30,8 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Name:  "eval",
 		Usage: "evaluate a run's model into metrics.json, predictions.csv, figures and one self-contained report.html; profile a data source; compare runs",
 		UsageText: "eval --run DIR [--split test] [--data SOURCE] [--out DIR]   evaluate a run (writes DIR/eval/)\n" +
-			"   eval --data SOURCE [--out DIR]                              profile a data source before training\n" +
-			"   eval --compare DIR --compare DIR [...] [--out DIR]          compare runs (McNemar's test on a shared test split)",
+			"eval --data SOURCE [--out DIR]                              profile a data source before training\n" +
+			"eval --compare DIR --compare DIR [...] [--out DIR]          compare runs (McNemar's test on a shared test split)",
 		Version:   rundir.Version,
 		Writer:    stdout,
 		ErrWriter: stderr,
@@ -42,7 +42,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			&cli.StringSliceFlag{Name: "compare", Usage: "a run directory to compare; repeat the flag for each run (at least two)"},
 			&cli.StringFlag{Name: "out", Usage: "output directory (default: RUN/eval; for --data and --compare, runs/<time>-profile-<name> and runs/<time>-compare)"},
 			&cli.StringFlag{Name: "checkpoint", Usage: "model file to evaluate (default: RUN/checkpoints/best.ckpt)"},
-			&cli.IntFlag{Name: "bins", Usage: "confidence bins of ECE, MCE and the reliability diagram (default: the run's calibration.bins, 15)"},
+			&cli.IntFlag{Name: "bins", Usage: "confidence bins of ECE, MCE and the reliability diagram", DefaultText: "the run's calibration.bins, 15"},
 			&cli.StringFlag{Name: "label-column", Usage: "profile: CSV column holding the label (default: the last)"},
 			&cli.StringFlag{Name: "labels", Usage: "profile: labels file replacing the source's labels"},
 			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "profile: seed of the train/val/test split (as train --seed)"},
