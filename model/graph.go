@@ -65,16 +65,16 @@ func buildGraph(spec Spec, inputShape []int, classes int, params []*Param, dt te
 	if spec.Arch == CNN {
 		c, hh, ww := inputShape[0], inputShape[1], inputShape[2]
 		for i, out := range spec.Channels {
-			if h, err = G.Conv2d(h, byName[fmt.Sprintf("conv%d.weight", i)], tensor.Shape{3, 3}, []int{1, 1}, []int{1, 1}, []int{1, 1}); err != nil {
-				return nil, err
-			}
 			if spec.BatchNorm {
+				if h, err = kernels.Conv3x3(h, byName[fmt.Sprintf("conv%d.weight", i)], nil); err != nil {
+					return nil, err
+				}
 				var op *G.BatchNormOp
 				if h, _, _, op, err = G.BatchNorm(h, byName[fmt.Sprintf("bn%d.scale", i)], byName[fmt.Sprintf("bn%d.shift", i)], 0.1, 1e-5); err != nil {
 					return nil, err
 				}
 				gr.bnOps = append(gr.bnOps, op)
-			} else if h, err = G.BroadcastAdd(h, byName[fmt.Sprintf("conv%d.bias", i)], nil, []byte{0, 2, 3}); err != nil {
+			} else if h, err = kernels.Conv3x3(h, byName[fmt.Sprintf("conv%d.weight", i)], byName[fmt.Sprintf("conv%d.bias", i)]); err != nil {
 				return nil, err
 			}
 			if h, err = G.Rectify(h); err != nil {
