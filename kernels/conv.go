@@ -25,31 +25,34 @@ func Conv3x3(x, w, b *G.Node) (*G.Node, error) {
 		return nil, fmt.Errorf("conv3x3: input %v and filter %v do not fit (want N×C×H×W and O×C×3×3)", x.Shape(), w.Shape())
 	}
 	if b == nil {
-		return G.ApplyOp(conv{}, x, w)
+		return G.ApplyOp(&conv{}, x, w)
 	}
 	if b.Shape().TotalSize() != w.Shape()[0] {
 		return nil, fmt.Errorf("conv3x3: bias %v for %d filters", b.Shape(), w.Shape()[0])
 	}
-	return G.ApplyOp(conv{bias: true}, x, w, b)
+	return G.ApplyOp(&conv{bias: true}, x, w, b)
 }
 
-type conv struct{ bias bool }
+type conv struct {
+	bias bool
+	out  outBuf
+}
 
 func t4() G.TensorType { return G.TensorType{Dims: 4, Of: hm.TypeVariable('a')} }
 
-func (c conv) Arity() int {
+func (c *conv) Arity() int {
 	if c.bias {
 		return 3
 	}
 	return 2
 }
-func (c conv) Type() hm.Type {
+func (c *conv) Type() hm.Type {
 	if c.bias {
 		return hm.NewFnType(t4(), t4(), t4(), t4())
 	}
 	return hm.NewFnType(t4(), t4(), t4())
 }
-func (conv) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+func (*conv) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	x, ok1 := in[0].(tensor.Shape)
 	w, ok2 := in[1].(tensor.Shape)
 	if !ok1 || !ok2 || len(x) != 4 || len(w) != 4 {
@@ -57,47 +60,47 @@ func (conv) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	}
 	return tensor.Shape{x[0], w[0], x[2], x[3]}, nil
 }
-func (conv) ReturnsPtr() bool     { return false }
-func (conv) CallsExtern() bool    { return false }
-func (conv) OverwritesInput() int { return -1 }
-func (c conv) WriteHash(h hash.Hash) {
+func (*conv) ReturnsPtr() bool     { return false }
+func (*conv) CallsExtern() bool    { return false }
+func (*conv) OverwritesInput() int { return -1 }
+func (c *conv) WriteHash(h hash.Hash) {
 	fmt.Fprintf(h, "practica.conv3x3.bias=%v", c.bias)
 }
-func (c conv) Hashcode() uint32 { return hashOf(c) }
-func (c conv) String() string {
+func (c *conv) Hashcode() uint32 { return hashOf(c) }
+func (c *conv) String() string {
 	if c.bias {
 		return "Conv3x3+bias"
 	}
 	return "Conv3x3"
 }
-func (c conv) DiffWRT(int) []bool { return []bool{true, true, true}[:c.Arity()] }
+func (c *conv) DiffWRT(int) []bool { return []bool{true, true, true}[:c.Arity()] }
 
-func (c conv) SymDiff(in G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	dx, err := G.ApplyOp(convGradInput{}, in[1], grad)
+func (c *conv) SymDiff(in G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	dx, err := G.ApplyOp(&convGradInput{}, in[1], grad)
 	if err != nil {
 		return nil, err
 	}
-	dw, err := G.ApplyOp(convGradFilter{}, in[0], grad)
+	dw, err := G.ApplyOp(&convGradFilter{}, in[0], grad)
 	if err != nil {
 		return nil, err
 	}
 	if !c.bias {
 		return G.Nodes{dx, dw}, nil
 	}
-	db, err := G.ApplyOp(convGradBias{}, grad)
+	db, err := G.ApplyOp(&convGradBias{}, grad)
 	if err != nil {
 		return nil, err
 	}
 	return G.Nodes{dx, dw, db}, nil
 }
 
-func (c conv) Do(vals ...G.Value) (G.Value, error) {
+func (c *conv) Do(vals ...G.Value) (G.Value, error) {
 	x, w, err := dense2(vals[0], vals[1])
 	if err != nil {
 		return nil, err
 	}
 	xs, ws := x.Shape(), w.Shape()
-	out := tensor.New(tensor.Of(x.Dtype()), tensor.WithShape(xs[0], ws[0], xs[2], xs[3]))
+	out := c.out.get(x.Dtype(), xs[0], ws[0], xs[2], xs[3])
 	var bias any
 	if c.bias {
 		bias = vals[2].Data()
@@ -116,11 +119,11 @@ func (c conv) Do(vals ...G.Value) (G.Value, error) {
 }
 
 // convGradInput computes dx from the filter and dy.
-type convGradInput struct{}
+type convGradInput struct{ out outBuf }
 
-func (convGradInput) Arity() int    { return 2 }
-func (convGradInput) Type() hm.Type { return hm.NewFnType(t4(), t4(), t4()) }
-func (convGradInput) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+func (*convGradInput) Arity() int    { return 2 }
+func (*convGradInput) Type() hm.Type { return hm.NewFnType(t4(), t4(), t4()) }
+func (*convGradInput) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	w, ok1 := in[0].(tensor.Shape)
 	dy, ok2 := in[1].(tensor.Shape)
 	if !ok1 || !ok2 {
@@ -128,19 +131,19 @@ func (convGradInput) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	}
 	return tensor.Shape{dy[0], w[1], dy[2], dy[3]}, nil
 }
-func (convGradInput) ReturnsPtr() bool      { return false }
-func (convGradInput) CallsExtern() bool     { return false }
-func (convGradInput) OverwritesInput() int  { return -1 }
-func (convGradInput) WriteHash(h hash.Hash) { h.Write([]byte("practica.conv3x3.dx")) }
-func (g convGradInput) Hashcode() uint32    { return hashOf(g) }
-func (convGradInput) String() string        { return "Conv3x3GradInput" }
-func (convGradInput) Do(vals ...G.Value) (G.Value, error) {
+func (*convGradInput) ReturnsPtr() bool      { return false }
+func (*convGradInput) CallsExtern() bool     { return false }
+func (*convGradInput) OverwritesInput() int  { return -1 }
+func (*convGradInput) WriteHash(h hash.Hash) { h.Write([]byte("practica.conv3x3.dx")) }
+func (g *convGradInput) Hashcode() uint32    { return hashOf(g) }
+func (*convGradInput) String() string        { return "Conv3x3GradInput" }
+func (g *convGradInput) Do(vals ...G.Value) (G.Value, error) {
 	w, dy, err := dense2(vals[0], vals[1])
 	if err != nil {
 		return nil, err
 	}
 	ws, ds := w.Shape(), dy.Shape()
-	dx := tensor.New(tensor.Of(w.Dtype()), tensor.WithShape(ds[0], ws[1], ds[2], ds[3]))
+	dx := g.out.get(w.Dtype(), ds[0], ws[1], ds[2], ds[3])
 	switch wd := w.Data().(type) {
 	case []float32:
 		convBackwardInput(wd, dy.Data().([]float32), dx.Data().([]float32), ds[0], ws[1], ws[0], ds[2], ds[3], gemm32)
@@ -153,11 +156,11 @@ func (convGradInput) Do(vals ...G.Value) (G.Value, error) {
 }
 
 // convGradFilter computes dw from x and dy.
-type convGradFilter struct{}
+type convGradFilter struct{ out outBuf }
 
-func (convGradFilter) Arity() int    { return 2 }
-func (convGradFilter) Type() hm.Type { return hm.NewFnType(t4(), t4(), t4()) }
-func (convGradFilter) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+func (*convGradFilter) Arity() int    { return 2 }
+func (*convGradFilter) Type() hm.Type { return hm.NewFnType(t4(), t4(), t4()) }
+func (*convGradFilter) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	x, ok1 := in[0].(tensor.Shape)
 	dy, ok2 := in[1].(tensor.Shape)
 	if !ok1 || !ok2 {
@@ -165,19 +168,19 @@ func (convGradFilter) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	}
 	return tensor.Shape{dy[1], x[1], 3, 3}, nil
 }
-func (convGradFilter) ReturnsPtr() bool      { return false }
-func (convGradFilter) CallsExtern() bool     { return false }
-func (convGradFilter) OverwritesInput() int  { return -1 }
-func (convGradFilter) WriteHash(h hash.Hash) { h.Write([]byte("practica.conv3x3.dw")) }
-func (g convGradFilter) Hashcode() uint32    { return hashOf(g) }
-func (convGradFilter) String() string        { return "Conv3x3GradFilter" }
-func (convGradFilter) Do(vals ...G.Value) (G.Value, error) {
+func (*convGradFilter) ReturnsPtr() bool      { return false }
+func (*convGradFilter) CallsExtern() bool     { return false }
+func (*convGradFilter) OverwritesInput() int  { return -1 }
+func (*convGradFilter) WriteHash(h hash.Hash) { h.Write([]byte("practica.conv3x3.dw")) }
+func (g *convGradFilter) Hashcode() uint32    { return hashOf(g) }
+func (*convGradFilter) String() string        { return "Conv3x3GradFilter" }
+func (g *convGradFilter) Do(vals ...G.Value) (G.Value, error) {
 	x, dy, err := dense2(vals[0], vals[1])
 	if err != nil {
 		return nil, err
 	}
 	xs, ds := x.Shape(), dy.Shape()
-	dw := tensor.New(tensor.Of(x.Dtype()), tensor.WithShape(ds[1], xs[1], 3, 3))
+	dw := g.out.get(x.Dtype(), ds[1], xs[1], 3, 3)
 	switch xd := x.Data().(type) {
 	case []float32:
 		convBackwardFilter(xd, dy.Data().([]float32), dw.Data().([]float32), xs, ds[1], gemm32)
@@ -190,30 +193,30 @@ func (convGradFilter) Do(vals ...G.Value) (G.Value, error) {
 }
 
 // convGradBias sums dy over images and positions, per channel.
-type convGradBias struct{}
+type convGradBias struct{ out outBuf }
 
-func (convGradBias) Arity() int    { return 1 }
-func (convGradBias) Type() hm.Type { return hm.NewFnType(t4(), t4()) }
-func (convGradBias) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+func (*convGradBias) Arity() int    { return 1 }
+func (*convGradBias) Type() hm.Type { return hm.NewFnType(t4(), t4()) }
+func (*convGradBias) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	dy, ok := in[0].(tensor.Shape)
 	if !ok {
 		return nil, fmt.Errorf("conv3x3 bias gradient: shape %v", in[0])
 	}
 	return tensor.Shape{1, dy[1], 1, 1}, nil
 }
-func (convGradBias) ReturnsPtr() bool      { return false }
-func (convGradBias) CallsExtern() bool     { return false }
-func (convGradBias) OverwritesInput() int  { return -1 }
-func (convGradBias) WriteHash(h hash.Hash) { h.Write([]byte("practica.conv3x3.db")) }
-func (g convGradBias) Hashcode() uint32    { return hashOf(g) }
-func (convGradBias) String() string        { return "Conv3x3GradBias" }
-func (convGradBias) Do(vals ...G.Value) (G.Value, error) {
+func (*convGradBias) ReturnsPtr() bool      { return false }
+func (*convGradBias) CallsExtern() bool     { return false }
+func (*convGradBias) OverwritesInput() int  { return -1 }
+func (*convGradBias) WriteHash(h hash.Hash) { h.Write([]byte("practica.conv3x3.db")) }
+func (g *convGradBias) Hashcode() uint32    { return hashOf(g) }
+func (*convGradBias) String() string        { return "Conv3x3GradBias" }
+func (g *convGradBias) Do(vals ...G.Value) (G.Value, error) {
 	dy, ok := vals[0].(*tensor.Dense)
 	if !ok {
 		return nil, fmt.Errorf("conv3x3 bias gradient: input is %T", vals[0])
 	}
 	s := dy.Shape()
-	db := tensor.New(tensor.Of(dy.Dtype()), tensor.WithShape(1, s[1], 1, 1))
+	db := g.out.get(dy.Dtype(), 1, s[1], 1, 1)
 	switch d := dy.Data().(type) {
 	case []float32:
 		biasGrad(d, db.Data().([]float32), s[0], s[1], s[2]*s[3])

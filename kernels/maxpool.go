@@ -19,50 +19,58 @@ func MaxPool2x2(x *G.Node) (*G.Node, error) {
 	if x.Dims() != 4 {
 		return nil, fmt.Errorf("max-pool needs an N×C×H×W input, got shape %v", x.Shape())
 	}
-	return G.ApplyOp(maxPool{}, x)
+	return G.ApplyOp(&maxPool{}, x)
 }
 
-type maxPool struct{}
+type maxPool struct {
+	out outBuf
+	// arg records the winner of each float32 window for the gradient.
+	arg []uint8
+}
 
-func (maxPool) Arity() int { return 1 }
-func (maxPool) Type() hm.Type {
+func (*maxPool) Arity() int { return 1 }
+func (*maxPool) Type() hm.Type {
 	t := G.TensorType{Dims: 4, Of: hm.TypeVariable('a')}
 	return hm.NewFnType(t, t)
 }
-func (maxPool) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+func (*maxPool) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	s, ok := in[0].(tensor.Shape)
 	if !ok || len(s) != 4 {
 		return nil, fmt.Errorf("max-pool: input shape %v is not N×C×H×W", in[0])
 	}
 	return tensor.Shape{s[0], s[1], s[2] / 2, s[3] / 2}, nil
 }
-func (maxPool) ReturnsPtr() bool      { return false }
-func (maxPool) CallsExtern() bool     { return false }
-func (maxPool) OverwritesInput() int  { return -1 }
-func (maxPool) WriteHash(h hash.Hash) { h.Write([]byte("practica.maxpool2x2")) }
-func (p maxPool) Hashcode() uint32    { return hashOf(p) }
-func (maxPool) String() string        { return "MaxPool2x2" }
-func (maxPool) DiffWRT(int) []bool    { return []bool{true} }
+func (*maxPool) ReturnsPtr() bool      { return false }
+func (*maxPool) CallsExtern() bool     { return false }
+func (*maxPool) OverwritesInput() int  { return -1 }
+func (*maxPool) WriteHash(h hash.Hash) { h.Write([]byte("practica.maxpool2x2")) }
+func (p *maxPool) Hashcode() uint32    { return hashOf(p) }
+func (*maxPool) String() string        { return "MaxPool2x2" }
+func (*maxPool) DiffWRT(int) []bool    { return []bool{true} }
 
-func (maxPool) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	dx, err := G.ApplyOp(maxPoolGrad{}, inputs[0], grad)
+func (p *maxPool) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	dx, err := G.ApplyOp(&maxPoolGrad{fwd: p}, inputs[0], grad)
 	if err != nil {
 		return nil, err
 	}
 	return G.Nodes{dx}, nil
 }
 
-func (maxPool) Do(vals ...G.Value) (G.Value, error) {
+func (p *maxPool) Do(vals ...G.Value) (G.Value, error) {
 	x, ok := vals[0].(*tensor.Dense)
 	if !ok {
 		return nil, fmt.Errorf("max-pool: input is %T", vals[0])
 	}
 	s := x.Shape()
 	n, c, h, w := s[0], s[1], s[2], s[3]
-	out := tensor.New(tensor.Of(x.Dtype()), tensor.WithShape(n, c, h/2, w/2))
+	out := p.out.get(x.Dtype(), n, c, h/2, w/2)
 	switch xd := x.Data().(type) {
 	case []float32:
-		poolForward(xd, out.Data().([]float32), n*c, h, w)
+		if cap(p.arg) < out.Len() {
+			p.arg = make([]uint8, out.Len())
+		}
+		p.arg = p.arg[:out.Len()]
+		poolForward32(xd, out.Data().([]float32), p.arg, n*c, h, w)
 	case []float64:
 		poolForward(xd, out.Data().([]float64), n*c, h, w)
 	default:
@@ -113,38 +121,47 @@ func poolForward[T float32 | float64](x, y []T, planes, h, w int) {
 
 // maxPoolGrad routes each output gradient to the input that was the
 // window's maximum (recomputed from x, so the forward op keeps no state).
-type maxPoolGrad struct{}
+type maxPoolGrad struct {
+	out outBuf
+	// fwd is the forward op of the same window, run earlier in the same
+	// step, whose record of winners the float32 path uses.
+	fwd *maxPool
+}
 
-func (maxPoolGrad) Arity() int { return 2 }
-func (maxPoolGrad) Type() hm.Type {
+func (*maxPoolGrad) Arity() int { return 2 }
+func (*maxPoolGrad) Type() hm.Type {
 	t := G.TensorType{Dims: 4, Of: hm.TypeVariable('a')}
 	return hm.NewFnType(t, t, t)
 }
-func (maxPoolGrad) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
+func (*maxPoolGrad) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	s, ok := in[0].(tensor.Shape)
 	if !ok {
 		return nil, fmt.Errorf("max-pool gradient: input shape %v", in[0])
 	}
 	return s.Clone(), nil
 }
-func (maxPoolGrad) ReturnsPtr() bool      { return false }
-func (maxPoolGrad) CallsExtern() bool     { return false }
-func (maxPoolGrad) OverwritesInput() int  { return -1 }
-func (maxPoolGrad) WriteHash(h hash.Hash) { h.Write([]byte("practica.maxpool2x2.grad")) }
-func (g maxPoolGrad) Hashcode() uint32    { return hashOf(g) }
-func (maxPoolGrad) String() string        { return "MaxPool2x2Grad" }
+func (*maxPoolGrad) ReturnsPtr() bool      { return false }
+func (*maxPoolGrad) CallsExtern() bool     { return false }
+func (*maxPoolGrad) OverwritesInput() int  { return -1 }
+func (*maxPoolGrad) WriteHash(h hash.Hash) { h.Write([]byte("practica.maxpool2x2.grad")) }
+func (g *maxPoolGrad) Hashcode() uint32    { return hashOf(g) }
+func (*maxPoolGrad) String() string        { return "MaxPool2x2Grad" }
 
-func (maxPoolGrad) Do(vals ...G.Value) (G.Value, error) {
+func (g *maxPoolGrad) Do(vals ...G.Value) (G.Value, error) {
 	x, ok1 := vals[0].(*tensor.Dense)
 	dy, ok2 := vals[1].(*tensor.Dense)
 	if !ok1 || !ok2 {
 		return nil, fmt.Errorf("max-pool gradient: inputs are %T and %T", vals[0], vals[1])
 	}
 	s := x.Shape()
-	dx := tensor.New(tensor.Of(x.Dtype()), tensor.WithShape(s...))
+	dx := g.out.get(x.Dtype(), s...)
 	switch xd := x.Data().(type) {
 	case []float32:
-		poolBackward(xd, dy.Data().([]float32), dx.Data().([]float32), s[0]*s[1], s[2], s[3])
+		if g.fwd == nil || len(g.fwd.arg) != dy.Len() {
+			poolBackward(xd, dy.Data().([]float32), dx.Data().([]float32), s[0]*s[1], s[2], s[3])
+			break
+		}
+		poolBackward32(dy.Data().([]float32), dx.Data().([]float32), g.fwd.arg, s[0]*s[1], s[2], s[3])
 	case []float64:
 		poolBackward(xd, dy.Data().([]float64), dx.Data().([]float64), s[0]*s[1], s[2], s[3])
 	default:
@@ -155,6 +172,7 @@ func (maxPoolGrad) Do(vals ...G.Value) (G.Value, error) {
 
 func poolBackward[T float32 | float64](x, dy, dx []T, planes, h, w int) {
 	oh, ow := h/2, w/2
+	clear(dx[:planes*h*w])
 	for p := 0; p < planes; p++ {
 		in := x[p*h*w : (p+1)*h*w]
 		g := dy[p*oh*ow : (p+1)*oh*ow]
@@ -163,6 +181,50 @@ func poolBackward[T float32 | float64](x, dy, dx []T, planes, h, w int) {
 			for j := 0; j < ow; j++ {
 				k := argmax2x2(in[2*i*w+2*j], in[2*i*w+2*j+1], in[(2*i+1)*w+2*j], in[(2*i+1)*w+2*j+1])
 				out[(2*i+k/2)*w+2*j+k%2] += g[i*ow+j]
+			}
+		}
+	}
+}
+
+// poolForward32 and poolBackward32 are the float32 hot paths. The
+// forward pass records which of the four inputs won each window (the first
+// maximum; a valid index even for NaN), choosing without branches (they
+// would mispredict half the time), and the backward pass scatters the
+// gradient by that record.
+func poolForward32(x, y []float32, arg []uint8, planes, h, w int) {
+	oh, ow := h/2, w/2
+	for p := 0; p < planes; p++ {
+		in := x[p*h*w : (p+1)*h*w]
+		out := y[p*oh*ow : (p+1)*oh*ow]
+		am := arg[p*oh*ow : (p+1)*oh*ow]
+		for i := 0; i < oh; i++ {
+			r0, r1 := in[2*i*w:2*i*w+2*ow], in[(2*i+1)*w:(2*i+1)*w+2*ow]
+			o, a := out[i*ow:(i+1)*ow], am[i*ow:(i+1)*ow]
+			for j := range o {
+				v0, v1, v2, v3 := r0[2*j], r0[2*j+1], r1[2*j], r1[2*j+1]
+				top := b2i(v1 > v0)
+				bottom := 2 + b2i(v3 > v2)
+				m0, m1 := max(v0, v1), max(v2, v3)
+				lower := b2i(m1 > m0)
+				a[j] = uint8(top + (bottom-top)*lower)
+				o[j] = max(m0, m1)
+			}
+		}
+	}
+}
+
+func poolBackward32(dy, dx []float32, arg []uint8, planes, h, w int) {
+	oh, ow := h/2, w/2
+	clear(dx[:planes*h*w])
+	for p := 0; p < planes; p++ {
+		g := dy[p*oh*ow : (p+1)*oh*ow]
+		out := dx[p*h*w : (p+1)*h*w]
+		am := arg[p*oh*ow : (p+1)*oh*ow]
+		for i := 0; i < oh; i++ {
+			gi, a := g[i*ow:(i+1)*ow], am[i*ow:(i+1)*ow]
+			for j := range gi {
+				k := int(a[j])
+				out[(2*i+k>>1)*w+2*j+k&1] = gi[j]
 			}
 		}
 	}

@@ -117,3 +117,53 @@ func TestMaxPoolNaNDoesNotPanic(t *testing.T) {
 		t.Fatalf("pooled %v, gradient %v", y, dx)
 	}
 }
+
+func TestReLUPassesNaNAndMasksGradient(t *testing.T) {
+	x := []float64{-1, 0, 2, math.NaN()}
+	y := make([]float64, 4)
+	reluForward(x, y)
+	if y[0] != 0 || y[1] != 0 || y[2] != 2 || !math.IsNaN(y[3]) {
+		t.Fatalf("relu(%v) = %v", x, y)
+	}
+	dx := make([]float64, 4)
+	reluBackward(x, []float64{5, 6, 7, 8}, dx)
+	if dx[0] != 0 || dx[1] != 0 || dx[2] != 7 || dx[3] != 0 {
+		t.Fatalf("relu gradient %v", dx)
+	}
+}
+
+// TestPool32MatchesGeneric: the branch-free float32 path gives the generic
+// path's values and gradients, ties (first maximum) and NaN windows included.
+func TestPool32MatchesGeneric(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	planes, h, w := 6, 6, 7
+	x := make([]float32, planes*h*w)
+	for i := range x {
+		x[i] = float32(rng.IntN(3)) // many ties
+	}
+	nan := float32(math.NaN())
+	x[0], x[1], x[w], x[w+1] = nan, nan, nan, nan
+	x[2], x[3] = nan, 5
+	oh, ow := h/2, w/2
+	y, yRef := make([]float32, planes*oh*ow), make([]float32, planes*oh*ow)
+	arg := make([]uint8, len(y))
+	poolForward32(x, y, arg, planes, h, w)
+	poolForward(x, yRef, planes, h, w)
+	for i := range y {
+		if !(y[i] == yRef[i] || math.IsNaN(float64(y[i])) && math.IsNaN(float64(yRef[i]))) {
+			t.Fatalf("y[%d] = %v, generic %v", i, y[i], yRef[i])
+		}
+	}
+	dy := randVec(rng, len(y))
+	dx, dxRef := make([]float32, len(x)), make([]float32, len(x))
+	poolBackward32(dy, dx, arg, planes, h, w)
+	poolBackward(x, dy, dxRef, planes, h, w)
+	for i := range dx {
+		if i < 2 || i == w || i == w+1 { // the all-NaN window: any one input may take the gradient
+			continue
+		}
+		if dx[i] != dxRef[i] {
+			t.Fatalf("dx[%d] = %v, generic %v", i, dx[i], dxRef[i])
+		}
+	}
+}

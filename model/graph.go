@@ -77,7 +77,7 @@ func buildGraph(spec Spec, inputShape []int, classes int, params []*Param, dt te
 			} else if h, err = kernels.Conv3x3(h, byName[fmt.Sprintf("conv%d.weight", i)], byName[fmt.Sprintf("conv%d.bias", i)]); err != nil {
 				return nil, err
 			}
-			if h, err = G.Rectify(h); err != nil {
+			if h, err = kernels.ReLU(h); err != nil {
 				return nil, err
 			}
 			if h, err = kernels.MaxPool2x2(h); err != nil {
@@ -101,7 +101,7 @@ func buildGraph(spec Spec, inputShape []int, classes int, params []*Param, dt te
 			if spec.Activation == "tanh" {
 				h, err = G.Tanh(h)
 			} else {
-				h, err = G.Rectify(h)
+				h, err = kernels.ReLU(h)
 			}
 			if err != nil {
 				return nil, err
