@@ -173,17 +173,24 @@ func (m *Model) Logits(x []float32, out []float32) error {
 		if err := gr.run(); err != nil {
 			return err
 		}
-		dst := out[start*m.Classes : (start+k)*m.Classes]
-		switch ld := gr.logitsVal.Data().(type) {
-		case []float32:
-			copy(dst, ld)
-		case []float64:
-			for j := range dst {
-				dst[j] = float32(ld[j])
-			}
-		default:
-			return fmt.Errorf("logits are %T, not float32", ld)
+		if err := copyLogits(out[start*m.Classes:(start+k)*m.Classes], gr.logitsVal); err != nil {
+			return err
 		}
+	}
+	return nil
+}
+
+// copyLogits copies the first len(dst) logits of an evaluation run.
+func copyLogits(dst []float32, v G.Value) error {
+	switch ld := v.Data().(type) {
+	case []float32:
+		copy(dst, ld)
+	case []float64:
+		for j := range dst {
+			dst[j] = float32(ld[j])
+		}
+	default:
+		return fmt.Errorf("logits are %T, not float32", ld)
 	}
 	return nil
 }

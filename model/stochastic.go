@@ -64,16 +64,8 @@ func (m *Model) StochasticLogits(x []float32, rng *rand.Rand, out []float32) err
 		if err := gr.run(); err != nil {
 			return err
 		}
-		dst := out[start*m.Classes : (start+k)*m.Classes]
-		switch ld := gr.logitsVal.Data().(type) {
-		case []float32:
-			copy(dst, ld)
-		case []float64:
-			for j := range dst {
-				dst[j] = float32(ld[j])
-			}
-		default:
-			return fmt.Errorf("logits are %T, not float32", ld)
+		if err := copyLogits(out[start*m.Classes:(start+k)*m.Classes], gr.logitsVal); err != nil {
+			return err
 		}
 	}
 	return nil
