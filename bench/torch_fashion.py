@@ -4,6 +4,7 @@ optimizer and per-epoch work as `train --data fashion-mnist` (train on
 printing one line per epoch: `epoch N seconds S val_acc A`.
 
 Usage: python3 torch_fashion.py mlp|cnn EPOCHS [THREADS]
+(TEST_ACC=1 also prints the accuracy on the 10,000 test images at the end.)
 """
 import gzip
 import os
@@ -68,6 +69,12 @@ def main():
             for i in range(0, 1000, 256):
                 model(xt[sub[i:i + 256]])
         print(f"epoch {epoch} seconds {time.perf_counter() - start:.3f} val_acc {acc / len(yv):.4f}", flush=True)
+    if os.environ.get("TEST_ACC"):
+        xs = torch.from_numpy((idx(f"{DIR}/t10k-images-idx3-ubyte.gz").astype(np.float32) - mean) / std).unsqueeze(1)
+        ys = torch.from_numpy(idx(f"{DIR}/t10k-labels-idx1-ubyte.gz").astype(np.int64))
+        with torch.no_grad():
+            acc = sum((model(xs[i:i + 256]).argmax(1) == ys[i:i + 256]).sum().item() for i in range(0, len(ys), 256))
+        print(f"test_acc {acc / len(ys):.4f}", flush=True)
 
 
 if __name__ == "__main__":
