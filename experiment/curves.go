@@ -3,6 +3,7 @@ package experiment
 import (
 	"fmt"
 	"image/color"
+	"math"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -72,13 +73,26 @@ func CurvesPNG(path string, history []train.EpochMetrics, best int, stopReason s
 		p.Add(plotter.NewGrid())
 	}
 	accPlot.Legend.Top = false
-	if positive(trainPts) && positive(valPts) {
-		// Losses span decades; a log axis keeps the late epochs readable.
+	if positive(trainPts) && positive(valPts) && spread(trainPts, valPts) > 10 {
+		// Losses spanning decades get a log axis, which keeps the late
+		// epochs readable; within one decade its ticks (powers of ten)
+		// would leave the axis unlabelled, so it stays linear.
 		lossPlot.Y.Scale = plot.LogScale{}
 		lossPlot.Y.Tick.Marker = plot.LogTicks{Prec: -1}
 		lossPlot.Y.Label.Text = "loss (cross-entropy, log scale)"
 	}
 	return plots.SaveStackPNG([]*plot.Plot{lossPlot, accPlot}, 8*vg.Inch, 7*vg.Inch, path)
+}
+
+// spread is the ratio of the largest to the smallest y of the series.
+func spread(series ...plotter.XYs) float64 {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, pts := range series {
+		for _, p := range pts {
+			lo, hi = math.Min(lo, p.Y), math.Max(hi, p.Y)
+		}
+	}
+	return hi / lo
 }
 
 func positive(pts plotter.XYs) bool {
