@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"fmt"
+	"math"
 	"sort"
 )
 
@@ -27,7 +28,7 @@ func ROC(scores []float64, positive []bool) (curve []Point, auc float64, err err
 	if nPos == 0 || nNeg == 0 {
 		return nil, 0, fmt.Errorf("metrics: ROC needs positive and negative examples (%d and %d)", nPos, nNeg)
 	}
-	curve = []Point{{Threshold: inf, X: 0, Y: 0}}
+	curve = []Point{{Threshold: math.Inf(1), X: 0, Y: 0}}
 	tp, fp := 0, 0
 	for i := 0; i < len(order); {
 		t := scores[order[i]]
@@ -99,5 +100,3 @@ func rank(scores []float64, positive []bool) (order []int, nPos, nNeg int, err e
 	sort.SliceStable(order, func(a, b int) bool { return scores[order[a]] > scores[order[b]] })
 	return order, nPos, nNeg, nil
 }
-
-var inf = func() float64 { var z float64; return 1 / z }()
