@@ -17,12 +17,7 @@ import (
 // CurvesFile is the training-curves plot in a run directory.
 const CurvesFile = "curves.png"
 
-var (
-	blue   = color.RGBA{R: 31, G: 119, B: 180, A: 255}
-	orange = color.RGBA{R: 255, G: 127, B: 14, A: 255}
-	green  = color.RGBA{R: 44, G: 160, B: 44, A: 255}
-	grey   = color.RGBA{R: 120, G: 120, B: 120, A: 255}
-)
+var blue, orange, green, grey = plots.Blue, plots.Orange, plots.Green, plots.Grey
 
 // CurvesPNG draws the training (eval-mode) and validation loss, and below
 // them the validation accuracy, per epoch, with the best epoch marked and

@@ -14,13 +14,7 @@ import (
 	"github.com/practica-ml/practica/plots"
 )
 
-// palette is Tableau 10: ten colours that stay distinct side by side.
-var palette = []color.RGBA{
-	{31, 119, 180, 255}, {255, 127, 14, 255}, {44, 160, 44, 255}, {214, 39, 40, 255}, {148, 103, 189, 255},
-	{140, 86, 75, 255}, {227, 119, 194, 255}, {127, 127, 127, 255}, {188, 189, 34, 255}, {23, 190, 207, 255},
-}
-
-func colour(i int) color.Color { return palette[i%len(palette)] }
+func colour(i int) color.Color { return plots.Series(i) }
 
 // lossFloor keeps zero losses drawable on the log axis.
 const lossFloor = 1e-6
@@ -252,8 +246,8 @@ func (c *ClusterResult) Plot(path string) error {
 		}
 		s.Color, s.Radius = colour(k), vg.Points(2)
 		s.Shape = draw.CircleGlyph{}
-		if k >= len(palette) {
-			s.Shape = plotutil.Shape(k / len(palette))
+		if k >= len(plots.Tab10) {
+			s.Shape = plotutil.Shape(k / len(plots.Tab10))
 		}
 		p.Add(s)
 		if legend {

@@ -18,13 +18,9 @@ import (
 )
 
 var (
-	blue   = color.RGBA{R: 31, G: 119, B: 180, A: 255}
-	orange = color.RGBA{R: 255, G: 127, B: 14, A: 255}
-	red    = color.RGBA{R: 214, G: 39, B: 40, A: 255}
-	grey   = color.RGBA{R: 120, G: 120, B: 120, A: 255}
-	// series colours of overlaid curves (the tab10 palette).
-	series = []color.RGBA{blue, orange, {R: 44, G: 160, B: 44, A: 255}, red, {R: 148, G: 103, B: 189, A: 255},
-		{R: 140, G: 86, B: 75, A: 255}, {R: 227, G: 119, B: 194, A: 255}, grey, {R: 188, G: 189, B: 34, A: 255}, {R: 23, G: 190, B: 207, A: 255}}
+	blue, orange, red, grey = plots.Blue, plots.Orange, plots.Red, plots.Grey
+	// series colours of overlaid curves.
+	series = plots.Tab10[:]
 )
 
 // blues is a white-to-dark-blue palette for heat maps.
