@@ -27,45 +27,62 @@ const (
 type microKernel func(k int, a, b, acc []float32)
 
 // packB copies B[p0:p0+k, j0:j0+n] into panels of nr columns (zero-padded),
-// each panel k rows of nr values.
+// each panel k rows of nr values. Both layouts are read along their rows
+// (a transposed B one column of the panel at a time), so the reads stream.
 func packB(dst []float32, b []float32, ldb int, transB bool, p0, k, j0, n int) {
 	panels := (n + nr - 1) / nr
 	for pj := 0; pj < panels; pj++ {
 		panel := dst[pj*k*nr : (pj+1)*k*nr]
 		cols := min(nr, n-pj*nr)
 		jb := j0 + pj*nr
-		for kk := 0; kk < k; kk++ {
-			row := panel[kk*nr : (kk+1)*nr]
-			if !transB {
+		if !transB {
+			for kk := 0; kk < k; kk++ {
+				row := panel[kk*nr : (kk+1)*nr]
 				copy(row[:cols], b[(p0+kk)*ldb+jb:(p0+kk)*ldb+jb+cols])
-			} else {
-				for j := 0; j < cols; j++ {
-					row[j] = b[(jb+j)*ldb+p0+kk]
-				}
+				clear(row[cols:])
 			}
-			clear(row[cols:])
+			continue
+		}
+		for j := 0; j < cols; j++ {
+			src := b[(jb+j)*ldb+p0 : (jb+j)*ldb+p0+k]
+			for kk, v := range src {
+				panel[kk*nr+j] = v
+			}
+		}
+		if cols < nr {
+			for kk := 0; kk < k; kk++ {
+				clear(panel[kk*nr+cols : (kk+1)*nr])
+			}
 		}
 	}
 }
 
 // packA copies A[i0:i0+m, p0:p0+k] into panels of mr rows (zero-padded),
-// each panel k columns of mr values.
+// each panel k columns of mr values, reading A along its rows.
 func packA(dst []float32, a []float32, lda int, transA bool, i0, m, p0, k int) {
 	panels := (m + mr - 1) / mr
 	for pi := 0; pi < panels; pi++ {
 		panel := dst[pi*k*mr : (pi+1)*k*mr]
 		rows := min(mr, m-pi*mr)
 		ib := i0 + pi*mr
-		for kk := 0; kk < k; kk++ {
-			col := panel[kk*mr : (kk+1)*mr]
-			for r := 0; r < rows; r++ {
-				if !transA {
-					col[r] = a[(ib+r)*lda+p0+kk]
-				} else {
-					col[r] = a[(p0+kk)*lda+ib+r]
-				}
+		if transA {
+			for kk := 0; kk < k; kk++ {
+				col := panel[kk*mr : (kk+1)*mr]
+				copy(col[:rows], a[(p0+kk)*lda+ib:(p0+kk)*lda+ib+rows])
+				clear(col[rows:])
 			}
-			clear(col[rows:])
+			continue
+		}
+		for r := 0; r < rows; r++ {
+			src := a[(ib+r)*lda+p0 : (ib+r)*lda+p0+k]
+			for kk, v := range src {
+				panel[kk*mr+r] = v
+			}
+		}
+		if rows < mr {
+			for kk := 0; kk < k; kk++ {
+				clear(panel[kk*mr+rows : (kk+1)*mr])
+			}
 		}
 	}
 }
