@@ -22,9 +22,9 @@ const (
 	parallelFlops = 1 << 21
 )
 
-// microKernel computes the mr×nr block acc = Apanel·Bpanel over k steps,
-// overwriting acc (row-major, nr columns).
-type microKernel func(k int, a, b, acc []float32)
+// microKernel adds alpha·(Apanel·Bpanel), an mr×nr block computed over
+// k ≥ 1 steps, to the block of C that starts at c[0] (rows ldc apart).
+type microKernel func(k int, a, b, c []float32, ldc int, alpha float32)
 
 // packB copies B[p0:p0+k, j0:j0+n] into panels of nr columns (zero-padded),
 // each panel k rows of nr values. Both layouts are read along their rows
@@ -88,13 +88,16 @@ func packA(dst []float32, a []float32, lda int, transA bool, i0, m, p0, k int) {
 }
 
 type workspace struct {
-	a, acc []float32
+	a []float32
+	// edge holds a partial tile of C so that edge tiles go through the
+	// same kernel, in the same order of operations, as full ones.
+	edge []float32
 }
 
 var (
 	bPool = sync.Pool{New: func() any { return new([]float32) }}
 	wPool = sync.Pool{New: func() any {
-		return &workspace{a: make([]float32, mc*kc), acc: make([]float32, mr*nr)}
+		return &workspace{a: make([]float32, mc*kc), edge: make([]float32, mr*nr)}
 	}}
 )
 
@@ -146,14 +149,20 @@ func sgemm(kern microKernel, tA, tB blas.Transpose, m, n, k int, alpha float32, 
 					ap := w.a[pi*kb*mr : (pi+1)*kb*mr]
 					rows := min(mr, mb-pi*mr)
 					for pj := 0; pj < panelsN; pj++ {
-						kern(kb, ap, bPacked[pj*kb*nr:(pj+1)*kb*nr], w.acc)
 						cols := min(nr, n-pj*nr)
+						bpanel := bPacked[pj*kb*nr : (pj+1)*kb*nr]
+						ci := (i0+pi*mr)*ldc + pj*nr
+						if rows == mr && cols == nr {
+							kern(kb, ap, bpanel, c[ci:], ldc, alpha)
+							continue
+						}
+						clear(w.edge)
 						for r := 0; r < rows; r++ {
-							crow := c[(i0+pi*mr+r)*ldc+pj*nr : (i0+pi*mr+r)*ldc+pj*nr+cols]
-							acc := w.acc[r*nr : r*nr+cols]
-							for j := range crow {
-								crow[j] += alpha * acc[j]
-							}
+							copy(w.edge[r*nr:r*nr+cols], c[ci+r*ldc:ci+r*ldc+cols])
+						}
+						kern(kb, ap, bpanel, w.edge, nr, alpha)
+						for r := 0; r < rows; r++ {
+							copy(c[ci+r*ldc:ci+r*ldc+cols], w.edge[r*nr:r*nr+cols])
 						}
 					}
 				}
@@ -172,9 +181,10 @@ func sgemm(kern microKernel, tA, tB blas.Transpose, m, n, k int, alpha float32, 
 }
 
 // kernelGo is the portable micro-kernel, in the same order of operations
-// as the assembly one's lanes (one multiply-add per k step per element),
-// except that Go does not fuse the multiply and the add.
-func kernelGo(k int, a, b, acc []float32) {
+// as the assembly one's lanes (one multiply-add per k step per element,
+// then C += alpha·acc), except that Go does not fuse the multiply and the
+// add.
+func kernelGo(k int, a, b, c []float32, ldc int, alpha float32) {
 	var t [mr * nr]float32
 	for kk := 0; kk < k; kk++ {
 		bs := b[kk*nr : (kk+1)*nr]
@@ -187,5 +197,10 @@ func kernelGo(k int, a, b, acc []float32) {
 			}
 		}
 	}
-	copy(acc, t[:])
+	for r := 0; r < mr; r++ {
+		crow := c[r*ldc : r*ldc+nr]
+		for j := range crow {
+			crow[j] += alpha * t[r*nr+j]
+		}
+	}
 }

@@ -1,12 +1,15 @@
 #include "textflag.h"
 
-// func sgemmKernel6x16AVX2(k int, a, b, acc unsafe.Pointer)
-// Y4..Y15 hold the 6×16 accumulators (two ymm of 8 lanes per row).
-TEXT ·sgemmKernel6x16AVX2(SB), NOSPLIT, $0-32
+// func sgemmKernel6x16AVX2(k int, a, b, c unsafe.Pointer, ldc int, alpha float32)
+// Y4..Y15 hold the 6×16 accumulators (two ymm of 8 lanes per row); at the
+// end each row of C gets C += alpha·acc (one fused multiply-add per element).
+TEXT ·sgemmKernel6x16AVX2(SB), NOSPLIT, $0-44
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DI
-	MOVQ acc+24(FP), DX
+	MOVQ c+24(FP), DX
+	MOVQ ldc+32(FP), R8
+	SHLQ $2, R8
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 	VXORPS Y6, Y6, Y6
@@ -46,17 +49,47 @@ loop:
 	DECQ         CX
 	JNZ          loop
 
-	VMOVUPS Y4, (DX)
-	VMOVUPS Y5, 32(DX)
-	VMOVUPS Y6, 64(DX)
-	VMOVUPS Y7, 96(DX)
-	VMOVUPS Y8, 128(DX)
-	VMOVUPS Y9, 160(DX)
-	VMOVUPS Y10, 192(DX)
-	VMOVUPS Y11, 224(DX)
-	VMOVUPS Y12, 256(DX)
-	VMOVUPS Y13, 288(DX)
-	VMOVUPS Y14, 320(DX)
-	VMOVUPS Y15, 352(DX)
+	VBROADCASTSS alpha+40(FP), Y2
+	VMOVUPS     (DX), Y0
+	VMOVUPS     32(DX), Y1
+	VFMADD231PS Y4, Y2, Y0
+	VFMADD231PS Y5, Y2, Y1
+	VMOVUPS     Y0, (DX)
+	VMOVUPS     Y1, 32(DX)
+	ADDQ        R8, DX
+	VMOVUPS     (DX), Y0
+	VMOVUPS     32(DX), Y1
+	VFMADD231PS Y6, Y2, Y0
+	VFMADD231PS Y7, Y2, Y1
+	VMOVUPS     Y0, (DX)
+	VMOVUPS     Y1, 32(DX)
+	ADDQ        R8, DX
+	VMOVUPS     (DX), Y0
+	VMOVUPS     32(DX), Y1
+	VFMADD231PS Y8, Y2, Y0
+	VFMADD231PS Y9, Y2, Y1
+	VMOVUPS     Y0, (DX)
+	VMOVUPS     Y1, 32(DX)
+	ADDQ        R8, DX
+	VMOVUPS     (DX), Y0
+	VMOVUPS     32(DX), Y1
+	VFMADD231PS Y10, Y2, Y0
+	VFMADD231PS Y11, Y2, Y1
+	VMOVUPS     Y0, (DX)
+	VMOVUPS     Y1, 32(DX)
+	ADDQ        R8, DX
+	VMOVUPS     (DX), Y0
+	VMOVUPS     32(DX), Y1
+	VFMADD231PS Y12, Y2, Y0
+	VFMADD231PS Y13, Y2, Y1
+	VMOVUPS     Y0, (DX)
+	VMOVUPS     Y1, 32(DX)
+	ADDQ        R8, DX
+	VMOVUPS     (DX), Y0
+	VMOVUPS     32(DX), Y1
+	VFMADD231PS Y14, Y2, Y0
+	VFMADD231PS Y15, Y2, Y1
+	VMOVUPS     Y0, (DX)
+	VMOVUPS     Y1, 32(DX)
 	VZEROUPPER
 	RET

@@ -2,4 +2,4 @@
 
 package kernels
 
-func kernelAVX2(k int, a, b, acc []float32) { kernelGo(k, a, b, acc) }
+func kernelAVX2(k int, a, b, c []float32, ldc int, alpha float32) { kernelGo(k, a, b, c, ldc, alpha) }
