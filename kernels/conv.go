@@ -34,8 +34,9 @@ func Conv3x3(x, w, b *G.Node) (*G.Node, error) {
 }
 
 type conv struct {
-	bias bool
-	out  outBuf
+	bias    bool
+	out     outBuf
+	scratch convScratch
 }
 
 func t4() G.TensorType { return G.TensorType{Dims: 4, Of: hm.TypeVariable('a')} }
@@ -108,7 +109,7 @@ func (c *conv) Do(vals ...G.Value) (G.Value, error) {
 	switch xd := x.Data().(type) {
 	case []float32:
 		b, _ := bias.([]float32)
-		convForward(xd, w.Data().([]float32), b, out.Data().([]float32), xs, ws[0], gemm32)
+		convForward32(xd, w.Data().([]float32), b, out.Data().([]float32), xs[0], xs[1], xs[2], xs[3], ws[0], &c.scratch)
 	case []float64:
 		b, _ := bias.([]float64)
 		convForward(xd, w.Data().([]float64), b, out.Data().([]float64), xs, ws[0], gemm64)
@@ -119,7 +120,10 @@ func (c *conv) Do(vals ...G.Value) (G.Value, error) {
 }
 
 // convGradInput computes dx from the filter and dy.
-type convGradInput struct{ out outBuf }
+type convGradInput struct {
+	out     outBuf
+	scratch convScratch
+}
 
 func (*convGradInput) Arity() int    { return 2 }
 func (*convGradInput) Type() hm.Type { return hm.NewFnType(t4(), t4(), t4()) }
@@ -146,7 +150,7 @@ func (g *convGradInput) Do(vals ...G.Value) (G.Value, error) {
 	dx := g.out.get(w.Dtype(), ds[0], ws[1], ds[2], ds[3])
 	switch wd := w.Data().(type) {
 	case []float32:
-		convBackwardInput(wd, dy.Data().([]float32), dx.Data().([]float32), ds[0], ws[1], ws[0], ds[2], ds[3], gemm32)
+		convBackwardInput32(wd, dy.Data().([]float32), dx.Data().([]float32), ds[0], ws[1], ws[0], ds[2], ds[3], &g.scratch)
 	case []float64:
 		convBackwardInput(wd, dy.Data().([]float64), dx.Data().([]float64), ds[0], ws[1], ws[0], ds[2], ds[3], gemm64)
 	default:
@@ -156,7 +160,10 @@ func (g *convGradInput) Do(vals ...G.Value) (G.Value, error) {
 }
 
 // convGradFilter computes dw from x and dy.
-type convGradFilter struct{ out outBuf }
+type convGradFilter struct {
+	out     outBuf
+	scratch convScratch
+}
 
 func (*convGradFilter) Arity() int    { return 2 }
 func (*convGradFilter) Type() hm.Type { return hm.NewFnType(t4(), t4(), t4()) }
@@ -183,7 +190,7 @@ func (g *convGradFilter) Do(vals ...G.Value) (G.Value, error) {
 	dw := g.out.get(x.Dtype(), ds[1], xs[1], 3, 3)
 	switch xd := x.Data().(type) {
 	case []float32:
-		convBackwardFilter(xd, dy.Data().([]float32), dw.Data().([]float32), xs, ds[1], gemm32)
+		convBackwardFilter32(xd, dy.Data().([]float32), dw.Data().([]float32), xs[0], xs[1], xs[2], xs[3], ds[1], &g.scratch)
 	case []float64:
 		convBackwardFilter(xd, dy.Data().([]float64), dw.Data().([]float64), xs, ds[1], gemm64)
 	default:

@@ -41,11 +41,11 @@ func directConv(x, w, b []float32, n, c, h, wd, o int) []float64 {
 // sizes and an odd number of images (uneven halves).
 func TestConvForwardAndGradients(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 5))
-	for _, s := range [][5]int{{1, 1, 3, 3, 2}, {3, 2, 5, 7, 4}, {4, 3, 8, 8, 8}} {
+	for _, s := range [][5]int{{1, 1, 3, 3, 2}, {3, 2, 5, 7, 4}, {4, 3, 8, 8, 8}, {3, 30, 17, 17, 7}, {2, 1, 28, 28, 13}} {
 		n, c, h, wd, o := s[0], s[1], s[2], s[3], s[4]
 		x, w, b := randVec(rng, n*c*h*wd), randVec(rng, o*c*9), randVec(rng, o)
 		out := make([]float32, n*o*h*wd)
-		convForward(x, w, b, out, tensor.Shape{n, c, h, wd}, o, gemm32)
+		convForward32(x, w, b, out, n, c, h, wd, o, &convScratch{})
 		for i, want := range directConv(x, w, b, n, c, h, wd, o) {
 			if math.Abs(float64(out[i])-want) > 1e-4 {
 				t.Fatalf("%v: y[%d] = %v, want %v", s, i, out[i], want)
@@ -54,10 +54,10 @@ func TestConvForwardAndGradients(t *testing.T) {
 		dy := randVec(rng, n*o*h*wd)
 		x64, w64, dy64 := to64(x), to64(w), to64(dy)
 		dx, dx64 := make([]float32, len(x)), make([]float64, len(x))
-		convBackwardInput(w, dy, dx, n, c, o, h, wd, gemm32)
+		convBackwardInput32(w, dy, dx, n, c, o, h, wd, &convScratch{})
 		convBackwardInput(w64, dy64, dx64, n, c, o, h, wd, gemm64)
 		dw, dw64 := make([]float32, len(w)), make([]float64, len(w))
-		convBackwardFilter(x, dy, dw, tensor.Shape{n, c, h, wd}, o, gemm32)
+		convBackwardFilter32(x, dy, dw, n, c, h, wd, o, &convScratch{})
 		convBackwardFilter(x64, dy64, dw64, tensor.Shape{n, c, h, wd}, o, gemm64)
 		db := make([]float32, o)
 		biasGrad(dy, db, n, o, h*wd)

@@ -123,32 +123,64 @@ func sgemm(kern microKernel, tA, tB blas.Transpose, m, n, k int, alpha float32, 
 		return
 	}
 	transA, transB := tA != blas.NoTrans, tB != blas.NoTrans
+	srcA := func(buf []float32, i0, mb, p0, kb int) []float32 {
+		packA(buf, a, lda, transA, i0, mb, p0, kb)
+		return buf
+	}
+	srcB := func(buf []float32, p0, kb int) []float32 {
+		packB(buf, b, ldb, transB, p0, kb, 0, n)
+		return buf
+	}
+	workers := 1
+	if 2*m*n*k >= parallelFlops && runtime.GOMAXPROCS(0) > 1 {
+		workers = 2
+	}
+	gemmPanels(kern, m, n, k, alpha, srcA, srcB, c, ldc, workers)
+}
+
+// aSource returns rows [i0, i0+mb) and columns [p0, p0+kb) of op(A) in
+// mr-row panels (the layout of packA): packed into buf, or packed before.
+type aSource func(buf []float32, i0, mb, p0, kb int) []float32
+
+// bSource returns rows [p0, p0+kb) and all columns of op(B) in nr-column
+// panels (the layout of packB), packed into buf or packed before. A source
+// may pack straight from another layout (a convolution's image).
+type bSource func(buf []float32, p0, kb int) []float32
+
+// gemmPanels adds alpha·op(A)·op(B) to C (m×n, rows ldc apart), taking the
+// operands panel by panel from srcA and srcB, over K blocks of kc in order,
+// with the m-blocks of mc rows split between workers (1 or 2) goroutines.
+func gemmPanels(kern microKernel, m, n, k int, alpha float32, srcA aSource, srcB bSource, c []float32, ldc int, workers int) {
 	panelsN := (n + nr - 1) / nr
 	bp := bPool.Get().(*[]float32)
 	defer bPool.Put(bp)
 	if cap(*bp) < panelsN*nr*kc {
 		*bp = make([]float32, panelsN*nr*kc)
 	}
-	bPacked := (*bp)[:panelsN*nr*kc]
-	workers := 1
-	if 2*m*n*k >= parallelFlops && m > mc && runtime.GOMAXPROCS(0) > 1 {
-		workers = 2
-	}
+	// Balance the work: an even number of row blocks of (nearly) equal
+	// height, or, with a single block, the column panels split in two.
+	// Neither changes any element's order of operations.
 	blocks := (m + mc - 1) / mc
+	if workers == 2 && blocks%2 == 1 && blocks > 1 {
+		blocks++
+	}
+	mcb := min(mc, ((m+blocks-1)/blocks+mr-1)/mr*mr)
+	blocks = (m + mcb - 1) / mcb
+	splitN := workers == 2 && blocks == 1 && panelsN >= 2
 	for p0 := 0; p0 < k; p0 += kc {
 		kb := min(kc, k-p0)
-		packB(bPacked, b, ldb, transB, p0, kb, 0, n)
-		run := func(first, step int) {
+		bPacked := srcB((*bp)[:panelsN*nr*kb], p0, kb)
+		run := func(firstBlk, stepBlk, firstPanel, endPanel int) {
 			w := wPool.Get().(*workspace)
 			defer wPool.Put(w)
-			for blk := first; blk < blocks; blk += step {
-				i0 := blk * mc
-				mb := min(mc, m-i0)
-				packA(w.a, a, lda, transA, i0, mb, p0, kb)
+			for blk := firstBlk; blk < blocks; blk += stepBlk {
+				i0 := blk * mcb
+				mb := min(mcb, m-i0)
+				aPacked := srcA(w.a[:((mb+mr-1)/mr)*mr*kb], i0, mb, p0, kb)
 				for pi := 0; pi*mr < mb; pi++ {
-					ap := w.a[pi*kb*mr : (pi+1)*kb*mr]
+					ap := aPacked[pi*kb*mr : (pi+1)*kb*mr]
 					rows := min(mr, mb-pi*mr)
-					for pj := 0; pj < panelsN; pj++ {
+					for pj := firstPanel; pj < endPanel; pj++ {
 						cols := min(nr, n-pj*nr)
 						bpanel := bPacked[pj*kb*nr : (pj+1)*kb*nr]
 						ci := (i0+pi*mr)*ldc + pj*nr
@@ -168,15 +200,49 @@ func sgemm(kern microKernel, tA, tB blas.Transpose, m, n, k int, alpha float32, 
 				}
 			}
 		}
-		if workers == 1 {
-			run(0, 1)
-			continue
-		}
 		var wg sync.WaitGroup
-		wg.Add(1)
-		go func() { defer wg.Done(); run(1, 2) }()
-		run(0, 2)
-		wg.Wait()
+		switch {
+		case workers == 1 || blocks == 1 && !splitN:
+			run(0, 1, 0, panelsN)
+		case splitN:
+			half := panelsN / 2
+			wg.Add(1)
+			go func() { defer wg.Done(); run(0, 1, half, panelsN) }()
+			run(0, 1, 0, half)
+			wg.Wait()
+		default:
+			wg.Add(1)
+			go func() { defer wg.Done(); run(1, 2, 0, panelsN) }()
+			run(0, 2, 0, panelsN)
+			wg.Wait()
+		}
+	}
+}
+
+// prepackA packs all of op(A) (m×k) once, for products that reuse it (a
+// convolution's filters, once per image); source hands out its panels.
+func prepackA(dst []float32, a []float32, lda int, transA bool, m, k int) []float32 {
+	mPad := (m + mr - 1) / mr * mr
+	if cap(dst) < mPad*k {
+		dst = make([]float32, mPad*k)
+	}
+	dst = dst[:mPad*k]
+	for p0 := 0; p0 < k; p0 += kc {
+		kb := min(kc, k-p0)
+		for i0 := 0; i0 < m; i0 += mc {
+			mb := min(mc, m-i0)
+			packA(dst[mPad*p0+i0*kb:], a, lda, transA, i0, mb, p0, kb)
+		}
+	}
+	return dst
+}
+
+// prepackedSource serves the panels of a prepackA result for an m-row A.
+func prepackedSource(packed []float32, m int) aSource {
+	mPad := (m + mr - 1) / mr * mr
+	return func(_ []float32, i0, mb, p0, kb int) []float32 {
+		off := mPad*p0 + i0*kb
+		return packed[off : off+(mb+mr-1)/mr*mr*kb]
 	}
 }
 
