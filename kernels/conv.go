@@ -3,7 +3,6 @@ package kernels
 import (
 	"fmt"
 	"hash"
-	"sync"
 
 	"github.com/chewxy/hm"
 	"gonum.org/v1/gonum/blas"
@@ -353,20 +352,6 @@ func col2im[T float32 | float64](col, x []T, c, h, w int) {
 	}
 }
 
-// halves runs f on the images [0, n/2) and [n/2, n) concurrently; f gets
-// its half's index (0 or 1) and range.
-func halves(n int, f func(part, lo, hi int)) {
-	if n < 2 {
-		f(0, 0, n)
-		return
-	}
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); f(1, n/2, n) }()
-	f(0, 0, n/2)
-	wg.Wait()
-}
-
 func convForward[T float32 | float64](x, w, bias, out []T, xs tensor.Shape, o int, gemm gemmFn[T]) {
 	n, c, h, wd := xs[0], xs[1], xs[2], xs[3]
 	hw := h * wd
@@ -424,7 +409,11 @@ func convBackwardFilter[T float32 | float64](x, dy, dw []T, xs tensor.Shape, o i
 }
 
 func biasGrad[T float32 | float64](dy, db []T, n, o, hw int) {
-	for ch := 0; ch < o; ch++ {
+	split(o, n*o*hw, func(lo, hi int) { biasGradChannels(dy, db, n, o, hw, lo, hi) })
+}
+
+func biasGradChannels[T float32 | float64](dy, db []T, n, o, hw, lo, hi int) {
+	for ch := lo; ch < hi; ch++ {
 		var s float64
 		for img := 0; img < n; img++ {
 			for _, v := range dy[(img*o+ch)*hw : (img*o+ch+1)*hw] {

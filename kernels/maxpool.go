@@ -192,8 +192,12 @@ func poolBackward[T float32 | float64](x, dy, dx []T, planes, h, w int) {
 // would mispredict half the time), and the backward pass scatters the
 // gradient by that record.
 func poolForward32(x, y []float32, arg []uint8, planes, h, w int) {
+	split(planes, planes*h*w, func(lo, hi int) { poolForwardPlanes(x, y, arg, lo, hi, h, w) })
+}
+
+func poolForwardPlanes(x, y []float32, arg []uint8, lo, hi, h, w int) {
 	oh, ow := h/2, w/2
-	for p := 0; p < planes; p++ {
+	for p := lo; p < hi; p++ {
 		in := x[p*h*w : (p+1)*h*w]
 		out := y[p*oh*ow : (p+1)*oh*ow]
 		am := arg[p*oh*ow : (p+1)*oh*ow]
@@ -214,9 +218,13 @@ func poolForward32(x, y []float32, arg []uint8, planes, h, w int) {
 }
 
 func poolBackward32(dy, dx []float32, arg []uint8, planes, h, w int) {
+	split(planes, planes*h*w, func(lo, hi int) { poolBackwardPlanes(dy, dx, arg, lo, hi, h, w) })
+}
+
+func poolBackwardPlanes(dy, dx []float32, arg []uint8, lo, hi, h, w int) {
 	oh, ow := h/2, w/2
-	clear(dx[:planes*h*w])
-	for p := 0; p < planes; p++ {
+	clear(dx[lo*h*w : hi*h*w])
+	for p := lo; p < hi; p++ {
 		g := dy[p*oh*ow : (p+1)*oh*ow]
 		out := dx[p*h*w : (p+1)*h*w]
 		am := arg[p*oh*ow : (p+1)*oh*ow]

@@ -15,3 +15,9 @@ func kernelAVX2(k int, a, b, c []float32, ldc int, alpha float32) {
 	_ = c[(mr-1)*ldc+nr-1]
 	sgemmKernel6x16AVX2(k, unsafe.Pointer(&a[0]), unsafe.Pointer(&b[0]), unsafe.Pointer(&c[0]), ldc, alpha)
 }
+
+// fmaLoop runs n iterations of 12 independent 8-lane FMAs (sgemm_amd64.s),
+// for measuring the core's peak rate.
+//
+//go:noescape
+func fmaLoop(n int)
