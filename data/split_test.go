@@ -60,6 +60,22 @@ func TestSplitStratified(t *testing.T) {
 			if slices.Equal(diff.Val.X, s.Val.X) {
 				t.Error("a different seed gave the same validation split")
 			}
+			// SplitReusing gives the same splits, from a copy it may reuse.
+			own := *tc.src.Train
+			own.X, own.Y = slices.Clone(own.X), slices.Clone(own.Y)
+			src := &Source{Train: &own, Test: tc.src.Test}
+			reused, err := SplitReusing(src, tc.cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for name, pair := range map[string][2]*Dataset{"train": {reused.Train, s.Train}, "val": {reused.Val, s.Val}, "test": {reused.Test, s.Test}} {
+				if !slices.Equal(pair[0].X, pair[1].X) || !slices.Equal(pair[0].Y, pair[1].Y) {
+					t.Errorf("SplitReusing's %s split differs from Split's", name)
+				}
+			}
+			if src.Train != nil {
+				t.Error("SplitReusing left src.Train usable")
+			}
 		})
 	}
 }

@@ -71,7 +71,7 @@ func OpenSplits(cfg config.Experiment, env Env) (*data.Splits, error) {
 	if err != nil {
 		return nil, err
 	}
-	sp, err := data.Split(src, data.SplitConfig{Val: cfg.Data.Val, Test: cfg.Data.Test, Seed: cfg.Training.Seed})
+	sp, err := data.SplitReusing(src, data.SplitConfig{Val: cfg.Data.Val, Test: cfg.Data.Test, Seed: cfg.Training.Seed})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", cfg.Data.Source, err)
 	}

@@ -19,6 +19,7 @@ import (
 
 func run(args []string, stdout, stderr io.Writer) int {
 	kernels.Install()
+	cliutil.TuneGC()
 	app := newApp(stdout, stderr)
 	app.Metadata = map[string]any{"args": args}
 	return cliutil.Handle(stderr, "eval", app.Run(args))

@@ -21,6 +21,7 @@ import (
 
 func run(args []string, stdout, stderr io.Writer) int {
 	kernels.Install()
+	cliutil.TuneGC()
 	return cliutil.Handle(stderr, "predict", newApp(stdout, stderr).Run(args))
 }
 

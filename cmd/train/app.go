@@ -28,6 +28,7 @@ import (
 // run builds the app, runs it on args and returns the exit code.
 func run(args []string, stdout, stderr io.Writer) int {
 	kernels.Install()
+	cliutil.TuneGC()
 	return cliutil.Handle(stderr, "train", newApp(stdout, stderr).Run(args))
 }
 
@@ -90,6 +91,7 @@ func flags() []cli.Flag {
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress, only warnings and errors on stderr"},
 		&cli.BoolFlag{Name: "verbose", Usage: "debug logging"},
 		&cli.StringFlag{Name: "cpuprofile", Usage: "write a CPU profile of the run to this file (go tool pprof)"},
+		&cli.StringFlag{Name: "memprofile", Usage: "write a heap profile (live and allocated memory) at the end of the run to this file (go tool pprof)"},
 	}
 }
 
@@ -243,6 +245,13 @@ func trainAction(c *cli.Context, stdout, stderr io.Writer) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	if p := c.String("memprofile"); p != "" {
+		defer func() {
+			if err := writeHeapProfile(p); err != nil {
+				fmt.Fprintf(c.App.ErrWriter, "warning: heap profile not written to %s: %v\n", p, err)
+			}
+		}()
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	log := cliutil.Logger(stderr, c.Bool("quiet"), c.Bool("verbose"))
@@ -325,4 +334,18 @@ func printSummary(w io.Writer, s *rundir.Summary) {
 		fmt.Fprintf(w, "calibration: no temperature fitted (see calibration.json), test ECE %.4f\n", *s.TestECEBefore)
 	}
 	fmt.Fprintf(w, "run directory: %s\n", s.RunDir)
+}
+
+// writeHeapProfile writes the heap profile: live memory and, with
+// -sample_index=alloc_space, everything the run allocated.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

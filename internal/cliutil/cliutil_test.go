@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"testing"
 )
 
@@ -25,6 +26,20 @@ func TestHandle(t *testing.T) {
 		var buf bytes.Buffer
 		if code := Handle(&buf, "train", c.err); code != c.code || buf.String() != c.stderr {
 			t.Errorf("%s: exit %d, stderr %q; want %d, %q", c.name, code, buf.String(), c.code, c.stderr)
+		}
+	}
+}
+
+func TestTuneGC(t *testing.T) {
+	for _, tc := range []struct {
+		gogc string
+		want int
+	}{{"", GCPercent}, {"200", 100}} {
+		t.Setenv("GOGC", tc.gogc)
+		prev := debug.SetGCPercent(100)
+		TuneGC()
+		if got := debug.SetGCPercent(prev); got != tc.want {
+			t.Errorf("GOGC=%q: GC percent %d, want %d", tc.gogc, got, tc.want)
 		}
 	}
 }
