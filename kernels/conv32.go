@@ -55,8 +55,9 @@ func (g *geometry) colSource(padded []float32) bSource {
 			for kk := 0; kk < kb; kk++ {
 				row := panel[kk*nr : (kk+1)*nr]
 				src := padded[g.rowOff[p0+kk]:]
+				dst := row[:len(pos)]
 				for j, o := range pos {
-					row[j] = src[o]
+					dst[j] = src[o]
 				}
 				clear(row[len(pos):])
 			}
@@ -78,8 +79,9 @@ func (g *geometry) colTSource(padded []float32) bSource {
 			for kk := 0; kk < kb; kk++ {
 				row := panel[kk*nr : (kk+1)*nr]
 				src := padded[g.posOff[p0+kk]:]
+				dst := row[:len(rows)]
 				for j, o := range rows {
-					row[j] = src[o]
+					dst[j] = src[o]
 				}
 				clear(row[len(rows):])
 			}
