@@ -3,7 +3,7 @@ optimizer and per-epoch work as `train --data fashion-mnist` (train on
 54,000 images, then evaluate 6,000 validation and 1,000 training images),
 printing one line per epoch: `epoch N seconds S val_acc A`.
 
-Usage: python3 torch_fashion.py mlp|cnn EPOCHS [THREADS]
+Usage: python3 torch_fashion.py mlp|cnn EPOCHS [THREADS [BATCH]]
 (TEST_ACC=1 also prints the accuracy on the 10,000 test images at the end.)
 """
 import gzip
@@ -30,6 +30,7 @@ def main():
     arch, epochs = sys.argv[1], int(sys.argv[2])
     if len(sys.argv) > 3:
         torch.set_num_threads(int(sys.argv[3]))
+    batch = int(sys.argv[4]) if len(sys.argv) > 4 else 128
     torch.manual_seed(1)
     x = idx(f"{DIR}/train-images-idx3-ubyte.gz").astype(np.float32)
     y = idx(f"{DIR}/train-labels-idx1-ubyte.gz").astype(np.int64)
@@ -55,8 +56,8 @@ def main():
         start = time.perf_counter()
         model.train()
         order = torch.randperm(n)
-        for i in range(0, n, 128):
-            b = order[i:i + 128]
+        for i in range(0, n, batch):
+            b = order[i:i + batch]
             opt.zero_grad()
             loss = loss_fn(model(xt[b]), yt[b])
             loss.backward()

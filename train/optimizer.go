@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+
+	"github.com/practica-ml/practica/kernels"
 )
 
 // OptimizerConfig chooses and tunes an optimizer.
@@ -155,23 +157,7 @@ func (a *adam) Step(params, grads [][]float32) {
 				g[k] += wd * w[k]
 			}
 		}
-		adamUpdate(w, g, m, v, b1, b2, stepSize, invSqrtBC2, eps)
-		clear(g)
-	}
-}
-
-// adamUpdate is Adam's inner loop over one parameter: m and v move toward
-// the gradient and its square, and w steps by stepSize·m/(√v·invSqrtBC2+eps).
-func adamUpdate(w, g, m, v []float32, b1, b2, stepSize, invSqrtBC2, eps float32) {
-	n := len(w)
-	g, m, v = g[:n], m[:n], v[:n]
-	c1, c2 := 1-b1, 1-b2
-	for k := range w {
-		gk := g[k]
-		mk := b1*m[k] + c1*gk
-		vk := b2*v[k] + c2*gk*gk
-		m[k], v[k] = mk, vk
-		w[k] -= stepSize * mk / (float32(math.Sqrt(float64(vk)))*invSqrtBC2 + eps)
+		kernels.AdamUpdate(w, g, m, v, b1, b2, stepSize, invSqrtBC2, eps) // also zeroes g
 	}
 }
 

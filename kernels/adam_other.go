@@ -1,0 +1,5 @@
+//go:build !amd64
+
+package kernels
+
+func adamVector(w, g, m, v []float32, b1, b2, stepSize, invSqrtBC2, eps float32) int { return 0 }
