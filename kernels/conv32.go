@@ -46,9 +46,8 @@ func (g *geometry) pad(x, dst []float32) {
 // colSource packs the unfolded image (C·9)×(H·W) as op(B) of the forward
 // product W·col: rows are unfolded rows, columns positions.
 func (g *geometry) colSource(padded []float32) bSource {
-	return func(buf []float32, p0, kb int) []float32 {
-		panels := (g.hw + nr - 1) / nr
-		for pj := 0; pj < panels; pj++ {
+	return func(buf []float32, p0, kb, pj0, pj1 int) {
+		for pj := pj0; pj < pj1; pj++ {
 			panel := buf[pj*kb*nr : (pj+1)*kb*nr]
 			j0 := pj * nr
 			pos := g.posOff[j0:min(j0+nr, g.hw)]
@@ -62,17 +61,15 @@ func (g *geometry) colSource(padded []float32) bSource {
 				clear(row[len(pos):])
 			}
 		}
-		return buf
 	}
 }
 
 // colTSource packs the transposed unfolding (H·W)×(C·9) as op(B) of the
 // filter gradient dY·colᵀ: rows are positions, columns unfolded rows.
 func (g *geometry) colTSource(padded []float32) bSource {
-	return func(buf []float32, p0, kb int) []float32 {
+	return func(buf []float32, p0, kb, pj0, pj1 int) {
 		n := g.c * 9
-		panels := (n + nr - 1) / nr
-		for pj := 0; pj < panels; pj++ {
+		for pj := pj0; pj < pj1; pj++ {
 			panel := buf[pj*kb*nr : (pj+1)*kb*nr]
 			j0 := pj * nr
 			rows := g.rowOff[j0:min(j0+nr, n)]
@@ -86,15 +83,13 @@ func (g *geometry) colTSource(padded []float32) bSource {
 				clear(row[len(rows):])
 			}
 		}
-		return buf
 	}
 }
 
 // matrixSource packs a plain row-major k×n matrix as op(B).
 func matrixSource(b []float32, ldb, n int) bSource {
-	return func(buf []float32, p0, kb int) []float32 {
-		packB(buf, b, ldb, false, p0, kb, 0, n)
-		return buf
+	return func(buf []float32, p0, kb, pj0, pj1 int) {
+		packB(buf[pj0*kb*nr:], b, ldb, false, p0, kb, pj0*nr, min(n, pj1*nr)-pj0*nr)
 	}
 }
 

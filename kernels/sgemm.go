@@ -73,6 +73,10 @@ func packA(dst []float32, a []float32, lda int, transA bool, i0, m, p0, k int) {
 			}
 			continue
 		}
+		if rows == mr {
+			packRows6(panel, a, lda, ib, p0, k)
+			continue
+		}
 		for r := 0; r < rows; r++ {
 			src := a[(ib+r)*lda+p0 : (ib+r)*lda+p0+k]
 			for kk, v := range src {
@@ -84,6 +88,22 @@ func packA(dst []float32, a []float32, lda int, transA bool, i0, m, p0, k int) {
 				clear(panel[kk*mr+rows : (kk+1)*mr])
 			}
 		}
+	}
+}
+
+// packRows6 interleaves six rows of A, k values from column p0 of row ib
+// on, into one panel: reading six streams and writing one.
+func packRows6(panel, a []float32, lda, ib, p0, k int) {
+	r0 := a[ib*lda+p0 : ib*lda+p0+k]
+	r1 := a[(ib+1)*lda+p0 : (ib+1)*lda+p0+k]
+	r2 := a[(ib+2)*lda+p0 : (ib+2)*lda+p0+k]
+	r3 := a[(ib+3)*lda+p0 : (ib+3)*lda+p0+k]
+	r4 := a[(ib+4)*lda+p0 : (ib+4)*lda+p0+k]
+	r5 := a[(ib+5)*lda+p0 : (ib+5)*lda+p0+k]
+	panel = panel[:k*mr]
+	for kk := range r0 {
+		col := panel[kk*mr : kk*mr+mr : kk*mr+mr]
+		col[0], col[1], col[2], col[3], col[4], col[5] = r0[kk], r1[kk], r2[kk], r3[kk], r4[kk], r5[kk]
 	}
 }
 
@@ -127,9 +147,8 @@ func sgemm(kern microKernel, tA, tB blas.Transpose, m, n, k int, alpha float32, 
 		packA(buf, a, lda, transA, i0, mb, p0, kb)
 		return buf
 	}
-	srcB := func(buf []float32, p0, kb int) []float32 {
-		packB(buf, b, ldb, transB, p0, kb, 0, n)
-		return buf
+	srcB := func(buf []float32, p0, kb, pj0, pj1 int) {
+		packB(buf[pj0*kb*nr:], b, ldb, transB, p0, kb, pj0*nr, min(n, pj1*nr)-pj0*nr)
 	}
 	workers := 1
 	if 2*m*n*k >= parallelFlops && runtime.GOMAXPROCS(0) > 1 {
@@ -142,14 +161,20 @@ func sgemm(kern microKernel, tA, tB blas.Transpose, m, n, k int, alpha float32, 
 // mr-row panels (the layout of packA): packed into buf, or packed before.
 type aSource func(buf []float32, i0, mb, p0, kb int) []float32
 
-// bSource returns rows [p0, p0+kb) and all columns of op(B) in nr-column
-// panels (the layout of packB), packed into buf or packed before. A source
-// may pack straight from another layout (a convolution's image).
-type bSource func(buf []float32, p0, kb int) []float32
+// bSource packs rows [p0, p0+kb) of op(B), columns of the nr-column
+// panels [pj0, pj1), into buf in the layout of packB (panel pj at
+// pj·kb·nr). A source may pack straight from another layout (a
+// convolution's image).
+type bSource func(buf []float32, p0, kb, pj0, pj1 int)
+
+// share is one worker's part of C: rows [i0, i1) × column panels [pj0, pj1).
+type share struct{ i0, i1, pj0, pj1 int }
 
 // gemmPanels adds alpha·op(A)·op(B) to C (m×n, rows ldc apart), taking the
-// operands panel by panel from srcA and srcB, over K blocks of kc in order,
-// with the m-blocks of mc rows split between workers (1 or 2) goroutines.
+// operands panel by panel from srcA and srcB, over K blocks of kc in order.
+// With two workers each takes a contiguous half of C: of the rows (cut at
+// a multiple of mr) when there are enough, else of the column panels.
+// Every element of C is computed the same way whatever the split.
 func gemmPanels(kern microKernel, m, n, k int, alpha float32, srcA aSource, srcB bSource, c []float32, ldc int, workers int) {
 	panelsN := (n + nr - 1) / nr
 	bp := bPool.Get().(*[]float32)
@@ -157,64 +182,76 @@ func gemmPanels(kern microKernel, m, n, k int, alpha float32, srcA aSource, srcB
 	if cap(*bp) < panelsN*nr*kc {
 		*bp = make([]float32, panelsN*nr*kc)
 	}
-	// Balance the work: an even number of row blocks of (nearly) equal
-	// height, or, with a single block, the column panels split in two.
-	// Neither changes any element's order of operations.
-	blocks := (m + mc - 1) / mc
-	if workers == 2 && blocks%2 == 1 && blocks > 1 {
-		blocks++
+	shares := []share{{0, m, 0, panelsN}}
+	splitRows := false
+	if workers == 2 {
+		switch {
+		case m >= 8*mr:
+			mid := (m/2 + mr - 1) / mr * mr
+			shares, splitRows = []share{{0, mid, 0, panelsN}, {mid, m, 0, panelsN}}, true
+		case panelsN >= 2:
+			shares = []share{{0, m, 0, panelsN / 2}, {0, m, panelsN / 2, panelsN}}
+		}
 	}
-	mcb := min(mc, ((m+blocks-1)/blocks+mr-1)/mr*mr)
-	blocks = (m + mcb - 1) / mcb
-	splitN := workers == 2 && blocks == 1 && panelsN >= 2
 	for p0 := 0; p0 < k; p0 += kc {
 		kb := min(kc, k-p0)
-		bPacked := srcB((*bp)[:panelsN*nr*kb], p0, kb)
-		run := func(firstBlk, stepBlk, firstPanel, endPanel int) {
-			w := wPool.Get().(*workspace)
-			defer wPool.Put(w)
-			for blk := firstBlk; blk < blocks; blk += stepBlk {
-				i0 := blk * mcb
-				mb := min(mcb, m-i0)
-				aPacked := srcA(w.a[:((mb+mr-1)/mr)*mr*kb], i0, mb, p0, kb)
-				for pi := 0; pi*mr < mb; pi++ {
-					ap := aPacked[pi*kb*mr : (pi+1)*kb*mr]
-					rows := min(mr, mb-pi*mr)
-					for pj := firstPanel; pj < endPanel; pj++ {
-						cols := min(nr, n-pj*nr)
-						bpanel := bPacked[pj*kb*nr : (pj+1)*kb*nr]
-						ci := (i0+pi*mr)*ldc + pj*nr
-						if rows == mr && cols == nr {
-							kern(kb, ap, bpanel, c[ci:], ldc, alpha)
-							continue
-						}
-						clear(w.edge)
-						for r := 0; r < rows; r++ {
-							copy(w.edge[r*nr:r*nr+cols], c[ci+r*ldc:ci+r*ldc+cols])
-						}
-						kern(kb, ap, bpanel, w.edge, nr, alpha)
-						for r := 0; r < rows; r++ {
-							copy(c[ci+r*ldc:ci+r*ldc+cols], w.edge[r*nr:r*nr+cols])
-						}
-					}
+		bPacked := (*bp)[:panelsN*nr*kb]
+		if len(shares) == 1 {
+			srcB(bPacked, p0, kb, 0, panelsN)
+			multiplyShare(kern, shares[0], n, kb, p0, alpha, srcA, bPacked, c, ldc)
+			continue
+		}
+		// Each worker packs half of B's panels; with a row split both then
+		// need all of them, so they meet before multiplying.
+		var packed, done sync.WaitGroup
+		packed.Add(2)
+		work := func(part int) {
+			lo, hi := part*panelsN/2, (part+1)*panelsN/2
+			if !splitRows {
+				lo, hi = shares[part].pj0, shares[part].pj1
+			}
+			srcB(bPacked, p0, kb, lo, hi)
+			if splitRows {
+				packed.Done()
+				packed.Wait()
+			}
+			multiplyShare(kern, shares[part], n, kb, p0, alpha, srcA, bPacked, c, ldc)
+		}
+		done.Add(1)
+		go func() { defer done.Done(); work(1) }()
+		work(0)
+		done.Wait()
+	}
+}
+
+// multiplyShare adds one K block's product to a worker's share of C, in
+// row blocks of at most mc.
+func multiplyShare(kern microKernel, s share, n, kb, p0 int, alpha float32, srcA aSource, bPacked, c []float32, ldc int) {
+	w := wPool.Get().(*workspace)
+	defer wPool.Put(w)
+	for i0 := s.i0; i0 < s.i1; i0 += mc {
+		mb := min(mc, s.i1-i0)
+		aPacked := srcA(w.a[:((mb+mr-1)/mr)*mr*kb], i0, mb, p0, kb)
+		for pi := 0; pi*mr < mb; pi++ {
+			ap := aPacked[pi*kb*mr : (pi+1)*kb*mr]
+			rows := min(mr, mb-pi*mr)
+			for pj := s.pj0; pj < s.pj1; pj++ {
+				cols := min(nr, n-pj*nr)
+				bpanel := bPacked[pj*kb*nr : (pj+1)*kb*nr]
+				ci := (i0+pi*mr)*ldc + pj*nr
+				if rows == mr && cols == nr {
+					kern(kb, ap, bpanel, c[ci:], ldc, alpha)
+					continue
+				}
+				clear(w.edge)
+				for r := 0; r < rows; r++ {
+					copy(w.edge[r*nr:r*nr+cols], c[ci+r*ldc:ci+r*ldc+cols])
+				}
+				kern(kb, ap, bpanel, w.edge, nr, alpha)
+				for r := 0; r < rows; r++ {
+					copy(c[ci+r*ldc:ci+r*ldc+cols], w.edge[r*nr:r*nr+cols])
 				}
 			}
-		}
-		var wg sync.WaitGroup
-		switch {
-		case workers == 1 || blocks == 1 && !splitN:
-			run(0, 1, 0, panelsN)
-		case splitN:
-			half := panelsN / 2
-			wg.Add(1)
-			go func() { defer wg.Done(); run(0, 1, half, panelsN) }()
-			run(0, 1, 0, half)
-			wg.Wait()
-		default:
-			wg.Add(1)
-			go func() { defer wg.Done(); run(1, 2, 0, panelsN) }()
-			run(0, 2, 0, panelsN)
-			wg.Wait()
 		}
 	}
 }

@@ -38,7 +38,8 @@ func naive(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda i
 
 func TestSgemmAgainstNaive(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 1))
-	shapes := [][3]int{{1, 1, 1}, {5, 7, 3}, {6, 16, 1}, {7, 17, 257}, {97, 33, 300}, {128, 10, 128}, {200, 130, 520}, {13, 1, 40}, {1, 50, 9}}
+	shapes := [][3]int{{1, 1, 1}, {5, 7, 3}, {6, 16, 1}, {7, 17, 257}, {97, 33, 300}, {128, 10, 128}, {200, 130, 520}, {13, 1, 40}, {1, 50, 9},
+		{20, 300, 400}, {50, 40, 600}} // the last two: two workers split by columns, then by rows
 	kernels := map[string]microKernel{"go": kernelGo, "avx2": kernelAVX2}
 	if !hasAVX2() {
 		delete(kernels, "avx2")
