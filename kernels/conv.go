@@ -5,7 +5,6 @@ import (
 	"hash"
 
 	"github.com/chewxy/hm"
-	"gonum.org/v1/gonum/blas"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -243,21 +242,13 @@ func dense2(a, b G.Value) (*tensor.Dense, *tensor.Dense, error) {
 	return x, y, nil
 }
 
-// gemmFn computes c = op(a)·op(b) + beta·c, row-major.
+// gemmFn computes c = op(a)·op(b) + beta·c, row-major. The float64 path
+// below (unfold, multiply, fold) is the plain reference the float32 one in
+// conv32.go is tested against; models in float64 exist for gradient checks.
 type gemmFn[T float32 | float64] func(transA, transB bool, m, n, k int, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int)
 
+// fastKernel is the micro-kernel of the float32 convolution.
 var fastKernel = NewBLAS().kernel
-
-func gemm32(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	sgemm(fastKernel, trans(transA), trans(transB), m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
-}
-
-func trans(t bool) blas.Transpose {
-	if t {
-		return blas.Trans
-	}
-	return blas.NoTrans
-}
 
 // gemm64 is a plain multiply for the float64 models of gradient checks.
 func gemm64(transA, transB bool, m, n, k int, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {

@@ -22,9 +22,26 @@ func MaxPool2x2(x *G.Node) (*G.Node, error) {
 	return G.ApplyOp(&maxPool{}, x)
 }
 
+// ReLUMaxPool2x2 is MaxPool2x2(ReLU(x)) in one op, computed as
+// ReLU(MaxPool2x2(x)): ReLU is monotone, so the two are equal, values and
+// gradients (the gradient reaches the window's first maximum when it is
+// above 0), and the fused form applies ReLU to a quarter of the values
+// and skips two passes over the full-size activations. (They differ only
+// in a window holding NaN, whose gradient is 0 here, where the composition
+// may pass it to a finite input: the loss is NaN by then anyway.)
+func ReLUMaxPool2x2(x *G.Node) (*G.Node, error) {
+	if x.Dims() != 4 {
+		return nil, fmt.Errorf("max-pool needs an N×C×H×W input, got shape %v", x.Shape())
+	}
+	return G.ApplyOp(&maxPool{relu: true}, x)
+}
+
 type maxPool struct {
-	out outBuf
-	// arg records the winner of each float32 window for the gradient.
+	relu bool
+	out  outBuf
+	// arg records, for the gradient, the winner of each float32 window in
+	// bits 0-1 and in bit 2 whether the gradient passes (always, without
+	// ReLU; with it, when the output is above 0).
 	arg []uint8
 }
 
@@ -43,9 +60,14 @@ func (*maxPool) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 func (*maxPool) ReturnsPtr() bool      { return false }
 func (*maxPool) CallsExtern() bool     { return false }
 func (*maxPool) OverwritesInput() int  { return -1 }
-func (*maxPool) WriteHash(h hash.Hash) { h.Write([]byte("practica.maxpool2x2")) }
-func (p *maxPool) Hashcode() uint32    { return hashOf(p) }
-func (*maxPool) String() string        { return "MaxPool2x2" }
+func (p *maxPool) WriteHash(h hash.Hash) { fmt.Fprintf(h, "practica.maxpool2x2.relu=%v", p.relu) }
+func (p *maxPool) Hashcode() uint32      { return hashOf(p) }
+func (p *maxPool) String() string {
+	if p.relu {
+		return "ReLUMaxPool2x2"
+	}
+	return "MaxPool2x2"
+}
 func (*maxPool) DiffWRT(int) []bool    { return []bool{true} }
 
 func (p *maxPool) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
@@ -70,9 +92,12 @@ func (p *maxPool) Do(vals ...G.Value) (G.Value, error) {
 			p.arg = make([]uint8, out.Len())
 		}
 		p.arg = p.arg[:out.Len()]
-		poolForward32(xd, out.Data().([]float32), p.arg, n*c, h, w)
+		poolForward32(xd, out.Data().([]float32), p.arg, n*c, h, w, p.relu)
 	case []float64:
 		poolForward(xd, out.Data().([]float64), n*c, h, w)
+		if p.relu {
+			reluForward(out.Data().([]float64), out.Data().([]float64))
+		}
 	default:
 		return nil, fmt.Errorf("max-pool: dtype %v", x.Dtype())
 	}
@@ -157,20 +182,22 @@ func (g *maxPoolGrad) Do(vals ...G.Value) (G.Value, error) {
 	dx := g.out.get(x.Dtype(), s...)
 	switch xd := x.Data().(type) {
 	case []float32:
-		if g.fwd == nil || len(g.fwd.arg) != dy.Len() {
-			poolBackward(xd, dy.Data().([]float32), dx.Data().([]float32), s[0]*s[1], s[2], s[3])
+		if len(g.fwd.arg) != dy.Len() {
+			poolBackward(xd, dy.Data().([]float32), dx.Data().([]float32), s[0]*s[1], s[2], s[3], g.fwd.relu)
 			break
 		}
 		poolBackward32(dy.Data().([]float32), dx.Data().([]float32), g.fwd.arg, s[0]*s[1], s[2], s[3])
 	case []float64:
-		poolBackward(xd, dy.Data().([]float64), dx.Data().([]float64), s[0]*s[1], s[2], s[3])
+		poolBackward(xd, dy.Data().([]float64), dx.Data().([]float64), s[0]*s[1], s[2], s[3], g.fwd.relu)
 	default:
 		return nil, fmt.Errorf("max-pool gradient: dtype %v", x.Dtype())
 	}
 	return dx, nil
 }
 
-func poolBackward[T float32 | float64](x, dy, dx []T, planes, h, w int) {
+// poolBackward recomputes each window's winner from x; with relu, the
+// gradient passes only where the window's maximum is above 0.
+func poolBackward[T float32 | float64](x, dy, dx []T, planes, h, w int, relu bool) {
 	oh, ow := h/2, w/2
 	clear(dx[:planes*h*w])
 	for p := 0; p < planes; p++ {
@@ -179,8 +206,11 @@ func poolBackward[T float32 | float64](x, dy, dx []T, planes, h, w int) {
 		out := dx[p*h*w : (p+1)*h*w]
 		for i := 0; i < oh; i++ {
 			for j := 0; j < ow; j++ {
-				k := argmax2x2(in[2*i*w+2*j], in[2*i*w+2*j+1], in[(2*i+1)*w+2*j], in[(2*i+1)*w+2*j+1])
-				out[(2*i+k/2)*w+2*j+k%2] += g[i*ow+j]
+				window := [4]T{in[2*i*w+2*j], in[2*i*w+2*j+1], in[(2*i+1)*w+2*j], in[(2*i+1)*w+2*j+1]}
+				k := argmax2x2(window[0], window[1], window[2], window[3])
+				if !relu || window[k] > 0 {
+					out[(2*i+k/2)*w+2*j+k%2] += g[i*ow+j]
+				}
 			}
 		}
 	}
@@ -191,11 +221,11 @@ func poolBackward[T float32 | float64](x, dy, dx []T, planes, h, w int) {
 // maximum; a valid index even for NaN), choosing without branches (they
 // would mispredict half the time), and the backward pass scatters the
 // gradient by that record.
-func poolForward32(x, y []float32, arg []uint8, planes, h, w int) {
-	split(planes, planes*h*w, func(lo, hi int) { poolForwardPlanes(x, y, arg, lo, hi, h, w) })
+func poolForward32(x, y []float32, arg []uint8, planes, h, w int, relu bool) {
+	split(planes, planes*h*w, func(lo, hi int) { poolForwardPlanes(x, y, arg, lo, hi, h, w, relu) })
 }
 
-func poolForwardPlanes(x, y []float32, arg []uint8, lo, hi, h, w int) {
+func poolForwardPlanes(x, y []float32, arg []uint8, lo, hi, h, w int, relu bool) {
 	oh, ow := h/2, w/2
 	for p := lo; p < hi; p++ {
 		in := x[p*h*w : (p+1)*h*w]
@@ -210,8 +240,14 @@ func poolForwardPlanes(x, y []float32, arg []uint8, lo, hi, h, w int) {
 				bottom := 2 + b2i(v3 > v2)
 				m0, m1 := max(v0, v1), max(v2, v3)
 				lower := b2i(m1 > m0)
-				a[j] = uint8(top + (bottom-top)*lower)
-				o[j] = max(m0, m1)
+				m := max(m0, m1)
+				pass := 1
+				if relu {
+					m = max(m, 0)
+					pass = b2i(m > 0)
+				}
+				a[j] = uint8(top + (bottom-top)*lower + pass<<2)
+				o[j] = m
 			}
 		}
 	}
@@ -232,7 +268,7 @@ func poolBackwardPlanes(dy, dx []float32, arg []uint8, lo, hi, h, w int) {
 			gi, a := g[i*ow:(i+1)*ow], am[i*ow:(i+1)*ow]
 			for j := range gi {
 				k := int(a[j])
-				out[(2*i+k>>1)*w+2*j+k&1] = gi[j]
+				out[(2*i+k>>1&1)*w+2*j+k&1] = gi[j] * float32(k>>2)
 			}
 		}
 	}

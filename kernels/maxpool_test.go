@@ -12,10 +12,14 @@ import (
 // runPool builds sum(w ⊙ maxpool(x)) and returns the pooled values and the
 // gradient with respect to x.
 func runPool(t *testing.T, x []float64, shape []int, w []float64) (y, dx []float64) {
+	return runPoolWith(t, MaxPool2x2, x, shape, w)
+}
+
+func runPoolWith(t *testing.T, pool func(*G.Node) (*G.Node, error), x []float64, shape []int, w []float64) (y, dx []float64) {
 	t.Helper()
 	g := G.NewGraph()
 	xn := G.NewTensor(g, tensor.Float64, 4, G.WithShape(shape...), G.WithName("x"), G.WithValue(tensor.New(tensor.WithShape(shape...), tensor.WithBacking(append([]float64(nil), x...)))))
-	p, err := MaxPool2x2(xn)
+	p, err := pool(xn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,37 +137,81 @@ func TestReLUPassesNaNAndMasksGradient(t *testing.T) {
 }
 
 // TestPool32MatchesGeneric: the branch-free float32 path gives the generic
-// path's values and gradients, ties (first maximum) and NaN windows included.
+// path's values and gradients, ties (first maximum) and NaN windows
+// included, with and without the fused ReLU.
 func TestPool32MatchesGeneric(t *testing.T) {
-	rng := rand.New(rand.NewPCG(9, 9))
-	planes, h, w := 6, 6, 7
-	x := make([]float32, planes*h*w)
+	for _, relu := range []bool{false, true} {
+		rng := rand.New(rand.NewPCG(9, 9))
+		planes, h, w := 6, 6, 7
+		x := make([]float32, planes*h*w)
+		for i := range x {
+			x[i] = float32(rng.IntN(5) - 2) // many ties, negatives and zeros
+		}
+		nan := float32(math.NaN())
+		x[0], x[1], x[w], x[w+1] = nan, nan, nan, nan
+		x[2], x[3] = nan, 5
+		oh, ow := h/2, w/2
+		y, yRef := make([]float32, planes*oh*ow), make([]float32, planes*oh*ow)
+		arg := make([]uint8, len(y))
+		poolForward32(x, y, arg, planes, h, w, relu)
+		poolForward(x, yRef, planes, h, w)
+		if relu {
+			reluForward(yRef, yRef)
+		}
+		for i := range y {
+			if !(y[i] == yRef[i] || math.IsNaN(float64(y[i])) && math.IsNaN(float64(yRef[i]))) {
+				t.Fatalf("relu=%v: y[%d] = %v, generic %v", relu, i, y[i], yRef[i])
+			}
+		}
+		dy := randVec(rng, len(y))
+		dx, dxRef := make([]float32, len(x)), make([]float32, len(x))
+		poolBackward32(dy, dx, arg, planes, h, w)
+		poolBackward(x, dy, dxRef, planes, h, w, relu)
+		for i := range dx {
+			if i < 2 || i == w || i == w+1 { // the all-NaN window: any one input may take the gradient
+				continue
+			}
+			if dx[i] != dxRef[i] {
+				t.Fatalf("relu=%v: dx[%d] = %v, generic %v", relu, i, dx[i], dxRef[i])
+			}
+		}
+	}
+}
+
+// TestReLUMaxPoolEqualsComposition: the fused op gives MaxPool2x2(ReLU(x))
+// exactly, values and gradients, on windows with negatives, zeros and ties.
+func TestReLUMaxPoolEqualsComposition(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	shape := []int{2, 3, 4, 6}
+	x := make([]float64, 2*3*4*6)
 	for i := range x {
-		x[i] = float32(rng.IntN(3)) // many ties
+		x[i] = float64(rng.IntN(7) - 4) // mostly ≤ 0, with ties
 	}
-	nan := float32(math.NaN())
-	x[0], x[1], x[w], x[w+1] = nan, nan, nan, nan
-	x[2], x[3] = nan, 5
-	oh, ow := h/2, w/2
-	y, yRef := make([]float32, planes*oh*ow), make([]float32, planes*oh*ow)
-	arg := make([]uint8, len(y))
-	poolForward32(x, y, arg, planes, h, w)
-	poolForward(x, yRef, planes, h, w)
+	x[0], x[1], x[6], x[7] = -1, -2, -3, -0.5 // a window entirely below 0
+	w := make([]float64, 2*3*2*3)
+	for i := range w {
+		w[i] = rng.NormFloat64()
+	}
+	composed := func(x *G.Node) (*G.Node, error) {
+		r, err := ReLU(x)
+		if err != nil {
+			return nil, err
+		}
+		return MaxPool2x2(r)
+	}
+	y, dx := runPoolWith(t, ReLUMaxPool2x2, x, shape, w)
+	yRef, dxRef := runPoolWith(t, composed, x, shape, w)
 	for i := range y {
-		if !(y[i] == yRef[i] || math.IsNaN(float64(y[i])) && math.IsNaN(float64(yRef[i]))) {
-			t.Fatalf("y[%d] = %v, generic %v", i, y[i], yRef[i])
+		if y[i] != yRef[i] {
+			t.Fatalf("y[%d] = %v, composition %v", i, y[i], yRef[i])
 		}
 	}
-	dy := randVec(rng, len(y))
-	dx, dxRef := make([]float32, len(x)), make([]float32, len(x))
-	poolBackward32(dy, dx, arg, planes, h, w)
-	poolBackward(x, dy, dxRef, planes, h, w)
 	for i := range dx {
-		if i < 2 || i == w || i == w+1 { // the all-NaN window: any one input may take the gradient
-			continue
-		}
 		if dx[i] != dxRef[i] {
-			t.Fatalf("dx[%d] = %v, generic %v", i, dx[i], dxRef[i])
+			t.Fatalf("dx[%d] = %v, composition %v", i, dx[i], dxRef[i])
 		}
+	}
+	if y[0] != 0 || dx[0] != 0 || dx[1] != 0 || dx[6] != 0 || dx[7] != 0 {
+		t.Fatalf("window below 0: pooled %v, gradients %v %v %v %v", y[0], dx[0], dx[1], dx[6], dx[7])
 	}
 }

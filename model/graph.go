@@ -77,10 +77,9 @@ func buildGraph(spec Spec, inputShape []int, classes int, params []*Param, dt te
 			} else if h, err = kernels.Conv3x3(h, byName[fmt.Sprintf("conv%d.weight", i)], byName[fmt.Sprintf("conv%d.bias", i)]); err != nil {
 				return nil, err
 			}
-			if h, err = kernels.ReLU(h); err != nil {
-				return nil, err
-			}
-			if h, err = kernels.MaxPool2x2(h); err != nil {
+			// ReLU then max-pool, fused (kernels.ReLUMaxPool2x2: equal
+			// values and gradients, two fewer passes over the activations).
+			if h, err = kernels.ReLUMaxPool2x2(h); err != nil {
 				return nil, err
 			}
 			c, hh, ww = out, hh/2, ww/2
