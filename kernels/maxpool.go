@@ -57,9 +57,9 @@ func (*maxPool) InferShape(in ...G.DimSizer) (tensor.Shape, error) {
 	}
 	return tensor.Shape{s[0], s[1], s[2] / 2, s[3] / 2}, nil
 }
-func (*maxPool) ReturnsPtr() bool      { return false }
-func (*maxPool) CallsExtern() bool     { return false }
-func (*maxPool) OverwritesInput() int  { return -1 }
+func (*maxPool) ReturnsPtr() bool        { return false }
+func (*maxPool) CallsExtern() bool       { return false }
+func (*maxPool) OverwritesInput() int    { return -1 }
 func (p *maxPool) WriteHash(h hash.Hash) { fmt.Fprintf(h, "practica.maxpool2x2.relu=%v", p.relu) }
 func (p *maxPool) Hashcode() uint32      { return hashOf(p) }
 func (p *maxPool) String() string {
@@ -68,7 +68,7 @@ func (p *maxPool) String() string {
 	}
 	return "MaxPool2x2"
 }
-func (*maxPool) DiffWRT(int) []bool    { return []bool{true} }
+func (*maxPool) DiffWRT(int) []bool { return []bool{true} }
 
 func (p *maxPool) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	dx, err := G.ApplyOp(&maxPoolGrad{fwd: p}, inputs[0], grad)
