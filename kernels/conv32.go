@@ -128,8 +128,7 @@ func convForward32(x, w, bias, out []float32, n, c, h, wd, o int, s *convScratch
 		for img := lo; img < hi; img++ {
 			g.pad(x[img*c*g.hw:(img+1)*c*g.hw], padded)
 			y := out[img*o*g.hw : (img+1)*o*g.hw]
-			clear(y)
-			gemmPanels(fastKernel, o, g.hw, c*9, 1, srcW, g.colSource(padded), y, g.hw, 1)
+			gemmPanels(fastKernel, o, g.hw, c*9, 1, srcW, g.colSource(padded), y, g.hw, true, 1)
 			if bias != nil {
 				for ch := 0; ch < o; ch++ {
 					bv := bias[ch]
@@ -151,8 +150,7 @@ func convBackwardInput32(w, dy, dx []float32, n, c, o, h, wd int, s *convScratch
 		s.col[part] = grow(s.col[part], c*9*hw)
 		col := s.col[part]
 		for img := lo; img < hi; img++ {
-			clear(col)
-			gemmPanels(fastKernel, c*9, hw, o, 1, srcWT, matrixSource(dy[img*o*hw:(img+1)*o*hw], hw, hw), col, hw, 1)
+			gemmPanels(fastKernel, c*9, hw, o, 1, srcWT, matrixSource(dy[img*o*hw:(img+1)*o*hw], hw, hw), col, hw, true, 1)
 			col2im(col, dx[img*c*hw:(img+1)*c*hw], c, h, wd)
 		}
 	})
@@ -166,10 +164,9 @@ func convBackwardFilter32(x, dy, dw []float32, n, c, h, wd, o int, s *convScratc
 		s.padded[part] = grow(s.padded[part], c*g.plane)
 		padded := s.padded[part]
 		acc := partial[part]
-		clear(acc)
 		for img := lo; img < hi; img++ {
 			g.pad(x[img*c*g.hw:(img+1)*c*g.hw], padded)
-			gemmPanels(fastKernel, o, c*9, g.hw, 1, matrixASource(dy[img*o*g.hw:(img+1)*o*g.hw], g.hw), g.colTSource(padded), acc, c*9, 1)
+			gemmPanels(fastKernel, o, c*9, g.hw, 1, matrixASource(dy[img*o*g.hw:(img+1)*o*g.hw], g.hw), g.colTSource(padded), acc, c*9, img == lo, 1)
 		}
 	})
 	if n >= 2 {

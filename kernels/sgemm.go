@@ -23,8 +23,9 @@ const (
 )
 
 // microKernel adds alpha·(Apanel·Bpanel), an mr×nr block computed over
-// k ≥ 1 steps, to the block of C that starts at c[0] (rows ldc apart).
-type microKernel func(k int, a, b, c []float32, ldc int, alpha float32)
+// k ≥ 1 steps, to the block of C that starts at c[0] (rows ldc apart), or
+// with overwrite stores it there without reading C.
+type microKernel func(k int, a, b, c []float32, ldc int, alpha float32, overwrite bool)
 
 // packB copies B[p0:p0+k, j0:j0+n] into panels of nr columns (zero-padded),
 // each panel k rows of nr values. Both layouts are read along their rows
@@ -127,20 +128,24 @@ func sgemm(kern microKernel, tA, tB blas.Transpose, m, n, k int, alpha float32, 
 	if m == 0 || n == 0 {
 		return
 	}
-	for i := 0; i < m; i++ {
-		row := c[i*ldc : i*ldc+n]
-		switch beta {
-		case 0:
-			clear(row)
-		case 1:
-		default:
-			for j := range row {
-				row[j] *= beta
+	if beta == 0 && k > 0 && alpha != 0 {
+		// C is overwritten by the first K block: no need to clear it.
+	} else {
+		for i := 0; i < m; i++ {
+			row := c[i*ldc : i*ldc+n]
+			switch beta {
+			case 0:
+				clear(row)
+			case 1:
+			default:
+				for j := range row {
+					row[j] *= beta
+				}
 			}
 		}
-	}
-	if k == 0 || alpha == 0 {
-		return
+		if k == 0 || alpha == 0 {
+			return
+		}
 	}
 	transA, transB := tA != blas.NoTrans, tB != blas.NoTrans
 	srcA := func(buf []float32, i0, mb, p0, kb int) []float32 {
@@ -154,7 +159,7 @@ func sgemm(kern microKernel, tA, tB blas.Transpose, m, n, k int, alpha float32, 
 	if 2*m*n*k >= parallelFlops && runtime.GOMAXPROCS(0) > 1 {
 		workers = 2
 	}
-	gemmPanels(kern, m, n, k, alpha, srcA, srcB, c, ldc, workers)
+	gemmPanels(kern, m, n, k, alpha, srcA, srcB, c, ldc, beta == 0, workers)
 }
 
 // aSource returns rows [i0, i0+mb) and columns [p0, p0+kb) of op(A) in
@@ -170,12 +175,13 @@ type bSource func(buf []float32, p0, kb, pj0, pj1 int)
 // share is one worker's part of C: rows [i0, i1) × column panels [pj0, pj1).
 type share struct{ i0, i1, pj0, pj1 int }
 
-// gemmPanels adds alpha·op(A)·op(B) to C (m×n, rows ldc apart), taking the
-// operands panel by panel from srcA and srcB, over K blocks of kc in order.
+// gemmPanels adds alpha·op(A)·op(B) to C (m×n, rows ldc apart), or with
+// overwrite stores it there (C's content ignored), taking the operands
+// panel by panel from srcA and srcB, over K blocks of kc in order.
 // With two workers each takes a contiguous half of C: of the rows (cut at
 // a multiple of mr) when there are enough, else of the column panels.
 // Every element of C is computed the same way whatever the split.
-func gemmPanels(kern microKernel, m, n, k int, alpha float32, srcA aSource, srcB bSource, c []float32, ldc int, workers int) {
+func gemmPanels(kern microKernel, m, n, k int, alpha float32, srcA aSource, srcB bSource, c []float32, ldc int, overwrite bool, workers int) {
 	panelsN := (n + nr - 1) / nr
 	bp := bPool.Get().(*[]float32)
 	defer bPool.Put(bp)
@@ -196,9 +202,10 @@ func gemmPanels(kern microKernel, m, n, k int, alpha float32, srcA aSource, srcB
 	for p0 := 0; p0 < k; p0 += kc {
 		kb := min(kc, k-p0)
 		bPacked := (*bp)[:panelsN*nr*kb]
+		store := overwrite && p0 == 0
 		if len(shares) == 1 {
 			srcB(bPacked, p0, kb, 0, panelsN)
-			multiplyShare(kern, shares[0], n, kb, p0, alpha, srcA, bPacked, c, ldc)
+			multiplyShare(kern, shares[0], n, kb, p0, alpha, srcA, bPacked, c, ldc, store)
 			continue
 		}
 		// Each worker packs half of B's panels; with a row split both then
@@ -215,7 +222,7 @@ func gemmPanels(kern microKernel, m, n, k int, alpha float32, srcA aSource, srcB
 				packed.Done()
 				packed.Wait()
 			}
-			multiplyShare(kern, shares[part], n, kb, p0, alpha, srcA, bPacked, c, ldc)
+			multiplyShare(kern, shares[part], n, kb, p0, alpha, srcA, bPacked, c, ldc, store)
 		}
 		done.Add(1)
 		go func() { defer done.Done(); work(1) }()
@@ -224,9 +231,9 @@ func gemmPanels(kern microKernel, m, n, k int, alpha float32, srcA aSource, srcB
 	}
 }
 
-// multiplyShare adds one K block's product to a worker's share of C, in
-// row blocks of at most mc.
-func multiplyShare(kern microKernel, s share, n, kb, p0 int, alpha float32, srcA aSource, bPacked, c []float32, ldc int) {
+// multiplyShare adds (or with overwrite stores) one K block's product to a
+// worker's share of C, in row blocks of at most mc.
+func multiplyShare(kern microKernel, s share, n, kb, p0 int, alpha float32, srcA aSource, bPacked, c []float32, ldc int, overwrite bool) {
 	w := wPool.Get().(*workspace)
 	defer wPool.Put(w)
 	for i0 := s.i0; i0 < s.i1; i0 += mc {
@@ -240,14 +247,16 @@ func multiplyShare(kern microKernel, s share, n, kb, p0 int, alpha float32, srcA
 				bpanel := bPacked[pj*kb*nr : (pj+1)*kb*nr]
 				ci := (i0+pi*mr)*ldc + pj*nr
 				if rows == mr && cols == nr {
-					kern(kb, ap, bpanel, c[ci:], ldc, alpha)
+					kern(kb, ap, bpanel, c[ci:], ldc, alpha, overwrite)
 					continue
 				}
-				clear(w.edge)
-				for r := 0; r < rows; r++ {
-					copy(w.edge[r*nr:r*nr+cols], c[ci+r*ldc:ci+r*ldc+cols])
+				if !overwrite {
+					clear(w.edge)
+					for r := 0; r < rows; r++ {
+						copy(w.edge[r*nr:r*nr+cols], c[ci+r*ldc:ci+r*ldc+cols])
+					}
 				}
-				kern(kb, ap, bpanel, w.edge, nr, alpha)
+				kern(kb, ap, bpanel, w.edge, nr, alpha, overwrite)
 				for r := 0; r < rows; r++ {
 					copy(c[ci+r*ldc:ci+r*ldc+cols], w.edge[r*nr:r*nr+cols])
 				}
@@ -285,9 +294,9 @@ func prepackedSource(packed []float32, m int) aSource {
 
 // kernelGo is the portable micro-kernel, in the same order of operations
 // as the assembly one's lanes (one multiply-add per k step per element,
-// then C += alpha·acc), except that Go does not fuse the multiply and the
-// add.
-func kernelGo(k int, a, b, c []float32, ldc int, alpha float32) {
+// then C += alpha·acc or C = alpha·acc), except that Go does not fuse the
+// multiply and the add.
+func kernelGo(k int, a, b, c []float32, ldc int, alpha float32, overwrite bool) {
 	var t [mr * nr]float32
 	for kk := 0; kk < k; kk++ {
 		bs := b[kk*nr : (kk+1)*nr]
@@ -302,6 +311,12 @@ func kernelGo(k int, a, b, c []float32, ldc int, alpha float32) {
 	}
 	for r := 0; r < mr; r++ {
 		crow := c[r*ldc : r*ldc+nr]
+		if overwrite {
+			for j := range crow {
+				crow[j] = alpha * t[r*nr+j]
+			}
+			continue
+		}
 		for j := range crow {
 			crow[j] += alpha * t[r*nr+j]
 		}

@@ -1,9 +1,10 @@
 #include "textflag.h"
 
-// func sgemmKernel6x16AVX2(k int, a, b, c unsafe.Pointer, ldc int, alpha float32)
+// func sgemmKernel6x16AVX2(k int, a, b, c unsafe.Pointer, ldc int, alpha float32, overwrite bool)
 // Y4..Y15 hold the 6×16 accumulators (two ymm of 8 lanes per row); at the
-// end each row of C gets C += alpha·acc (one fused multiply-add per element).
-TEXT ·sgemmKernel6x16AVX2(SB), NOSPLIT, $0-44
+// end each row of C gets C += alpha·acc (one fused multiply-add per
+// element), or, with overwrite, C = alpha·acc without reading C.
+TEXT ·sgemmKernel6x16AVX2(SB), NOSPLIT, $0-45
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DI
@@ -50,6 +51,9 @@ loop:
 	JNZ          loop
 
 	VBROADCASTSS alpha+40(FP), Y2
+	MOVBLZX      overwrite+44(FP), AX
+	TESTL        AX, AX
+	JNZ          store
 	VMOVUPS     (DX), Y0
 	VMOVUPS     32(DX), Y1
 	VFMADD231PS Y4, Y2, Y0
@@ -91,6 +95,39 @@ loop:
 	VFMADD231PS Y15, Y2, Y1
 	VMOVUPS     Y0, (DX)
 	VMOVUPS     Y1, 32(DX)
+	VZEROUPPER
+	RET
+
+store:
+	VMULPS  Y4, Y2, Y0
+	VMULPS  Y5, Y2, Y1
+	VMOVUPS Y0, (DX)
+	VMOVUPS Y1, 32(DX)
+	ADDQ    R8, DX
+	VMULPS  Y6, Y2, Y0
+	VMULPS  Y7, Y2, Y1
+	VMOVUPS Y0, (DX)
+	VMOVUPS Y1, 32(DX)
+	ADDQ    R8, DX
+	VMULPS  Y8, Y2, Y0
+	VMULPS  Y9, Y2, Y1
+	VMOVUPS Y0, (DX)
+	VMOVUPS Y1, 32(DX)
+	ADDQ    R8, DX
+	VMULPS  Y10, Y2, Y0
+	VMULPS  Y11, Y2, Y1
+	VMOVUPS Y0, (DX)
+	VMOVUPS Y1, 32(DX)
+	ADDQ    R8, DX
+	VMULPS  Y12, Y2, Y0
+	VMULPS  Y13, Y2, Y1
+	VMOVUPS Y0, (DX)
+	VMOVUPS Y1, 32(DX)
+	ADDQ    R8, DX
+	VMULPS  Y14, Y2, Y0
+	VMULPS  Y15, Y2, Y1
+	VMOVUPS Y0, (DX)
+	VMOVUPS Y1, 32(DX)
 	VZEROUPPER
 	RET
 
