@@ -47,20 +47,7 @@ func (g *geometry) pad(x, dst []float32) {
 // product W·col: rows are unfolded rows, columns positions.
 func (g *geometry) colSource(padded []float32) bSource {
 	return func(buf []float32, p0, kb, pj0, pj1 int) {
-		for pj := pj0; pj < pj1; pj++ {
-			panel := buf[pj*kb*nr : (pj+1)*kb*nr]
-			j0 := pj * nr
-			pos := g.posOff[j0:min(j0+nr, g.hw)]
-			for kk := 0; kk < kb; kk++ {
-				row := panel[kk*nr : (kk+1)*nr]
-				src := padded[g.rowOff[p0+kk]:]
-				dst := row[:len(pos)]
-				for j, o := range pos {
-					dst[j] = src[o]
-				}
-				clear(row[len(pos):])
-			}
-		}
+		gatherPanels(buf, padded, g.rowOff, g.posOff, p0, kb, pj0, pj1)
 	}
 }
 
@@ -68,20 +55,25 @@ func (g *geometry) colSource(padded []float32) bSource {
 // filter gradient dY·colᵀ: rows are positions, columns unfolded rows.
 func (g *geometry) colTSource(padded []float32) bSource {
 	return func(buf []float32, p0, kb, pj0, pj1 int) {
-		n := g.c * 9
-		for pj := pj0; pj < pj1; pj++ {
-			panel := buf[pj*kb*nr : (pj+1)*kb*nr]
-			j0 := pj * nr
-			rows := g.rowOff[j0:min(j0+nr, n)]
-			for kk := 0; kk < kb; kk++ {
-				row := panel[kk*nr : (kk+1)*nr]
-				src := padded[g.posOff[p0+kk]:]
-				dst := row[:len(rows)]
-				for j, o := range rows {
-					dst[j] = src[o]
-				}
-				clear(row[len(rows):])
+		gatherPanels(buf, padded, g.posOff, g.rowOff, p0, kb, pj0, pj1)
+	}
+}
+
+// gatherPanels packs B panels [pj0, pj1) for rows [p0, p0+kb) where
+// B[p][j] = padded[rowOff[p] + colOff[j]].
+func gatherPanels(buf, padded []float32, rowOff, colOff []int32, p0, kb, pj0, pj1 int) {
+	for pj := pj0; pj < pj1; pj++ {
+		panel := buf[pj*kb*nr : (pj+1)*kb*nr]
+		j0 := pj * nr
+		cols := colOff[j0:min(j0+nr, len(colOff))]
+		for kk := 0; kk < kb; kk++ {
+			row := panel[kk*nr : (kk+1)*nr]
+			src := padded[rowOff[p0+kk]:]
+			dst := row[:len(cols)]
+			for j, o := range cols {
+				dst[j] = src[o]
 			}
+			clear(row[len(cols):])
 		}
 	}
 }

@@ -44,17 +44,7 @@ func packB(dst []float32, b []float32, ldb int, transB bool, p0, k, j0, n int) {
 			}
 			continue
 		}
-		for j := 0; j < cols; j++ {
-			src := b[(jb+j)*ldb+p0 : (jb+j)*ldb+p0+k]
-			for kk, v := range src {
-				panel[kk*nr+j] = v
-			}
-		}
-		if cols < nr {
-			for kk := 0; kk < k; kk++ {
-				clear(panel[kk*nr+cols : (kk+1)*nr])
-			}
-		}
+		interleave(panel, b, ldb, jb, cols, p0, k, nr)
 	}
 }
 
@@ -78,16 +68,24 @@ func packA(dst []float32, a []float32, lda int, transA bool, i0, m, p0, k int) {
 			packRows6(panel, a, lda, ib, p0, k)
 			continue
 		}
-		for r := 0; r < rows; r++ {
-			src := a[(ib+r)*lda+p0 : (ib+r)*lda+p0+k]
-			for kk, v := range src {
-				panel[kk*mr+r] = v
-			}
+		interleave(panel, a, lda, ib, rows, p0, k, mr)
+	}
+}
+
+// interleave packs count ≤ width rows of src (ld apart, from row first,
+// k values from column p0 each) into a panel of k groups of width values,
+// row r at position r of every group, zero-padding the groups: A's panels
+// from a row-major A, and B's from a transposed B.
+func interleave(panel, src []float32, ld, first, count, p0, k, width int) {
+	for r := 0; r < count; r++ {
+		row := src[(first+r)*ld+p0 : (first+r)*ld+p0+k]
+		for kk, v := range row {
+			panel[kk*width+r] = v
 		}
-		if rows < mr {
-			for kk := 0; kk < k; kk++ {
-				clear(panel[kk*mr+rows : (kk+1)*mr])
-			}
+	}
+	if count < width {
+		for kk := 0; kk < k; kk++ {
+			clear(panel[kk*width+count : (kk+1)*width])
 		}
 	}
 }
