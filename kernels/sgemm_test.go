@@ -88,6 +88,25 @@ func TestSgemmAgainstNaive(t *testing.T) {
 	}
 }
 
+// TestFallbackUsesGonum: without AVX2/FMA the multiply is gonum's, which
+// beats the portable micro-kernel; the result is still the product.
+func TestFallbackUsesGonum(t *testing.T) {
+	b := newBLAS(false)
+	if !b.gonumSgemm || b.Name() != "gonum sgemm (no AVX2/FMA on this CPU)" {
+		t.Fatalf("fallback BLAS %q does not use gonum's Sgemm", b.Name())
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	m, n, k := 7, 9, 11
+	a, bm, c := randVec(rng, m*k), randVec(rng, k*n), make([]float32, m*n)
+	b.Sgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, a, k, bm, n, 0, c, n)
+	want := naive(blas.NoTrans, blas.NoTrans, m, n, k, 1, a, k, bm, n, 0, make([]float32, m*n), n)
+	for i := range c {
+		if math.Abs(float64(c[i])-want[i]) > 1e-4 {
+			t.Fatalf("C[%d] = %v, want %v", i, c[i], want[i])
+		}
+	}
+}
+
 // TestSgemmRowsIndependentOfPosition: a row of A gives the same bits
 // whatever its position in the matrix and however many rows there are.
 func TestSgemmRowsIndependentOfPosition(t *testing.T) {
@@ -148,6 +167,8 @@ func BenchmarkSgemm(b *testing.B) {
 	}
 	for _, c := range cases {
 		b.Run(c.name+"/practica", func(b *testing.B) { benchGemm(b, c.m, c.n, c.k, c.tA, c.tB, NewBLAS()) })
+		// the packed multiply with the portable micro-kernel (the convolution's on CPUs without AVX2)
+		b.Run(c.name+"/practica-portable", func(b *testing.B) { benchGemm(b, c.m, c.n, c.k, c.tA, c.tB, &BLAS{kernel: kernelGo}) })
 		b.Run(c.name+"/gonum", func(b *testing.B) { benchGemm(b, c.m, c.n, c.k, c.tA, c.tB, gonum.Implementation{}) })
 	}
 }
