@@ -10,8 +10,9 @@
 // neither on its position in the batch nor on how work is split between
 // the two goroutines, and K is never split, so the same binary on the same
 // machine gives the same bits. The assembly paths are chosen at run time
-// by CPU feature detection; other CPUs run portable Go with the same
-// results up to fused multiply-adds.
+// by CPU feature detection; CPUs without AVX2/FMA multiply with gonum and
+// convolve in portable Go, whose sums differ from the assembly path's in
+// the last bits (Adam's portable loop is bit-identical to its assembly).
 //
 // gorgonia runs a compiled graph in a goroutine of its own, so a panic
 // inside one of its ops cannot be recovered by the caller and kills the

@@ -121,7 +121,8 @@ var (
 )
 
 // sgemm computes C = alpha·op(A)·op(B) + beta·C for row-major matrices
-// with the given micro-kernel, on up to two goroutines split over rows of C.
+// with the given micro-kernel, on two goroutines when the product is large
+// enough (see gemmPanels for the split).
 func sgemm(kern microKernel, tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if m == 0 || n == 0 {
 		return

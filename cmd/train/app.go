@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -19,6 +20,7 @@ import (
 	"github.com/practica-ml/practica/config"
 	"github.com/practica-ml/practica/data"
 	"github.com/practica-ml/practica/experiment"
+	"github.com/practica-ml/practica/internal/atomicfile"
 	"github.com/practica-ml/practica/internal/cliutil"
 	"github.com/practica-ml/practica/kernels"
 	"github.com/practica-ml/practica/rundir"
@@ -338,14 +340,11 @@ func printSummary(w io.Writer, s *rundir.Summary) {
 
 // writeHeapProfile writes the heap profile: live memory and, with
 // -sample_index=alloc_space, everything the run allocated.
+// It is written atomically: a failure leaves no partial file.
 func writeHeapProfile(path string) error {
-	f, err := os.Create(path)
-	if err != nil {
+	var buf bytes.Buffer
+	if err := pprof.Lookup("allocs").WriteTo(&buf, 0); err != nil {
 		return err
 	}
-	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return atomicfile.Write(path, buf.Bytes())
 }

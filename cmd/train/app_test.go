@@ -90,3 +90,38 @@ func TestTrainRejectsBadInput(t *testing.T) {
 		})
 	}
 }
+
+// TestMemProfile: --memprofile writes a gzip-compressed pprof profile at the
+// end of the run; a path that cannot be written warns, keeps the run's exit
+// code and leaves no file behind.
+func TestMemProfile(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name, path string
+		wantFile   bool
+	}{
+		{"writable", filepath.Join(dir, "mem.prof"), true},
+		{"missing directory", filepath.Join(dir, "no", "such", "mem.prof"), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := run([]string{"train", "--epochs", "1", "--model", "linear", "--out", filepath.Join(dir, "runs"), "-q", "--memprofile", tc.path}, &stdout, &stderr)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr.String())
+			}
+			b, err := os.ReadFile(tc.path)
+			if !tc.wantFile {
+				if err == nil {
+					t.Fatalf("%s was written", tc.path)
+				}
+				if !strings.Contains(stderr.String(), "heap profile not written to "+tc.path) {
+					t.Fatalf("no warning naming %s: %q", tc.path, stderr.String())
+				}
+				return
+			}
+			if err != nil || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+				t.Fatalf("profile %s: %d bytes, err %v", tc.path, len(b), err)
+			}
+		})
+	}
+}
