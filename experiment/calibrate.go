@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/practica-ml/practica/setup"
+
 	"github.com/practica-ml/practica/calibration"
 	"github.com/practica-ml/practica/model"
 	"github.com/practica-ml/practica/rundir"
@@ -22,7 +24,7 @@ import (
 // and the test ECE in the summary. When every validation example is
 // classified correctly the NLL has no minimum: T stays 1 and
 // calibration.json says why. The model is left with the best weights.
-func calibrate(dir *rundir.Dir, m *model.Model, p *Prepared, res train.Result, sum *rundir.Summary, log *slog.Logger) error {
+func calibrate(dir *rundir.Dir, m *model.Model, p *setup.Prepared, res train.Result, sum *rundir.Summary, log *slog.Logger) error {
 	cc := p.Config.Calibration
 	if !cc.Calibrate || res.Best < 0 || res.StopReason == train.StopInterrupted || p.Splits.Val.Len() == 0 {
 		return nil

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/practica-ml/practica/setup"
+
 	"github.com/practica-ml/practica/model"
 	"github.com/practica-ml/practica/train"
 )
@@ -12,7 +14,7 @@ func fmtSscan(s string, v *float64) (int, error) { return fmt.Sscan(s, v) }
 
 // evalCheckpoint rebuilds a checkpoint's model and returns its validation
 // loss on p's validation split.
-func evalCheckpoint(t *testing.T, path string, p *Prepared) float64 {
+func evalCheckpoint(t *testing.T, path string, p *setup.Prepared) float64 {
 	t.Helper()
 	c, err := model.LoadCheckpoint(path)
 	if err != nil {

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/practica-ml/practica/setup"
+
 	"github.com/practica-ml/practica/config"
 	"github.com/practica-ml/practica/model"
 	"github.com/practica-ml/practica/rundir"
@@ -34,7 +36,7 @@ func Resume(ctx context.Context, runDir string, epochs int, opt Options) (*rundi
 	if epochs > 0 {
 		cfg.Training.Epochs = epochs
 	}
-	p, err := Prepare(cfg, opt.Env)
+	p, err := setup.Prepare(cfg, opt.Env)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/practica-ml/practica/setup"
+
 	"github.com/practica-ml/practica/config"
 	"github.com/practica-ml/practica/rundir"
 )
@@ -91,7 +93,7 @@ func TestEarlyStoppingKeepsBestWeights(t *testing.T) {
 		}
 	}
 	// The saved best model, evaluated again, gives that loss.
-	p, err := Prepare(cfg, Env{})
+	p, err := setup.Prepare(cfg, setup.Env{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package experiment
 import (
 	"context"
 	"errors"
+	"github.com/practica-ml/practica/setup"
 	"io"
 	"log/slog"
 	"strings"
@@ -17,7 +18,7 @@ import (
 
 // Options are the process-level inputs of a training run.
 type Options struct {
-	Env Env
+	Env setup.Env
 	// Args is the command line, recorded in command.txt and meta.json.
 	Args []string
 	// Progress receives progress lines (stderr); nil for none.
@@ -29,13 +30,13 @@ type Options struct {
 	// config.yaml is written and training starts: a stage that decides
 	// something for the run (the LR range test of --lr auto) does its work
 	// here, records it in dir, and may change p.Config and the optimizer.
-	Prelude func(ctx context.Context, p *Prepared, m *model.Model, o train.Optimizer, dir *rundir.Dir) error
+	Prelude func(ctx context.Context, p *setup.Prepared, m *model.Model, o train.Optimizer, dir *rundir.Dir) error
 }
 
 // NewRunDir creates the run directory of a prepared experiment and writes
 // what identifies the run: config.yaml (resolved), command.txt and
 // meta.json (whose end time FinishRunDir fills in).
-func NewRunDir(p *Prepared, opt Options, start time.Time) (*rundir.Dir, rundir.Meta, error) {
+func NewRunDir(p *setup.Prepared, opt Options, start time.Time) (*rundir.Dir, rundir.Meta, error) {
 	dir, err := rundir.Create(p.Config.Output.Root, p.RunName(), start)
 	if err != nil {
 		return nil, rundir.Meta{}, err
@@ -45,7 +46,7 @@ func NewRunDir(p *Prepared, opt Options, start time.Time) (*rundir.Dir, rundir.M
 }
 
 // WriteRunFiles (re)writes config.yaml, command.txt and meta.json.
-func WriteRunFiles(dir *rundir.Dir, p *Prepared, args []string, meta rundir.Meta) error {
+func WriteRunFiles(dir *rundir.Dir, p *setup.Prepared, args []string, meta rundir.Meta) error {
 	cfgYAML, err := p.Config.Marshal()
 	if err != nil {
 		return err
@@ -78,7 +79,7 @@ func Train(ctx context.Context, cfg config.Experiment, opt Options) (*rundir.Sum
 	if start.IsZero() {
 		start = time.Now()
 	}
-	p, err := Prepare(cfg, opt.Env)
+	p, err := setup.Prepare(cfg, opt.Env)
 	if err != nil {
 		return nil, err
 	}
@@ -104,22 +105,18 @@ func Train(ctx context.Context, cfg config.Experiment, opt Options) (*rundir.Sum
 
 // runLoop trains p's model in dir (from scratch, or from a resume state)
 // and writes metrics.csv, the checkpoints, curves.png and summary.json.
-func runLoop(ctx context.Context, p *Prepared, m *model.Model, o train.Optimizer, dir *rundir.Dir, meta rundir.Meta, start time.Time, opt Options, resume *train.ResumeState) (*rundir.Summary, error) {
+func runLoop(ctx context.Context, p *setup.Prepared, m *model.Model, o train.Optimizer, dir *rundir.Dir, meta rundir.Meta, start time.Time, opt Options, resume *train.ResumeState) (*rundir.Summary, error) {
 	log := opt.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	tc := p.Config.Training
-	loop := &train.Loop{
-		Model: m, Optimizer: o, Train: p.Splits.Train, Val: p.Splits.Val,
-		Epochs: tc.Epochs, BatchSize: tc.BatchSize, Seed: tc.Seed, Shuffle: true,
-		Augment: p.Config.Data.Augment, LabelSmoothing: tc.LabelSmoothing, ClassWeights: p.ClassWeights(),
-		TrainEvalSize: tc.TrainEvalSize, Monitor: tc.Monitor, Log: log,
-		Hooks: []any{
-			train.Schedule{Config: tc.Schedule, Base: p.Config.Optimizer.LR},
-			train.MetricsCSV{Path: dir.Join(rundir.MetricsFile)},
-			&train.Checkpointer{LastPath: dir.Join(rundir.LastCheckpoint), BestPath: dir.Join(rundir.BestCheckpoint), Base: p.BaseCheckpoint(), Seed: tc.Seed},
-		},
+	base := p.NewLoop(m, o, log)
+	loop := &base
+	loop.Hooks = []any{
+		train.Schedule{Config: tc.Schedule, Base: p.Config.Optimizer.LR},
+		train.MetricsCSV{Path: dir.Join(rundir.MetricsFile)},
+		&train.Checkpointer{LastPath: dir.Join(rundir.LastCheckpoint), BestPath: dir.Join(rundir.BestCheckpoint), Base: p.BaseCheckpoint(), Seed: tc.Seed},
 	}
 	if es := tc.EarlyStopping; es.Enabled {
 		loop.Hooks = append(loop.Hooks, train.EarlyStopping{Monitor: tc.Monitor, Patience: es.Patience, MinDelta: es.MinDelta, Baseline: es.Baseline, DivergenceThreshold: es.DivergenceThreshold})
@@ -171,7 +168,7 @@ func runLoop(ctx context.Context, p *Prepared, m *model.Model, o train.Optimizer
 
 // testBest loads the best checkpoint's weights and scores them on the test
 // split.
-func testBest(dir *rundir.Dir, m *model.Model, p *Prepared, sum *rundir.Summary) error {
+func testBest(dir *rundir.Dir, m *model.Model, p *setup.Prepared, sum *rundir.Summary) error {
 	c, err := model.LoadCheckpoint(dir.Join(rundir.BestCheckpoint))
 	if err != nil {
 		return err

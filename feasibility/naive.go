@@ -6,8 +6,9 @@ import (
 	"io"
 	"time"
 
+	"github.com/practica-ml/practica/setup"
+
 	"github.com/practica-ml/practica/data"
-	"github.com/practica-ml/practica/experiment"
 	"github.com/practica-ml/practica/model"
 )
 
@@ -88,7 +89,7 @@ const (
 // NaiveEmbeddings probes the prepared data for signal: linear and k-NN
 // probes on each naive embedding, fitted on the training split and scored
 // on the validation split.
-func NaiveEmbeddings(ctx context.Context, p *experiment.Prepared, cfg NaiveConfig) (*NaiveResult, error) {
+func NaiveEmbeddings(ctx context.Context, p *setup.Prepared, cfg NaiveConfig) (*NaiveResult, error) {
 	start := time.Now()
 	seed := p.Config.Training.Seed
 	tr, va := p.Splits.Train, p.Splits.Val

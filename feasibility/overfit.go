@@ -8,8 +8,9 @@ import (
 	"math/rand/v2"
 	"strings"
 
+	"github.com/practica-ml/practica/setup"
+
 	"github.com/practica-ml/practica/data"
-	"github.com/practica-ml/practica/experiment"
 	"github.com/practica-ml/practica/model"
 	"github.com/practica-ml/practica/train"
 )
@@ -111,7 +112,7 @@ type BaselineResult struct {
 // (dropout and augmentation off, no shuffling, plain cross-entropy) until
 // the eval-mode loss on them passes or the step budget runs out, and gives
 // the verdict.
-func Overfit(ctx context.Context, p *experiment.Prepared, cfg OverfitConfig) (*OverfitResult, error) {
+func Overfit(ctx context.Context, p *setup.Prepared, cfg OverfitConfig) (*OverfitResult, error) {
 	n := cfg.Examples
 	tr := p.Splits.Train
 	if n < 1 || n > tr.Len() {
@@ -225,7 +226,7 @@ func (r run) min() float64 {
 // budget, (stopAtPass) at the first step whose loss is below the threshold
 // with every example right, or (floor ≥ 0) once the loss is within
 // FloorTolerance of floor, the least it can reach.
-func memorize(ctx context.Context, p *experiment.Prepared, ds *data.Dataset, steps int, stopAtPass bool, floor float64, tk *ticker) (run, error) {
+func memorize(ctx context.Context, p *setup.Prepared, ds *data.Dataset, steps int, stopAtPass bool, floor float64, tk *ticker) (run, error) {
 	n, c := ds.Len(), ds.NumClasses()
 	m, opt, err := p.NewModel(model.Options{TrainBatch: n, EvalBatch: n, NoDropout: true})
 	if err != nil {

@@ -8,21 +8,22 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/practica-ml/practica/setup"
+
 	"github.com/practica-ml/practica/config"
 	"github.com/practica-ml/practica/data"
-	"github.com/practica-ml/practica/experiment"
 	"github.com/practica-ml/practica/model"
 )
 
 // prepare resolves a config on a source, with edits.
-func prepare(t *testing.T, source string, edit func(*config.Experiment)) *experiment.Prepared {
+func prepare(t *testing.T, source string, edit func(*config.Experiment)) *setup.Prepared {
 	t.Helper()
 	cfg := config.Default()
 	cfg.Data.Source = source
 	if edit != nil {
 		edit(&cfg)
 	}
-	p, err := experiment.Prepare(cfg, experiment.Env{})
+	p, err := setup.Prepare(cfg, setup.Env{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +32,7 @@ func prepare(t *testing.T, source string, edit func(*config.Experiment)) *experi
 
 // handmade builds a prepared tabular experiment from arrays (an mlp with 32
 // hidden units), for cases no source produces.
-func handmade(t *testing.T, x []float32, dim int, y []int, classes int) *experiment.Prepared {
+func handmade(t *testing.T, x []float32, dim int, y []int, classes int) *setup.Prepared {
 	t.Helper()
 	names := make([]string, classes)
 	for i := range names {
@@ -40,7 +41,7 @@ func handmade(t *testing.T, x []float32, dim int, y []int, classes int) *experim
 	ds := &data.Dataset{Source: "handmade", Kind: data.Tabular, Shape: []int{dim}, X: x, Y: y, Classes: names}
 	cfg := config.Default()
 	cfg.Model = model.Spec{Arch: model.MLP, Hidden: []int{32}, Activation: "relu"}
-	return &experiment.Prepared{Config: cfg, Splits: &data.Splits{Train: ds, Val: ds, Test: ds}, Classes: names,
+	return &setup.Prepared{Config: cfg, Splits: &data.Splits{Train: ds, Val: ds, Test: ds}, Classes: names,
 		Schema: model.InputSchema{Kind: data.Tabular, Shape: []int{dim}}}
 }
 

@@ -5,7 +5,8 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/practica-ml/practica/experiment"
+	"github.com/practica-ml/practica/setup"
+
 	"github.com/practica-ml/practica/rundir"
 )
 
@@ -43,7 +44,7 @@ func All(steps int, progress io.Writer) Options {
 
 // Run runs the chosen tests in order (overfit-one, overfit-batch, naive
 // embeddings, clustering) on a prepared experiment.
-func Run(ctx context.Context, p *experiment.Prepared, opt Options) (*Report, error) {
+func Run(ctx context.Context, p *setup.Prepared, opt Options) (*Report, error) {
 	r := &Report{}
 	var err error
 	if opt.OverfitOne {

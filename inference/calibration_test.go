@@ -6,6 +6,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/practica-ml/practica/setup"
+
 	"github.com/practica-ml/practica/calibration"
 	"github.com/practica-ml/practica/config"
 	"github.com/practica-ml/practica/experiment"
@@ -16,7 +18,7 @@ import (
 
 // calibratedRun trains a small dropout MLP on breast_cancer.csv with
 // calibration on and returns its run directory and prepared data.
-func calibratedRun(t *testing.T) (*rundir.Dir, *experiment.Prepared) {
+func calibratedRun(t *testing.T) (*rundir.Dir, *setup.Prepared) {
 	t.Helper()
 	cfg := config.Default()
 	cfg.Data.Source = "../data/testdata/breast_cancer.csv"
@@ -32,7 +34,7 @@ func calibratedRun(t *testing.T) (*rundir.Dir, *experiment.Prepared) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := experiment.Prepare(cfg, experiment.Env{})
+	p, err := setup.Prepare(cfg, setup.Env{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +72,7 @@ func TestPredictAppliesTemperature(t *testing.T) {
 	if pr.Temperature != c.Temperature {
 		t.Fatalf("predictor temperature %v, checkpoint %v", pr.Temperature, c.Temperature)
 	}
-	in, err := ReadSplit(dir, "test", experiment.Env{})
+	in, err := ReadSplit(dir, "test", setup.Env{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +114,7 @@ func TestMCDropoutAndRank(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in, err := ReadSplit(dir, "test", experiment.Env{})
+	in, err := ReadSplit(dir, "test", setup.Env{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,10 +7,11 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/practica-ml/practica/setup"
+
 	"github.com/practica-ml/practica/calibration"
 	"github.com/practica-ml/practica/config"
 	"github.com/practica-ml/practica/data"
-	"github.com/practica-ml/practica/experiment"
 	"github.com/practica-ml/practica/model"
 	"github.com/practica-ml/practica/rundir"
 	"github.com/practica-ml/practica/train"
@@ -207,12 +208,12 @@ func (p *Predictor) ReadImages(paths []string) (Input, error) {
 
 // ReadSplit recovers a split (train, val or test) of the run's own data
 // source, exactly as training drew it, in raw (unnormalized) form.
-func ReadSplit(dir *rundir.Dir, split string, env experiment.Env) (Input, error) {
+func ReadSplit(dir *rundir.Dir, split string, env setup.Env) (Input, error) {
 	cfg, err := config.Load(dir.Join(rundir.ConfigFile))
 	if err != nil {
 		return Input{}, err
 	}
-	sp, err := experiment.OpenSplits(cfg, env)
+	sp, err := setup.OpenSplits(cfg, env)
 	if err != nil {
 		return Input{}, err
 	}

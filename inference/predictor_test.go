@@ -9,8 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/practica-ml/practica/setup"
+
 	"github.com/practica-ml/practica/config"
-	"github.com/practica-ml/practica/experiment"
 	"github.com/practica-ml/practica/model"
 	"github.com/practica-ml/practica/rundir"
 	"github.com/practica-ml/practica/train"
@@ -18,9 +19,9 @@ import (
 
 // trainRun trains a small model for a few epochs into a run directory and
 // returns the directory, the prepared data and the trained loop's model.
-func trainRun(t *testing.T, cfg config.Experiment) (*rundir.Dir, *experiment.Prepared, train.Evaluation) {
+func trainRun(t *testing.T, cfg config.Experiment) (*rundir.Dir, *setup.Prepared, train.Evaluation) {
 	t.Helper()
-	p, err := experiment.Prepare(cfg, experiment.Env{})
+	p, err := setup.Prepare(cfg, setup.Env{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +78,7 @@ func TestPredictEqualsEvaluation(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			in, err := ReadSplit(dir, "test", experiment.Env{})
+			in, err := ReadSplit(dir, "test", setup.Env{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -5,8 +5,9 @@ import (
 	"math"
 	"testing"
 
+	"github.com/practica-ml/practica/setup"
+
 	"github.com/practica-ml/practica/config"
-	"github.com/practica-ml/practica/experiment"
 	"github.com/practica-ml/practica/model"
 	"github.com/practica-ml/practica/train"
 )
@@ -14,7 +15,7 @@ import (
 // prepared is the embedded digits with a small model: a CNN with batch
 // norm and dropout (every kind of state the range test must put back), or
 // an MLP for the faster end-to-end tests.
-func prepared(t *testing.T, arch string) *experiment.Prepared {
+func prepared(t *testing.T, arch string) *setup.Prepared {
 	t.Helper()
 	cfg := config.Default()
 	cfg.Model.Arch = arch
@@ -27,7 +28,7 @@ func prepared(t *testing.T, arch string) *experiment.Prepared {
 	default:
 		cfg.Model.Hidden = []int{32}
 	}
-	p, err := experiment.Prepare(cfg, experiment.Env{})
+	p, err := setup.Prepare(cfg, setup.Env{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +37,7 @@ func prepared(t *testing.T, arch string) *experiment.Prepared {
 
 // newModel builds the experiment's model and takes a few training steps so
 // that the optimizer has moments and a step count to restore.
-func newModel(t *testing.T, p *experiment.Prepared) (*model.Model, train.Optimizer) {
+func newModel(t *testing.T, p *setup.Prepared) (*model.Model, train.Optimizer) {
 	t.Helper()
 	m, o, err := p.NewModel(model.Options{})
 	if err != nil {
@@ -47,9 +48,9 @@ func newModel(t *testing.T, p *experiment.Prepared) (*model.Model, train.Optimiz
 }
 
 // trainSteps runs n ordinary training steps (from epoch 1, step 0).
-func trainSteps(t *testing.T, p *experiment.Prepared, m *model.Model, o train.Optimizer, n int64) {
+func trainSteps(t *testing.T, p *setup.Prepared, m *model.Model, o train.Optimizer, n int64) {
 	t.Helper()
-	l := BaseLoop(p, m, o, nil)
+	l := p.NewLoop(m, o, nil)
 	l.Epochs, l.MaxSteps = 1, n
 	if _, err := l.Run(context.Background()); err != nil {
 		t.Fatal(err)

@@ -41,7 +41,7 @@ func TestRangeTestRestoresExactly(t *testing.T) {
 			if c.wantStop == StopNonFinite {
 				opt.DivergeFactor = math.Inf(1) // only a non-finite loss stops it
 			}
-			curve, err := RangeTest(context.Background(), BaseLoop(p, m, o, nil), opt)
+			curve, err := RangeTest(context.Background(), p.NewLoop(m, o, nil), opt)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -86,11 +86,11 @@ func TestRangeTestCurve(t *testing.T) {
 	m, o := newModel(t, p)
 	opt := DefaultOptions()
 	opt.Steps = 60
-	a, err := RangeTest(context.Background(), BaseLoop(p, m, o, nil), opt)
+	a, err := RangeTest(context.Background(), p.NewLoop(m, o, nil), opt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := RangeTest(context.Background(), BaseLoop(p, m, o, nil), opt)
+	b, err := RangeTest(context.Background(), p.NewLoop(m, o, nil), opt)
 	if err != nil {
 		t.Fatal(err)
 	}

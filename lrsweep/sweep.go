@@ -8,7 +8,8 @@ import (
 	"math"
 	"slices"
 
-	"github.com/practica-ml/practica/experiment"
+	"github.com/practica-ml/practica/setup"
+
 	"github.com/practica-ml/practica/model"
 	"github.com/practica-ml/practica/train"
 )
@@ -54,22 +55,10 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// BaseLoop is the training loop of a prepared experiment with model m and
-// optimizer o, as experiment.Train sets it up (without its hooks).
-func BaseLoop(p *experiment.Prepared, m *model.Model, o train.Optimizer, log *slog.Logger) train.Loop {
-	tc := p.Config.Training
-	return train.Loop{
-		Model: m, Optimizer: o, Train: p.Splits.Train, Val: p.Splits.Val,
-		Epochs: tc.Epochs, BatchSize: tc.BatchSize, Seed: tc.Seed, Shuffle: true,
-		Augment: p.Config.Data.Augment, LabelSmoothing: tc.LabelSmoothing, ClassWeights: p.ClassWeights(),
-		TrainEvalSize: tc.TrainEvalSize, Monitor: tc.Monitor, Log: log,
-	}
-}
-
 // Run sweeps a prepared experiment. The first seed's range test and the
 // grid use m and o, which are left exactly as they were; the other seeds
 // get models of their own. It creates no files (see Result.Write).
-func Run(ctx context.Context, p *experiment.Prepared, m *model.Model, o train.Optimizer, c Config) (*Result, error) {
+func Run(ctx context.Context, p *setup.Prepared, m *model.Model, o train.Optimizer, c Config) (*Result, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
@@ -95,7 +84,7 @@ func Run(ctx context.Context, p *experiment.Prepared, m *model.Model, o train.Op
 				return nil, err
 			}
 		}
-		base := BaseLoop(p, sm, so, log)
+		base := p.NewLoop(sm, so, log)
 		base.Seed = seed
 		opt := c.Options
 		opt.Label = fmt.Sprintf("seed %d (%d/%d)", seed, k+1, c.Seeds)
@@ -153,7 +142,7 @@ func Run(ctx context.Context, p *experiment.Prepared, m *model.Model, o train.Op
 	return res, nil
 }
 
-func runGrid(ctx context.Context, p *experiment.Prepared, m *model.Model, o train.Optimizer, c Config, rec float64, log *slog.Logger) (*GridResult, error) {
+func runGrid(ctx context.Context, p *setup.Prepared, m *model.Model, o train.Optimizer, c Config, rec float64, log *slog.Logger) (*GridResult, error) {
 	values := c.Grid
 	if c.GridAuto {
 		values = AutoGrid(rec)
@@ -167,7 +156,7 @@ func runGrid(ctx context.Context, p *experiment.Prepared, m *model.Model, o trai
 		oc.LR = lr
 		return train.NewOptimizer(oc, sizes)
 	}
-	runs, err := RunGrid(ctx, BaseLoop(p, m, o, log), newOpt, values, c.GridEpochs, c.Progress)
+	runs, err := RunGrid(ctx, p.NewLoop(m, o, log), newOpt, values, c.GridEpochs, c.Progress)
 	if err != nil {
 		return nil, err
 	}

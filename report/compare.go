@@ -8,12 +8,13 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/practica-ml/practica/setup"
+
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
-	"github.com/practica-ml/practica/experiment"
 	"github.com/practica-ml/practica/internal/atomicfile"
 	"github.com/practica-ml/practica/metrics"
 	"github.com/practica-ml/practica/plots"
@@ -31,7 +32,7 @@ type CompareOptions struct {
 	Runs []string
 	// Split is the split every run is scored on (test by default).
 	Split string
-	Env   experiment.Env
+	Env   setup.Env
 	Args  []string
 }
 

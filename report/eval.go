@@ -7,9 +7,10 @@ import (
 	"slices"
 	"sort"
 
+	"github.com/practica-ml/practica/setup"
+
 	"github.com/practica-ml/practica/calibration"
 	"github.com/practica-ml/practica/data"
-	"github.com/practica-ml/practica/experiment"
 	"github.com/practica-ml/practica/inference"
 	"github.com/practica-ml/practica/metrics"
 	"github.com/practica-ml/practica/model"
@@ -43,7 +44,7 @@ type EvalOptions struct {
 	// Bins is the number of confidence bins (when 0, the run's
 	// calibration.bins, else DefaultBins).
 	Bins int
-	Env  experiment.Env
+	Env  setup.Env
 	// Args is eval's command line, shown in the report.
 	Args []string
 }
@@ -112,7 +113,7 @@ func Evaluate(runPath string, opt EvalOptions) (*Evaluation, error) {
 	if err != nil {
 		return nil, err
 	}
-	own, err := experiment.OpenSplits(info.Config, opt.Env)
+	own, err := setup.OpenSplits(info.Config, opt.Env)
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +129,7 @@ func Evaluate(runPath string, opt EvalOptions) (*Evaluation, error) {
 	if opt.Data != "" {
 		cfg := info.Config
 		cfg.Data.Source, cfg.Data.Labels = opt.Data, ""
-		if splits, err = experiment.OpenSplits(cfg, opt.Env); err != nil {
+		if splits, err = setup.OpenSplits(cfg, opt.Env); err != nil {
 			return nil, err
 		}
 		source = opt.Data

@@ -15,9 +15,10 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/practica-ml/practica/setup"
+
 	"github.com/practica-ml/practica/config"
 	"github.com/practica-ml/practica/data"
-	"github.com/practica-ml/practica/experiment"
 	"github.com/practica-ml/practica/feasibility"
 	"github.com/practica-ml/practica/internal/atomicfile"
 )
@@ -39,7 +40,7 @@ const pcaSample = 2000
 type ProfileOptions struct {
 	Source, LabelColumn, Labels string
 	Seed                        uint64
-	Env                         experiment.Env
+	Env                         setup.Env
 	Args                        []string
 }
 
@@ -146,7 +147,7 @@ func ProfileData(opt ProfileOptions) (*Profile, error) {
 		}
 		p.NonFinite = nf
 	}
-	sp, err := experiment.OpenSplits(cfg, opt.Env)
+	sp, err := setup.OpenSplits(cfg, opt.Env)
 	if err != nil {
 		p.Error = err.Error()
 		return p, err

@@ -7,10 +7,11 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/practica-ml/practica/setup"
+
 	"github.com/urfave/cli/v2"
 
 	"github.com/practica-ml/practica/data"
-	"github.com/practica-ml/practica/experiment"
 	"github.com/practica-ml/practica/internal/cliutil"
 	"github.com/practica-ml/practica/kernels"
 	"github.com/practica-ml/practica/report"
@@ -71,7 +72,7 @@ func evalAction(c *cli.Context, stdout io.Writer) error {
 	if c.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q: eval takes flags only (--run DIR, --data SOURCE or --compare DIR)", c.Args().First())
 	}
-	env := experiment.Env{DataDir: data.DataDirFromEnv()}
+	env := setup.Env{DataDir: data.DataDirFromEnv()}
 	compare := c.StringSlice("compare")
 	switch {
 	case len(compare) > 0 && c.IsSet("run"):
@@ -86,7 +87,7 @@ func evalAction(c *cli.Context, stdout io.Writer) error {
 	return fmt.Errorf("nothing to do: give --run DIR (evaluate a run), --data SOURCE (profile data) or --compare DIR --compare DIR (compare runs); see eval --help")
 }
 
-func runAction(c *cli.Context, env experiment.Env, stdout io.Writer) error {
+func runAction(c *cli.Context, env setup.Env, stdout io.Writer) error {
 	for _, f := range []string{"label-column", "labels", "seed"} {
 		if c.IsSet(f) {
 			return fmt.Errorf("--%s applies to a data profile (--data without --run); with --run the run's own data settings are used", f)

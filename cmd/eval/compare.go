@@ -5,14 +5,15 @@ import (
 	"io"
 	"path/filepath"
 
+	"github.com/practica-ml/practica/setup"
+
 	"github.com/urfave/cli/v2"
 
-	"github.com/practica-ml/practica/experiment"
 	"github.com/practica-ml/practica/report"
 )
 
 // compareAction compares runs (eval --compare DIR --compare DIR ...).
-func compareAction(c *cli.Context, dirs []string, env experiment.Env, stdout io.Writer) error {
+func compareAction(c *cli.Context, dirs []string, env setup.Env, stdout io.Writer) error {
 	for _, f := range []string{"data", "checkpoint", "label-column", "labels", "seed"} {
 		if c.IsSet(f) {
 			return fmt.Errorf("--%s does not apply to --compare", f)

@@ -6,14 +6,15 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/practica-ml/practica/setup"
+
 	"github.com/urfave/cli/v2"
 
-	"github.com/practica-ml/practica/experiment"
 	"github.com/practica-ml/practica/report"
 )
 
 // profileAction profiles a data source (eval --data SOURCE without --run).
-func profileAction(c *cli.Context, env experiment.Env, stdout io.Writer) error {
+func profileAction(c *cli.Context, env setup.Env, stdout io.Writer) error {
 	for _, f := range []string{"split", "checkpoint", "bins"} {
 		if c.IsSet(f) {
 			return fmt.Errorf("--%s applies to the evaluation of a run (--run DIR)", f)

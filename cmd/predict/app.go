@@ -7,11 +7,12 @@ import (
 	"io"
 	"slices"
 
+	"github.com/practica-ml/practica/setup"
+
 	"github.com/urfave/cli/v2"
 
 	"github.com/practica-ml/practica/calibration"
 	"github.com/practica-ml/practica/data"
-	"github.com/practica-ml/practica/experiment"
 	"github.com/practica-ml/practica/inference"
 	"github.com/practica-ml/practica/internal/atomicfile"
 	"github.com/practica-ml/practica/internal/cliutil"
@@ -90,7 +91,7 @@ func predictAction(c *cli.Context, stdout io.Writer) error {
 	case c.IsSet("split") && c.NArg() > 0:
 		return fmt.Errorf("give either --split or input files, not both")
 	case c.IsSet("split"):
-		in, err = inference.ReadSplit(dir, c.String("split"), experiment.Env{DataDir: data.DataDirFromEnv()})
+		in, err = inference.ReadSplit(dir, c.String("split"), setup.Env{DataDir: data.DataDirFromEnv()})
 	default:
 		labelColumn := c.String("label-column")
 		if !c.IsSet("label-column") {

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/practica-ml/practica/setup"
+
 	"github.com/urfave/cli/v2"
 
 	"github.com/practica-ml/practica/config"
@@ -257,7 +259,7 @@ func trainAction(c *cli.Context, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	log := cliutil.Logger(stderr, c.Bool("quiet"), c.Bool("verbose"))
-	opt := experiment.Options{Env: experiment.Env{DataDir: data.DataDirFromEnv()}, Args: os.Args, Log: log}
+	opt := experiment.Options{Env: setup.Env{DataDir: data.DataDirFromEnv()}, Args: os.Args, Log: log}
 	if !c.Bool("quiet") {
 		opt.Progress = stderr
 	}

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/practica-ml/practica/setup"
+
 	"github.com/urfave/cli/v2"
 
 	"github.com/practica-ml/practica/config"
@@ -58,7 +60,7 @@ func runFeasibility(c *cli.Context, cfg config.Experiment, env *commandEnv) (han
 		return true, fmt.Errorf("--overfit-steps must be ≥ 1, got %d", opt.Steps)
 	}
 	start := time.Now()
-	p, err := experiment.Prepare(cfg, env.opt.Env)
+	p, err := setup.Prepare(cfg, env.opt.Env)
 	if err != nil {
 		return true, err
 	}

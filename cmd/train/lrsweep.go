@@ -8,6 +8,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/practica-ml/practica/setup"
+
 	"github.com/urfave/cli/v2"
 
 	"github.com/practica-ml/practica/config"
@@ -79,7 +81,7 @@ func sweepConfig(c *cli.Context, env *commandEnv) (lrsweep.Config, error) {
 // directory of its own, no training.
 func sweepOnly(c *cli.Context, cfg config.Experiment, env *commandEnv, sc lrsweep.Config) error {
 	start := time.Now()
-	p, err := experiment.Prepare(cfg, env.opt.Env)
+	p, err := setup.Prepare(cfg, env.opt.Env)
 	if err != nil {
 		return err
 	}
@@ -126,7 +128,7 @@ func sweepOnly(c *cli.Context, cfg config.Experiment, env *commandEnv, sc lrswee
 func trainLRAuto(c *cli.Context, cfg config.Experiment, env *commandEnv, sc lrsweep.Config) error {
 	var rep *lrsweep.Report
 	opt := env.opt
-	opt.Prelude = func(ctx context.Context, p *experiment.Prepared, m *model.Model, o train.Optimizer, dir *rundir.Dir) error {
+	opt.Prelude = func(ctx context.Context, p *setup.Prepared, m *model.Model, o train.Optimizer, dir *rundir.Dir) error {
 		res, err := lrsweep.Run(ctx, p, m, o, sc)
 		if err != nil {
 			return err

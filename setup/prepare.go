@@ -1,7 +1,8 @@
-package experiment
+package setup
 
 import (
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"strings"
 
@@ -141,4 +142,19 @@ func (p *Prepared) RunName() string {
 	}
 	src = strings.TrimSuffix(strings.TrimSuffix(filepath.Base(src), ".gz"), ".csv")
 	return p.Config.Model.Arch + "-" + src
+}
+
+// NewLoop is the training loop of this experiment for model m and optimizer
+// o, configured as training runs it (data, batching, seeded order,
+// augmentation, loss settings, monitored metric), without hooks: each
+// caller adds its own. Every loop in Practica starts here, so the overfit
+// tests, the range test, the grid and training cannot drift apart.
+func (p *Prepared) NewLoop(m *model.Model, o train.Optimizer, log *slog.Logger) train.Loop {
+	tc := p.Config.Training
+	return train.Loop{
+		Model: m, Optimizer: o, Train: p.Splits.Train, Val: p.Splits.Val,
+		Epochs: tc.Epochs, BatchSize: tc.BatchSize, Seed: tc.Seed, Shuffle: true,
+		Augment: p.Config.Data.Augment, LabelSmoothing: tc.LabelSmoothing, ClassWeights: p.ClassWeights(),
+		TrainEvalSize: tc.TrainEvalSize, Monitor: tc.Monitor, Log: log,
+	}
 }
