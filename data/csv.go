@@ -3,10 +3,8 @@ package data
 import (
 	"bufio"
 	"encoding/csv"
-	"errors"
 	"fmt"
 	"io"
-	"math"
 	"strconv"
 	"strings"
 )
@@ -262,16 +260,13 @@ func readCSVRows(cr *csv.Reader, name string, header []string, cols []int, label
 
 // parseFeature parses one finite float32 feature value.
 func parseFeature(s string) (float32, error) {
-	t := strings.TrimSpace(s)
-	v, err := strconv.ParseFloat(t, 64)
-	if err != nil && !errors.Is(err, strconv.ErrRange) {
-		if t == "" {
-			return 0, fmt.Errorf("empty value, want a number")
-		}
+	f, bad := classifyCell(s)
+	switch bad {
+	case cellEmpty:
+		return 0, fmt.Errorf("empty value, want a number")
+	case cellNonNumeric:
 		return 0, fmt.Errorf("value %q is not a number", s)
-	}
-	f := float32(v)
-	if math.IsNaN(v) || math.IsInf(float64(f), 0) {
+	case cellNaN, cellInf:
 		return 0, fmt.Errorf("non-finite value %q (NaN, Inf and values beyond float32 range are not allowed)", s)
 	}
 	return f, nil
