@@ -4,4 +4,9 @@
 // schema, converts them to the training shape and scale, normalizes them
 // with the stored statistics, and runs the evaluation graph. The logits it
 // returns are bit-identical to those of evaluation during training.
+//
+// It also brings a dataset opened as training opens one (the run's own
+// source or another) to the model's input, features and classes matched
+// by name (Conform), and picks a split of it (SelectSplit): what eval
+// and predict --split score.
 package inference

@@ -217,19 +217,12 @@ func ReadSplit(dir *rundir.Dir, split string, env setup.Env) (Input, error) {
 	if err != nil {
 		return Input{}, err
 	}
-	var d *data.Dataset
-	switch split {
-	case "train":
-		d = sp.Train
-	case "val":
-		d = sp.Val
-	case "test":
-		d = sp.Test
-	default:
+	if split != "train" && split != "val" && split != "test" {
 		return Input{}, fmt.Errorf("--split must be train, val or test, got %q", split)
 	}
-	if d.Len() == 0 {
-		return Input{}, fmt.Errorf("the %s split of %s is empty", split, cfg.Data.Source)
+	d, err := SelectSplit(sp, split, cfg.Data.Source)
+	if err != nil {
+		return Input{}, err
 	}
 	return Input{X: d.X, Y: d.Y}, nil
 }
