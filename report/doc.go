@@ -1,13 +1,12 @@
-// Package report is what eval writes: the evaluation of a run's best model
-// on a split (metrics.json, predictions.csv, the figures and one
-// self-contained report.html with every image embedded as a data URI and
-// nothing fetched from a network), the profile of a data source before any
-// training (class balance, feature statistics, duplicates and leakage
-// between splits, a sample grid, a 2-D PCA view), and the comparison of
-// several runs (a table, overlaid curves, McNemar's test between runs
-// scored on the same test split).
+// Package report is what the pages eval writes share: the HTML templates'
+// frame (head, foot, a facts table), their functions, every figure
+// embedded as a data URI so that a report.html is one self-contained file
+// that loads nothing from a network, the number formats of the text
+// (percentages, thousands separators, plurals), the JSON layout of the
+// files next to the page, and the figures more than one page draws (an
+// image grid, a heat-map palette).
 //
-// The decision metrics come from package metrics, the calibration metrics
-// and the reliability diagram from package calibration, the figures from
-// gonum/plot through package plots.
+// The pages themselves live with what they report on: the evaluation of a
+// run in report/evaluation, the comparison of runs in report/compare, the
+// profile of a data source in data/profile.
 package report

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"html/template"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -16,17 +17,20 @@ import (
 	"github.com/practica-ml/practica/rundir"
 )
 
-//go:embed templates/*.html
-var templateFS embed.FS
+// HTMLFile is the page every report writes.
+const HTMLFile = "report.html"
 
-// funcs are the helpers every page's template uses; page adds img.
+//go:embed common.html
+var commonFS embed.FS
+
+// funcs are the helpers every page's template uses.
 func funcs(dir string) template.FuncMap {
 	return template.FuncMap{
-		"pct":    func(v float64) string { return pct(v) },
+		"pct":    Pct,
 		"f3":     func(v float64) string { return fmt.Sprintf("%.3f", v) },
 		"f4":     func(v float64) string { return fmt.Sprintf("%.4f", v) },
 		"g":      func(v float64) string { return fmt.Sprintf("%.3g", v) },
-		"commas": commas,
+		"commas": Commas,
 		// img is the whole src attribute of an embedded PNG: as an
 		// attribute it is written verbatim (a URL value would have its
 		// '+' escaped as &#43;, which browsers decode but plain parsers
@@ -38,7 +42,7 @@ func funcs(dir string) template.FuncMap {
 			}
 			return template.HTMLAttr(`src="data:image/png;base64,` + base64.StdEncoding.EncodeToString(b) + `"`), nil
 		},
-		"has": func(name string) bool { return exists(filepath.Join(dir, name)) },
+		"has": func(name string) bool { _, err := os.Stat(filepath.Join(dir, name)); return err == nil },
 		"add": func(a, b int) int { return a + b },
 		"div": func(a, b int) float64 {
 			if b == 0 {
@@ -59,10 +63,19 @@ func funcs(dir string) template.FuncMap {
 	}
 }
 
-// render executes the named page of the templates.
-func render(dir, page string, view any) ([]byte, error) {
-	t, err := template.New("").Funcs(funcs(dir)).ParseFS(templateFS, "templates/*.html")
+// Render executes the template called page, defined in the *.html files
+// of pages, with view. Every page shares the templates "head" (takes the
+// title), "foot" (takes the time written) and "facts" (a two-column table
+// of [2]string rows), and the functions pct, commas, f3, f4, g (number
+// formats), img (a PNG of dir embedded as a data URI, so that the page
+// loads nothing), has (whether dir holds a file), add, div, at, deref,
+// shape and version.
+func Render(dir string, pages fs.FS, page string, view any) ([]byte, error) {
+	t, err := template.New("").Funcs(funcs(dir)).ParseFS(commonFS, "common.html")
 	if err != nil {
+		return nil, err
+	}
+	if t, err = t.ParseFS(pages, "*.html"); err != nil {
 		return nil, err
 	}
 	var buf bytes.Buffer
@@ -72,9 +85,9 @@ func render(dir, page string, view any) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// pct formats a fraction as a percentage with one decimal (no decimal for
+// Pct formats a fraction as a percentage with one decimal (no decimal for
 // exactly 0 and 100).
-func pct(v float64) string {
+func Pct(v float64) string {
 	if math.IsNaN(v) {
 		return "n/a"
 	}
@@ -87,8 +100,8 @@ func pct(v float64) string {
 	return fmt.Sprintf("%.1f%%", 100*v)
 }
 
-// commas writes an integer with thousands separators: 60,000.
-func commas(n int) string {
+// Commas writes an integer with thousands separators: 60,000.
+func Commas(n int) string {
 	s := fmt.Sprint(n)
 	neg := strings.HasPrefix(s, "-")
 	s = strings.TrimPrefix(s, "-")
@@ -105,15 +118,30 @@ func commas(n int) string {
 	return b.String()
 }
 
-// plural returns "1 image" or "2 images".
-func plural(n int, one, many string) string {
+// Plural returns "1 image" or "2 images" (the count with commas).
+func Plural(n int, one, many string) string {
 	if n == 1 {
 		return "1 " + one
 	}
-	return commas(n) + " " + many
+	return Commas(n) + " " + many
 }
 
-func marshalJSON(v any) ([]byte, error) {
+// ShellJoin quotes arguments for a shell where needed, so that a report
+// shows the command that wrote it as one can paste it.
+func ShellJoin(args []string) string {
+	q := make([]string, len(args))
+	for i, a := range args {
+		if a == "" || strings.ContainsAny(a, " \t\n'\"\\$`!*?[]{}()<>|&;#~") {
+			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+		q[i] = a
+	}
+	return strings.Join(q, " ")
+}
+
+// JSON is v as every JSON file of a report is written: indented by two
+// spaces, with a final newline.
+func JSON(v any) ([]byte, error) {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return nil, err
@@ -121,4 +149,5 @@ func marshalJSON(v any) ([]byte, error) {
 	return append(b, '\n'), nil
 }
 
-func now() string { return time.Now().Format("2006-01-02 15:04:05 MST") }
+// Timestamp is the time a page says it was written, to the second.
+func Timestamp() string { return time.Now().Format("2006-01-02 15:04:05 MST") }

@@ -15,6 +15,7 @@ import (
 	"github.com/practica-ml/practica/internal/cliutil"
 	"github.com/practica-ml/practica/kernels"
 	"github.com/practica-ml/practica/report"
+	"github.com/practica-ml/practica/report/evaluation"
 	"github.com/practica-ml/practica/rundir"
 )
 
@@ -93,7 +94,7 @@ func runAction(c *cli.Context, env setup.Env, stdout io.Writer) error {
 			return fmt.Errorf("--%s applies to a data profile (--data without --run); with --run the run's own data settings are used", f)
 		}
 	}
-	e, err := report.Evaluate(c.String("run"), report.EvalOptions{
+	e, err := evaluation.Evaluate(c.String("run"), evaluation.Options{
 		Split: c.String("split"), Data: c.String("data"), Checkpoint: c.String("checkpoint"),
 		Bins: c.Int("bins"), Env: env, Args: commandLine(c),
 	})
@@ -102,7 +103,7 @@ func runAction(c *cli.Context, env setup.Env, stdout io.Writer) error {
 	}
 	out := c.String("out")
 	if out == "" {
-		out = e.Run.Dir.Join(report.DefaultDir)
+		out = e.Run.Dir.Join(evaluation.DefaultDir)
 	}
 	if out, err = filepath.Abs(out); err != nil {
 		return err

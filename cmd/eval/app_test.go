@@ -13,7 +13,7 @@ import (
 	"testing"
 
 	"github.com/practica-ml/practica/calibration"
-	"github.com/practica-ml/practica/report"
+	"github.com/practica-ml/practica/report/evaluation"
 )
 
 // evalRun evaluates a shared run into a fresh directory and returns it.
@@ -30,13 +30,13 @@ func evalRun(t *testing.T, name string, extra ...string) string {
 	return out
 }
 
-func readMetrics(t *testing.T, dir string) report.Metrics {
+func readMetrics(t *testing.T, dir string) evaluation.Metrics {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, report.MetricsFile))
+	b, err := os.ReadFile(filepath.Join(dir, evaluation.MetricsFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var m report.Metrics
+	var m evaluation.Metrics
 	if err := json.Unmarshal(b, &m); err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +83,7 @@ func TestMetricsRecomputedFromPredictions(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			out := evalRun(t, name)
 			m := readMetrics(t, out)
-			p, err := report.ReadPredictions(filepath.Join(out, report.PredictionsFile))
+			p, err := evaluation.ReadPredictions(filepath.Join(out, evaluation.PredictionsFile))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -99,7 +99,7 @@ func near(t *testing.T, what string, got, want float64) {
 	}
 }
 
-func checkRecomputed(t *testing.T, m report.Metrics, p *report.Predictions) {
+func checkRecomputed(t *testing.T, m evaluation.Metrics, p *evaluation.Predictions) {
 	c, n := len(m.Classes), len(p.Label)
 	if !slices.Equal(p.Classes, m.Classes) {
 		t.Fatalf("classes %v in predictions.csv, %v in metrics.json", p.Classes, m.Classes)
@@ -245,7 +245,7 @@ func binnedECE(probs []float64, labels []int, c, bins int) (ece, mce float64) {
 
 // checkBinary recomputes ROC-AUC as the share of (positive, negative)
 // pairs ranked right (ties one half), and PR-AUC as average precision.
-func checkBinary(t *testing.T, m report.Metrics, p *report.Predictions) {
+func checkBinary(t *testing.T, m evaluation.Metrics, p *evaluation.Predictions) {
 	if m.ROCAUC == nil || m.PRAUC == nil || m.Threshold == nil {
 		t.Fatal("a two-class evaluation without roc_auc, pr_auc or threshold")
 	}
@@ -344,7 +344,7 @@ func TestPlainSummary(t *testing.T) {
 		t.Errorf("the summary does not say %q", want)
 	}
 	// The 90%-sure sentence counts examples.
-	p, _ := report.ReadPredictions(filepath.Join(out, "predictions.csv"))
+	p, _ := evaluation.ReadPredictions(filepath.Join(out, "predictions.csv"))
 	sure, right := 0, 0
 	for i, c := range p.Confidence {
 		if c >= 0.9 {
@@ -366,7 +366,7 @@ func TestEvalJSONAndSplits(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	var m report.Metrics
+	var m evaluation.Metrics
 	if err := json.Unmarshal([]byte(stdout), &m); err != nil {
 		t.Fatalf("--json stdout is not metrics.json: %v", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/practica-ml/practica/report"
+	"github.com/practica-ml/practica/report/compare"
 )
 
 // compareAction compares runs (eval --compare DIR --compare DIR ...).
@@ -19,7 +20,7 @@ func compareAction(c *cli.Context, dirs []string, env setup.Env, stdout io.Write
 			return fmt.Errorf("--%s does not apply to --compare", f)
 		}
 	}
-	cmp, err := report.Compare(report.CompareOptions{Runs: dirs, Split: c.String("split"), Env: env, Args: commandLine(c)})
+	cmp, err := compare.Runs(compare.Options{Dirs: dirs, Split: c.String("split"), Env: env, Args: commandLine(c)})
 	if err != nil {
 		return err
 	}

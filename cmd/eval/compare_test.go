@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/practica-ml/practica/report"
+	"github.com/practica-ml/practica/report/compare"
 )
 
 func TestCompare(t *testing.T) {
@@ -17,11 +17,11 @@ func TestCompare(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	raw, err := os.ReadFile(filepath.Join(out, report.CompareFile))
+	raw, err := os.ReadFile(filepath.Join(out, compare.File))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var cmp report.Comparison
+	var cmp compare.Comparison
 	if err := json.Unmarshal(raw, &cmp); err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/practica-ml/practica/data/profile"
 	"github.com/practica-ml/practica/report"
 )
 
@@ -21,7 +22,7 @@ func profileAction(c *cli.Context, env setup.Env, stdout io.Writer) error {
 		}
 	}
 	source := c.String("data")
-	p, perr := report.ProfileData(report.ProfileOptions{Source: source, LabelColumn: c.String("label-column"),
+	p, perr := profile.Data(profile.Options{Source: source, LabelColumn: c.String("label-column"),
 		Labels: c.String("labels"), Seed: c.Uint64("seed"), Env: env, Args: commandLine(c)})
 	if p == nil {
 		return perr

@@ -8,16 +8,16 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/practica-ml/practica/report"
+	"github.com/practica-ml/practica/data/profile"
 )
 
-func readProfile(t *testing.T, dir string) report.Profile {
+func readProfile(t *testing.T, dir string) profile.Report {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, report.ProfileFile))
+	b, err := os.ReadFile(filepath.Join(dir, profile.File))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var p report.Profile
+	var p profile.Report
 	if err := json.Unmarshal(b, &p); err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package report
+package evaluation
 
 import (
 	"encoding/csv"
@@ -73,7 +73,7 @@ func ReadRun(path string) (*RunInfo, error) {
 		info.Summary = &sum
 	}
 	if exists(dir.Join(rundir.MetricsFile)) {
-		if info.History, err = ReadMetricsCSV(dir.Join(rundir.MetricsFile)); err != nil {
+		if info.History, err = readMetricsCSV(dir.Join(rundir.MetricsFile)); err != nil {
 			return nil, err
 		}
 	}
@@ -100,8 +100,8 @@ func ReadRun(path string) (*RunInfo, error) {
 	return info, nil
 }
 
-// BestIndex is the index in History of the summary's best epoch, or -1.
-func (r *RunInfo) BestIndex() int {
+// bestIndex is the index in History of the summary's best epoch, or -1.
+func (r *RunInfo) bestIndex() int {
 	if r.Summary == nil {
 		return -1
 	}
@@ -126,8 +126,8 @@ func exists(path string) bool {
 	return err == nil
 }
 
-// ReadMetricsCSV parses a run's metrics.csv (train.MetricsHeader).
-func ReadMetricsCSV(path string) ([]train.EpochMetrics, error) {
+// readMetricsCSV parses a run's metrics.csv (train.MetricsHeader).
+func readMetricsCSV(path string) ([]train.EpochMetrics, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err

@@ -1,4 +1,4 @@
-package report
+package evaluation
 
 import (
 	"bytes"
@@ -9,9 +9,9 @@ import (
 	"strings"
 )
 
-// PredictionsHeader returns predictions.csv's header for these classes:
+// predictionsHeader returns predictions.csv's header for these classes:
 // index, label, predicted, confidence, then p_<class> per class.
-func PredictionsHeader(classes []string) []string {
+func predictionsHeader(classes []string) []string {
 	h := []string{"index", "label", "predicted", "confidence"}
 	for _, c := range classes {
 		h = append(h, "p_"+c)
@@ -19,20 +19,20 @@ func PredictionsHeader(classes []string) []string {
 	return h
 }
 
-// FormatPredictions renders predictions.csv: one row per example, its
+// formatPredictions renders predictions.csv: one row per example, its
 // index in the split, the actual and predicted class names, the predicted
 // class's probability and every class's probability, each number in its
 // shortest exact form.
-func (e *Evaluation) FormatPredictions() []byte {
+func (e *Result) formatPredictions() []byte {
 	classes := e.Metrics.Classes
 	c := len(classes)
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
-	_ = w.Write(PredictionsHeader(classes))
+	_ = w.Write(predictionsHeader(classes))
 	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 	row := make([]string, 4+c)
 	for i, y := range e.Y {
-		p := e.Probs[i*c : (i+1)*c]
+		p := e.probs[i*c : (i+1)*c]
 		row[0], row[1], row[2], row[3] = strconv.Itoa(i), classes[y], classes[e.Predicted[i]], f(p[e.Predicted[i]])
 		for k, v := range p {
 			row[4+k] = f(v)

@@ -1,4 +1,4 @@
-package report
+package profile
 
 import (
 	"fmt"
@@ -13,6 +13,7 @@ import (
 
 	"github.com/practica-ml/practica/data"
 	"github.com/practica-ml/practica/plots"
+	"github.com/practica-ml/practica/report"
 )
 
 // samplesPerClass and sampleClasses bound the sample grid.
@@ -21,10 +22,10 @@ const (
 	sampleClasses   = 12
 )
 
-func (p *Profile) writeFigures(out string) ([]string, error) {
+func (p *Report) writeFigures(out string) ([]string, error) {
 	var files []string
 	path := func(name string) string { files = append(files, name); return filepath.Join(out, name) }
-	if err := p.classBalancePNG(path(ClassBalancePlot)); err != nil {
+	if err := p.classBalancePNG(path(classBalancePlot)); err != nil {
 		return nil, err
 	}
 	all := newRowSet(p.splits.Train, p.splits.Val, p.splits.Test)
@@ -36,7 +37,7 @@ func (p *Profile) writeFigures(out string) ([]string, error) {
 			for i := 0; i < all.Len() && n < samplesPerClass; i++ {
 				if all.Label(i) == k {
 					idx = append(idx, i)
-					caps = append(caps, fmt.Sprintf("%s (#%d)", shorten(p.Classes[k], 14), i))
+					caps = append(caps, fmt.Sprintf("%s (#%d)", report.Shorten(p.Classes[k], 14), i))
 					n++
 				}
 			}
@@ -45,22 +46,22 @@ func (p *Profile) writeFigures(out string) ([]string, error) {
 				caps = append(caps, "")
 			}
 		}
-		if err := sampleGridPNG(path(SamplesPlot), all, idx, caps); err != nil {
+		if err := sampleGridPNG(path(samplesPlot), all, idx, caps); err != nil {
 			return nil, err
 		}
-		if err := p.pixelStatsPNG(path(PixelStatsPlot)); err != nil {
+		if err := p.pixelStatsPNG(path(pixelStatsPlot)); err != nil {
 			return nil, err
 		}
 	}
 	if len(p.pcaXY) > 0 {
-		if err := p.pcaPNG(path(PCAPlot)); err != nil {
+		if err := p.pcaPNG(path(pcaPlot)); err != nil {
 			return nil, err
 		}
 	}
 	return files, nil
 }
 
-// sampleGridPNG is ImageGridPNG with empty cells (index −1) for classes
+// sampleGridPNG is report.ImageGridPNG with empty cells (index −1) for classes
 // with fewer examples than a row.
 func sampleGridPNG(path string, d *rowSet, idx []int, caps []string) error {
 	var keep []int
@@ -77,12 +78,12 @@ func sampleGridPNG(path string, d *rowSet, idx []int, caps []string) error {
 		keep = append(keep, k)
 		kcaps = append(kcaps, caps[k])
 	}
-	return ImageGridPNG(path, x, first.Shape, first.RawMax, keep, kcaps, samplesPerClass, 1.35*vg.Inch)
+	return report.ImageGridPNG(path, x, first.Shape, first.RawMax, keep, kcaps, samplesPerClass, 1.35*vg.Inch)
 }
 
-func (p *Profile) classBalancePNG(path string) error {
+func (p *Report) classBalancePNG(path string) error {
 	c := len(p.Classes)
-	pl := plots.New(fmt.Sprintf("Class balance (%s examples; largest/smallest class = %.2f)", commas(p.N), p.Imbalance), "class", "examples")
+	pl := plots.New(fmt.Sprintf("Class balance (%s examples; largest/smallest class = %.2f)", report.Commas(p.N), p.Imbalance), "class", "examples")
 	w := vg.Points(math.Max(3, math.Min(14, 300/float64(c))))
 	for s, sp := range p.Splits {
 		if sp.N == 0 {
@@ -96,15 +97,15 @@ func (p *Profile) classBalancePNG(path string) error {
 		if err != nil {
 			return err
 		}
-		b.Color, b.LineStyle.Width = series[s], 0
+		b.Color, b.LineStyle.Width = plots.Tab10[s], 0
 		b.Offset = vg.Length(s-1) * w
 		pl.Add(b)
-		pl.Legend.Add(fmt.Sprintf("%s (%s)", sp.Name, commas(sp.N)), b)
+		pl.Legend.Add(fmt.Sprintf("%s (%s)", sp.Name, report.Commas(sp.N)), b)
 	}
 	pl.Add(plotter.NewGrid())
 	names := make([]string, c)
 	for k, n := range p.Classes {
-		names[k] = shorten(n, 12)
+		names[k] = report.Shorten(n, 12)
 	}
 	pl.NominalX(names...)
 	if c > 12 {
@@ -130,7 +131,7 @@ func (g imageGrid) Y(r int) float64    { return float64(r) }
 
 // pixelStatsPNG draws the mean and the standard deviation of every pixel
 // (averaged over channels) as two heat maps; constant pixels have std 0.
-func (p *Profile) pixelStatsPNG(path string) error {
+func (p *Report) pixelStatsPNG(path string) error {
 	ch, h, w := p.Shape[0], p.Shape[1], p.Shape[2]
 	mean, std := make([]float64, h*w), make([]float64, h*w)
 	for c := range ch {
@@ -146,7 +147,7 @@ func (p *Profile) pixelStatsPNG(path string) error {
 		z     []float64
 	}{{"Mean of each pixel", mean}, {fmt.Sprintf("Std of each pixel (%d constant)", len(p.ConstantFeatures)), std}} {
 		pl := plots.New(s.title, "x", "y")
-		hm := plotter.NewHeatMap(imageGrid{h: h, w: w, z: s.z}, blues{})
+		hm := plotter.NewHeatMap(imageGrid{h: h, w: w, z: s.z}, report.Blues{})
 		if hm.Max == hm.Min {
 			hm.Max = hm.Min + 1
 		}
@@ -160,8 +161,8 @@ func (p *Profile) pixelStatsPNG(path string) error {
 	return plots.SaveGridPNG([][]*plot.Plot{row}, 10*vg.Inch, 5.4*vg.Inch, path)
 }
 
-func (p *Profile) pcaPNG(path string) error {
-	pl := plots.New(fmt.Sprintf("PCA of the standardized features (%s examples)", commas(p.PCAExamples)),
+func (p *Report) pcaPNG(path string) error {
+	pl := plots.New(fmt.Sprintf("PCA of the standardized features (%s examples)", report.Commas(p.PCAExamples)),
 		fmt.Sprintf("component 1 (%.1f%% of the variance)", 100*p.PCAExplained[0]),
 		fmt.Sprintf("component 2 (%.1f%% of the variance)", 100*p.PCAExplained[1]))
 	for k, name := range p.Classes {
@@ -178,13 +179,13 @@ func (p *Profile) pcaPNG(path string) error {
 		if err != nil {
 			return err
 		}
-		col := series[k%len(series)]
+		col := plots.Tab10[k%len(plots.Tab10)]
 		s.Color = color.NRGBA{R: col.R, G: col.G, B: col.B, A: 170}
-		s.Shape = glyphs[(k/len(series))%len(glyphs)]
+		s.Shape = glyphs[(k/len(plots.Tab10))%len(glyphs)]
 		s.Radius = vg.Points(2.5)
 		pl.Add(s)
 		if k < 30 {
-			pl.Legend.Add(shorten(name, 14), s)
+			pl.Legend.Add(report.Shorten(name, 14), s)
 		}
 	}
 	pl.Add(plotter.NewGrid())

@@ -1,21 +1,35 @@
-package report
+package profile
 
 import (
+	"embed"
 	"fmt"
 	"strings"
 
 	"github.com/practica-ml/practica/data"
+	"github.com/practica-ml/practica/report"
 )
 
+// page is the template of report.html.
+//
+//go:embed profile.html
+var page embed.FS
+
+// classRow is one class's counts and shares in each split.
+type classRow struct {
+	Class  string
+	Counts []int
+	Shares []float64
+}
+
 type profileView struct {
-	P         *Profile
+	P         *Report
 	Generated string
 	Noun      string
 	Summary   []string
 	ClassRows []classRow
 	// Features is the feature table (all tabular features; for images
 	// the per-channel summary instead).
-	Features  []FeatureStats
+	Features  []Feature
 	Channels  [][2]string
 	Command   string
 	MoreFeats int
@@ -25,9 +39,9 @@ type profileView struct {
 // every feature).
 const maxFeatureRows = 200
 
-// HTML renders the profile's report.html; the figures must be in dir.
-func (p *Profile) HTML(dir string) ([]byte, error) {
-	v := &profileView{P: p, Generated: now(), Noun: "examples", Command: shellJoin(p.args)}
+// html renders the profile's report.html; the figures must be in dir.
+func (p *Report) html(dir string) ([]byte, error) {
+	v := &profileView{P: p, Generated: report.Timestamp(), Noun: "examples", Command: report.ShellJoin(p.args)}
 	if p.Kind == data.Image {
 		v.Noun = "images"
 	}
@@ -69,15 +83,15 @@ func (p *Profile) HTML(dir string) ([]byte, error) {
 		v.Features = p.Features[:min(len(p.Features), maxFeatureRows)]
 		v.MoreFeats = len(p.Features) - len(v.Features)
 	}
-	return render(dir, "profile.html", v)
+	return report.Render(dir, page, "profile.html", v)
 }
 
-func (p *Profile) plainSummary(noun string) []string {
+func (p *Report) plainSummary(noun string) []string {
 	if p.Error != "" {
 		s := []string{"The data could not be loaded: " + p.Error}
 		if nf := p.NonFinite; nf.NaN+nf.Inf+nf.Empty+nf.NonNumeric > 0 {
 			s = append(s, fmt.Sprintf("The file has %s NaN, %s infinite, %s empty and %s non-numeric cells (by column below); training needs every feature to be a finite number.",
-				commas(nf.NaN), commas(nf.Inf), commas(nf.Empty), commas(nf.NonNumeric)))
+				report.Commas(nf.NaN), report.Commas(nf.Inf), report.Commas(nf.Empty), report.Commas(nf.NonNumeric)))
 		}
 		return s
 	}
@@ -87,11 +101,11 @@ func (p *Profile) plainSummary(noun string) []string {
 	for i, v := range p.Shape {
 		shape[i] = fmt.Sprint(v)
 	}
-	what := fmt.Sprintf("%s features each", commas(len(p.Features)))
+	what := fmt.Sprintf("%s features each", report.Commas(len(p.Features)))
 	if p.Kind == data.Image {
 		what = "of " + strings.Join(shape, "×") + " pixels"
 	}
-	out = append(out, fmt.Sprintf("%s holds %s %s %s, in %d classes.", p.Source, commas(p.N), noun, what, c))
+	out = append(out, fmt.Sprintf("%s holds %s %s %s, in %d classes.", p.Source, report.Commas(p.N), noun, what, c))
 	lo, hi := p.ClassCounts[0], p.ClassCounts[0]
 	loK, hiK := 0, 0
 	for k, n := range p.ClassCounts {
@@ -107,15 +121,15 @@ func (p *Profile) plainSummary(noun string) []string {
 		bal = "The classes are unbalanced (train --class-weights balanced compensates)"
 	}
 	out = append(out, fmt.Sprintf("%s: the largest, %q, has %s %s (%s) and the smallest, %q, %s (%s).",
-		bal, p.Classes[hiK], commas(hi), noun, pct(float64(hi)/float64(p.N)), p.Classes[loK], commas(lo), pct(float64(lo)/float64(p.N))))
+		bal, p.Classes[hiK], report.Commas(hi), noun, report.Pct(float64(hi)/float64(p.N)), p.Classes[loK], report.Commas(lo), report.Pct(float64(lo)/float64(p.N))))
 	out = append(out, fmt.Sprintf("Split as train would split it: %s for training, %s for validation, %s for testing.",
-		commas(p.Splits[0].N), commas(p.Splits[1].N), commas(p.Splits[2].N)))
+		report.Commas(p.Splits[0].N), report.Commas(p.Splits[1].N), report.Commas(p.Splits[2].N)))
 	if p.DuplicateRows == 0 {
 		out = append(out, fmt.Sprintf("No two %s are identical.", noun))
 	} else {
-		s := fmt.Sprintf("%s of the %s %s (%s) are exact copies of an earlier one", commas(p.DuplicateRows), commas(p.N), noun, pct(float64(p.DuplicateRows)/float64(p.N)))
+		s := fmt.Sprintf("%s of the %s %s (%s) are exact copies of an earlier one", report.Commas(p.DuplicateRows), report.Commas(p.N), noun, report.Pct(float64(p.DuplicateRows)/float64(p.N)))
 		if p.ConflictingDuplicates > 0 {
-			s += fmt.Sprintf(", and %s of those copies carry a different label than the original: the data contradicts itself there", commas(p.ConflictingDuplicates))
+			s += fmt.Sprintf(", and %s of those copies carry a different label than the original: the data contradicts itself there", report.Commas(p.ConflictingDuplicates))
 		}
 		out = append(out, s+".")
 	}
@@ -124,22 +138,22 @@ func (p *Profile) plainSummary(noun string) []string {
 		out = append(out, "No validation or test example also appears in the training split: the held-out scores will be honest.")
 	} else {
 		out = append(out, fmt.Sprintf("Leakage: %s validation and %s test %s also appear in the training split, and %s test ones in the validation split; scores on them measure memory, not generalization.",
-			commas(l.TrainVal), commas(l.TrainTest), noun, commas(l.ValTest)))
+			report.Commas(l.TrainVal), report.Commas(l.TrainTest), noun, report.Commas(l.ValTest)))
 	}
 	if n := len(p.ConstantFeatures); n > 0 {
-		out = append(out, fmt.Sprintf("%s of the %s features never change (constant) and carry no information.", commas(n), commas(len(p.Features))))
+		out = append(out, fmt.Sprintf("%s of the %s features never change (constant) and carry no information.", report.Commas(n), report.Commas(len(p.Features))))
 	}
 	if n := len(p.DuplicateFeatures); n > 0 {
-		out = append(out, fmt.Sprintf("%s groups of features are exact copies of each other.", commas(n)))
+		out = append(out, fmt.Sprintf("%s groups of features are exact copies of each other.", report.Commas(n)))
 	}
 	if nf := p.NonFinite; nf.NaN+nf.Inf+nf.Empty+nf.NonNumeric > 0 {
-		out = append(out, fmt.Sprintf("%s NaN, %s infinite, %s empty and %s non-numeric cells.", commas(nf.NaN), commas(nf.Inf), commas(nf.Empty), commas(nf.NonNumeric)))
+		out = append(out, fmt.Sprintf("%s NaN, %s infinite, %s empty and %s non-numeric cells.", report.Commas(nf.NaN), report.Commas(nf.Inf), report.Commas(nf.Empty), report.Commas(nf.NonNumeric)))
 	} else {
 		out = append(out, "Every feature value is a finite number (no NaN, no infinity).")
 	}
 	if len(p.PCAExplained) == 2 {
 		out = append(out, fmt.Sprintf("The two main directions of variation explain %s of the variance; the PCA view below shows whether the classes already separate along them.",
-			pct(p.PCAExplained[0]+p.PCAExplained[1])))
+			report.Pct(p.PCAExplained[0]+p.PCAExplained[1])))
 	}
 	return out
 }

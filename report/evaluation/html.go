@@ -1,21 +1,32 @@
-package report
+package evaluation
 
 import (
+	"embed"
 	"fmt"
 	"strings"
 
 	"github.com/practica-ml/practica/data"
 	"github.com/practica-ml/practica/metrics"
+	"github.com/practica-ml/practica/report"
 )
+
+// page is the template of report.html.
+//
+//go:embed eval.html
+var page embed.FS
 
 // evalView is what the eval page's template reads.
 type evalView struct {
-	E         *Evaluation
-	M         *Metrics
-	Run       *RunInfo
-	Noun      string
-	Generated string
-	Summary   []string
+	M   *Metrics
+	Run *RunInfo
+	// Kind and Shape describe one example; SplitCounts are the run's own
+	// splits.
+	Kind        data.Kind
+	Shape       []int
+	SplitCounts []splitCounts
+	Noun        string
+	Generated   string
+	Summary     []string
 	// ClassRows are the class balance of the run's splits.
 	ClassRows []classRow
 	Training  [][2]string
@@ -40,17 +51,17 @@ type lossRow struct {
 	Loss                float64
 }
 
-// HTML renders report.html; the figures must already be in dir.
-func (e *Evaluation) HTML(dir string) ([]byte, error) {
+// html renders report.html; the figures must already be in dir.
+func (e *Result) html(dir string) ([]byte, error) {
 	m := &e.Metrics
-	v := &evalView{E: e, M: m, Run: e.Run, Noun: "examples", Generated: now()}
-	if e.Kind == data.Image {
+	v := &evalView{M: m, Run: e.Run, Kind: e.kind, Shape: e.shape, SplitCounts: e.splitCounts, Noun: "examples", Generated: report.Timestamp()}
+	if e.kind == data.Image {
 		v.Noun = "images"
 	}
 	v.Summary = e.plainSummary(v.Noun)
 	for k, name := range m.Classes {
 		r := classRow{Class: name}
-		for _, s := range e.SplitCounts {
+		for _, s := range e.splitCounts {
 			r.Counts = append(r.Counts, s.Counts[k])
 			share := 0.0
 			if s.N > 0 {
@@ -63,16 +74,16 @@ func (e *Evaluation) HTML(dir string) ([]byte, error) {
 	for _, k := range metrics.WorstClasses(m.PerClass, min(3, len(m.Classes))) {
 		v.Worst = append(v.Worst, m.PerClass[k])
 	}
-	idx, wrong := e.TopLosses(TopLossesShown)
+	idx, wrong := e.topLosses(topLossesShown)
 	v.TopWrong = wrong
 	c := len(m.Classes)
 	for _, i := range idx {
 		v.TopLosses = append(v.TopLosses, lossRow{Index: i, Actual: m.Classes[e.Y[i]], Predicted: m.Classes[e.Predicted[i]],
-			Confidence: e.Probs[i*c+e.Predicted[i]], PActual: e.Probs[i*c+e.Y[i]], Loss: e.Loss(i)})
+			Confidence: e.probs[i*c+e.Predicted[i]], PActual: e.probs[i*c+e.Y[i]], Loss: e.loss(i)})
 	}
 	v.Training = e.trainingFacts()
 	v.Repro = e.reproFacts()
-	v.EvalArgs = shellJoin(e.Options.Args)
+	v.EvalArgs = report.ShellJoin(e.opt.Args)
 	if s := e.Run.LRSweep; s != nil {
 		v.SweepRows = append(v.SweepRows, [2]string{"recommended learning rate", fmt.Sprintf("%.3g (rule: %s)", s.Recommended, s.RecommendedBy)})
 		if s.TrainedWith > 0 {
@@ -94,25 +105,25 @@ func (e *Evaluation) HTML(dir string) ([]byte, error) {
 			v.SweepRows = append(v.SweepRows, [2]string{"warning", w})
 		}
 	}
-	return render(dir, "eval.html", v)
+	return report.Render(dir, page, "eval.html", v)
 }
 
 // plainSummary says what the evaluation found in words for someone who is
 // not a data scientist, with absolute counts next to every percentage.
-func (e *Evaluation) plainSummary(noun string) []string {
+func (e *Result) plainSummary(noun string) []string {
 	m := &e.Metrics
 	c := len(m.Classes)
 	var out []string
 	wrong := m.N - m.Correct
 	out = append(out, fmt.Sprintf("Of %s %s %s in the %s split, the model gets %s right (%s) and %s wrong.",
-		commas(m.N), describeSplit(m.Split), noun, m.Split, commas(m.Correct), pct(m.Accuracy), commas(wrong)))
+		report.Commas(m.N), describeSplit(m.Split), noun, m.Split, report.Commas(m.Correct), report.Pct(m.Accuracy), report.Commas(wrong)))
 	out = append(out, fmt.Sprintf("With this many %s, its accuracy on new %s of the same kind is probably between %s and %s (a 95%% interval).",
-		noun, noun, pct(m.AccuracyCI95[0]), pct(m.AccuracyCI95[1])))
+		noun, noun, report.Pct(m.AccuracyCI95[0]), report.Pct(m.AccuracyCI95[1])))
 	// Confidence: how often it is right when it is sure, and when not.
 	var sure, sureRight, unsure, unsureRight int
 	var sureConf, unsureConf, conf float64
 	for i, y := range e.Y {
-		p := e.Probs[i*c+e.Predicted[i]]
+		p := e.probs[i*c+e.Predicted[i]]
 		conf += p
 		if p >= 0.9 {
 			sure++
@@ -130,11 +141,11 @@ func (e *Evaluation) plainSummary(noun string) []string {
 	}
 	if sure > 0 {
 		out = append(out, fmt.Sprintf("When it says it is at least 90%% sure (%s of the %s %s, %s sure on average), it is right in %s of them (%s).",
-			commas(sure), commas(m.N), noun, pct(sureConf/float64(sure)), commas(sureRight), pct(float64(sureRight)/float64(sure))))
+			report.Commas(sure), report.Commas(m.N), noun, report.Pct(sureConf/float64(sure)), report.Commas(sureRight), report.Pct(float64(sureRight)/float64(sure))))
 	}
 	if unsure > 0 {
 		out = append(out, fmt.Sprintf("When it is less sure than that (%s, %s sure on average), it is right in %s of them (%s): those are the answers to double-check.",
-			plural(unsure, strings.TrimSuffix(noun, "s"), noun), pct(unsureConf/float64(unsure)), commas(unsureRight), pct(float64(unsureRight)/float64(unsure))))
+			report.Plural(unsure, strings.TrimSuffix(noun, "s"), noun), report.Pct(unsureConf/float64(unsure)), report.Commas(unsureRight), report.Pct(float64(unsureRight)/float64(unsure))))
 	}
 	avgConf := conf / float64(m.N)
 	gap := avgConf - m.Accuracy
@@ -148,16 +159,16 @@ func (e *Evaluation) plainSummary(noun string) []string {
 	case gap < -0.02:
 		verdict = fmt.Sprintf("too low: it is underconfident by %.1f points", -100*gap)
 	}
-	out = append(out, fmt.Sprintf("On average it says it is %s sure and is right %s of the time, so its confidence is %s.", pct(avgConf), pct(m.Accuracy), verdict))
+	out = append(out, fmt.Sprintf("On average it says it is %s sure and is right %s of the time, so its confidence is %s.", report.Pct(avgConf), report.Pct(m.Accuracy), verdict))
 	if len(m.MostConfused) > 0 {
 		p := m.MostConfused[0]
 		support := m.PerClass[classIndex(m.Classes, p.Actual)].Support
 		if p.Count > 1 {
 			out = append(out, fmt.Sprintf("Its most common mistake is taking %q for %q: %s of the %s %q %s (%s).",
-				p.Actual, p.Predicted, commas(p.Count), commas(support), p.Actual, noun, pct(p.Share)))
+				p.Actual, p.Predicted, report.Commas(p.Count), report.Commas(support), p.Actual, noun, report.Pct(p.Share)))
 		} else {
 			out = append(out, fmt.Sprintf("No mistake repeats: each of its %s wrong answers confuses a different pair of classes (for example %q taken for %q).",
-				commas(wrong), p.Actual, p.Predicted))
+				report.Commas(wrong), p.Actual, p.Predicted))
 		}
 	}
 	if c > 2 && wrong > 0 {
@@ -172,16 +183,16 @@ func (e *Evaluation) plainSummary(noun string) []string {
 			lead = fmt.Sprintf("%d classes tie as the ones it handles worst (F1 %.3f); one of them is %q", tied, w.F1, w.Class)
 		}
 		out = append(out, fmt.Sprintf("%s: it gets %s of its %s %s right (%s), and %s of the %s %s it calls %q really are (%s).",
-			lead, commas(w.Correct), commas(w.Support), noun, pct(w.Recall), commas(w.Correct), commas(w.Predicted), noun, w.Class, pct(w.Precision)))
+			lead, report.Commas(w.Correct), report.Commas(w.Support), noun, report.Pct(w.Recall), report.Commas(w.Correct), report.Commas(w.Predicted), noun, w.Class, report.Pct(w.Precision)))
 	}
 	if c == 2 {
 		pos := m.PerClass[1]
 		out = append(out, fmt.Sprintf("Of the %s %q cases it finds %s (%s); of the %s it calls %q, %s really are (%s).",
-			commas(pos.Support), pos.Class, commas(pos.Correct), pct(pos.Recall), commas(pos.Predicted), pos.Class, commas(pos.Correct), pct(pos.Precision)))
+			report.Commas(pos.Support), pos.Class, report.Commas(pos.Correct), report.Pct(pos.Recall), report.Commas(pos.Predicted), pos.Class, report.Commas(pos.Correct), report.Pct(pos.Precision)))
 	}
-	if m.Temperature != 1 && ckptTemperature(e.Checkpoint) == 1 && m.ECEAfter < m.ECEBefore {
+	if m.Temperature != 1 && !e.calibrated() && m.ECEAfter < m.ECEBefore {
 		out = append(out, fmt.Sprintf("Rescaling its confidence (temperature scaling, T = %.2f, fitted on the validation split) would bring the average calibration error from %s down to %s.",
-			m.Temperature, pct(m.ECEBefore), pct(m.ECEAfter)))
+			m.Temperature, report.Pct(m.ECEBefore), report.Pct(m.ECEAfter)))
 	}
 	return out
 }
@@ -207,7 +218,7 @@ func classIndex(classes []string, name string) int {
 	return 0
 }
 
-func (e *Evaluation) trainingFacts() [][2]string {
+func (e *Result) trainingFacts() [][2]string {
 	cfg := e.Run.Config
 	var f [][2]string
 	add := func(k, v string) { f = append(f, [2]string{k, v}) }
@@ -223,9 +234,9 @@ func (e *Evaluation) trainingFacts() [][2]string {
 	add("schedule", cfg.Training.Schedule.Name)
 	if s := e.Run.Summary; s != nil {
 		add("epochs", fmt.Sprintf("%d of %d run; stopped by %s", s.EpochsRun, cfg.Training.Epochs, s.StopReason))
-		add("best epoch", fmt.Sprintf("%d by %s: validation loss %.4f, validation accuracy %s", s.BestEpoch, s.Monitor, s.ValLoss, pct(s.ValAccuracy)))
+		add("best epoch", fmt.Sprintf("%d by %s: validation loss %.4f, validation accuracy %s", s.BestEpoch, s.Monitor, s.ValLoss, report.Pct(s.ValAccuracy)))
 		if s.TestAccuracy != nil {
-			add("test accuracy at the end of training", fmt.Sprintf("%s of %s", pct(*s.TestAccuracy), commas(s.TestSize)))
+			add("test accuracy at the end of training", fmt.Sprintf("%s of %s", report.Pct(*s.TestAccuracy), report.Commas(s.TestSize)))
 		}
 		add("training time", fmt.Sprintf("%.1f s", s.Seconds))
 	} else {
@@ -237,7 +248,7 @@ func (e *Evaluation) trainingFacts() [][2]string {
 	return f
 }
 
-func (e *Evaluation) reproFacts() [][2]string {
+func (e *Result) reproFacts() [][2]string {
 	var f [][2]string
 	add := func(k, v string) { f = append(f, [2]string{k, v}) }
 	add("run directory", e.Run.Dir.Path)
@@ -254,20 +265,8 @@ func (e *Evaluation) reproFacts() [][2]string {
 			add("ended", mt.End.Format("2006-01-02 15:04:05 MST"))
 		}
 		for _, r := range mt.Resumed {
-			add("resumed", r.At.Format("2006-01-02 15:04:05")+": "+shellJoin(r.Command))
+			add("resumed", r.At.Format("2006-01-02 15:04:05")+": "+report.ShellJoin(r.Command))
 		}
 	}
 	return f
-}
-
-// shellJoin quotes arguments for a shell where needed.
-func shellJoin(args []string) string {
-	q := make([]string, len(args))
-	for i, a := range args {
-		if a == "" || strings.ContainsAny(a, " \t\n'\"\\$`!*?[]{}()<>|&;#~") {
-			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
-		}
-		q[i] = a
-	}
-	return strings.Join(q, " ")
 }

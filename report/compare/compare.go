@@ -1,4 +1,4 @@
-package report
+package compare
 
 import (
 	"encoding/binary"
@@ -18,18 +18,26 @@ import (
 	"github.com/practica-ml/practica/internal/atomicfile"
 	"github.com/practica-ml/practica/metrics"
 	"github.com/practica-ml/practica/plots"
+	"github.com/practica-ml/practica/report"
+	"github.com/practica-ml/practica/report/evaluation"
+	"github.com/practica-ml/practica/rundir"
 )
 
-// Files of a comparison.
+// File is the comparison's JSON (a Comparison), next to report.html.
+const File = "compare.json"
+
+// The figures of a comparison.
 const (
-	CompareFile         = "compare.json"
-	CompareCurvesPlot   = "compare_curves.png"
-	CompareAccuracyPlot = "compare_accuracy.png"
+	curvesPlot   = "compare_curves.png"
+	accuracyPlot = "compare_accuracy.png"
 )
 
-// CompareOptions name the runs to compare.
-type CompareOptions struct {
-	Runs []string
+var blue = plots.Blue
+
+// Options name the runs to compare.
+type Options struct {
+	// Dirs are the run directories, in the order of the table.
+	Dirs []string
 	// Split is the split every run is scored on (test by default).
 	Split string
 	Env   setup.Env
@@ -38,20 +46,20 @@ type CompareOptions struct {
 
 // Comparison is compare.json.
 type Comparison struct {
-	Split string       `json:"split"`
-	Runs  []CompareRun `json:"runs"`
+	Split string `json:"split"`
+	Runs  []Run  `json:"runs"`
 	// McNemar holds one entry per pair of runs scored on the same split
 	// (the same examples, in the same order, with the same labels).
 	McNemar []McNemarPair `json:"mcnemar"`
 	// NotComparable lists pairs scored on different examples.
 	NotComparable []string `json:"not_comparable,omitempty"`
 
-	runs []*RunInfo
+	runs []*evaluation.RunInfo
 	args []string
 }
 
-// CompareRun is one run's line of the comparison table.
-type CompareRun struct {
+// Run is one run's line of the comparison table.
+type Run struct {
 	Name   string `json:"name"`
 	RunDir string `json:"run_dir"`
 	Model  string `json:"model"`
@@ -93,24 +101,24 @@ type McNemarPair struct {
 	Verdict string `json:"verdict"`
 }
 
-// Compare scores every run's best model on the split and compares them.
-func Compare(opt CompareOptions) (*Comparison, error) {
-	if len(opt.Runs) < 2 {
-		return nil, fmt.Errorf("--compare needs at least two run directories, got %d", len(opt.Runs))
+// Runs scores every run's best model on the split and compares them.
+func Runs(opt Options) (*Comparison, error) {
+	if len(opt.Dirs) < 2 {
+		return nil, fmt.Errorf("--compare needs at least two run directories, got %d", len(opt.Dirs))
 	}
 	if opt.Split == "" {
 		opt.Split = "test"
 	}
 	cmp := &Comparison{Split: opt.Split, McNemar: []McNemarPair{}, args: opt.Args}
 	names := map[string]int{}
-	for _, dir := range opt.Runs {
-		info, err := ReadRun(dir)
+	for _, dir := range opt.Dirs {
+		info, err := evaluation.ReadRun(dir)
 		if err != nil {
 			return nil, err
 		}
 		cmp.runs = append(cmp.runs, info)
 		cfg := info.Config
-		r := CompareRun{Name: filepath.Base(info.Dir.Path), RunDir: info.Dir.Path, Model: cfg.Model.Arch, Data: cfg.Data.Source,
+		r := Run{Name: filepath.Base(info.Dir.Path), RunDir: info.Dir.Path, Model: cfg.Model.Arch, Data: cfg.Data.Source,
 			Optimizer: cfg.Optimizer.Name, LR: cfg.Optimizer.LR, BatchSize: cfg.Training.BatchSize, Seed: cfg.Training.Seed}
 		if names[r.Name]++; names[r.Name] > 1 {
 			r.Name = fmt.Sprintf("%s (%d)", r.Name, names[r.Name])
@@ -118,20 +126,17 @@ func Compare(opt CompareOptions) (*Comparison, error) {
 		if s := info.Summary; s != nil {
 			r.EpochsRun, r.BestEpoch, r.StopReason, r.ValLoss, r.Seconds = s.EpochsRun, s.BestEpoch, s.StopReason, s.ValLoss, s.Seconds
 		}
-		if _, err := os.Stat(info.Dir.Join("checkpoints/best.ckpt")); err != nil {
+		if _, err := os.Stat(info.Dir.Join(rundir.BestCheckpoint)); err != nil {
 			r.Error = "no checkpoints/best.ckpt: nothing to score"
 			cmp.Runs = append(cmp.Runs, r)
 			continue
 		}
-		e, err := Evaluate(dir, EvalOptions{Split: opt.Split, Env: opt.Env})
+		e, err := evaluation.Evaluate(dir, evaluation.Options{Split: opt.Split, Env: opt.Env})
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", dir, err)
 		}
 		m := &e.Metrics
-		r.N, r.Correct, r.Accuracy, r.AccuracyCI95, r.MacroF1, r.NLL, r.ECE = m.N, m.Correct, m.Accuracy, m.AccuracyCI95, m.MacroAvg.F1, m.NLL, m.ECEBefore
-		if ckptTemperature(e.Checkpoint) != 1 {
-			r.ECE = m.ECEAfter
-		}
+		r.N, r.Correct, r.Accuracy, r.AccuracyCI95, r.MacroF1, r.NLL, r.ECE = m.N, m.Correct, m.Accuracy, m.AccuracyCI95, m.MacroAvg.F1, m.NLL, e.Served().ECE
 		r.SplitID = splitID(e.X, e.Y)
 		r.correct = make([]bool, len(e.Y))
 		for i, y := range e.Y {
@@ -198,28 +203,28 @@ func (cmp *Comparison) Write(out string) ([]string, error) {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return nil, err
 	}
-	b, err := marshalJSON(cmp)
+	b, err := report.JSON(cmp)
 	if err != nil {
 		return nil, err
 	}
-	files := []string{CompareFile}
-	if err := atomicfile.Write(filepath.Join(out, CompareFile), b); err != nil {
+	files := []string{File}
+	if err := atomicfile.Write(filepath.Join(out, File), b); err != nil {
 		return nil, err
 	}
-	if err := cmp.curvesPNG(filepath.Join(out, CompareCurvesPlot)); err != nil {
+	if err := cmp.curvesPNG(filepath.Join(out, curvesPlot)); err != nil {
 		return nil, err
 	}
-	files = append(files, CompareCurvesPlot)
-	if err := cmp.accuracyPNG(filepath.Join(out, CompareAccuracyPlot)); err != nil {
+	files = append(files, curvesPlot)
+	if err := cmp.accuracyPNG(filepath.Join(out, accuracyPlot)); err != nil {
 		return nil, err
 	}
-	files = append(files, CompareAccuracyPlot)
-	page, err := cmp.HTML(out)
+	files = append(files, accuracyPlot)
+	page, err := cmp.html(out)
 	if err != nil {
 		return nil, err
 	}
-	files = append(files, HTMLFile)
-	return files, atomicfile.Write(filepath.Join(out, HTMLFile), page)
+	files = append(files, report.HTMLFile)
+	return files, atomicfile.Write(filepath.Join(out, report.HTMLFile), page)
 }
 
 // curvesPNG overlays every run's validation loss and accuracy per epoch.
@@ -241,7 +246,7 @@ func (cmp *Comparison) curvesPNG(path string) error {
 				logOK = false
 			}
 		}
-		col := series[k%len(series)]
+		col := plots.Tab10[k%len(plots.Tab10)]
 		for _, s := range []struct {
 			p   *plot.Plot
 			pts plotter.XYs
@@ -254,7 +259,7 @@ func (cmp *Comparison) curvesPNG(path string) error {
 			pts.Color, pts.Shape, pts.Radius = col, draw.CircleGlyph{}, vg.Points(2)
 			s.p.Add(l, pts)
 			if s.p == loss {
-				s.p.Legend.Add(shorten(cmp.Runs[k].Name, 48), l, pts)
+				s.p.Legend.Add(report.Shorten(cmp.Runs[k].Name, 48), l, pts)
 			}
 		}
 	}

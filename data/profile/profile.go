@@ -1,18 +1,14 @@
-package report
+package profile
 
 import (
-	"compress/gzip"
 	"encoding/binary"
-	"encoding/csv"
 	"fmt"
 	"hash/maphash"
-	"io"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/practica-ml/practica/setup"
@@ -21,42 +17,45 @@ import (
 	"github.com/practica-ml/practica/data"
 	"github.com/practica-ml/practica/feasibility"
 	"github.com/practica-ml/practica/internal/atomicfile"
+	"github.com/practica-ml/practica/report"
 )
 
-// Files of a data profile.
+// File is the profile's JSON (a Report), next to report.html.
+const File = "profile.json"
+
+// The figures of a profile.
 const (
-	ProfileFile      = "profile.json"
-	ClassBalancePlot = "class_balance.png"
-	SamplesPlot      = "samples.png"
-	PixelStatsPlot   = "pixel_stats.png"
-	PCAPlot          = "pca.png"
+	classBalancePlot = "class_balance.png"
+	samplesPlot      = "samples.png"
+	pixelStatsPlot   = "pixel_stats.png"
+	pcaPlot          = "pca.png"
 )
 
 // pcaSample bounds the examples the PCA view fits and shows.
 const pcaSample = 2000
 
-// ProfileOptions name the source and how to read and split it (as train
-// would, with the same flags).
-type ProfileOptions struct {
+// Options name the source and how to read and split it (as train would,
+// with the same flags).
+type Options struct {
 	Source, LabelColumn, Labels string
 	Seed                        uint64
 	Env                         setup.Env
 	Args                        []string
 }
 
-// Profile is profile.json: what a data source holds, before any training.
-type Profile struct {
+// Report is profile.json: what a data source holds, before any training.
+type Report struct {
 	Source  string    `json:"source"`
 	Kind    data.Kind `json:"kind,omitempty"`
 	Shape   []int     `json:"shape,omitempty"`
 	Classes []string  `json:"classes,omitempty"`
 	// N counts the examples of every split.
-	N           int            `json:"n"`
-	ClassCounts []int          `json:"class_counts,omitempty"`
-	Splits      []SplitProfile `json:"splits,omitempty"`
+	N           int     `json:"n"`
+	ClassCounts []int   `json:"class_counts,omitempty"`
+	Splits      []Split `json:"splits,omitempty"`
 	// Imbalance is the largest class count over the smallest.
-	Imbalance float64        `json:"imbalance_ratio,omitempty"`
-	Features  []FeatureStats `json:"features,omitempty"`
+	Imbalance float64   `json:"imbalance_ratio,omitempty"`
+	Features  []Feature `json:"features,omitempty"`
 	// ConstantFeatures never change; DuplicateFeatures are groups of
 	// (non-constant) features equal on every example.
 	ConstantFeatures  []string   `json:"constant_features"`
@@ -82,15 +81,15 @@ type Profile struct {
 	pcaY   []int
 }
 
-// SplitProfile is one split's size and class counts.
-type SplitProfile struct {
+// Split is one split's size and class counts.
+type Split struct {
 	Name        string `json:"name"`
 	N           int    `json:"n"`
 	ClassCounts []int  `json:"class_counts"`
 }
 
-// FeatureStats are one feature's statistics over every example.
-type FeatureStats struct {
+// Feature is one feature's statistics over every example.
+type Feature struct {
 	Name     string  `json:"name"`
 	Min      float64 `json:"min"`
 	Max      float64 `json:"max"`
@@ -110,18 +109,18 @@ type Leakage struct {
 // NonFinite counts the cells of a CSV source that are not finite numbers.
 // Loaded data is checked to be finite (a source with NaN or Inf does not
 // load), so only CSV files can have non-zero counts, found by reading the
-// file cell by cell.
+// file cell by cell (data.CheckCSVCells).
 type NonFinite struct {
-	NaN        int            `json:"nan"`
-	Inf        int            `json:"inf"`
-	Empty      int            `json:"empty"`
-	NonNumeric int            `json:"non_numeric"`
-	Columns    []ColumnIssues `json:"columns,omitempty"`
-	Checked    string         `json:"checked"`
+	NaN        int      `json:"nan"`
+	Inf        int      `json:"inf"`
+	Empty      int      `json:"empty"`
+	NonNumeric int      `json:"non_numeric"`
+	Columns    []Column `json:"columns,omitempty"`
+	Checked    string   `json:"checked"`
 }
 
-// ColumnIssues are one CSV column's bad cells.
-type ColumnIssues struct {
+// Column is one CSV column's bad cells.
+type Column struct {
 	Column     string `json:"column"`
 	NaN        int    `json:"nan"`
 	Inf        int    `json:"inf"`
@@ -131,21 +130,17 @@ type ColumnIssues struct {
 	First int `json:"first_line"`
 }
 
-// ProfileData profiles a data source. A source that does not load yields
-// a profile with its Error set (and, for a CSV, the cells that stop it)
+// Data profiles a data source. A source that does not load yields a
+// profile with its Error set (and, for a CSV, the cells that stop it)
 // together with the error.
-func ProfileData(opt ProfileOptions) (*Profile, error) {
+func Data(opt Options) (*Report, error) {
 	cfg := config.Default()
 	cfg.Data.Source, cfg.Data.LabelColumn, cfg.Data.Labels = opt.Source, opt.LabelColumn, opt.Labels
 	cfg.Training.Seed = opt.Seed
-	p := &Profile{Source: opt.Source, args: opt.Args, ConstantFeatures: []string{}, DuplicateFeatures: [][]string{}}
+	p := &Report{Source: opt.Source, args: opt.Args, ConstantFeatures: []string{}, DuplicateFeatures: [][]string{}}
 	p.NonFinite.Checked = "loaded data is finite by construction (sources with NaN or Inf fail to load)"
 	if isCSV(opt.Source) {
-		nf, err := scanCSV(opt.Source, opt.LabelColumn)
-		if err != nil {
-			return nil, err
-		}
-		p.NonFinite = nf
+		p.NonFinite = checkCells(opt.Source, opt.LabelColumn)
 	}
 	sp, err := setup.OpenSplits(cfg, opt.Env)
 	if err != nil {
@@ -173,7 +168,7 @@ func ProfileData(opt ProfileOptions) (*Profile, error) {
 		name string
 		d    *data.Dataset
 	}{{"train", sp.Train}, {"val", sp.Val}, {"test", sp.Test}} {
-		p.Splits = append(p.Splits, SplitProfile{Name: s.name, N: s.d.Len(), ClassCounts: s.d.ClassCounts()})
+		p.Splits = append(p.Splits, Split{Name: s.name, N: s.d.Len(), ClassCounts: s.d.ClassCounts()})
 	}
 	p.features(all)
 	p.duplicates(all, sp)
@@ -199,12 +194,12 @@ func featureName(d *data.Dataset, j int) string {
 	return fmt.Sprintf("feature %d", j)
 }
 
-func (p *Profile) features(all *rowSet) {
+func (p *Report) features(all *rowSet) {
 	d := all.parts[0]
 	s, n := d.SampleSize(), all.Len()
-	p.Features = make([]FeatureStats, s)
+	p.Features = make([]Feature, s)
 	for j := range s {
-		f := FeatureStats{Name: featureName(d, j), Min: math.Inf(1), Max: math.Inf(-1)}
+		f := Feature{Name: featureName(d, j), Min: math.Inf(1), Max: math.Inf(-1)}
 		var sum float64
 		for _, part := range all.parts {
 			for i := range part.Len() {
@@ -359,7 +354,7 @@ func (r *rowIndex) contains(row []float32) bool {
 	return ok && slices.Equal(r.d.Row(j), row)
 }
 
-func (p *Profile) duplicates(all *rowSet, sp *data.Splits) {
+func (p *Report) duplicates(all *rowSet, sp *data.Splits) {
 	idx := newRowIndex(all)
 	for i := range all.Len() {
 		if j := idx.add(i); j >= 0 {
@@ -390,7 +385,7 @@ func (p *Profile) duplicates(all *rowSet, sp *data.Splits) {
 
 // pca projects a seeded sample of standardized examples on their first
 // two principal components.
-func (p *Profile) pca(all *rowSet, seed uint64) error {
+func (p *Report) pca(all *rowSet, seed uint64) error {
 	n, s := all.Len(), all.parts[0].SampleSize()
 	order := rand.New(rand.NewPCG(seed, 0x706361)).Perm(n)
 	order = order[:min(n, pcaSample)]
@@ -448,94 +443,38 @@ func isCSV(source string) bool {
 	return err == nil && !st.IsDir()
 }
 
-// scanCSV counts, per column, the cells of a CSV that are not finite
-// numbers (the label column is skipped).
-func scanCSV(path, labelColumn string) (NonFinite, error) {
+// checkCells counts, per column, the cells of a CSV that are not finite
+// numbers (the label column is skipped). When the file cannot be read
+// cell by cell, loading it fails too, with the same error, which the
+// profile then reports.
+func checkCells(path, labelColumn string) NonFinite {
 	nf := NonFinite{Checked: "every cell of " + filepath.Base(path) + " but the label column"}
-	f, err := os.Open(path)
+	cols, err := data.CheckCSVCells(path, labelColumn)
 	if err != nil {
-		return nf, err
-	}
-	defer f.Close()
-	var r io.Reader = f
-	if strings.HasSuffix(strings.ToLower(path), ".gz") {
-		gz, err := gzip.NewReader(f)
-		if err != nil {
-			return nf, fmt.Errorf("%s: %w", path, err)
-		}
-		defer gz.Close()
-		r = gz
-	}
-	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = -1
-	header, err := cr.Read()
-	if err != nil {
-		return nf, fmt.Errorf("%s: reading the header: %w", path, err)
-	}
-	label := len(header) - 1
-	if labelColumn != "" {
-		label = slices.Index(header, labelColumn)
-	}
-	cols := make([]ColumnIssues, len(header))
-	for j, h := range header {
-		cols[j].Column = strings.TrimSpace(h)
-	}
-	for line := 1; ; line++ {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nf, fmt.Errorf("%s: %w", path, err)
-		}
-		for j, cell := range rec {
-			if j == label || j >= len(cols) {
-				continue
-			}
-			c := &cols[j]
-			t := strings.TrimSpace(cell)
-			v, perr := strconv.ParseFloat(t, 64)
-			bad := true
-			switch {
-			case t == "":
-				c.Empty++
-			case perr != nil && !strings.Contains(perr.Error(), "range"):
-				c.NonNumeric++
-			case math.IsNaN(v):
-				c.NaN++
-			case math.IsInf(v, 0) || math.IsInf(float64(float32(v)), 0):
-				c.Inf++
-			default:
-				bad = false
-			}
-			if bad && c.First == 0 {
-				c.First = line
-			}
-		}
+		nf.Checked = "not checked: " + err.Error()
+		return nf
 	}
 	for _, c := range cols {
-		if c.NaN+c.Inf+c.Empty+c.NonNumeric > 0 {
-			nf.Columns = append(nf.Columns, c)
-			nf.NaN += c.NaN
-			nf.Inf += c.Inf
-			nf.Empty += c.Empty
-			nf.NonNumeric += c.NonNumeric
-		}
+		nf.Columns = append(nf.Columns, Column{Column: c.Column, NaN: c.NaN, Inf: c.Inf, Empty: c.Empty, NonNumeric: c.NonNumeric, First: c.FirstRow})
+		nf.NaN += c.NaN
+		nf.Inf += c.Inf
+		nf.Empty += c.Empty
+		nf.NonNumeric += c.NonNumeric
 	}
-	return nf, nil
+	return nf
 }
 
 // Write writes profile.json, the figures and report.html into out.
-func (p *Profile) Write(out string) ([]string, error) {
+func (p *Report) Write(out string) ([]string, error) {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return nil, err
 	}
-	files := []string{ProfileFile}
-	b, err := marshalJSON(p)
+	files := []string{File}
+	b, err := report.JSON(p)
 	if err != nil {
 		return nil, err
 	}
-	if err := atomicfile.Write(filepath.Join(out, ProfileFile), b); err != nil {
+	if err := atomicfile.Write(filepath.Join(out, File), b); err != nil {
 		return nil, err
 	}
 	if p.splits != nil {
@@ -545,10 +484,10 @@ func (p *Profile) Write(out string) ([]string, error) {
 		}
 		files = append(files, figs...)
 	}
-	page, err := p.HTML(out)
+	page, err := p.html(out)
 	if err != nil {
 		return nil, err
 	}
-	files = append(files, HTMLFile)
-	return files, atomicfile.Write(filepath.Join(out, HTMLFile), page)
+	files = append(files, report.HTMLFile)
+	return files, atomicfile.Write(filepath.Join(out, report.HTMLFile), page)
 }

@@ -1,4 +1,4 @@
-package report
+package evaluation
 
 import (
 	"fmt"
@@ -12,15 +12,16 @@ import (
 	"github.com/practica-ml/practica/data"
 	"github.com/practica-ml/practica/experiment"
 	"github.com/practica-ml/practica/internal/atomicfile"
+	"github.com/practica-ml/practica/report"
 )
 
-// TopLossesShown is the number of examples of the top-losses grid/table.
-const TopLossesShown = 16
+// topLossesShown is the number of examples of the top-losses grid/table.
+const topLossesShown = 16
 
 // Write writes metrics.json, predictions.csv, the figures and report.html
 // into out (created when missing), each file atomically, and returns the
 // names written.
-func (e *Evaluation) Write(out string) ([]string, error) {
+func (e *Result) Write(out string) ([]string, error) {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return nil, err
 	}
@@ -29,10 +30,10 @@ func (e *Evaluation) Write(out string) ([]string, error) {
 		files = append(files, name)
 		return atomicfile.Write(filepath.Join(out, name), b)
 	}
-	if err := put(PredictionsFile, e.FormatPredictions()); err != nil {
+	if err := put(PredictionsFile, e.formatPredictions()); err != nil {
 		return nil, err
 	}
-	mj, err := marshalJSON(e.Metrics)
+	mj, err := report.JSON(e.Metrics)
 	if err != nil {
 		return nil, err
 	}
@@ -44,11 +45,11 @@ func (e *Evaluation) Write(out string) ([]string, error) {
 		return nil, err
 	}
 	files = append(files, figs...)
-	page, err := e.HTML(out)
+	page, err := e.html(out)
 	if err != nil {
 		return nil, err
 	}
-	if err := put(HTMLFile, page); err != nil {
+	if err := put(report.HTMLFile, page); err != nil {
 		return nil, err
 	}
 	return files, nil
@@ -56,7 +57,7 @@ func (e *Evaluation) Write(out string) ([]string, error) {
 
 // writeFigures draws the evaluation's figures and copies those of earlier
 // stages from the run directory.
-func (e *Evaluation) writeFigures(out string) ([]string, error) {
+func (e *Result) writeFigures(out string) ([]string, error) {
 	var files []string
 	path := func(name string) string { files = append(files, name); return filepath.Join(out, name) }
 	m := &e.Metrics
@@ -65,20 +66,20 @@ func (e *Evaluation) writeFigures(out string) ([]string, error) {
 		if e.Run.Summary != nil {
 			stop = e.Run.Summary.StopReason
 		}
-		if err := experiment.CurvesPNG(path(CurvesPlot), e.Run.History, e.Run.BestIndex(), stop); err != nil {
+		if err := experiment.CurvesPNG(path(curvesPlot), e.Run.History, e.Run.bestIndex(), stop); err != nil {
 			return nil, err
 		}
 	}
-	if err := ConfusionPNG(path(ConfusionPlot), m.ConfusionMatrix, m.Classes); err != nil {
+	if err := confusionPNG(path(confusionPlot), m.ConfusionMatrix, m.Classes); err != nil {
 		return nil, err
 	}
-	if err := F1PNG(path(F1Plot), m.PerClass, m.MacroAvg.F1); err != nil {
+	if err := f1PNG(path(f1Plot), m.PerClass, m.MacroAvg.F1); err != nil {
 		return nil, err
 	}
 	if m.ROCAUC != nil {
 		op := e.operatingPoint()
-		if err := CurvePNG(path(ROCPlot), fmt.Sprintf("ROC curve of %q (AUC %.3f)", m.PositiveClass, *m.ROCAUC),
-			"false-positive rate", "true-positive rate (recall)", e.ROC,
+		if err := curvePNG(path(rocPlot), fmt.Sprintf("ROC curve of %q (AUC %.3f)", m.PositiveClass, *m.ROCAUC),
+			"false-positive rate", "true-positive rate (recall)", e.roc,
 			plotter.XYs{{X: 0, Y: 0}, {X: 1, Y: 1}}, "random guessing", plotter.XY{X: op.fpr, Y: op.recall}); err != nil {
 			return nil, err
 		}
@@ -86,25 +87,24 @@ func (e *Evaluation) writeFigures(out string) ([]string, error) {
 	if m.PRAUC != nil {
 		op := e.operatingPoint()
 		prev := float64(m.PerClass[1].Support) / float64(m.N)
-		if err := CurvePNG(path(PRPlot), fmt.Sprintf("Precision-recall of %q (AP %.3f)", m.PositiveClass, *m.PRAUC),
-			"recall", "precision", e.PR,
+		if err := curvePNG(path(prPlot), fmt.Sprintf("Precision-recall of %q (AP %.3f)", m.PositiveClass, *m.PRAUC),
+			"recall", "precision", e.pr,
 			plotter.XYs{{X: 0, Y: prev}, {X: 1, Y: prev}}, fmt.Sprintf("random guessing (%.2f)", prev), plotter.XY{X: op.recall, Y: op.precision}); err != nil {
 			return nil, err
 		}
 	}
 	title := fmt.Sprintf("Reliability on the %s split (%d examples): before and after temperature scaling (T = %.3g)", m.Split, m.N, m.Temperature)
-	if err := calibration.ReliabilityPNG(path(ReliabilityPlot), title, e.Before, e.After); err != nil {
+	if err := calibration.ReliabilityPNG(path(reliabilityPlot), title, e.before, e.after); err != nil {
 		return nil, err
 	}
-	if e.Kind == data.Image && len(e.Shape) == 3 {
-		idx, wrong := e.TopLosses(TopLossesShown)
+	if e.kind == data.Image && len(e.shape) == 3 {
+		idx, _ := e.topLosses(topLossesShown)
 		caps := make([]string, len(idx))
 		c := len(m.Classes)
 		for k, i := range idx {
-			caps[k] = fmt.Sprintf("#%d: is %s\nsaid %s (%.0f%%)", i, shorten(m.Classes[e.Y[i]], 10), shorten(m.Classes[e.Predicted[i]], 10), 100*e.Probs[i*c+e.Predicted[i]])
+			caps[k] = fmt.Sprintf("#%d: is %s\nsaid %s (%.0f%%)", i, report.Shorten(m.Classes[e.Y[i]], 10), report.Shorten(m.Classes[e.Predicted[i]], 10), 100*e.probs[i*c+e.Predicted[i]])
 		}
-		_ = wrong
-		if err := ImageGridPNG(path(TopLossesPlot), e.X, e.Shape, e.Checkpoint.Input.RawMax, idx, caps, 4, 1.9*vg.Inch); err != nil {
+		if err := report.ImageGridPNG(path(topLossesPlot), e.X, e.shape, e.checkpoint.Input.RawMax, idx, caps, 4, 1.9*vg.Inch); err != nil {
 			return nil, err
 		}
 	}
@@ -124,7 +124,7 @@ type operating struct{ fpr, recall, precision float64 }
 
 // operatingPoint is where the threshold in use (argmax) puts the
 // two-class model.
-func (e *Evaluation) operatingPoint() operating {
+func (e *Result) operatingPoint() operating {
 	cm := e.Metrics.ConfusionMatrix
 	tp, fn, fp, tn := cm[1][1], cm[1][0], cm[0][1], cm[0][0]
 	var o operating

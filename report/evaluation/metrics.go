@@ -1,24 +1,27 @@
-package report
+package evaluation
 
 import (
 	"github.com/practica-ml/practica/calibration"
 	"github.com/practica-ml/practica/metrics"
 )
 
-// File names eval writes.
+// Files an evaluation writes (and report.HTMLFile).
 const (
 	MetricsFile     = "metrics.json"
 	PredictionsFile = "predictions.csv"
-	HTMLFile        = "report.html"
-	CurvesPlot      = "curves.png"
-	ConfusionPlot   = "confusion.png"
-	F1Plot          = "f1.png"
-	ROCPlot         = "roc.png"
-	PRPlot          = "pr.png"
-	ReliabilityPlot = "reliability.png"
-	TopLossesPlot   = "top_losses.png"
 	// DefaultDir is the directory inside the run that eval writes into.
 	DefaultDir = "eval"
+)
+
+// The figures of an evaluation.
+const (
+	curvesPlot      = "curves.png"
+	confusionPlot   = "confusion.png"
+	f1Plot          = "f1.png"
+	rocPlot         = "roc.png"
+	prPlot          = "pr.png"
+	reliabilityPlot = "reliability.png"
+	topLossesPlot   = "top_losses.png"
 )
 
 // Metrics is metrics.json. Every number in it can be recomputed from

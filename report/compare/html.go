@@ -1,6 +1,16 @@
-package report
+package compare
 
-import "fmt"
+import (
+	"embed"
+	"fmt"
+
+	"github.com/practica-ml/practica/report"
+)
+
+// page is the template of report.html.
+//
+//go:embed compare.html
+var page embed.FS
 
 type compareView struct {
 	C         *Comparison
@@ -10,9 +20,9 @@ type compareView struct {
 	Command   string
 }
 
-// HTML renders the comparison's report.html; the figures must be in dir.
-func (cmp *Comparison) HTML(dir string) ([]byte, error) {
-	v := &compareView{C: cmp, Generated: now(), Command: shellJoin(cmp.args)}
+// html renders the comparison's report.html; the figures must be in dir.
+func (cmp *Comparison) html(dir string) ([]byte, error) {
+	v := &compareView{C: cmp, Generated: report.Timestamp(), Command: report.ShellJoin(cmp.args)}
 	best := -1
 	for i, r := range cmp.Runs {
 		if r.Error == "" && (best < 0 || r.Accuracy > cmp.Runs[best].Accuracy) {
@@ -28,7 +38,7 @@ func (cmp *Comparison) HTML(dir string) ([]byte, error) {
 			}
 		}
 		v.Summary = append(v.Summary, fmt.Sprintf("Run %d (%s) has the highest %s accuracy%s: %s of %s right (%s, 95%% interval %s – %s).",
-			best+1, r.Name, cmp.Split, tie, commas(r.Correct), commas(r.N), pct(r.Accuracy), pct(r.AccuracyCI95[0]), pct(r.AccuracyCI95[1])))
+			best+1, r.Name, cmp.Split, tie, report.Commas(r.Correct), report.Commas(r.N), report.Pct(r.Accuracy), report.Pct(r.AccuracyCI95[0]), report.Pct(r.AccuracyCI95[1])))
 	}
 	for _, p := range cmp.McNemar {
 		v.Summary = append(v.Summary, fmt.Sprintf("McNemar's test, %s vs %s: %s.", runNumber(cmp, p.A), runNumber(cmp, p.B), p.Verdict))
@@ -37,7 +47,7 @@ func (cmp *Comparison) HTML(dir string) ([]byte, error) {
 	for i, info := range cmp.runs {
 		v.Commands = append(v.Commands, [2]string{fmt.Sprintf("%d. %s", i+1, cmp.Runs[i].Name), info.Command})
 	}
-	return render(dir, "compare.html", v)
+	return report.Render(dir, page, "compare.html", v)
 }
 
 // runNumber is "run N" for the run named name.

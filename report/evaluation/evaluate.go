@@ -1,0 +1,302 @@
+package evaluation
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+
+	"github.com/practica-ml/practica/setup"
+
+	"github.com/practica-ml/practica/calibration"
+	"github.com/practica-ml/practica/data"
+	"github.com/practica-ml/practica/inference"
+	"github.com/practica-ml/practica/metrics"
+	"github.com/practica-ml/practica/model"
+	"github.com/practica-ml/practica/rundir"
+	"github.com/practica-ml/practica/train"
+)
+
+// Options choose what eval scores.
+type Options struct {
+	// Split is train, val, test (the default) or all.
+	Split string
+	// Data, when set, is another source to score the run's model on,
+	// opened and split with the run's data settings (label column, image
+	// size, fractions, seed); its classes and features are matched to the
+	// model's by name.
+	Data string
+	// Checkpoint is the model file (default RUN/checkpoints/best.ckpt).
+	Checkpoint string
+	// Bins is the number of confidence bins (when 0, the run's
+	// calibration.bins).
+	Bins int
+	Env  setup.Env
+	// Args is eval's command line, shown in the report.
+	Args []string
+}
+
+// bootstrapResamples and bootstrapSeed fix the ECE interval.
+const (
+	bootstrapResamples = 200
+	bootstrapSeed      = 1
+)
+
+// splitCounts is one split's size and class balance.
+type splitCounts struct {
+	Name   string
+	N      int
+	Counts []int
+}
+
+// Result is a run's model scored on a split: everything metrics.json,
+// predictions.csv, the figures and report.html are made of.
+type Result struct {
+	Run     *RunInfo
+	Metrics Metrics
+	// X holds the raw examples scored, in the model's feature order, Y
+	// their labels (the checkpoint's class indices) and Predicted the
+	// classes the model predicts.
+	X         []float32
+	Y         []int
+	Predicted []int
+
+	// opt are the options the evaluation ran with, defaults filled.
+	opt        Options
+	checkpoint *model.Checkpoint
+	// kind and shape describe one example.
+	kind  data.Kind
+	shape []int
+	// logits per example, and probs the probabilities predict serves
+	// (softmax(logits/T) when the checkpoint has a temperature).
+	logits []float32
+	probs  []float64
+	// splitCounts are the run's own splits (train, val, test).
+	splitCounts []splitCounts
+	// before and after are the calibration reports of softmax(logits) and
+	// softmax(logits/T).
+	before, after calibration.Report
+	// roc and pr are the two-class curves (nil otherwise).
+	roc, pr []metrics.Point
+}
+
+// Evaluate scores a run's model (best.ckpt unless opt.Checkpoint) on a
+// split of its own data, drawn exactly as training drew it, or on another
+// source.
+func Evaluate(runPath string, opt Options) (*Result, error) {
+	if opt.Split == "" {
+		opt.Split = "test"
+	}
+	if !slices.Contains(inference.SplitNames, opt.Split) {
+		return nil, fmt.Errorf("--split must be train, val, test or all, got %q", opt.Split)
+	}
+	info, err := ReadRun(runPath)
+	if err != nil {
+		return nil, err
+	}
+	if opt.Bins == 0 {
+		opt.Bins = info.Config.Calibration.Bins
+	}
+	if opt.Bins == 0 {
+		opt.Bins = calibration.DefaultBins
+	}
+	if opt.Bins < 2 || opt.Bins > 1000 {
+		return nil, fmt.Errorf("--bins must be between 2 and 1000, got %d", opt.Bins)
+	}
+	if opt.Checkpoint == "" {
+		opt.Checkpoint = info.Dir.Join(rundir.BestCheckpoint)
+	}
+	p, err := inference.Load(opt.Checkpoint)
+	if err != nil {
+		return nil, err
+	}
+	own, err := setup.OpenSplits(info.Config, opt.Env)
+	if err != nil {
+		return nil, err
+	}
+	e := &Result{Run: info, checkpoint: p.Checkpoint, opt: opt, kind: p.Checkpoint.Input.Kind, shape: p.Checkpoint.Input.Shape}
+	for _, s := range []struct {
+		name string
+		d    *data.Dataset
+	}{{"train", own.Train}, {"val", own.Val}, {"test", own.Test}} {
+		e.splitCounts = append(e.splitCounts, splitCounts{Name: s.name, N: s.d.Len(), Counts: s.d.ClassCounts()})
+	}
+	source := info.Config.Data.Source
+	splits := own
+	if opt.Data != "" {
+		cfg := info.Config
+		cfg.Data.Source, cfg.Data.Labels = opt.Data, ""
+		if splits, err = setup.OpenSplits(cfg, opt.Env); err != nil {
+			return nil, err
+		}
+		source = opt.Data
+	}
+	d, err := inference.SelectSplit(splits, opt.Split, source)
+	if err != nil {
+		return nil, fmt.Errorf("%w; choose another with --split", err)
+	}
+	in, err := p.Conform(d)
+	if err != nil {
+		return nil, err
+	}
+	e.X, e.Y = in.X, in.Y
+	if e.logits, err = p.Logits(e.X); err != nil {
+		return nil, err
+	}
+	temp, tempSource, err := temperature(p, own.Val, opt.Split, opt.Data != "")
+	if err != nil {
+		return nil, err
+	}
+	e.Metrics.RunDir, e.Metrics.Checkpoint, e.Metrics.Data = info.Dir.Path, opt.Checkpoint, source
+	if err := e.score(temp, tempSource); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// score fills the predictions and every metric from the logits and labels,
+// given the temperature and where it came from.
+func (e *Result) score(temp float64, tempSource string) error {
+	opt := e.opt
+	classes := e.checkpoint.Classes
+	c := len(classes)
+	e.Predicted = make([]int, len(e.Y))
+	for i := range e.Predicted {
+		e.Predicted[i] = train.Argmax(e.logits[i*c : (i+1)*c])
+	}
+	m := &e.Metrics
+	m.Split, m.Classes = opt.Split, classes
+	before := calibration.Softmax(e.logits, c, 1)
+	after := calibration.Softmax(e.logits, c, temp)
+	e.before = calibration.WithInterval(calibration.Evaluate(before, e.Y, c, opt.Bins), before, e.Y, c, opt.Bins, bootstrapResamples, bootstrapSeed)
+	e.after = calibration.WithInterval(calibration.Evaluate(after, e.Y, c, opt.Bins), after, e.Y, c, opt.Bins, bootstrapResamples, bootstrapSeed)
+	m.Calibration = CalibrationBlock{Bins: opt.Bins, Before: calibrationOf(e.before), After: calibrationOf(e.after)}
+	// The probabilities reported per example are those predict serves:
+	// calibrated when the checkpoint carries a temperature.
+	e.probs, m.Probabilities = before, "uncalibrated: softmax(logits), as predict serves them (the checkpoint has no temperature)"
+	if e.calibrated() {
+		e.probs, m.Probabilities = after, "calibrated: softmax(logits/T) with the checkpoint's temperature, as predict serves them"
+	}
+	served := e.Served()
+	cls, err := metrics.Classify(e.Y, e.Predicted, classes)
+	if err != nil {
+		return err
+	}
+	m.N, m.Correct, m.Accuracy, m.AccuracyCI95 = cls.N, cls.Correct, cls.Accuracy, cls.AccuracyCI95
+	m.PerClass, m.MacroAvg, m.WeightedAvg, m.ConfusionMatrix = cls.PerClass, cls.Macro, cls.Weighted, cls.Confusion
+	m.MostConfused = metrics.MostConfused(cls.Confusion, classes, 10)
+	for _, k := range metrics.WorstClasses(cls.PerClass, min(3, c)) {
+		m.WorstClasses = append(m.WorstClasses, classes[k])
+	}
+	m.Temperature, m.TemperatureSource = temp, tempSource
+	m.NLL, m.Brier = served.NLL, served.Brier
+	m.ECEBefore, m.ECEAfter, m.MCEBefore, m.MCEAfter = e.before.ECE, e.after.ECE, e.before.MCE, e.after.MCE
+	if c == 2 {
+		e.binary()
+	}
+	return nil
+}
+
+// calibrated tells whether predict serves calibrated probabilities: when
+// the checkpoint carries a temperature.
+func (e *Result) calibrated() bool { return ckptTemperature(e.checkpoint) != 1 }
+
+// Served is the calibration report of the probabilities predict serves
+// (and predictions.csv holds): after temperature scaling when the
+// checkpoint carries a temperature, else before.
+func (e *Result) Served() calibration.Report {
+	if e.calibrated() {
+		return e.after
+	}
+	return e.before
+}
+
+// binary fills the two-class metrics: class 1 is the positive class.
+func (e *Result) binary() {
+	scores := make([]float64, len(e.Y))
+	pos := make([]bool, len(e.Y))
+	for i, y := range e.Y {
+		scores[i], pos[i] = e.probs[2*i+1], y == 1
+	}
+	m := &e.Metrics
+	m.PositiveClass = m.Classes[1]
+	half := 0.5
+	m.Threshold = &half
+	var auc, ap float64
+	var err error
+	if e.roc, auc, err = metrics.ROC(scores, pos); err == nil {
+		m.ROCAUC = &auc
+	}
+	if e.pr, ap, err = metrics.PR(scores, pos); err == nil {
+		m.PRAUC = &ap
+	}
+}
+
+// temperature is the checkpoint's temperature when training stored one,
+// else one fitted here on the run's validation split.
+func temperature(p *inference.Predictor, val *data.Dataset, split string, otherData bool) (float64, string, error) {
+	if t := ckptTemperature(p.Checkpoint); t != 1 {
+		return t, "checkpoint (fitted by train on the validation split)", nil
+	}
+	if val.Len() == 0 {
+		return 1, "none: the checkpoint has no temperature and the run has no validation split to fit one", nil
+	}
+	in, err := p.Conform(val)
+	if err != nil {
+		return 0, "", err
+	}
+	logits, err := p.Logits(in.X)
+	if err != nil {
+		return 0, "", err
+	}
+	t, err := calibration.FitTemperature(logits, in.Y, len(p.Checkpoint.Classes))
+	if errors.Is(err, calibration.ErrSeparable) {
+		return 1, fmt.Sprintf("none: the model gets all %d validation examples right, so no temperature can be fitted there (the NLL keeps falling as T → 0)", val.Len()), nil
+	}
+	if err != nil {
+		return 0, "", fmt.Errorf("fitting a temperature on the validation split: %w", err)
+	}
+	src := fmt.Sprintf("fitted by eval on the run's validation split (%d examples); the checkpoint has none", val.Len())
+	if split == "val" && !otherData {
+		src += "; fitted and scored on the same split, so the 'after' figures are optimistic"
+	}
+	return t, src, nil
+}
+
+// ckptTemperature is the checkpoint's temperature, 1 when it has none.
+func ckptTemperature(c *model.Checkpoint) float64 {
+	if c.Temperature > 0 {
+		return c.Temperature
+	}
+	return 1
+}
+
+// topLosses returns up to k examples the model got wrong, most confident
+// first; when it got none wrong, the k right ones it was least sure of.
+// wrong tells which of the two it is.
+func (e *Result) topLosses(k int) (idx []int, wrong bool) {
+	c := len(e.Metrics.Classes)
+	conf := func(i int) float64 { return e.probs[i*c+e.Predicted[i]] }
+	for i := range e.Y {
+		if e.Predicted[i] != e.Y[i] {
+			idx = append(idx, i)
+		}
+	}
+	if len(idx) > 0 {
+		sort.SliceStable(idx, func(a, b int) bool { return conf(idx[a]) > conf(idx[b]) })
+		return idx[:min(k, len(idx))], true
+	}
+	idx = make([]int, len(e.Y))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return conf(idx[a]) < conf(idx[b]) })
+	return idx[:min(k, len(idx))], false
+}
+
+// loss is example i's cross-entropy, −log p(actual class).
+func (e *Result) loss(i int) float64 {
+	c := len(e.Metrics.Classes)
+	return -math.Log(e.probs[i*c+e.Y[i]])
+}
