@@ -46,6 +46,8 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			&cli.StringFlag{Name: "out", Usage: "output directory (default: RUN/eval; for --data and --compare, runs/<time>-profile-<name> and runs/<time>-compare)"},
 			&cli.StringFlag{Name: "checkpoint", Usage: "model file to evaluate (default: RUN/checkpoints/best.ckpt)"},
 			&cli.IntFlag{Name: "bins", Usage: "confidence bins of ECE, MCE and the reliability diagram", DefaultText: "the run's calibration.bins, 15"},
+			&cli.IntFlag{Name: "bootstrap", Usage: "resamples of the bootstrap 95% interval of ECE (0 for none)", DefaultText: "the run's calibration.bootstrap, 200"},
+			&cli.Uint64Flag{Name: "bootstrap-seed", Usage: "seed of the bootstrap resamples", DefaultText: "the run's training.seed"},
 			&cli.StringFlag{Name: "label-column", Usage: "profile: CSV column holding the label (default: the last)"},
 			&cli.StringFlag{Name: "labels", Usage: "profile: labels file replacing the source's labels"},
 			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "profile: seed of the train/val/test split (as train --seed)"},
@@ -94,10 +96,19 @@ func runAction(c *cli.Context, env setup.Env, stdout io.Writer) error {
 			return fmt.Errorf("--%s applies to a data profile (--data without --run); with --run the run's own data settings are used", f)
 		}
 	}
-	e, err := evaluation.Evaluate(c.String("run"), evaluation.Options{
+	opt := evaluation.Options{
 		Split: c.String("split"), Data: c.String("data"), Checkpoint: c.String("checkpoint"),
 		Bins: c.Int("bins"), Env: env, Args: commandLine(c),
-	})
+	}
+	if c.IsSet("bootstrap") {
+		b := c.Int("bootstrap")
+		opt.Bootstrap = &b
+	}
+	if c.IsSet("bootstrap-seed") {
+		s := c.Uint64("bootstrap-seed")
+		opt.BootstrapSeed = &s
+	}
+	e, err := evaluation.Evaluate(c.String("run"), opt)
 	if err != nil {
 		return err
 	}

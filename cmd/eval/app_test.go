@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -387,6 +388,45 @@ func TestEvalJSONAndSplits(t *testing.T) {
 	}
 }
 
+// TestCalibrationIsTheRuns: on the run's test split, the calibration
+// block of metrics.json is the test split of the run's calibration.json,
+// key for key and number for number: the bins, the bootstrap resamples and
+// their seed come from the run's config (seed 2 here, not a default), and
+// the flags override them.
+func TestCalibrationIsTheRuns(t *testing.T) {
+	dir := trainedRun(t, "digits-seed2")
+	var run calibration.Result
+	b, err := os.ReadFile(filepath.Join(dir, calibration.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &run); err != nil {
+		t.Fatal(err)
+	}
+	m := readMetrics(t, evalRun(t, "digits-seed2"))
+	cal := m.Calibration
+	if cal.Bins != run.Bins || cal.Binning != run.Binning || cal.Bootstrap != run.Bootstrap || cal.BootstrapSeed != run.BootstrapSeed || cal.BootstrapSeed != 2 {
+		t.Errorf("settings: bins %d %q, bootstrap %d seed %d; calibration.json: %d %q, %d seed %d",
+			cal.Bins, cal.Binning, cal.Bootstrap, cal.BootstrapSeed, run.Bins, run.Binning, run.Bootstrap, run.BootstrapSeed)
+	}
+	if run.Test == nil || !reflect.DeepEqual(cal.Split, *run.Test) {
+		t.Errorf("metrics.json's calibration differs from calibration.json's test split:\n%+v\n%+v", cal.Split, run.Test)
+	}
+	if cal.Before.ECELow >= cal.Before.ECEHigh || cal.Before.Resamples != 200 {
+		t.Errorf("interval [%g, %g] from %d resamples", cal.Before.ECELow, cal.Before.ECEHigh, cal.Before.Resamples)
+	}
+	// Flags override the run's settings.
+	o := readMetrics(t, evalRun(t, "digits-seed2", "--bins", "10", "--bootstrap", "0"))
+	if c := o.Calibration; c.Bins != 10 || len(c.Before.Bins) != 10 || c.Bootstrap != 0 || c.Before.ECELow != 0 || c.Before.ECEHigh != 0 || c.Before.Resamples != 0 {
+		t.Errorf("--bins 10 --bootstrap 0: bins %d (%d in the report), bootstrap %d, interval [%g, %g] of %d",
+			c.Bins, len(c.Before.Bins), c.Bootstrap, c.Before.ECELow, c.Before.ECEHigh, c.Before.Resamples)
+	}
+	o = readMetrics(t, evalRun(t, "digits-seed2", "--bootstrap-seed", "7"))
+	if c := o.Calibration; c.BootstrapSeed != 7 || c.Before.ECE != cal.Before.ECE || c.Before.ECELow == cal.Before.ECELow {
+		t.Errorf("--bootstrap-seed 7: seed %d, ECE %g (was %g), interval from %g (was %g)", c.BootstrapSeed, c.Before.ECE, cal.Before.ECE, c.Before.ECELow, cal.Before.ECELow)
+	}
+}
+
 func TestBadInvocations(t *testing.T) {
 	dir := trainedRun(t, "digits")
 	for _, c := range []struct {
@@ -397,6 +437,8 @@ func TestBadInvocations(t *testing.T) {
 		{[]string{"--run", filepath.Join(t.TempDir(), "missing")}, "run directory"},
 		{[]string{"--run", dir, "--split", "holdout"}, "--split must be"},
 		{[]string{"--run", dir, "--bins", "1"}, "--bins"},
+		{[]string{"--run", dir, "--bootstrap", "-1"}, "--bootstrap must be between 0 and 100000"},
+		{[]string{"--data", "digits", "--bootstrap", "10"}, "--bootstrap applies to the evaluation of a run"},
 		{[]string{"--run", dir, "--data", "noise:n=100,d=64,c=10"}, "tabular"},
 		{[]string{"--run", dir, "--seed", "3"}, "--seed applies to a data profile"},
 		{[]string{"--compare", dir}, "at least two"},

@@ -16,7 +16,7 @@ import (
 
 // profileAction profiles a data source (eval --data SOURCE without --run).
 func profileAction(c *cli.Context, env setup.Env, stdout io.Writer) error {
-	for _, f := range []string{"split", "checkpoint", "bins"} {
+	for _, f := range []string{"split", "checkpoint", "bins", "bootstrap", "bootstrap-seed"} {
 		if c.IsSet(f) {
 			return fmt.Errorf("--%s applies to the evaluation of a run (--run DIR)", f)
 		}

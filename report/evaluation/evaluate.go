@@ -32,16 +32,16 @@ type Options struct {
 	// Bins is the number of confidence bins (when 0, the run's
 	// calibration.bins).
 	Bins int
-	Env  setup.Env
+	// Bootstrap is the number of resamples of the ECE intervals (nil: the
+	// run's calibration.bootstrap; 0: no interval) and BootstrapSeed
+	// their seed (nil: the run's training.seed), so that scoring the
+	// run's test split gives the numbers of its calibration.json.
+	Bootstrap     *int
+	BootstrapSeed *uint64
+	Env           setup.Env
 	// Args is eval's command line, shown in the report.
 	Args []string
 }
-
-// bootstrapResamples and bootstrapSeed fix the ECE interval.
-const (
-	bootstrapResamples = 200
-	bootstrapSeed      = 1
-)
 
 // splitCounts is one split's size and class balance.
 type splitCounts struct {
@@ -74,9 +74,6 @@ type Result struct {
 	probs  []float64
 	// splitCounts are the run's own splits (train, val, test).
 	splitCounts []splitCounts
-	// before and after are the calibration reports of softmax(logits) and
-	// softmax(logits/T).
-	before, after calibration.Report
 	// roc and pr are the two-class curves (nil otherwise).
 	roc, pr []metrics.Point
 }
@@ -95,14 +92,24 @@ func Evaluate(runPath string, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	cc := info.Config.Calibration
 	if opt.Bins == 0 {
-		opt.Bins = info.Config.Calibration.Bins
+		opt.Bins = cc.Bins
 	}
 	if opt.Bins == 0 {
 		opt.Bins = calibration.DefaultBins
 	}
 	if opt.Bins < 2 || opt.Bins > 1000 {
 		return nil, fmt.Errorf("--bins must be between 2 and 1000, got %d", opt.Bins)
+	}
+	if opt.Bootstrap == nil {
+		opt.Bootstrap = &cc.Bootstrap
+	}
+	if b := *opt.Bootstrap; b < 0 || b > 100_000 {
+		return nil, fmt.Errorf("--bootstrap must be between 0 and 100000, got %d", b)
+	}
+	if opt.BootstrapSeed == nil {
+		opt.BootstrapSeed = &info.Config.Training.Seed
 	}
 	if opt.Checkpoint == "" {
 		opt.Checkpoint = info.Dir.Join(rundir.BestCheckpoint)
@@ -167,16 +174,13 @@ func (e *Result) score(temp float64, tempSource string) error {
 	}
 	m := &e.Metrics
 	m.Split, m.Classes = opt.Split, classes
-	before := calibration.Softmax(e.logits, c, 1)
-	after := calibration.Softmax(e.logits, c, temp)
-	e.before = calibration.WithInterval(calibration.Evaluate(before, e.Y, c, opt.Bins), before, e.Y, c, opt.Bins, bootstrapResamples, bootstrapSeed)
-	e.after = calibration.WithInterval(calibration.Evaluate(after, e.Y, c, opt.Bins), after, e.Y, c, opt.Bins, bootstrapResamples, bootstrapSeed)
-	m.Calibration = CalibrationBlock{Bins: opt.Bins, Before: calibrationOf(e.before), After: calibrationOf(e.after)}
+	m.Calibration = Calibration{Bins: opt.Bins, Binning: calibration.Binning(opt.Bins), Bootstrap: *opt.Bootstrap, BootstrapSeed: *opt.BootstrapSeed,
+		Split: calibration.Compare(e.logits, e.Y, c, opt.Bins, *opt.Bootstrap, *opt.BootstrapSeed, temp)}
 	// The probabilities reported per example are those predict serves:
 	// calibrated when the checkpoint carries a temperature.
-	e.probs, m.Probabilities = before, "uncalibrated: softmax(logits), as predict serves them (the checkpoint has no temperature)"
+	e.probs, m.Probabilities = calibration.Softmax(e.logits, c, 1), "uncalibrated: softmax(logits), as predict serves them (the checkpoint has no temperature)"
 	if e.calibrated() {
-		e.probs, m.Probabilities = after, "calibrated: softmax(logits/T) with the checkpoint's temperature, as predict serves them"
+		e.probs, m.Probabilities = calibration.Softmax(e.logits, c, temp), "calibrated: softmax(logits/T) with the checkpoint's temperature, as predict serves them"
 	}
 	served := e.Served()
 	cls, err := metrics.Classify(e.Y, e.Predicted, classes)
@@ -191,7 +195,8 @@ func (e *Result) score(temp float64, tempSource string) error {
 	}
 	m.Temperature, m.TemperatureSource = temp, tempSource
 	m.NLL, m.Brier = served.NLL, served.Brier
-	m.ECEBefore, m.ECEAfter, m.MCEBefore, m.MCEAfter = e.before.ECE, e.after.ECE, e.before.MCE, e.after.MCE
+	cal := &m.Calibration
+	m.ECEBefore, m.ECEAfter, m.MCEBefore, m.MCEAfter = cal.Before.ECE, cal.After.ECE, cal.Before.MCE, cal.After.MCE
 	if c == 2 {
 		e.binary()
 	}
@@ -207,9 +212,9 @@ func (e *Result) calibrated() bool { return ckptTemperature(e.checkpoint) != 1 }
 // checkpoint carries a temperature, else before.
 func (e *Result) Served() calibration.Report {
 	if e.calibrated() {
-		return e.after
+		return e.Metrics.Calibration.After
 	}
-	return e.before
+	return e.Metrics.Calibration.Before
 }
 
 // binary fills the two-class metrics: class 1 is the positive class.

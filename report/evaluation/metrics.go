@@ -54,9 +54,9 @@ type Metrics struct {
 	MCEBefore float64 `json:"mce_before"`
 	MCEAfter  float64 `json:"mce_after"`
 	// Temperature is T; TemperatureSource says where it came from.
-	Temperature       float64          `json:"temperature"`
-	TemperatureSource string           `json:"temperature_source"`
-	Calibration       CalibrationBlock `json:"calibration"`
+	Temperature       float64     `json:"temperature"`
+	TemperatureSource string      `json:"temperature_source"`
+	Calibration       Calibration `json:"calibration"`
 	// ConfusionMatrix[actual][predicted] counts examples.
 	ConfusionMatrix [][]int `json:"confusion_matrix"`
 	// Two-class tasks only: the positive class is the second class;
@@ -72,34 +72,17 @@ type Metrics struct {
 	WorstClasses []string       `json:"worst_classes"`
 }
 
-// CalibrationBlock holds the calibration metrics before and after
-// temperature scaling.
-type CalibrationBlock struct {
-	// Bins is the number of confidence bins of ECE, MCE and the diagram.
-	Bins   int         `json:"bins"`
-	Before Calibration `json:"before"`
-	After  Calibration `json:"after"`
-}
-
-// Calibration is one set of probabilities' calibration metrics.
+// Calibration is metrics.json's "calibration": the scored split's
+// calibration metrics before temperature scaling (softmax(logits)) and
+// after (softmax(logits/T)), in the schema of the run's calibration.json
+// (package calibration's Split of two Reports), under the settings that
+// calibration.json records with the same keys: the number of equal-width
+// bins, their description, and the bootstrap resamples of the ECE
+// intervals with their seed.
 type Calibration struct {
-	Accuracy float64 `json:"accuracy"`
-	// Confidence is the mean top-label probability.
-	Confidence   float64 `json:"confidence"`
-	NLL          float64 `json:"nll"`
-	Brier        float64 `json:"brier"`
-	ECE          float64 `json:"ece"`
-	MCE          float64 `json:"mce"`
-	ACE          float64 `json:"ace"`
-	ClasswiseECE float64 `json:"classwise_ece"`
-	// ECECI95 is a bootstrap 95% percentile interval of ECE (200
-	// resamples, seed 1).
-	ECECI95 [2]float64        `json:"ece_ci95"`
-	Binning string            `json:"binning"`
-	BinList []calibration.Bin `json:"reliability_bins"`
-}
-
-func calibrationOf(r calibration.Report) Calibration {
-	return Calibration{Accuracy: r.Accuracy, Confidence: r.Confidence, NLL: r.NLL, Brier: r.Brier, ECE: r.ECE, MCE: r.MCE, ACE: r.ACE,
-		ClasswiseECE: r.ClasswiseECE, ECECI95: [2]float64{r.ECELow, r.ECEHigh}, Binning: r.Binning, BinList: r.Bins}
+	Bins          int    `json:"bins"`
+	Binning       string `json:"binning"`
+	Bootstrap     int    `json:"bootstrap_resamples"`
+	BootstrapSeed uint64 `json:"bootstrap_seed"`
+	calibration.Split
 }

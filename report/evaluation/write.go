@@ -94,7 +94,7 @@ func (e *Result) writeFigures(out string) ([]string, error) {
 		}
 	}
 	title := fmt.Sprintf("Reliability on the %s split (%d examples): before and after temperature scaling (T = %.3g)", m.Split, m.N, m.Temperature)
-	if err := calibration.ReliabilityPNG(path(reliabilityPlot), title, e.before, e.after); err != nil {
+	if err := calibration.ReliabilityPNG(path(reliabilityPlot), title, m.Calibration.Before, m.Calibration.After); err != nil {
 		return nil, err
 	}
 	if e.kind == data.Image && len(e.shape) == 3 {
