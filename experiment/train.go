@@ -113,7 +113,7 @@ func runLoop(ctx context.Context, p *setup.Prepared, m *model.Model, o train.Opt
 	tc := p.Config.Training
 	base := p.NewLoop(m, o, log)
 	loop := &base
-	loop.Hooks = []any{
+	loop.Hooks = []train.Hook{
 		train.Schedule{Config: tc.Schedule, Base: p.Config.Optimizer.LR},
 		train.MetricsCSV{Path: dir.Join(rundir.MetricsFile)},
 		&train.Checkpointer{LastPath: dir.Join(rundir.LastCheckpoint), BestPath: dir.Join(rundir.BestCheckpoint), Base: p.BaseCheckpoint(), Seed: tc.Seed},

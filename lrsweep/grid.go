@@ -95,15 +95,16 @@ func RunGrid(ctx context.Context, base train.Loop, newOpt func(lr float64) (trai
 		}
 		loop := base
 		loop.Optimizer, loop.Epochs, loop.MaxSteps = o, epochs, 0
-		loop.TrainEvalSize = 1 // not reported: keep the epoch's evaluation to the validation set
-		loop.History, loop.Step, loop.Position, loop.Hooks = nil, 0, nil, []any{weightGuard{}}
+		loop.Eval = train.EvalVal // only the validation loss is compared
+		loop.History, loop.Step, loop.Position, loop.Hooks = nil, 0, nil, []train.Hook{train.WeightGuard{}}
 		if progress != nil {
 			fmt.Fprintf(progress, "grid %d/%d: lr %.3g, %d epochs\n", i+1, len(values), lr, epochs)
-			loop.Hooks = append(loop.Hooks, &train.Progress{W: progress})
+			loop.Hooks = append(loop.Hooks, &train.Progress{W: progress, Label: fmt.Sprintf("grid lr %.3g", lr)})
 		}
 		res, runErr := loop.Run(ctx)
 		var nf *train.NonFiniteError
-		diverged := errors.As(runErr, &nf) || errors.Is(runErr, errBlownUp)
+		var we *train.WeightError
+		diverged := errors.As(runErr, &nf) || errors.As(runErr, &we)
 		if runErr != nil && !diverged {
 			return runs, runErr
 		}

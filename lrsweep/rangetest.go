@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"time"
 
 	"github.com/practica-ml/practica/model"
 	"github.com/practica-ml/practica/train"
@@ -29,7 +28,7 @@ const (
 	// StopDiverged: the smoothed loss exceeded DivergeFactor × its minimum.
 	StopDiverged = "diverged"
 	// StopNonFinite: the loss became NaN or infinite, or the weights left
-	// the range float32 can train in (see WeightLimit).
+	// the range float32 can train in (see train.WeightLimit).
 	StopNonFinite = "non-finite"
 )
 
@@ -133,11 +132,13 @@ func RangeTest(ctx context.Context, base train.Loop, o Options) (c Curve, err er
 	}()
 	rec := &recorder{o: o, sm: Smoother{Beta: o.Beta}}
 	loop := base
-	loop.Val = base.Train.Subset([]int{0}) // the loop insists on one; it is scored once per epoch
-	loop.TrainEvalSize = 1
+	loop.Eval = train.EvalNone // the recorder measures each step's loss itself
 	loop.Epochs = o.Steps/stepsPerEpoch(m, base.Train.Len()) + 2
 	loop.MaxSteps = int64(o.Steps)
-	loop.Hooks = []any{rec}
+	loop.Hooks = []train.Hook{rec}
+	if o.Progress != nil {
+		loop.Hooks = append(loop.Hooks, &train.Progress{W: o.Progress, Label: "lr range test " + o.Label, Detail: rec.detail})
+	}
 	loop.History, loop.Step, loop.Position, loop.Monitor = nil, 0, nil, ""
 	c.Seed = base.Seed
 	res, runErr := loop.Run(ctx)
@@ -195,31 +196,32 @@ func zeroGrads(m *model.Model) error {
 }
 
 // recorder is the range test's hook: it sets each step's learning rate,
-// records the loss and stops the loop when the smoothed loss diverges.
+// records the loss and stops the loop when the smoothed loss diverges or
+// the weights leave the range the weight guard allows.
 type recorder struct {
+	train.NopHook
 	o      Options
 	sm     Smoother
 	points []Point
 	best   float64
 	lr     float64
 	stop   string
-	last   time.Time
 }
 
-// BeforeStep implements train.StepHook.
+// BeforeStep implements train.Hook.
 func (r *recorder) BeforeStep(s *train.State) error {
 	r.lr = LRAt(r.o.MinLR, r.o.MaxLR, int(s.Step), r.o.Steps)
 	s.Optimizer.SetLR(r.lr)
 	return nil
 }
 
-// AfterStep implements train.StepEndHook.
+// AfterStep implements train.Hook. The point is recorded before the
+// weights are checked, so that the curve ends with the step that broke them.
 func (r *recorder) AfterStep(s *train.State, loss float64) error {
 	sm := r.sm.Add(loss)
 	r.points = append(r.points, Point{Step: int(s.Step), LR: r.lr, Loss: loss, Smoothed: sm})
-	r.progress(s.Step, loss, sm)
 	switch {
-	case !finite(sm) || blownUp(s.Model):
+	case !finite(sm) || train.CheckWeights(s.Model, s.Step) != nil:
 		r.stop = StopNonFinite
 		return errStop
 	case len(r.points) == 1 || sm < r.best:
@@ -231,14 +233,10 @@ func (r *recorder) AfterStep(s *train.State, loss float64) error {
 	return nil
 }
 
-func (r *recorder) progress(step int64, loss, sm float64) {
-	if r.o.Progress == nil || time.Since(r.last) < 2*time.Second {
-		return
+// detail is the range test's part of a progress line.
+func (r *recorder) detail(*train.State) string {
+	if len(r.points) == 0 {
+		return ""
 	}
-	if r.last.IsZero() {
-		r.last = time.Now()
-		return
-	}
-	r.last = time.Now()
-	fmt.Fprintf(r.o.Progress, "lr range test %s  step %d/%d  lr %.2e  loss %.4f  smoothed %.4f\n", r.o.Label, step, r.o.Steps, r.lr, loss, sm)
+	return fmt.Sprintf("lr %.2e  smoothed %.4f", r.lr, r.points[len(r.points)-1].Smoothed)
 }

@@ -17,6 +17,7 @@ const (
 // recomputed from the history, so a resumed run decides as an
 // uninterrupted one would. The best weights are in best.ckpt either way.
 type EarlyStopping struct {
+	NopHook
 	// Monitor is val_loss (lower is better) or val_accuracy (higher).
 	Monitor  string
 	Patience int
@@ -90,7 +91,7 @@ func (e EarlyStopping) Decide(history []EpochMetrics) string {
 	return ""
 }
 
-// AfterEpoch implements EpochHook.
+// AfterEpoch implements Hook.
 func (e EarlyStopping) AfterEpoch(s *State) error {
 	if r := e.Decide(s.History); r != "" {
 		s.Stop = r

@@ -58,6 +58,7 @@ func (c ScheduleConfig) Validate() error {
 // step, the run's length and the finished epochs' metrics only, so that a
 // resumed run gets the same rates.
 type Schedule struct {
+	NopHook
 	Config ScheduleConfig
 	// Base is the configured learning rate.
 	Base float64
@@ -117,7 +118,7 @@ func plateauLR(base float64, c ScheduleConfig, history []EpochMetrics) float64 {
 	return lr
 }
 
-// BeforeStep implements StepHook.
+// BeforeStep implements Hook.
 func (sc Schedule) BeforeStep(s *State) error {
 	s.Optimizer.SetLR(sc.LR(s.Step, s.StepsPerEpoch, s.Epochs, s.History))
 	return nil
