@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"strconv"
-	"time"
 
 	"github.com/practica-ml/practica/setup"
 
@@ -16,16 +15,13 @@ import (
 	"github.com/practica-ml/practica/train"
 )
 
-// Resume continues the run in runDir from checkpoints/last.ckpt: the same
+// Resume continues the run in the directory path from checkpoints/last.ckpt: the same
 // config (with epochs, when > 0, as the new total), the weights, batch-norm
 // statistics, optimizer state and position in the data order, so that the
 // metrics it writes are those of a run that was never interrupted.
-func Resume(ctx context.Context, runDir string, epochs int, opt Options) (*rundir.Summary, error) {
-	start := opt.Now
-	if start.IsZero() {
-		start = time.Now()
-	}
-	dir, err := rundir.Open(runDir)
+func Resume(ctx context.Context, path string, epochs int, opt Options) (*rundir.Summary, error) {
+	start := opt.start()
+	dir, err := rundir.Open(path)
 	if err != nil {
 		return nil, err
 	}
@@ -59,7 +55,7 @@ func Resume(ctx context.Context, runDir string, epochs int, opt Options) (*rundi
 		return nil, fmt.Errorf("%s was written with seed %d, config.yaml says %d", dir.Join(rundir.LastCheckpoint), rs.Seed, cfg.Training.Seed)
 	}
 	if len(rs.History) >= cfg.Training.Epochs && rs.Position == nil {
-		return nil, fmt.Errorf("the run already has %d of %d epochs: pass --epochs N with a larger total", len(rs.History), cfg.Training.Epochs)
+		return nil, fmt.Errorf("the run already has %d of %d epochs (training.epochs): resume with a larger total", len(rs.History), cfg.Training.Epochs)
 	}
 	restoreSeconds(dir, rs.History)
 	var meta rundir.Meta
@@ -67,10 +63,11 @@ func Resume(ctx context.Context, runDir string, epochs int, opt Options) (*rundi
 		return nil, err
 	}
 	meta.Resumed = append(meta.Resumed, rundir.Resumption{At: start, Command: opt.Args})
-	if err := WriteRunFiles(dir, p, meta.Command, meta); err != nil {
+	rd := &runDir{Dir: dir, p: p, meta: meta, args: meta.Command}
+	if err := rd.writeIdentity(); err != nil {
 		return nil, err
 	}
-	return runLoop(ctx, p, m, o, dir, meta, start, opt, &rs)
+	return runLoop(ctx, p, m, o, rd, start, opt, &rs)
 }
 
 // restoreSeconds copies the wall times of finished epochs from metrics.csv

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/practica-ml/practica/internal/setting"
 	"github.com/practica-ml/practica/train"
 )
 
@@ -50,7 +51,7 @@ func ParseGrid(s string) (values []float64, auto bool, err error) {
 	for _, f := range strings.Split(s, ",") {
 		v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
 		if err != nil || !(v > 0) || math.IsInf(v, 0) {
-			return nil, false, fmt.Errorf("--grid wants auto or positive learning rates separated by commas (e.g. 1e-4,3e-4,1e-3), got %q", s)
+			return nil, false, setting.Errorf("grid", "wants auto or positive learning rates separated by commas (e.g. 1e-4,3e-4,1e-3), got %q", s)
 		}
 		values = append(values, v)
 	}
@@ -70,7 +71,7 @@ func AutoGrid(rec float64) []float64 { return []float64{rec / 3, rec, rec * 3} }
 // loop's progress lines.
 func RunGrid(ctx context.Context, base train.Loop, newOpt func(lr float64) (train.Optimizer, error), values []float64, epochs int, progress io.Writer) (runs []GridRun, err error) {
 	if epochs <= 0 {
-		return nil, fmt.Errorf("--sweep-epochs must be > 0, got %d", epochs)
+		return nil, setting.Errorf("grid_epochs", "must be > 0, got %d", epochs)
 	}
 	m := base.Model
 	init := m.Tensors()

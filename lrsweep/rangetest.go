@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 
+	"github.com/practica-ml/practica/internal/setting"
 	"github.com/practica-ml/practica/model"
 	"github.com/practica-ml/practica/train"
 )
@@ -65,15 +66,15 @@ func DefaultOptions() Options {
 func (o Options) Validate() error {
 	switch {
 	case !(o.MinLR > 0) || math.IsInf(o.MinLR, 0):
-		return fmt.Errorf("--lr-min must be a positive number, got %v", o.MinLR)
+		return setting.Errorf("lr_min", "must be a positive number, got %v", o.MinLR)
 	case !(o.MaxLR > o.MinLR) || math.IsInf(o.MaxLR, 0):
-		return fmt.Errorf("--lr-max must be a number above --lr-min (%v), got %v", o.MinLR, o.MaxLR)
+		return setting.Errorf("lr_max", "must be a number above lr_min (%v), got %v", o.MinLR, o.MaxLR)
 	case o.Steps < MinWindow+SkipEnd+2 || o.Steps > 1_000_000:
-		return fmt.Errorf("--lr-steps must be in [%d, 1000000], got %d", MinWindow+SkipEnd+2, o.Steps)
+		return setting.Errorf("lr_steps", "must be in [%d, 1000000], got %d", MinWindow+SkipEnd+2, o.Steps)
 	case !(o.Beta >= 0 && o.Beta < 1):
-		return fmt.Errorf("smoothing beta must be in [0, 1), got %v", o.Beta)
+		return setting.Errorf("beta", "(the smoothing factor) must be in [0, 1), got %v", o.Beta)
 	case !(o.DivergeFactor > 1):
-		return fmt.Errorf("divergence factor must be > 1, got %v", o.DivergeFactor)
+		return setting.Errorf("diverge_factor", "must be > 1, got %v", o.DivergeFactor)
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/practica-ml/practica/internal/setting"
 	"github.com/practica-ml/practica/setup"
 
 	"github.com/practica-ml/practica/model"
@@ -44,13 +45,13 @@ func (c Config) Validate() error {
 		return err
 	}
 	if c.Seeds < 1 || c.Seeds > 100 {
-		return fmt.Errorf("--lr-sweep-seeds must be in [1, 100], got %d", c.Seeds)
+		return setting.Errorf("seeds", "must be in [1, 100], got %d", c.Seeds)
 	}
 	if !slices.Contains(Names, c.Recommend) {
-		return fmt.Errorf("--lr-suggestion must be steepest, valley or minimum/10, got %q", c.Recommend)
+		return setting.Errorf("recommended_by", "must be steepest, valley or minimum/10, got %q", c.Recommend)
 	}
 	if (c.GridAuto || len(c.Grid) > 0) && (c.GridEpochs < 1 || c.GridEpochs > 1000) {
-		return fmt.Errorf("--sweep-epochs must be in [1, 1000], got %d", c.GridEpochs)
+		return setting.Errorf("grid_epochs", "must be in [1, 1000], got %d", c.GridEpochs)
 	}
 	return nil
 }
@@ -97,7 +98,7 @@ func Run(ctx context.Context, p *setup.Prepared, m *model.Model, o train.Optimiz
 		sugg, err := Suggest(curve.Points)
 		if err != nil {
 			sr.Error = err.Error()
-			w := fmt.Sprintf("seed %d gave no suggestion: %v (lower --lr-min or raise --lr-steps)", seed, err)
+			w := fmt.Sprintf("seed %d gave no suggestion: %v (lower lr_min or raise lr_steps)", seed, err)
 			rep.Warnings = append(rep.Warnings, w)
 			log.Warn(w)
 		}
@@ -128,7 +129,7 @@ func Run(ctx context.Context, p *setup.Prepared, m *model.Model, o train.Optimiz
 	}
 	chosen := rep.Suggestions[c.Recommend]
 	if len(chosen.PerSeed) == 0 {
-		return nil, fmt.Errorf("the range test gave no suggestion on any seed (the loss diverged within a few steps): lower --lr-min")
+		return nil, fmt.Errorf("the range test gave no suggestion on any seed (the loss diverged within a few steps): lower lr_min, the first learning rate")
 	}
 	rep.Recommended = chosen.Median
 	rep.Reason = fmt.Sprintf("the median over %d seed(s) of %s: %s", len(chosen.PerSeed), c.Recommend, Rules[c.Recommend])

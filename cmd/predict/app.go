@@ -48,7 +48,9 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			&cli.IntFlag{Name: "top", Usage: "with --rank: only the N most valuable examples (default all)"},
 			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the MC dropout masks"},
 		},
-		Action:          func(c *cli.Context) error { return predictAction(c, stdout) },
+		Action: func(c *cli.Context) error {
+			return cliutil.FlagErrors(predictAction(c, stdout), map[string]string{"split": "split", "rank": "rank", "mc_dropout": "mc-dropout"}, c.IsSet)
+		},
 		HideHelpCommand: true,
 		ExitErrHandler:  func(*cli.Context, error) {},
 	}
