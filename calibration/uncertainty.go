@@ -77,7 +77,7 @@ const (
 )
 
 // Methods lists the acquisition functions Score knows.
-var Methods = []string{LeastConfident, Margin, MaxEntropy, BALD}
+func Methods() []string { return []string{LeastConfident, Margin, MaxEntropy, BALD} }
 
 // Score gives each of the N examples of probs (N×classes) its value under
 // method; bald uses mi (the MutualInformation of SummarizeMC), which it

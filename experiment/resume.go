@@ -2,10 +2,10 @@ package experiment
 
 import (
 	"context"
-	"encoding/csv"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
-	"strconv"
 
 	"github.com/practica-ml/practica/setup"
 
@@ -57,7 +57,9 @@ func Resume(ctx context.Context, path string, epochs int, opt Options) (*rundir.
 	if len(rs.History) >= cfg.Training.Epochs && rs.Position == nil {
 		return nil, fmt.Errorf("the run already has %d of %d epochs (training.epochs): resume with a larger total", len(rs.History), cfg.Training.Epochs)
 	}
-	restoreSeconds(dir, rs.History)
+	if err := restoreSeconds(dir, rs.History); err != nil {
+		return nil, err
+	}
 	var meta rundir.Meta
 	if err := dir.ReadJSON(rundir.MetaFile, &meta); err != nil {
 		return nil, err
@@ -71,25 +73,26 @@ func Resume(ctx context.Context, path string, epochs int, opt Options) (*rundir.
 }
 
 // restoreSeconds copies the wall times of finished epochs from metrics.csv
-// (checkpoints leave them out so that their bytes are reproducible).
-func restoreSeconds(dir *rundir.Dir, history []train.EpochMetrics) {
-	f, err := os.Open(dir.Join(rundir.MetricsFile))
+// (checkpoints leave them out so that their bytes are reproducible). A run
+// interrupted inside its first epoch has no metrics.csv yet.
+func restoreSeconds(dir *rundir.Dir, history []train.EpochMetrics) error {
+	path := dir.Join(rundir.MetricsFile)
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
 	if err != nil {
-		return
+		return err
 	}
 	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
+	rows, err := train.ReadMetrics(f)
 	if err != nil {
-		return
+		return fmt.Errorf("%s: %w", path, err)
 	}
-	for _, r := range rows[1:] {
-		if len(r) < 8 {
-			continue
-		}
-		epoch, err1 := strconv.Atoi(r[0])
-		secs, err2 := strconv.ParseFloat(r[7], 64)
-		if err1 == nil && err2 == nil && epoch >= 1 && epoch <= len(history) {
-			history[epoch-1].Seconds = secs
+	for _, r := range rows {
+		if r.Epoch >= 1 && r.Epoch <= len(history) {
+			history[r.Epoch-1].Seconds = r.Seconds
 		}
 	}
+	return nil
 }

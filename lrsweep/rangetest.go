@@ -56,7 +56,7 @@ type Options struct {
 	Label string
 }
 
-// DefaultOptions are the defaults: 1e-7 to 10 over 100 steps,
+// DefaultOptions are fastai's defaults: 1e-7 to 10 over 100 steps,
 // beta 0.98, stop at 4× the minimum.
 func DefaultOptions() Options {
 	return Options{MinLR: 1e-7, MaxLR: 10, Steps: 100, Beta: 0.98, DivergeFactor: 4}

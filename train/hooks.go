@@ -1,7 +1,9 @@
 package train
 
 import (
+	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -38,6 +40,34 @@ func FormatMetrics(history []EpochMetrics) string {
 		fmt.Fprintf(&b, "%d,%d,%s,%s,%s,%s,%s,%s\n", m.Epoch, m.Step, f(m.TrainLoss), f(m.TrainEvalLoss), f(m.ValLoss), f(m.ValAccuracy), f(m.LR), strconv.FormatFloat(m.Seconds, 'f', 3, 64))
 	}
 	return b.String()
+}
+
+// ReadMetrics parses metrics.csv as FormatMetrics writes it, strictly: a
+// wrong header, a short row or a field that is not a number is an error
+// naming the line.
+func ReadMetrics(r io.Reader) ([]EpochMetrics, error) {
+	rows, err := csv.NewReader(r).ReadAll()
+	if err != nil {
+		return nil, err
+	}
+	if len(rows) == 0 || strings.Join(rows[0], ",") != MetricsHeader {
+		return nil, fmt.Errorf("line 1: want the header %q", MetricsHeader)
+	}
+	out := make([]EpochMetrics, 0, len(rows)-1)
+	for i, r := range rows[1:] {
+		var m EpochMetrics
+		var errs [8]error
+		m.Epoch, errs[0] = strconv.Atoi(r[0])
+		m.Step, errs[1] = strconv.ParseInt(r[1], 10, 64)
+		for j, dst := range []*float64{&m.TrainLoss, &m.TrainEvalLoss, &m.ValLoss, &m.ValAccuracy, &m.LR, &m.Seconds} {
+			*dst, errs[j+2] = strconv.ParseFloat(r[j+2], 64)
+		}
+		if err := errors.Join(errs[:]...); err != nil {
+			return nil, fmt.Errorf("line %d: %w", i+2, err)
+		}
+		out = append(out, m)
+	}
+	return out, nil
 }
 
 // ResumeState is what a checkpoint carries for the loop to continue.

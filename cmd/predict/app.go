@@ -64,7 +64,7 @@ func predictAction(c *cli.Context, stdout io.Writer) error {
 	switch {
 	case c.IsSet("mc-dropout") && mcPasses < 2:
 		return fmt.Errorf("--mc-dropout must be at least 2 passes, got %d", mcPasses)
-	case c.IsSet("rank") && !slices.Contains(calibration.Methods, method):
+	case c.IsSet("rank") && !slices.Contains(calibration.Methods(), method):
 		return fmt.Errorf("--rank must be least-confident, margin, entropy or bald, got %q", method)
 	case method == calibration.BALD && mcPasses == 0:
 		return fmt.Errorf("--rank bald needs --mc-dropout K (the mutual information of K stochastic passes)")
