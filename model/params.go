@@ -24,7 +24,7 @@ type Param struct {
 // Float32s returns the values of a float32 parameter (a view).
 func (p *Param) Float32s() []float32 { return p.value.Data().([]float32) }
 
-// layerPlan lists the parameters of a spec in a fixed order (the order an
+// paramPlan lists the parameters of a spec in a fixed order (the order an
 // optimizer's state is indexed by) with how each is initialized.
 type paramPlan struct {
 	name      string
