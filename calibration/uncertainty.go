@@ -77,7 +77,7 @@ const (
 )
 
 // Methods lists the acquisition functions Score knows.
-var Methods = []string{LeastConfident, Margin, MaxEntropy, BALD}
+func Methods() []string { return []string{LeastConfident, Margin, MaxEntropy, BALD} }
 
 // Score gives each of the N examples of probs (N×classes) its value under
 // method; bald uses mi (the MutualInformation of SummarizeMC), which it
@@ -107,7 +107,7 @@ func Score(method string, probs []float64, classes int, mi []float64) ([]float64
 			out[i] = Entropy(row)
 		case BALD:
 			if len(mi) != n {
-				return nil, fmt.Errorf("bald ranks by the mutual information of MC dropout passes (--mc-dropout K)")
+				return nil, fmt.Errorf("bald ranks by the mutual information of MC dropout passes, and none were given")
 			}
 			out[i] = mi[i]
 		default:

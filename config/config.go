@@ -11,6 +11,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/practica-ml/practica/data"
+	"github.com/practica-ml/practica/internal/setting"
 	"github.com/practica-ml/practica/model"
 	"github.com/practica-ml/practica/train"
 )
@@ -162,7 +163,11 @@ func (e Experiment) Marshal() ([]byte, error) {
 // each as "key must be ..., got ...".
 func (e Experiment) Validate() error {
 	var errs []error
-	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	// Every message starts with its key, which commands map to their flags.
+	add := func(format string, args ...any) {
+		key, msg, _ := strings.Cut(fmt.Sprintf(format, args...), " ")
+		errs = append(errs, &setting.Error{Key: key, Msg: msg})
+	}
 	if strings.TrimSpace(e.Data.Source) == "" {
 		add("data.source must name a source, got an empty string")
 	}
@@ -196,7 +201,7 @@ func (e Experiment) Validate() error {
 		add("model.dropout must be in [0, 1), got %v", e.Model.Dropout)
 	}
 	if err := e.Optimizer.Validate(); err != nil {
-		errs = append(errs, err)
+		errs = append(errs, setting.Prefix("optimizer.", err))
 	}
 	t := e.Training
 	if t.Epochs <= 0 || t.Epochs > 1_000_000 {
@@ -214,11 +219,14 @@ func (e Experiment) Validate() error {
 	if t.Monitor != "val_loss" && t.Monitor != "val_accuracy" {
 		add("training.monitor must be val_loss or val_accuracy, got %q", t.Monitor)
 	}
-	if es := t.EarlyStopping; es.Patience < 1 || es.MinDelta < 0 {
-		add("training.early_stopping needs patience >= 1 and min_delta >= 0, got %d and %v", es.Patience, es.MinDelta)
+	if es := t.EarlyStopping; es.Patience < 1 {
+		add("training.early_stopping.patience must be >= 1, got %d", es.Patience)
+	}
+	if es := t.EarlyStopping; es.MinDelta < 0 {
+		add("training.early_stopping.min_delta must be >= 0, got %v", es.MinDelta)
 	}
 	if err := t.Schedule.Validate(); err != nil {
-		add("training.%v", err)
+		errs = append(errs, setting.Prefix("training.schedule.", err))
 	}
 	if t.TrainEvalSize <= 0 {
 		add("training.train_eval_size must be > 0, got %d", t.TrainEvalSize)

@@ -102,17 +102,19 @@ func TestValidateMessages(t *testing.T) {
 		modify func(*Experiment)
 		want   string
 	}{
-		{"negative lr", func(e *Experiment) { e.Optimizer.LR = -1 }, "lr must be > 0, got -1"},
+		{"negative lr", func(e *Experiment) { e.Optimizer.LR = -1 }, "optimizer.lr must be > 0, got -1"},
+		{"warm-up", func(e *Experiment) { e.Training.Schedule.WarmupEpochs = -1 }, "training.schedule.warmup_epochs must be >= 0, got -1"},
+		{"min delta", func(e *Experiment) { e.Training.EarlyStopping.MinDelta = -1 }, "training.early_stopping.min_delta must be >= 0, got -1"},
 		{"zero epochs", func(e *Experiment) { e.Training.Epochs = 0 }, "training.epochs must be in [1, 1000000], got 0"},
 		{"batch", func(e *Experiment) { e.Training.BatchSize = -3 }, "training.batch_size must be in [1, 65536], got -3"},
-		{"optimizer", func(e *Experiment) { e.Optimizer.Name = "lion" }, `optimizer must be adam, adamw or sgd, got "lion"`},
+		{"optimizer", func(e *Experiment) { e.Optimizer.Name = "lion" }, `optimizer.name must be adam, adamw or sgd, got "lion"`},
 		{"arch", func(e *Experiment) { e.Model.Arch = "resnet" }, `model.arch must be linear, mlp or cnn, got "resnet"`},
 		{"dropout", func(e *Experiment) { e.Model.Dropout = 1 }, "model.dropout must be in [0, 1), got 1"},
 		{"split", func(e *Experiment) { e.Data.Val, e.Data.Test = 0.6, 0.5 }, "data.val + data.test must be < 1, got 1.1"},
 		{"monitor", func(e *Experiment) { e.Training.Monitor = "loss" }, `training.monitor must be val_loss or val_accuracy, got "loss"`},
 		{"class weights", func(e *Experiment) { e.Training.ClassWeights = "inverse" }, `training.class_weights must be empty or balanced, got "inverse"`},
-		{"patience", func(e *Experiment) { e.Training.EarlyStopping.Patience = 0 }, "training.early_stopping needs patience >= 1"},
-		{"schedule", func(e *Experiment) { e.Training.Schedule.Name = "linear" }, `training.schedule must be constant, step, cosine, onecycle or plateau, got "linear"`},
+		{"patience", func(e *Experiment) { e.Training.EarlyStopping.Patience = 0 }, "training.early_stopping.patience must be >= 1, got 0"},
+		{"schedule", func(e *Experiment) { e.Training.Schedule.Name = "linear" }, `training.schedule.name must be constant, step, cosine, onecycle or plateau, got "linear"`},
 		{"bootstrap", func(e *Experiment) { e.Calibration.Bootstrap = -1 }, "calibration.bootstrap must be in [0, 100000], got -1"},
 		{"bins", func(e *Experiment) { e.Calibration.Bins = 0 }, "calibration.bins must be in [1, 1000], got 0"},
 	}

@@ -1,9 +1,18 @@
-// Package experiment runs the path of one `train` call from a resolved
-// config to a finished run directory: open the data, split it, fit the
-// normalization on the training split, build the model, train it with the
-// loop's hooks (progress, metrics.csv, checkpoints), evaluate the best
-// weights on the test split, and write summary.json.
+// Package experiment is the one orchestrator of Practica: it owns a run
+// directory's life for every mode of the train command. Each mode opens
+// the data through package setup, creates the run directory and writes
+// what identifies the run (config.yaml, command.txt, meta.json), calls the
+// stages, writes their results and figures, and records the end time:
 //
-// The feasibility tests, the learning-rate sweep and predict reuse Prepare,
-// so every stage sees the data exactly as training did.
+//   - Train: the training loop with its hooks (progress, metrics.csv,
+//     checkpoints, early stopping, schedules), the best weights scored on
+//     the test split, temperature scaling, curves.png and summary.json;
+//   - TrainLRAuto: the learning-rate range test first, in the same run
+//     directory, then Train with its recommendation;
+//   - Resume: Train continued from a run's last.ckpt;
+//   - Feasibility: the overfit tests, naive-embedding probes and clustering;
+//   - Sweep: the learning-rate range test and grid on their own.
+//
+// Nothing below the commands imports this package; the stages it calls
+// return data and never touch the run directory themselves.
 package experiment

@@ -2,11 +2,10 @@ package experiment
 
 import (
 	"context"
-	"encoding/csv"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
-	"strconv"
-	"time"
 
 	"github.com/practica-ml/practica/setup"
 
@@ -16,16 +15,13 @@ import (
 	"github.com/practica-ml/practica/train"
 )
 
-// Resume continues the run in runDir from checkpoints/last.ckpt: the same
+// Resume continues the run in the directory path from checkpoints/last.ckpt: the same
 // config (with epochs, when > 0, as the new total), the weights, batch-norm
 // statistics, optimizer state and position in the data order, so that the
 // metrics it writes are those of a run that was never interrupted.
-func Resume(ctx context.Context, runDir string, epochs int, opt Options) (*rundir.Summary, error) {
-	start := opt.Now
-	if start.IsZero() {
-		start = time.Now()
-	}
-	dir, err := rundir.Open(runDir)
+func Resume(ctx context.Context, path string, epochs int, opt Options) (*rundir.Summary, error) {
+	start := opt.start()
+	dir, err := rundir.Open(path)
 	if err != nil {
 		return nil, err
 	}
@@ -59,40 +55,44 @@ func Resume(ctx context.Context, runDir string, epochs int, opt Options) (*rundi
 		return nil, fmt.Errorf("%s was written with seed %d, config.yaml says %d", dir.Join(rundir.LastCheckpoint), rs.Seed, cfg.Training.Seed)
 	}
 	if len(rs.History) >= cfg.Training.Epochs && rs.Position == nil {
-		return nil, fmt.Errorf("the run already has %d of %d epochs: pass --epochs N with a larger total", len(rs.History), cfg.Training.Epochs)
+		return nil, fmt.Errorf("the run already has %d of %d epochs (training.epochs): resume with a larger total", len(rs.History), cfg.Training.Epochs)
 	}
-	restoreSeconds(dir, rs.History)
+	if err := restoreSeconds(dir, rs.History); err != nil {
+		return nil, err
+	}
 	var meta rundir.Meta
 	if err := dir.ReadJSON(rundir.MetaFile, &meta); err != nil {
 		return nil, err
 	}
 	meta.Resumed = append(meta.Resumed, rundir.Resumption{At: start, Command: opt.Args})
-	if err := WriteRunFiles(dir, p, meta.Command, meta); err != nil {
+	rd := &runDir{Dir: dir, p: p, meta: meta, args: meta.Command}
+	if err := rd.writeIdentity(); err != nil {
 		return nil, err
 	}
-	return runLoop(ctx, p, m, o, dir, meta, start, opt, &rs)
+	return runLoop(ctx, p, m, o, rd, start, opt, &rs)
 }
 
 // restoreSeconds copies the wall times of finished epochs from metrics.csv
-// (checkpoints leave them out so that their bytes are reproducible).
-func restoreSeconds(dir *rundir.Dir, history []train.EpochMetrics) {
-	f, err := os.Open(dir.Join(rundir.MetricsFile))
+// (checkpoints leave them out so that their bytes are reproducible). A run
+// interrupted inside its first epoch has no metrics.csv yet.
+func restoreSeconds(dir *rundir.Dir, history []train.EpochMetrics) error {
+	path := dir.Join(rundir.MetricsFile)
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
 	if err != nil {
-		return
+		return err
 	}
 	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
+	rows, err := train.ReadMetrics(f)
 	if err != nil {
-		return
+		return fmt.Errorf("%s: %w", path, err)
 	}
-	for _, r := range rows[1:] {
-		if len(r) < 8 {
-			continue
-		}
-		epoch, err1 := strconv.Atoi(r[0])
-		secs, err2 := strconv.ParseFloat(r[7], 64)
-		if err1 == nil && err2 == nil && epoch >= 1 && epoch <= len(history) {
-			history[epoch-1].Seconds = secs
+	for _, r := range rows {
+		if r.Epoch >= 1 && r.Epoch <= len(history) {
+			history[r.Epoch-1].Seconds = r.Seconds
 		}
 	}
+	return nil
 }

@@ -3,82 +3,21 @@ package experiment
 import (
 	"context"
 	"errors"
-	"github.com/practica-ml/practica/setup"
-	"io"
-	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/practica-ml/practica/config"
-	"github.com/practica-ml/practica/kernels"
 	"github.com/practica-ml/practica/model"
 	"github.com/practica-ml/practica/rundir"
+	"github.com/practica-ml/practica/setup"
 	"github.com/practica-ml/practica/train"
 )
 
-// Options are the process-level inputs of a training run.
-type Options struct {
-	Env setup.Env
-	// Args is the command line, recorded in command.txt and meta.json.
-	Args []string
-	// Progress receives progress lines (stderr); nil for none.
-	Progress io.Writer
-	Log      *slog.Logger
-	// Now is the run's start time (time.Now when zero).
-	Now time.Time
-	// Prelude, when set, runs after the run directory exists and before
-	// config.yaml is written and training starts: a stage that decides
-	// something for the run (the LR range test of --lr auto) does its work
-	// here, records it in dir, and may change p.Config and the optimizer.
-	Prelude func(ctx context.Context, p *setup.Prepared, m *model.Model, o train.Optimizer, dir *rundir.Dir) error
-}
-
-// NewRunDir creates the run directory of a prepared experiment and writes
-// what identifies the run: config.yaml (resolved), command.txt and
-// meta.json (whose end time FinishRunDir fills in).
-func NewRunDir(p *setup.Prepared, opt Options, start time.Time) (*rundir.Dir, rundir.Meta, error) {
-	dir, err := rundir.Create(p.Config.Output.Root, p.RunName(), start)
-	if err != nil {
-		return nil, rundir.Meta{}, err
-	}
-	meta := rundir.NewMeta(p.Config.Training.Seed, opt.Args, start, kernels.InUse())
-	return dir, meta, WriteRunFiles(dir, p, opt.Args, meta)
-}
-
-// WriteRunFiles (re)writes config.yaml, command.txt and meta.json.
-func WriteRunFiles(dir *rundir.Dir, p *setup.Prepared, args []string, meta rundir.Meta) error {
-	cfgYAML, err := p.Config.Marshal()
-	if err != nil {
-		return err
-	}
-	if err := dir.WriteFile(rundir.ConfigFile, cfgYAML); err != nil {
-		return err
-	}
-	if err := dir.WriteFile(rundir.CommandFile, []byte(shellJoin(args)+"\n")); err != nil {
-		return err
-	}
-	return dir.WriteJSON(rundir.MetaFile, meta)
-}
-
-// FinishRunDir records the end time in meta.json.
-func FinishRunDir(dir *rundir.Dir, meta rundir.Meta, end time.Time) error {
-	meta.End = end
-	return dir.WriteJSON(rundir.MetaFile, meta)
-}
-
 // Train runs a whole experiment and returns its summary. Bad input is
 // reported before the run directory is created. A loss that stops being
-// finite ends the run with an error; summary.json records it and the last
-// good checkpoint stays.
+// finite ends the run with a *train.NonFiniteError next to the summary;
+// summary.json records it and the last good checkpoint stays.
 func Train(ctx context.Context, cfg config.Experiment, opt Options) (*rundir.Summary, error) {
-	log := opt.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	start := opt.Now
-	if start.IsZero() {
-		start = time.Now()
-	}
+	start := opt.start()
 	p, err := setup.Prepare(cfg, opt.Env)
 	if err != nil {
 		return nil, err
@@ -87,33 +26,20 @@ func Train(ctx context.Context, cfg config.Experiment, opt Options) (*rundir.Sum
 	if err != nil {
 		return nil, err
 	}
-	dir, meta, err := NewRunDir(p, opt, start)
+	dir, err := createRunDir(p, p.RunName(), opt, start)
 	if err != nil {
 		return nil, err
 	}
-	log.Info("run directory", "path", dir.Path)
-	if opt.Prelude != nil {
-		if err := opt.Prelude(ctx, p, m, o, dir); err != nil {
-			return nil, err
-		}
-		if err := WriteRunFiles(dir, p, opt.Args, meta); err != nil {
-			return nil, err
-		}
-	}
-	return runLoop(ctx, p, m, o, dir, meta, start, opt, nil)
+	return runLoop(ctx, p, m, o, dir, start, opt, nil)
 }
 
 // runLoop trains p's model in dir (from scratch, or from a resume state)
 // and writes metrics.csv, the checkpoints, curves.png and summary.json.
-func runLoop(ctx context.Context, p *setup.Prepared, m *model.Model, o train.Optimizer, dir *rundir.Dir, meta rundir.Meta, start time.Time, opt Options, resume *train.ResumeState) (*rundir.Summary, error) {
-	log := opt.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+func runLoop(ctx context.Context, p *setup.Prepared, m *model.Model, o train.Optimizer, dir *runDir, start time.Time, opt Options, resume *train.ResumeState) (*rundir.Summary, error) {
+	log := opt.logger()
 	tc := p.Config.Training
-	base := p.NewLoop(m, o, log)
-	loop := &base
-	loop.Hooks = []any{
+	loop := p.NewLoop(m, o, log)
+	loop.Hooks = []train.Hook{
 		train.Schedule{Config: tc.Schedule, Base: p.Config.Optimizer.LR},
 		train.MetricsCSV{Path: dir.Join(rundir.MetricsFile)},
 		&train.Checkpointer{LastPath: dir.Join(rundir.LastCheckpoint), BestPath: dir.Join(rundir.BestCheckpoint), Base: p.BaseCheckpoint(), Seed: tc.Seed},
@@ -147,7 +73,7 @@ func runLoop(ctx context.Context, p *setup.Prepared, m *model.Model, o train.Opt
 			return nil, err
 		}
 	}
-	if err := calibrate(dir, m, p, res, sum, log); err != nil {
+	if err := calibrate(dir.Dir, m, p, res, sum, log); err != nil {
 		return nil, err
 	}
 	if len(res.History) > 0 {
@@ -157,7 +83,7 @@ func runLoop(ctx context.Context, p *setup.Prepared, m *model.Model, o train.Opt
 	}
 	end := time.Now()
 	sum.Seconds = end.Sub(start).Seconds()
-	if err := FinishRunDir(dir, meta, end); err != nil {
+	if err := dir.finish(end); err != nil {
 		return nil, err
 	}
 	if err := dir.WriteJSON(rundir.SummaryFile, sum); err != nil {
@@ -168,7 +94,7 @@ func runLoop(ctx context.Context, p *setup.Prepared, m *model.Model, o train.Opt
 
 // testBest loads the best checkpoint's weights and scores them on the test
 // split.
-func testBest(dir *rundir.Dir, m *model.Model, p *setup.Prepared, sum *rundir.Summary) error {
+func testBest(dir *runDir, m *model.Model, p *setup.Prepared, sum *rundir.Summary) error {
 	c, err := model.LoadCheckpoint(dir.Join(rundir.BestCheckpoint))
 	if err != nil {
 		return err
@@ -190,17 +116,4 @@ func countParams(m *model.Model) int {
 		n += len(p.Float32s())
 	}
 	return n
-}
-
-// shellJoin quotes args so that the line can be pasted into a shell.
-func shellJoin(args []string) string {
-	q := make([]string, len(args))
-	for i, a := range args {
-		if a != "" && !strings.ContainsAny(a, " \t\n'\"\\$`!*?[]{}()<>|&;#~") {
-			q[i] = a
-		} else {
-			q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
-		}
-	}
-	return strings.Join(q, " ")
 }

@@ -2,6 +2,7 @@ package feasibility
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -137,7 +138,7 @@ func Overfit(ctx context.Context, p *setup.Prepared, cfg OverfitConfig) (*Overfi
 	for _, y := range ds.Y {
 		r.Labels = append(r.Labels, tr.Classes[y])
 	}
-	real, err := memorize(ctx, p, ds, steps, true, -1, newTicker(cfg.Progress, name))
+	real, err := memorize(ctx, p, ds, steps, true, -1, cfg.Progress, name)
 	if err != nil {
 		return nil, err
 	}
@@ -149,7 +150,7 @@ func Overfit(ctx context.Context, p *setup.Prepared, cfg OverfitConfig) (*Overfi
 		zero := ds.Subset(seq(n))
 		clear(zero.X)
 		h := entropy(ds.ClassCounts())
-		base, err := memorize(ctx, p, zero, steps, false, h, newTicker(cfg.Progress, name+" zero-input baseline"))
+		base, err := memorize(ctx, p, zero, steps, false, h, cfg.Progress, name+" zero-input baseline")
 		if err != nil {
 			return nil, err
 		}
@@ -221,13 +222,15 @@ func (r run) min() float64 {
 }
 
 // memorize trains a fresh model (the experiment's, its seed's weights) on
-// every example of ds at each step, evaluating ds in eval mode before
-// training and after each step. It stops at a non-finite loss, at the
-// budget, (stopAtPass) at the first step whose loss is below the threshold
-// with every example right, or (floor ≥ 0) once the loss is within
+// every example of ds at each step, on the experiment's loop (dropout,
+// shuffling, augmentation, label smoothing and class weights off),
+// evaluating ds in eval mode before training and after each step. It stops
+// at a non-finite loss or weight (the loop's weight guard), at the budget,
+// (stopAtPass) at the first step whose loss is below the threshold with
+// every example right, or (floor ≥ 0) once the loss is within
 // FloorTolerance of floor, the least it can reach.
-func memorize(ctx context.Context, p *setup.Prepared, ds *data.Dataset, steps int, stopAtPass bool, floor float64, tk *ticker) (run, error) {
-	n, c := ds.Len(), ds.NumClasses()
+func memorize(ctx context.Context, p *setup.Prepared, ds *data.Dataset, steps int, stopAtPass bool, floor float64, progress io.Writer, label string) (run, error) {
+	n := ds.Len()
 	m, opt, err := p.NewModel(model.Options{TrainBatch: n, EvalBatch: n, NoDropout: true})
 	if err != nil {
 		return run{}, err
@@ -235,15 +238,6 @@ func memorize(ctx context.Context, p *setup.Prepared, ds *data.Dataset, steps in
 	if m.TrainBatch() != n {
 		return run{}, fmt.Errorf("the model's training batch is %d, not %d", m.TrainBatch(), n)
 	}
-	var params [][]float32
-	for _, prm := range m.Learnables() {
-		params = append(params, prm.Float32s())
-	}
-	targets := make([]float32, n*c)
-	for i, y := range ds.Y {
-		targets[i*c+y] = 1 / float32(n)
-	}
-	rng := rand.New(rand.NewPCG(p.Config.Training.Seed, 1)) // dropout is off: unused
 	ev, err := train.Evaluate(m, ds)
 	if err != nil {
 		return run{}, err
@@ -254,64 +248,84 @@ func memorize(ctx context.Context, p *setup.Prepared, ds *data.Dataset, steps in
 		r.nonFinite = -1
 		return r, nil
 	}
-	for step := 1; step <= steps; step++ {
-		if err := ctx.Err(); err != nil {
-			return r, err
-		}
-		loss, err := m.TrainStep(ds.X, targets, n, rng)
-		if err != nil {
-			return r, err
-		}
-		if !finite(loss) {
-			r.nonFinite = step
-			r.loss = append(r.loss, loss)
-			return r, nil
-		}
-		grads, err := m.Grads()
-		if err != nil {
-			return r, err
-		}
-		opt.Step(params, grads)
-		if name, v, bad := nonFiniteWeight(m, params); bad {
-			r.nonFinite, r.nonFiniteWhat = step, fmt.Sprintf("weight %s became %v", name, v)
-			r.loss = append(r.loss, math.NaN())
-			return r, nil
-		}
-		if ev, err = train.Evaluate(m, ds); err != nil {
-			return r, err
-		}
-		r.loss = append(r.loss, ev.Loss)
-		r.accuracy, r.correct = ev.Accuracy, int(math.Round(ev.Accuracy*float64(n)))
-		tk.tick(step, steps, ev.Loss)
-		if !finite(ev.Loss) {
-			r.nonFinite = step
-			return r, nil
-		}
-		if ev.Loss < r.threshold && r.correct == n && r.passStep == 0 {
-			r.passStep = step
-			if stopAtPass {
-				return r, nil
-			}
-		}
-		if floor >= 0 && ev.Loss < floor+FloorTolerance {
-			r.atFloor = true
-			return r, nil
-		}
+	loop := p.NewLoop(m, opt, nil)
+	loop.Train, loop.Val, loop.Eval = ds, nil, train.EvalNone
+	loop.Epochs, loop.Shuffle = steps, false // one step per epoch: the whole set
+	loop.Augment, loop.LabelSmoothing, loop.ClassWeights = data.Augmentation{}, 0, nil
+	mem := &memorizer{r: &r, ds: ds, stopAtPass: stopAtPass, floor: floor}
+	loop.Hooks = []train.Hook{train.WeightGuard{}, mem}
+	if progress != nil {
+		loop.Hooks = append(loop.Hooks, &train.Progress{W: progress, Label: label, Detail: mem.detail})
+	}
+	res, runErr := loop.Run(ctx)
+	var nf *train.NonFiniteError
+	var we *train.WeightError
+	switch {
+	case errors.As(runErr, &nf):
+		r.nonFinite = int(nf.GlobalStep)
+		r.loss = append(r.loss, nf.Loss)
+	case errors.As(runErr, &we):
+		r.nonFinite, r.nonFiniteWhat = int(we.Step), we.Error()
+		r.loss = append(r.loss, math.NaN())
+	case runErr != nil:
+		return r, runErr
+	case res.StopReason == train.StopInterrupted:
+		return r, ctx.Err()
 	}
 	return r, nil
 }
 
-// nonFiniteWeight finds a NaN or infinite weight after an update, before
-// the model runs on it again.
-func nonFiniteWeight(m *model.Model, params [][]float32) (string, float32, bool) {
-	for i, p := range params {
-		for _, v := range p {
-			if v-v != 0 { // NaN for NaN and ±Inf
-				return m.Learnables()[i].Name, v, true
-			}
-		}
+// Stop reasons of a memorization run.
+const (
+	stopPassed    = "passed"
+	stopFloor     = "at-floor"
+	stopNonFinite = "non-finite"
+)
+
+// memorizer is memorize's hook: after each step it scores the examples in
+// eval mode and decides whether to stop.
+type memorizer struct {
+	train.NopHook
+	r          *run
+	ds         *data.Dataset
+	stopAtPass bool
+	floor      float64
+}
+
+// AfterStep implements train.Hook.
+func (h *memorizer) AfterStep(s *train.State, _ float64) error {
+	r, n := h.r, h.ds.Len()
+	ev, err := train.Evaluate(s.Model, h.ds)
+	if err != nil {
+		return err
 	}
-	return "", 0, false
+	step := int(s.Step)
+	r.loss = append(r.loss, ev.Loss)
+	r.accuracy, r.correct = ev.Accuracy, int(math.Round(ev.Accuracy*float64(n)))
+	switch {
+	case !finite(ev.Loss):
+		r.nonFinite = step
+		s.Stop = stopNonFinite
+	case ev.Loss < r.threshold && r.correct == n && r.passStep == 0 && h.stopAtPass:
+		r.passStep = step
+		s.Stop = stopPassed
+	case ev.Loss < r.threshold && r.correct == n && r.passStep == 0:
+		r.passStep = step
+		if h.floor >= 0 && ev.Loss < h.floor+FloorTolerance {
+			r.atFloor = true
+			s.Stop = stopFloor
+		}
+	case h.floor >= 0 && ev.Loss < h.floor+FloorTolerance:
+		r.atFloor = true
+		s.Stop = stopFloor
+	}
+	return nil
+}
+
+// detail is the eval-mode loss for progress lines (the loop reports the
+// training-mode loss, equal here but for batch norm).
+func (h *memorizer) detail(*train.State) string {
+	return fmt.Sprintf("eval loss %.4g", h.r.last())
 }
 
 // overfitVerdict decides PASS or FAIL and says why.
@@ -336,7 +350,7 @@ func overfitVerdict(r *OverfitResult, rr run) (verdict, reason string, warnings 
 		if rr.nonFiniteWhat != "" {
 			what = "the " + rr.nonFiniteWhat
 		}
-		fails = append(fails, fmt.Sprintf("%s at step %d (the loss was %.4g at step %d, %.4g at initialization): training diverged; try a lower --lr (now %g)",
+		fails = append(fails, fmt.Sprintf("%s at step %d (the loss was %.4g at step %d, %.4g at initialization): training diverged; try a lower optimizer.lr (now %g)",
 			what, rr.nonFinite, rr.loss[len(rr.loss)-2], len(rr.loss)-2, init, r.LR))
 	case rr.passStep == 0:
 		fails = append(fails, plateau(rr, what, r.LR))
@@ -391,7 +405,7 @@ func plateau(rr run, what string, lr float64) string {
 	if drop < 0.05 {
 		return head + fmt.Sprintf(": it has plateaued at %.4g (%.1f%% lower over the last %d steps); the model cannot fit %s: too little capacity, too strong regularization, or labels that contradict each other", last, 100*drop, steps-steps/2, what)
 	}
-	return head + fmt.Sprintf(": it is still falling (%.0f%% lower over the last %d steps) but too slowly; try more --overfit-steps or a higher learning rate (now %g)", 100*drop, steps-steps/2, lr)
+	return head + fmt.Sprintf(": it is still falling (%.0f%% lower over the last %d steps) but too slowly; try a larger step budget or a higher learning rate (now %g)", 100*drop, steps-steps/2, lr)
 }
 
 // entropy is the entropy (nats) of a distribution given by counts.

@@ -149,7 +149,7 @@ func TestMCDropoutAndRank(t *testing.T) {
 	if !differs {
 		t.Error("seeds 1 and 2 gave the same MC probabilities")
 	}
-	for _, method := range calibration.Methods {
+	for _, method := range calibration.Methods() {
 		ranked, err := Rank(a, 2, method, 5)
 		if err != nil {
 			t.Fatal(err)

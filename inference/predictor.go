@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/practica-ml/practica/internal/setting"
 	"github.com/practica-ml/practica/setup"
 
 	"github.com/practica-ml/practica/calibration"
@@ -218,7 +219,7 @@ func ReadSplit(dir *rundir.Dir, split string, env setup.Env) (Input, error) {
 		return Input{}, err
 	}
 	if split != "train" && split != "val" && split != "test" {
-		return Input{}, fmt.Errorf("--split must be train, val or test, got %q", split)
+		return Input{}, setting.Errorf("split", "must be train, val or test, got %q", split)
 	}
 	d, err := SelectSplit(sp, split, cfg.Data.Source)
 	if err != nil {
@@ -255,7 +256,7 @@ func (p *Predictor) ReadFiles(paths []string, labelColumn, idxLabels string) (In
 	}
 	switch {
 	case kinds == 0:
-		return Input{}, fmt.Errorf("no inputs: give files, or --split test")
+		return Input{}, fmt.Errorf("no inputs: give files, or a split of the run's own data")
 	case kinds > 1 || len(csvs) > 1 || len(idx) > 1:
 		return Input{}, fmt.Errorf("give one CSV, one IDX images file, or any number of images, not a mix")
 	case len(csvs) == 1:

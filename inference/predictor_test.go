@@ -38,7 +38,7 @@ func trainRun(t *testing.T, cfg config.Experiment) (*rundir.Dir, *setup.Prepared
 		t.Fatal(err)
 	}
 	l := &train.Loop{Model: m, Optimizer: o, Train: p.Splits.Train, Val: p.Splits.Val, Epochs: cfg.Training.Epochs, Seed: 1, Shuffle: true,
-		Hooks: []any{&train.Checkpointer{LastPath: dir.Join(rundir.LastCheckpoint), BestPath: dir.Join(rundir.BestCheckpoint), Base: p.BaseCheckpoint()}}}
+		Hooks: []train.Hook{&train.Checkpointer{LastPath: dir.Join(rundir.LastCheckpoint), BestPath: dir.Join(rundir.BestCheckpoint), Base: p.BaseCheckpoint()}}}
 	if _, err := l.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}

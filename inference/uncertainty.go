@@ -6,6 +6,7 @@ import (
 
 	"github.com/practica-ml/practica/calibration"
 	"github.com/practica-ml/practica/data"
+	"github.com/practica-ml/practica/internal/setting"
 )
 
 // mcStream separates the MC dropout masks' random stream from the other
@@ -70,7 +71,7 @@ func Rank(preds []Prediction, classes int, method string, top int) ([]Prediction
 		if pd.MutualInformation != nil {
 			mi = append(mi, *pd.MutualInformation)
 		} else if method == calibration.BALD {
-			return nil, fmt.Errorf("--rank bald needs --mc-dropout K (example %d has no mutual information)", i)
+			return nil, setting.Errorf("rank", "bald needs mc_dropout passes (example %d has no mutual information)", i)
 		}
 	}
 	scores, err := calibration.Score(method, probs, classes, mi)

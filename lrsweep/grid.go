@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/practica-ml/practica/internal/setting"
 	"github.com/practica-ml/practica/train"
 )
 
@@ -50,7 +51,7 @@ func ParseGrid(s string) (values []float64, auto bool, err error) {
 	for _, f := range strings.Split(s, ",") {
 		v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
 		if err != nil || !(v > 0) || math.IsInf(v, 0) {
-			return nil, false, fmt.Errorf("--grid wants auto or positive learning rates separated by commas (e.g. 1e-4,3e-4,1e-3), got %q", s)
+			return nil, false, setting.Errorf("grid", "wants auto or positive learning rates separated by commas (e.g. 1e-4,3e-4,1e-3), got %q", s)
 		}
 		values = append(values, v)
 	}
@@ -70,7 +71,7 @@ func AutoGrid(rec float64) []float64 { return []float64{rec / 3, rec, rec * 3} }
 // loop's progress lines.
 func RunGrid(ctx context.Context, base train.Loop, newOpt func(lr float64) (train.Optimizer, error), values []float64, epochs int, progress io.Writer) (runs []GridRun, err error) {
 	if epochs <= 0 {
-		return nil, fmt.Errorf("--sweep-epochs must be > 0, got %d", epochs)
+		return nil, setting.Errorf("grid_epochs", "must be > 0, got %d", epochs)
 	}
 	m := base.Model
 	init := m.Tensors()
@@ -95,15 +96,16 @@ func RunGrid(ctx context.Context, base train.Loop, newOpt func(lr float64) (trai
 		}
 		loop := base
 		loop.Optimizer, loop.Epochs, loop.MaxSteps = o, epochs, 0
-		loop.TrainEvalSize = 1 // not reported: keep the epoch's evaluation to the validation set
-		loop.History, loop.Step, loop.Position, loop.Hooks = nil, 0, nil, []any{weightGuard{}}
+		loop.Eval = train.EvalVal // only the validation loss is compared
+		loop.History, loop.Step, loop.Position, loop.Hooks = nil, 0, nil, []train.Hook{train.WeightGuard{}}
 		if progress != nil {
 			fmt.Fprintf(progress, "grid %d/%d: lr %.3g, %d epochs\n", i+1, len(values), lr, epochs)
-			loop.Hooks = append(loop.Hooks, &train.Progress{W: progress})
+			loop.Hooks = append(loop.Hooks, &train.Progress{W: progress, Label: fmt.Sprintf("grid lr %.3g", lr)})
 		}
 		res, runErr := loop.Run(ctx)
 		var nf *train.NonFiniteError
-		diverged := errors.As(runErr, &nf) || errors.Is(runErr, errBlownUp)
+		var we *train.WeightError
+		diverged := errors.As(runErr, &nf) || errors.As(runErr, &we)
 		if runErr != nil && !diverged {
 			return runs, runErr
 		}

@@ -81,7 +81,7 @@ func PlotSweep(r *Report, curves []Curve, path string) error {
 			p.Legend.Add(fmt.Sprintf("seed %d, smoothed (%s)", c.Seed, c.Stop), l)
 		}
 	}
-	for _, name := range Names {
+	for _, name := range RuleNames() {
 		rr := r.Suggestions[name]
 		if len(rr.PerSeed) == 0 {
 			continue

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"time"
 
+	"github.com/practica-ml/practica/internal/setting"
 	"github.com/practica-ml/practica/model"
 	"github.com/practica-ml/practica/train"
 )
@@ -29,7 +29,7 @@ const (
 	// StopDiverged: the smoothed loss exceeded DivergeFactor × its minimum.
 	StopDiverged = "diverged"
 	// StopNonFinite: the loss became NaN or infinite, or the weights left
-	// the range float32 can train in (see WeightLimit).
+	// the range float32 can train in (see train.WeightLimit).
 	StopNonFinite = "non-finite"
 )
 
@@ -56,7 +56,7 @@ type Options struct {
 	Label string
 }
 
-// DefaultOptions are the defaults: 1e-7 to 10 over 100 steps,
+// DefaultOptions are fastai's defaults: 1e-7 to 10 over 100 steps,
 // beta 0.98, stop at 4× the minimum.
 func DefaultOptions() Options {
 	return Options{MinLR: 1e-7, MaxLR: 10, Steps: 100, Beta: 0.98, DivergeFactor: 4}
@@ -66,15 +66,15 @@ func DefaultOptions() Options {
 func (o Options) Validate() error {
 	switch {
 	case !(o.MinLR > 0) || math.IsInf(o.MinLR, 0):
-		return fmt.Errorf("--lr-min must be a positive number, got %v", o.MinLR)
+		return setting.Errorf("lr_min", "must be a positive number, got %v", o.MinLR)
 	case !(o.MaxLR > o.MinLR) || math.IsInf(o.MaxLR, 0):
-		return fmt.Errorf("--lr-max must be a number above --lr-min (%v), got %v", o.MinLR, o.MaxLR)
+		return setting.Errorf("lr_max", "must be a number above lr_min (%v), got %v", o.MinLR, o.MaxLR)
 	case o.Steps < MinWindow+SkipEnd+2 || o.Steps > 1_000_000:
-		return fmt.Errorf("--lr-steps must be in [%d, 1000000], got %d", MinWindow+SkipEnd+2, o.Steps)
+		return setting.Errorf("lr_steps", "must be in [%d, 1000000], got %d", MinWindow+SkipEnd+2, o.Steps)
 	case !(o.Beta >= 0 && o.Beta < 1):
-		return fmt.Errorf("smoothing beta must be in [0, 1), got %v", o.Beta)
+		return setting.Errorf("beta", "(the smoothing factor) must be in [0, 1), got %v", o.Beta)
 	case !(o.DivergeFactor > 1):
-		return fmt.Errorf("divergence factor must be > 1, got %v", o.DivergeFactor)
+		return setting.Errorf("diverge_factor", "must be > 1, got %v", o.DivergeFactor)
 	}
 	return nil
 }
@@ -133,11 +133,13 @@ func RangeTest(ctx context.Context, base train.Loop, o Options) (c Curve, err er
 	}()
 	rec := &recorder{o: o, sm: Smoother{Beta: o.Beta}}
 	loop := base
-	loop.Val = base.Train.Subset([]int{0}) // the loop insists on one; it is scored once per epoch
-	loop.TrainEvalSize = 1
+	loop.Eval = train.EvalNone // the recorder measures each step's loss itself
 	loop.Epochs = o.Steps/stepsPerEpoch(m, base.Train.Len()) + 2
 	loop.MaxSteps = int64(o.Steps)
-	loop.Hooks = []any{rec}
+	loop.Hooks = []train.Hook{rec}
+	if o.Progress != nil {
+		loop.Hooks = append(loop.Hooks, &train.Progress{W: o.Progress, Label: "lr range test " + o.Label, Detail: rec.detail})
+	}
 	loop.History, loop.Step, loop.Position, loop.Monitor = nil, 0, nil, ""
 	c.Seed = base.Seed
 	res, runErr := loop.Run(ctx)
@@ -195,31 +197,32 @@ func zeroGrads(m *model.Model) error {
 }
 
 // recorder is the range test's hook: it sets each step's learning rate,
-// records the loss and stops the loop when the smoothed loss diverges.
+// records the loss and stops the loop when the smoothed loss diverges or
+// the weights leave the range the weight guard allows.
 type recorder struct {
+	train.NopHook
 	o      Options
 	sm     Smoother
 	points []Point
 	best   float64
 	lr     float64
 	stop   string
-	last   time.Time
 }
 
-// BeforeStep implements train.StepHook.
+// BeforeStep implements train.Hook.
 func (r *recorder) BeforeStep(s *train.State) error {
 	r.lr = LRAt(r.o.MinLR, r.o.MaxLR, int(s.Step), r.o.Steps)
 	s.Optimizer.SetLR(r.lr)
 	return nil
 }
 
-// AfterStep implements train.StepEndHook.
+// AfterStep implements train.Hook. The point is recorded before the
+// weights are checked, so that the curve ends with the step that broke them.
 func (r *recorder) AfterStep(s *train.State, loss float64) error {
 	sm := r.sm.Add(loss)
 	r.points = append(r.points, Point{Step: int(s.Step), LR: r.lr, Loss: loss, Smoothed: sm})
-	r.progress(s.Step, loss, sm)
 	switch {
-	case !finite(sm) || blownUp(s.Model):
+	case !finite(sm) || train.CheckWeights(s.Model, s.Step) != nil:
 		r.stop = StopNonFinite
 		return errStop
 	case len(r.points) == 1 || sm < r.best:
@@ -231,14 +234,10 @@ func (r *recorder) AfterStep(s *train.State, loss float64) error {
 	return nil
 }
 
-func (r *recorder) progress(step int64, loss, sm float64) {
-	if r.o.Progress == nil || time.Since(r.last) < 2*time.Second {
-		return
+// detail is the range test's part of a progress line.
+func (r *recorder) detail(*train.State) string {
+	if len(r.points) == 0 {
+		return ""
 	}
-	if r.last.IsZero() {
-		r.last = time.Now()
-		return
-	}
-	r.last = time.Now()
-	fmt.Fprintf(r.o.Progress, "lr range test %s  step %d/%d  lr %.2e  loss %.4f  smoothed %.4f\n", r.o.Label, step, r.o.Steps, r.lr, loss, sm)
+	return fmt.Sprintf("lr %.2e  smoothed %.4f", r.lr, r.points[len(r.points)-1].Smoothed)
 }

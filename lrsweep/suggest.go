@@ -14,14 +14,20 @@ const (
 	MinimumTenth = "minimum/10"
 )
 
-// Names lists the suggestion rules in the order they are reported.
-var Names = []string{Steepest, Valley, MinimumTenth}
+// RuleNames lists the suggestion rules in the order they are reported.
+func RuleNames() []string { return []string{Steepest, Valley, MinimumTenth} }
 
-// Rules states each suggestion's rule in a sentence.
-var Rules = map[string]string{
-	Steepest:     "the most negative slope d loss / d log lr of the smoothed loss",
-	Valley:       "fastai's valley: a third (plus a sixth of that) of the way into the longest decreasing subsequence of the smoothed loss",
-	MinimumTenth: "the lr at the minimum of the smoothed loss, divided by 10",
+// RuleText states a suggestion rule in a sentence ("" for an unknown name).
+func RuleText(name string) string {
+	switch name {
+	case Steepest:
+		return "the most negative slope d loss / d log lr of the smoothed loss"
+	case Valley:
+		return "fastai's valley: a third (plus a sixth of that) of the way into the longest decreasing subsequence of the smoothed loss"
+	case MinimumTenth:
+		return "the lr at the minimum of the smoothed loss, divided by 10"
+	}
+	return ""
 }
 
 // Skipped at each end of the curve before the rules read it.
@@ -126,7 +132,7 @@ func MinimumIndex(losses []float64) int {
 }
 
 // Suggest reads every rule's suggestion off a curve's smoothed loss, in the
-// order of Names.
+// order of RuleNames.
 func Suggest(points []Point) ([]Suggestion, error) {
 	lo, hi, err := Window(points)
 	if err != nil {

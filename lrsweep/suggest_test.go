@@ -162,8 +162,8 @@ func TestSuggestParabola(t *testing.T) {
 		t.Fatalf("got %d suggestions", len(got))
 	}
 	for i, s := range got {
-		if s.Name != Names[i] {
-			t.Errorf("suggestion %d is %s, want %s", i, s.Name, Names[i])
+		if s.Name != RuleNames()[i] {
+			t.Errorf("suggestion %d is %s, want %s", i, s.Name, RuleNames()[i])
 		}
 		w := want[s.Name]
 		if s.LR != w.lr || s.Step != w.step {

@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/practica-ml/practica/internal/setting"
 	"github.com/practica-ml/practica/setup"
 
 	"github.com/practica-ml/practica/model"
@@ -32,7 +33,7 @@ type Config struct {
 	Log        *slog.Logger
 }
 
-// DefaultConfig is the defaults: 3 seeds, valley, no grid, 3
+// DefaultConfig is the sweep's defaults: 3 seeds, valley, no grid, 3
 // epochs per grid value.
 func DefaultConfig() Config {
 	return Config{Options: DefaultOptions(), Seeds: 3, Recommend: Valley, GridEpochs: 3}
@@ -44,13 +45,13 @@ func (c Config) Validate() error {
 		return err
 	}
 	if c.Seeds < 1 || c.Seeds > 100 {
-		return fmt.Errorf("--lr-sweep-seeds must be in [1, 100], got %d", c.Seeds)
+		return setting.Errorf("seeds", "must be in [1, 100], got %d", c.Seeds)
 	}
-	if !slices.Contains(Names, c.Recommend) {
-		return fmt.Errorf("--lr-suggestion must be steepest, valley or minimum/10, got %q", c.Recommend)
+	if !slices.Contains(RuleNames(), c.Recommend) {
+		return setting.Errorf("recommended_by", "must be steepest, valley or minimum/10, got %q", c.Recommend)
 	}
 	if (c.GridAuto || len(c.Grid) > 0) && (c.GridEpochs < 1 || c.GridEpochs > 1000) {
-		return fmt.Errorf("--sweep-epochs must be in [1, 1000], got %d", c.GridEpochs)
+		return setting.Errorf("grid_epochs", "must be in [1, 1000], got %d", c.GridEpochs)
 	}
 	return nil
 }
@@ -72,8 +73,8 @@ func Run(ctx context.Context, p *setup.Prepared, m *model.Model, o train.Optimiz
 		BatchSize: m.TrainBatch(), Optimizer: p.Config.Optimizer.Name, Model: p.Config.Model.Arch, Data: p.Config.Data.Source,
 	}}}
 	rep := &res.Report
-	for _, name := range Names {
-		rep.Suggestions[name] = RuleReport{Rule: Rules[name], PerSeed: []SeedValue{}}
+	for _, name := range RuleNames() {
+		rep.Suggestions[name] = RuleReport{Rule: RuleText(name), PerSeed: []SeedValue{}}
 	}
 	for k := range c.Seeds {
 		seed := seed0 + uint64(k)
@@ -97,7 +98,7 @@ func Run(ctx context.Context, p *setup.Prepared, m *model.Model, o train.Optimiz
 		sugg, err := Suggest(curve.Points)
 		if err != nil {
 			sr.Error = err.Error()
-			w := fmt.Sprintf("seed %d gave no suggestion: %v (lower --lr-min or raise --lr-steps)", seed, err)
+			w := fmt.Sprintf("seed %d gave no suggestion: %v (lower lr_min or raise lr_steps)", seed, err)
 			rep.Warnings = append(rep.Warnings, w)
 			log.Warn(w)
 		}
@@ -112,7 +113,7 @@ func Run(ctx context.Context, p *setup.Prepared, m *model.Model, o train.Optimiz
 			fmt.Fprintf(c.Progress, "lr range test seed %d: %d steps (%s)%s\n", seed, sr.Steps, sr.Stop, formatSuggestions(sugg))
 		}
 	}
-	for _, name := range Names {
+	for _, name := range RuleNames() {
 		rr := rep.Suggestions[name]
 		var lrs []float64
 		for _, v := range rr.PerSeed {
@@ -128,10 +129,10 @@ func Run(ctx context.Context, p *setup.Prepared, m *model.Model, o train.Optimiz
 	}
 	chosen := rep.Suggestions[c.Recommend]
 	if len(chosen.PerSeed) == 0 {
-		return nil, fmt.Errorf("the range test gave no suggestion on any seed (the loss diverged within a few steps): lower --lr-min")
+		return nil, fmt.Errorf("the range test gave no suggestion on any seed (the loss diverged within a few steps): lower lr_min, the first learning rate")
 	}
 	rep.Recommended = chosen.Median
-	rep.Reason = fmt.Sprintf("the median over %d seed(s) of %s: %s", len(chosen.PerSeed), c.Recommend, Rules[c.Recommend])
+	rep.Reason = fmt.Sprintf("the median over %d seed(s) of %s: %s", len(chosen.PerSeed), c.Recommend, RuleText(c.Recommend))
 	if c.GridAuto || len(c.Grid) > 0 {
 		g, err := runGrid(ctx, p, m, o, c, rep.Recommended, log)
 		if err != nil {
@@ -205,13 +206,13 @@ func WriteText(w io.Writer, r *Report) {
 	fmt.Fprintf(w, "lr range test: %s on %s with %s, batch %d, lr %.0e to %.0e over %d steps, %d seed(s)\n",
 		r.Settings.Model, r.Settings.Data, r.Settings.Optimizer, r.Settings.BatchSize, r.Settings.MinLR, r.Settings.MaxLR, r.Settings.Steps, r.Settings.Seeds)
 	fmt.Fprintf(w, "%-6s %6s  %-10s", "seed", "steps", "stop")
-	for _, n := range Names {
+	for _, n := range RuleNames() {
 		fmt.Fprintf(w, " %11s", n)
 	}
 	fmt.Fprintln(w)
 	for _, s := range r.Seeds {
 		fmt.Fprintf(w, "%-6d %6d  %-10s", s.Seed, s.Steps, s.Stop)
-		for _, n := range Names {
+		for _, n := range RuleNames() {
 			v := "-"
 			for _, sv := range r.Suggestions[n].PerSeed {
 				if sv.Seed == s.Seed {
@@ -223,7 +224,7 @@ func WriteText(w io.Writer, r *Report) {
 		fmt.Fprintln(w)
 	}
 	fmt.Fprintf(w, "spread over seeds: %-9s %-9s %-9s max/min\n", "min", "median", "max")
-	for _, n := range Names {
+	for _, n := range RuleNames() {
 		s := r.Suggestions[n]
 		mark := ""
 		if s.Disagree {

@@ -41,9 +41,9 @@ func TestRunTwoSeedsAndAutoGrid(t *testing.T) {
 			t.Errorf("seed report %+v for a curve of %d points (%s)", r.Seeds[i], len(cv.Points), cv.Stop)
 		}
 	}
-	for _, name := range Names {
+	for _, name := range RuleNames() {
 		rr := r.Suggestions[name]
-		if len(rr.PerSeed) != 2 || rr.Rule != Rules[name] {
+		if len(rr.PerSeed) != 2 || rr.Rule != RuleText(name) {
 			t.Fatalf("%s: %+v", name, rr)
 		}
 		a, b := rr.PerSeed[0].LR, rr.PerSeed[1].LR
@@ -62,7 +62,7 @@ func TestRunTwoSeedsAndAutoGrid(t *testing.T) {
 			}
 		}
 	}
-	if r.Recommended != r.Suggestions[Valley].Median || r.RecommendedBy != Valley || r.Reason != "the median over 2 seed(s) of valley: "+Rules[Valley] {
+	if r.Recommended != r.Suggestions[Valley].Median || r.RecommendedBy != Valley || r.Reason != "the median over 2 seed(s) of valley: "+RuleText(Valley) {
 		t.Errorf("recommended %v by %s (%s), valley median %v", r.Recommended, r.RecommendedBy, r.Reason, r.Suggestions[Valley].Median)
 	}
 	if r.Recommended < 1e-4 || r.Recommended > 1e-1 {

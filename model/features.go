@@ -51,7 +51,7 @@ func (m *Model) Features(x []float32) (feats []float32, dim int, err error) {
 	}
 	defer gr.vm.Close()
 	for i, sp := range m.statParams() {
-		if err := gr.bnOps[i].SetStats(sp[0].Value, sp[1].Value); err != nil {
+		if err := gr.bnOps[i].SetStats(sp[0].value, sp[1].value); err != nil {
 			return nil, 0, fmt.Errorf("batch norm %d: %w", i, err)
 		}
 	}

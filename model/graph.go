@@ -53,7 +53,7 @@ func buildGraph(spec Spec, inputShape []int, classes int, params []*Param, dt te
 		if !p.Learnable {
 			continue
 		}
-		n := G.NodeFromAny(g, p.Value, G.WithName(p.Name))
+		n := G.NodeFromAny(g, p.value, G.WithName(p.Name))
 		byName[p.Name] = n
 		gr.paramNodes = append(gr.paramNodes, n)
 	}

@@ -118,7 +118,7 @@ func TestGradientCheck(t *testing.T) {
 			const eps = 1e-6
 			checked := 0
 			for i, p := range m.Learnables() {
-				w := p.Value.Data().([]float64)
+				w := p.value.Data().([]float64)
 				for k := 0; k < len(w); k += 1 + len(w)/7 {
 					orig := w[k]
 					w[k] = orig + eps

@@ -212,8 +212,8 @@ func (m *Model) statParams() [][2]*Param {
 func (m *Model) pullStats() error {
 	for i, sp := range m.statParams() {
 		mean, variance := m.train.bnOps[i].Stats()
-		copyData(sp[0].Value, mean)
-		copyData(sp[1].Value, variance)
+		copyData(sp[0].value, mean)
+		copyData(sp[1].value, variance)
 	}
 	return nil
 }
@@ -222,7 +222,7 @@ func (m *Model) pullStats() error {
 func (m *Model) pushStats() error {
 	for i, sp := range m.statParams() {
 		for _, gr := range []*graph{m.train, m.eval} {
-			if err := gr.bnOps[i].SetStats(sp[0].Value, sp[1].Value); err != nil {
+			if err := gr.bnOps[i].SetStats(sp[0].value, sp[1].value); err != nil {
 				return fmt.Errorf("batch norm %d: %w", i, err)
 			}
 		}

@@ -13,16 +13,18 @@ import (
 type Param struct {
 	Name  string
 	Shape []int
-	// Value is the tensor both graphs read; optimizers update it in place.
-	Value *tensor.Dense
+	// value is the tensor both graphs read; optimizers update its data in
+	// place through Float32s. It stays unexported so that gorgonia's types
+	// do not leak out of this package.
+	value *tensor.Dense
 	// Learnable is false for running statistics.
 	Learnable bool
 }
 
 // Float32s returns the values of a float32 parameter (a view).
-func (p *Param) Float32s() []float32 { return p.Value.Data().([]float32) }
+func (p *Param) Float32s() []float32 { return p.value.Data().([]float32) }
 
-// layerPlan lists the parameters of a spec in a fixed order (the order an
+// paramPlan lists the parameters of a spec in a fixed order (the order an
 // optimizer's state is indexed by) with how each is initialized.
 type paramPlan struct {
 	name      string
@@ -105,7 +107,7 @@ func newParams(pl []paramPlan, dt tensor.Dtype, seed uint64) []*Param {
 			}
 			t = tensor.New(tensor.WithShape(p.shape...), tensor.WithBacking(f))
 		}
-		out[i] = &Param{Name: p.name, Shape: append([]int(nil), p.shape...), Value: t, Learnable: p.learnable}
+		out[i] = &Param{Name: p.name, Shape: append([]int(nil), p.shape...), value: t, Learnable: p.learnable}
 	}
 	return out
 }

@@ -41,7 +41,7 @@ func (m *Model) StochasticLogits(x []float32, rng *rand.Rand, out []float32) err
 	}
 	gr := m.stoch
 	for i, sp := range m.statParams() {
-		if err := gr.bnOps[i].SetStats(sp[0].Value, sp[1].Value); err != nil {
+		if err := gr.bnOps[i].SetStats(sp[0].value, sp[1].value); err != nil {
 			return fmt.Errorf("batch norm %d: %w", i, err)
 		}
 	}

@@ -24,7 +24,7 @@ func TestDeterminism(t *testing.T) {
 		dir := t.TempDir()
 		l := newLoop(t, sp, spec, 2, adamConfig(3e-3))
 		l.Augment.Shift, l.Augment.Noise = 1, 0.1
-		l.Hooks = []any{&Checkpointer{LastPath: filepath.Join(dir, "last.ckpt"), BestPath: filepath.Join(dir, "best.ckpt"), Seed: l.Seed}}
+		l.Hooks = []Hook{&Checkpointer{LastPath: filepath.Join(dir, "last.ckpt"), BestPath: filepath.Join(dir, "best.ckpt"), Seed: l.Seed}}
 		res, err := l.Run(context.Background())
 		if err != nil {
 			t.Fatal(err)
@@ -49,7 +49,10 @@ func TestDeterminism(t *testing.T) {
 
 // lrBomb sets an absurd learning rate from a given epoch on, so that the
 // loss blows up mid-run.
-type lrBomb struct{ epoch int }
+type lrBomb struct {
+	NopHook
+	epoch int
+}
 
 func (h lrBomb) BeforeStep(s *State) error {
 	if s.Epoch >= h.epoch {
@@ -66,7 +69,7 @@ func TestNonFiniteLossStops(t *testing.T) {
 	dir := t.TempDir()
 	l := newLoop(t, sp, model.Spec{Arch: model.MLP}, 5, OptimizerConfig{Name: "sgd", LR: 0.01, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8})
 	last := filepath.Join(dir, "last.ckpt")
-	l.Hooks = []any{lrBomb{epoch: 2}, &Checkpointer{LastPath: last, BestPath: filepath.Join(dir, "best.ckpt")}}
+	l.Hooks = []Hook{lrBomb{epoch: 2}, &Checkpointer{LastPath: last, BestPath: filepath.Join(dir, "best.ckpt")}}
 	res, err := l.Run(context.Background())
 	var nf *NonFiniteError
 	if !errors.As(err, &nf) {
@@ -97,7 +100,7 @@ func TestInterruptStopsAfterStep(t *testing.T) {
 	sp := digitsSplits(t)
 	l := newLoop(t, sp, model.Spec{Arch: model.Linear}, 3, adamConfig(1e-2))
 	ctx, cancel := context.WithCancel(context.Background())
-	l.Hooks = []any{cancelAt{step: 5, cancel: cancel}}
+	l.Hooks = []Hook{cancelAt{step: 5, cancel: cancel}}
 	res, err := l.Run(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -108,6 +111,7 @@ func TestInterruptStopsAfterStep(t *testing.T) {
 }
 
 type cancelAt struct {
+	NopHook
 	step   int64
 	cancel func()
 }

@@ -1,8 +1,9 @@
 package train
 
 import (
-	"fmt"
 	"math"
+
+	"github.com/practica-ml/practica/internal/setting"
 )
 
 // Stop reasons of early stopping.
@@ -17,6 +18,7 @@ const (
 // recomputed from the history, so a resumed run decides as an
 // uninterrupted one would. The best weights are in best.ckpt either way.
 type EarlyStopping struct {
+	NopHook
 	// Monitor is val_loss (lower is better) or val_accuracy (higher).
 	Monitor  string
 	Patience int
@@ -32,13 +34,13 @@ type EarlyStopping struct {
 // Validate reports settings that cannot work.
 func (e EarlyStopping) Validate() error {
 	if e.Patience < 1 {
-		return fmt.Errorf("patience must be >= 1, got %d", e.Patience)
+		return setting.Errorf("patience", "must be >= 1, got %d", e.Patience)
 	}
 	if e.MinDelta < 0 || math.IsNaN(e.MinDelta) {
-		return fmt.Errorf("min_delta must be >= 0, got %v", e.MinDelta)
+		return setting.Errorf("min_delta", "must be >= 0, got %v", e.MinDelta)
 	}
 	if e.Monitor != "val_loss" && e.Monitor != "val_accuracy" {
-		return fmt.Errorf("monitor must be val_loss or val_accuracy, got %q", e.Monitor)
+		return setting.Errorf("monitor", "must be val_loss or val_accuracy, got %q", e.Monitor)
 	}
 	return nil
 }
@@ -90,7 +92,7 @@ func (e EarlyStopping) Decide(history []EpochMetrics) string {
 	return ""
 }
 
-// AfterEpoch implements EpochHook.
+// AfterEpoch implements Hook.
 func (e EarlyStopping) AfterEpoch(s *State) error {
 	if r := e.Decide(s.History); r != "" {
 		s.Stop = r

@@ -1,7 +1,9 @@
 package train
 
 import (
+	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -19,10 +21,11 @@ const MetricsHeader = "epoch,step,train_loss,train_eval_loss,val_loss,val_accura
 
 // MetricsCSV rewrites metrics.csv (atomically) after every epoch.
 type MetricsCSV struct {
+	NopHook
 	Path string
 }
 
-// AfterEpoch implements EpochHook.
+// AfterEpoch implements Hook.
 func (h MetricsCSV) AfterEpoch(s *State) error {
 	return atomicfile.Write(h.Path, []byte(FormatMetrics(s.History)))
 }
@@ -37,6 +40,34 @@ func FormatMetrics(history []EpochMetrics) string {
 		fmt.Fprintf(&b, "%d,%d,%s,%s,%s,%s,%s,%s\n", m.Epoch, m.Step, f(m.TrainLoss), f(m.TrainEvalLoss), f(m.ValLoss), f(m.ValAccuracy), f(m.LR), strconv.FormatFloat(m.Seconds, 'f', 3, 64))
 	}
 	return b.String()
+}
+
+// ReadMetrics parses metrics.csv as FormatMetrics writes it, strictly: a
+// wrong header, a short row or a field that is not a number is an error
+// naming the line.
+func ReadMetrics(r io.Reader) ([]EpochMetrics, error) {
+	rows, err := csv.NewReader(r).ReadAll()
+	if err != nil {
+		return nil, err
+	}
+	if len(rows) == 0 || strings.Join(rows[0], ",") != MetricsHeader {
+		return nil, fmt.Errorf("line 1: want the header %q", MetricsHeader)
+	}
+	out := make([]EpochMetrics, 0, len(rows)-1)
+	for i, r := range rows[1:] {
+		var m EpochMetrics
+		var errs [8]error
+		m.Epoch, errs[0] = strconv.Atoi(r[0])
+		m.Step, errs[1] = strconv.ParseInt(r[1], 10, 64)
+		for j, dst := range []*float64{&m.TrainLoss, &m.TrainEvalLoss, &m.ValLoss, &m.ValAccuracy, &m.LR, &m.Seconds} {
+			*dst, errs[j+2] = strconv.ParseFloat(r[j+2], 64)
+		}
+		if err := errors.Join(errs[:]...); err != nil {
+			return nil, fmt.Errorf("line %d: %w", i+2, err)
+		}
+		out = append(out, m)
+	}
+	return out, nil
 }
 
 // ResumeState is what a checkpoint carries for the loop to continue.
@@ -59,12 +90,13 @@ type ResumeState struct {
 // the epoch is the best so far, each atomically. Base carries what the
 // model cannot know (input schema, classes, normalization).
 type Checkpointer struct {
+	NopHook
 	LastPath, BestPath string
 	Base               model.Checkpoint
 	Seed               uint64
 }
 
-// AfterEpoch implements EpochHook.
+// AfterEpoch implements Hook.
 func (h *Checkpointer) AfterEpoch(s *State) error {
 	c, err := Snapshot(h.Base, s.Model, s.Optimizer, s.History, s.Step, h.Seed)
 	if err != nil {
@@ -83,7 +115,7 @@ func (h *Checkpointer) AfterEpoch(s *State) error {
 	return nil
 }
 
-// OnStop implements StopHook: an interrupted run saves its exact position
+// OnStop implements Hook: an interrupted run saves its exact position
 // inside the epoch in last.ckpt, so that --resume continues from there.
 func (h *Checkpointer) OnStop(s *State, reason string) error {
 	if reason != StopInterrupted {
@@ -158,37 +190,68 @@ func Restore(c *model.Checkpoint, m *model.Model, opt Optimizer) (ResumeState, e
 	return rs, opt.LoadState(st)
 }
 
-// Progress reports training on a writer (stderr): a line at most every
-// Every while an epoch runs (step, loss, ETA), and a line per epoch.
+// Progress reports a loop on a writer (stderr): a line at most every Every
+// (2 s) while steps run (epoch, step, loss, ETA, and Detail's text), and a
+// line per evaluated epoch. It is the one progress reporter of every loop:
+// training, the overfit tests, the range test and the grid.
 type Progress struct {
-	W     io.Writer
-	Every time.Duration
-	last  time.Time
+	NopHook
+	W io.Writer
+	// Label starts every line (e.g. "overfit-one"); empty for training.
+	Label string
+	// Detail, when set, adds the caller's own figures to a step line (the
+	// range test's learning rate and smoothed loss).
+	Detail func(s *State) string
+	Every  time.Duration
+	last   time.Time
 }
 
-// AfterStep implements StepEndHook.
+// AfterStep implements Hook.
 func (p *Progress) AfterStep(s *State, loss float64) error {
 	every := p.Every
 	if every == 0 {
 		every = 2 * time.Second
 	}
+	if p.last.IsZero() {
+		p.last = s.Started
+	}
 	if time.Since(p.last) < every {
 		return nil
 	}
 	p.last = time.Now()
-	fmt.Fprintf(p.W, "epoch %d/%d  step %d/%d  loss %.4f  ETA %s\n", s.Epoch, s.Epochs, s.StepInEpoch, s.StepsPerEpoch, loss, eta(s))
+	var b strings.Builder
+	if p.Label != "" {
+		b.WriteString(p.Label + "  ")
+	}
+	if s.StepsPerEpoch == 1 {
+		fmt.Fprintf(&b, "step %d/%d", s.Step, s.TotalSteps)
+	} else {
+		fmt.Fprintf(&b, "epoch %d/%d  step %d/%d", s.Epoch, s.Epochs, s.StepInEpoch, s.StepsPerEpoch)
+	}
+	fmt.Fprintf(&b, "  loss %.4f", loss)
+	if p.Detail != nil {
+		b.WriteString("  " + p.Detail(s))
+	}
+	fmt.Fprintf(p.W, "%s  ETA %s\n", b.String(), eta(s))
 	return nil
 }
 
-// AfterEpoch implements EpochHook.
+// AfterEpoch implements Hook.
 func (p *Progress) AfterEpoch(s *State) error {
+	if !s.Evaluated {
+		return nil
+	}
 	m := s.History[len(s.History)-1]
 	mark := ""
 	if s.Improved {
 		mark = "  *best"
 	}
-	fmt.Fprintf(p.W, "epoch %d/%d  train_loss %.4f  val_loss %.4f  val_acc %.4f  lr %.3g  %.1fs  ETA %s%s\n",
-		m.Epoch, s.Epochs, m.TrainLoss, m.ValLoss, m.ValAccuracy, m.LR, m.Seconds, eta(s), mark)
+	label := ""
+	if p.Label != "" {
+		label = p.Label + "  "
+	}
+	fmt.Fprintf(p.W, "%sepoch %d/%d  train_loss %.4f  val_loss %.4f  val_acc %.4f  lr %.3g  %.1fs  ETA %s%s\n",
+		label, m.Epoch, s.Epochs, m.TrainLoss, m.ValLoss, m.ValAccuracy, m.LR, m.Seconds, eta(s), mark)
 	p.last = time.Now()
 	return nil
 }
@@ -196,7 +259,7 @@ func (p *Progress) AfterEpoch(s *State) error {
 // eta estimates the time left from this run's pace so far.
 func eta(s *State) string {
 	done := float64(s.Step - s.startStep)
-	left := float64(int64(s.Epochs*s.StepsPerEpoch) - s.Step)
+	left := float64(s.TotalSteps - s.Step)
 	if done <= 0 {
 		return "?"
 	}

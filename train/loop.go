@@ -54,32 +54,37 @@ type State struct {
 	// metric; Improved is true right after an epoch that became the best.
 	Best     int
 	Improved bool
-	// Stop, when set by a hook, ends training after this epoch and becomes
+	// Evaluated is set after an epoch whose validation metrics were scored.
+	Evaluated bool
+	// Stop, when set by a hook, ends training (after the current step when
+	// set in AfterStep, after the epoch when set in AfterEpoch) and becomes
 	// the stop reason.
 	Stop string
 	// EpochLoss is the running sum and count of this epoch's batch losses.
 	EpochLoss Position
+	// TotalSteps is the most steps this run can take (the epochs' steps, or
+	// MaxSteps when smaller), for ETAs.
+	TotalSteps int64
 	// Started is when this Run began, at step startStep.
 	Started   time.Time
 	startStep int64
 }
 
-// StepHook runs before every optimizer step (a learning-rate schedule).
-type StepHook interface {
-	BeforeStep(s *State) error
-}
+// EpochEval chooses what the loop scores in eval mode after each epoch.
+type EpochEval int
 
-// StepEndHook runs after every optimizer step with the batch's loss
-// (progress reports, the range test).
-type StepEndHook interface {
-	AfterStep(s *State, loss float64) error
-}
-
-// EpochHook runs after every epoch's metrics are known (checkpoints, early
-// stopping, metrics files).
-type EpochHook interface {
-	AfterEpoch(s *State) error
-}
+const (
+	// EvalTrainAndVal scores the fixed training subset (TrainEvalSize) and
+	// the validation set: what training reports and monitors.
+	EvalTrainAndVal EpochEval = iota
+	// EvalVal scores the validation set only; TrainEvalLoss is NaN.
+	EvalVal
+	// EvalNone scores nothing: the epoch's ValLoss, ValAccuracy and
+	// TrainEvalLoss are NaN and no epoch becomes the best. Loops that
+	// measure what they need in a hook (the overfit tests, the range test)
+	// use it, and need no validation set.
+	EvalNone
+)
 
 // Loop trains a model. Its fields are the whole configuration of a run.
 type Loop struct {
@@ -97,6 +102,9 @@ type Loop struct {
 	LabelSmoothing float64
 	// ClassWeights weight each class's examples in the loss (nil: equal).
 	ClassWeights []float64
+	// Eval is what each epoch scores (default: the training subset and the
+	// validation set).
+	Eval EpochEval
 	// TrainEvalSize is the size of the fixed training subset evaluated in
 	// eval mode each epoch (default 1000).
 	TrainEvalSize int
@@ -106,7 +114,7 @@ type Loop struct {
 	// test uses it).
 	MaxSteps int64
 
-	Hooks []any
+	Hooks []Hook
 	Log   *slog.Logger
 
 	// History and Step let a resumed run continue: the epochs already done
@@ -123,12 +131,6 @@ type Position struct {
 	StepInEpoch int     `json:"step_in_epoch"`
 	LossSum     float64 `json:"loss_sum"`
 	LossCount   int     `json:"loss_count"`
-}
-
-// StopHook runs once when training ends early for a reason other than an
-// error (an interrupt, a hook's stop): the checkpointer saves the position.
-type StopHook interface {
-	OnStop(s *State, reason string) error
 }
 
 // Result is how training ended.
@@ -155,7 +157,7 @@ type NonFiniteError struct {
 }
 
 func (e *NonFiniteError) Error() string {
-	return fmt.Sprintf("training loss is %v at epoch %d, step %d (global step %d): training stopped; the last good checkpoint is kept (try a lower --lr)", e.Loss, e.Epoch, e.Step, e.GlobalStep)
+	return fmt.Sprintf("training loss is %v at epoch %d, step %d (global step %d): training stopped; the last good checkpoint is kept (try a lower optimizer.lr)", e.Loss, e.Epoch, e.Step, e.GlobalStep)
 }
 
 // StreamSeed derives independent generator seeds for an epoch's streams.
@@ -195,22 +197,27 @@ func (l *Loop) Run(ctx context.Context) (Result, error) {
 			log.Debug("the last partial batch of each epoch is padded with zero-weight rows", "examples", rem)
 		}
 	}
-	trainEval := l.trainEvalSubset()
+	var trainEval *data.Dataset
+	if l.Eval == EvalTrainAndVal {
+		trainEval = l.trainEvalSubset()
+	}
 	params := make([][]float32, 0)
 	for _, p := range m.Learnables() {
 		params = append(params, p.Float32s())
 	}
 	s := &State{Model: m, Optimizer: l.Optimizer, Epochs: l.Epochs, Step: l.Step, StepsPerEpoch: steps,
 		History: slices.Clone(l.History), Best: bestIndex(l.History, l.Monitor), Started: time.Now(), startStep: l.Step}
+	s.TotalSteps = int64(l.Epochs * steps)
+	if l.MaxSteps > 0 {
+		s.TotalSteps = min(s.TotalSteps, l.MaxSteps)
+	}
 	result := func(reason string) Result {
 		return Result{History: s.History, Best: s.Best, StopReason: reason, Steps: s.Step}
 	}
 	stopped := func(reason string) (Result, error) {
 		for _, h := range l.Hooks {
-			if h, ok := h.(StopHook); ok {
-				if err := h.OnStop(s, reason); err != nil {
-					return result(reason), err
-				}
+			if err := h.OnStop(s, reason); err != nil {
+				return result(reason), err
 			}
 		}
 		return result(reason), nil
@@ -238,10 +245,8 @@ func (l *Loop) Run(ctx context.Context) (Result, error) {
 			}
 			s.StepInEpoch = i + 1
 			for _, h := range l.Hooks {
-				if h, ok := h.(StepHook); ok {
-					if err := h.BeforeStep(s); err != nil {
-						return result(""), err
-					}
+				if err := h.BeforeStep(s); err != nil {
+					return result(""), err
 				}
 			}
 			l.Train.Fill(&batch, idx)
@@ -266,10 +271,8 @@ func (l *Loop) Run(ctx context.Context) (Result, error) {
 			s.EpochLoss.LossCount += len(idx)
 			s.EpochLoss.StepInEpoch = i + 1
 			for _, h := range l.Hooks {
-				if h, ok := h.(StepEndHook); ok {
-					if err := h.AfterStep(s, loss); err != nil {
-						return result(""), err
-					}
+				if err := h.AfterStep(s, loss); err != nil {
+					return result(""), err
 				}
 			}
 			if l.MaxSteps > 0 && s.Step >= l.MaxSteps {
@@ -280,26 +283,31 @@ func (l *Loop) Run(ctx context.Context) (Result, error) {
 			}
 		}
 		em := EpochMetrics{Epoch: epoch, Step: s.Step, TrainLoss: s.EpochLoss.LossSum / float64(max(s.EpochLoss.LossCount, 1)), LR: l.Optimizer.LR()}
-		ev, err := Evaluate(m, trainEval)
-		if err != nil {
-			return result(""), err
+		em.TrainEvalLoss, em.ValLoss, em.ValAccuracy = math.NaN(), math.NaN(), math.NaN()
+		if trainEval != nil {
+			ev, err := Evaluate(m, trainEval)
+			if err != nil {
+				return result(""), err
+			}
+			em.TrainEvalLoss = ev.Loss
 		}
-		em.TrainEvalLoss = ev.Loss
-		if ev, err = Evaluate(m, l.Val); err != nil {
-			return result(""), err
+		s.Evaluated = l.Eval != EvalNone
+		if s.Evaluated {
+			ev, err := Evaluate(m, l.Val)
+			if err != nil {
+				return result(""), err
+			}
+			em.ValLoss, em.ValAccuracy = ev.Loss, ev.Accuracy
 		}
-		em.ValLoss, em.ValAccuracy = ev.Loss, ev.Accuracy
 		em.Seconds = time.Since(start).Seconds()
 		s.History = append(s.History, em)
-		s.Improved = s.Best < 0 || better(em, s.History[s.Best], l.Monitor)
+		s.Improved = s.Evaluated && (s.Best < 0 || better(em, s.History[s.Best], l.Monitor))
 		if s.Improved {
 			s.Best = len(s.History) - 1
 		}
 		for _, h := range l.Hooks {
-			if h, ok := h.(EpochHook); ok {
-				if err := h.AfterEpoch(s); err != nil {
-					return result(""), err
-				}
+			if err := h.AfterEpoch(s); err != nil {
+				return result(""), err
 			}
 		}
 		if s.Stop != "" {
@@ -311,11 +319,11 @@ func (l *Loop) Run(ctx context.Context) (Result, error) {
 
 func (l *Loop) check() error {
 	switch {
-	case l.Model == nil || l.Optimizer == nil || l.Train == nil || l.Val == nil:
-		return fmt.Errorf("training needs a model, an optimizer, a training and a validation set")
+	case l.Model == nil || l.Optimizer == nil || l.Train == nil:
+		return fmt.Errorf("training needs a model, an optimizer and a training set")
 	case l.Train.Len() == 0:
 		return fmt.Errorf("the training split is empty")
-	case l.Val.Len() == 0:
+	case l.Eval != EvalNone && (l.Val == nil || l.Val.Len() == 0):
 		return fmt.Errorf("the validation split is empty")
 	case l.Epochs <= 0:
 		return fmt.Errorf("epochs must be > 0, got %d", l.Epochs)

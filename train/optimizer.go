@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/practica-ml/practica/internal/setting"
 	"github.com/practica-ml/practica/kernels"
 )
 
@@ -30,25 +31,25 @@ type OptimizerConfig struct {
 // Validate reports a configuration that cannot train.
 func (c OptimizerConfig) Validate() error {
 	if !slices.Contains([]string{"adam", "adamw", "sgd"}, c.Name) {
-		return fmt.Errorf("optimizer must be adam, adamw or sgd, got %q", c.Name)
+		return setting.Errorf("name", "must be adam, adamw or sgd, got %q", c.Name)
 	}
 	if !(c.LR > 0) || math.IsInf(c.LR, 0) {
-		return fmt.Errorf("lr must be > 0, got %v", c.LR)
+		return setting.Errorf("lr", "must be > 0, got %v", c.LR)
 	}
 	if c.WeightDecay < 0 {
-		return fmt.Errorf("weight_decay must be >= 0, got %v", c.WeightDecay)
+		return setting.Errorf("weight_decay", "must be >= 0, got %v", c.WeightDecay)
 	}
 	if c.Momentum < 0 || c.Momentum >= 1 {
-		return fmt.Errorf("momentum must be in [0, 1), got %v", c.Momentum)
+		return setting.Errorf("momentum", "must be in [0, 1), got %v", c.Momentum)
 	}
 	if c.Beta1 < 0 || c.Beta1 >= 1 || c.Beta2 < 0 || c.Beta2 >= 1 {
-		return fmt.Errorf("beta1 and beta2 must be in [0, 1), got %v and %v", c.Beta1, c.Beta2)
+		return setting.Errorf("beta1", "and beta2 must be in [0, 1), got %v and %v", c.Beta1, c.Beta2)
 	}
 	if !(c.Eps > 0) {
-		return fmt.Errorf("eps must be > 0, got %v", c.Eps)
+		return setting.Errorf("eps", "must be > 0, got %v", c.Eps)
 	}
 	if c.ClipNorm < 0 {
-		return fmt.Errorf("clip_norm must be >= 0, got %v", c.ClipNorm)
+		return setting.Errorf("clip_norm", "must be >= 0, got %v", c.ClipNorm)
 	}
 	return nil
 }

@@ -112,7 +112,7 @@ func TestOptimizerConfigValidate(t *testing.T) {
 	}{
 		{"lr", func(c *OptimizerConfig) { c.LR = -1 }, "lr must be > 0, got -1"},
 		{"lr nan", func(c *OptimizerConfig) { c.LR = math.NaN() }, "lr must be > 0, got NaN"},
-		{"name", func(c *OptimizerConfig) { c.Name = "rmsprop" }, `optimizer must be adam, adamw or sgd, got "rmsprop"`},
+		{"name", func(c *OptimizerConfig) { c.Name = "rmsprop" }, `name must be adam, adamw or sgd, got "rmsprop"`},
 		{"momentum", func(c *OptimizerConfig) { c.Momentum = 1 }, "momentum must be in [0, 1), got 1"},
 	}
 	for _, c := range cases {

@@ -38,7 +38,7 @@ func TestResumeMidEpoch(t *testing.T) {
 	last := filepath.Join(dir, "last.ckpt")
 	first := setup()
 	ctx, cancel := context.WithCancel(context.Background())
-	first.Hooks = []any{&Checkpointer{LastPath: last, BestPath: filepath.Join(dir, "best.ckpt"), Seed: first.Seed}, cancelAt{step: 30, cancel: cancel}}
+	first.Hooks = []Hook{&Checkpointer{LastPath: last, BestPath: filepath.Join(dir, "best.ckpt"), Seed: first.Seed}, cancelAt{step: 30, cancel: cancel}}
 	res, err := first.Run(ctx)
 	if err != nil || res.StopReason != StopInterrupted || len(res.History) != 1 {
 		t.Fatalf("interrupted run: %v, %q after %d epochs", err, res.StopReason, len(res.History))

@@ -1,9 +1,10 @@
 package train
 
 import (
-	"fmt"
 	"math"
 	"slices"
+
+	"github.com/practica-ml/practica/internal/setting"
 )
 
 // ScheduleConfig chooses a learning-rate schedule. The optimizer's lr is
@@ -35,21 +36,21 @@ func DefaultSchedule() ScheduleConfig {
 // Validate reports a schedule that cannot work.
 func (c ScheduleConfig) Validate() error {
 	if !slices.Contains([]string{"constant", "step", "cosine", "onecycle", "plateau"}, c.Name) {
-		return fmt.Errorf("schedule must be constant, step, cosine, onecycle or plateau, got %q", c.Name)
+		return setting.Errorf("name", "must be constant, step, cosine, onecycle or plateau, got %q", c.Name)
 	}
 	switch {
 	case c.WarmupEpochs < 0:
-		return fmt.Errorf("warmup_epochs must be >= 0, got %v", c.WarmupEpochs)
+		return setting.Errorf("warmup_epochs", "must be >= 0, got %v", c.WarmupEpochs)
 	case c.Name == "step" && c.StepEpochs < 1:
-		return fmt.Errorf("step_epochs must be >= 1, got %d", c.StepEpochs)
+		return setting.Errorf("step_epochs", "must be >= 1, got %d", c.StepEpochs)
 	case (c.Name == "step" || c.Name == "plateau") && !(c.Gamma > 0 && c.Gamma < 1):
-		return fmt.Errorf("gamma must be in (0, 1), got %v", c.Gamma)
+		return setting.Errorf("gamma", "must be in (0, 1), got %v", c.Gamma)
 	case c.MinLR < 0:
-		return fmt.Errorf("min_lr must be >= 0, got %v", c.MinLR)
+		return setting.Errorf("min_lr", "must be >= 0, got %v", c.MinLR)
 	case c.Name == "plateau" && c.Patience < 1:
-		return fmt.Errorf("schedule patience must be >= 1, got %d", c.Patience)
+		return setting.Errorf("patience", "must be >= 1, got %d", c.Patience)
 	case c.Name == "onecycle" && !(c.PctStart > 0 && c.PctStart < 1):
-		return fmt.Errorf("pct_start must be in (0, 1), got %v", c.PctStart)
+		return setting.Errorf("pct_start", "must be in (0, 1), got %v", c.PctStart)
 	}
 	return nil
 }
@@ -58,6 +59,7 @@ func (c ScheduleConfig) Validate() error {
 // step, the run's length and the finished epochs' metrics only, so that a
 // resumed run gets the same rates.
 type Schedule struct {
+	NopHook
 	Config ScheduleConfig
 	// Base is the configured learning rate.
 	Base float64
@@ -117,7 +119,7 @@ func plateauLR(base float64, c ScheduleConfig, history []EpochMetrics) float64 {
 	return lr
 }
 
-// BeforeStep implements StepHook.
+// BeforeStep implements Hook.
 func (sc Schedule) BeforeStep(s *State) error {
 	s.Optimizer.SetLR(sc.LR(s.Step, s.StepsPerEpoch, s.Epochs, s.History))
 	return nil

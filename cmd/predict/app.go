@@ -48,7 +48,9 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			&cli.IntFlag{Name: "top", Usage: "with --rank: only the N most valuable examples (default all)"},
 			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the MC dropout masks"},
 		},
-		Action:          func(c *cli.Context) error { return predictAction(c, stdout) },
+		Action: func(c *cli.Context) error {
+			return cliutil.FlagErrors(predictAction(c, stdout), map[string]string{"split": "split", "rank": "rank", "mc_dropout": "mc-dropout"}, c.IsSet)
+		},
 		HideHelpCommand: true,
 		ExitErrHandler:  func(*cli.Context, error) {},
 	}
@@ -62,7 +64,7 @@ func predictAction(c *cli.Context, stdout io.Writer) error {
 	switch {
 	case c.IsSet("mc-dropout") && mcPasses < 2:
 		return fmt.Errorf("--mc-dropout must be at least 2 passes, got %d", mcPasses)
-	case c.IsSet("rank") && !slices.Contains(calibration.Methods, method):
+	case c.IsSet("rank") && !slices.Contains(calibration.Methods(), method):
 		return fmt.Errorf("--rank must be least-confident, margin, entropy or bald, got %q", method)
 	case method == calibration.BALD && mcPasses == 0:
 		return fmt.Errorf("--rank bald needs --mc-dropout K (the mutual information of K stochastic passes)")

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/practica-ml/practica/lrsweep"
 	"github.com/practica-ml/practica/setup"
 
 	"github.com/urfave/cli/v2"
@@ -33,11 +34,12 @@ import (
 func run(args []string, stdout, stderr io.Writer) int {
 	kernels.Install()
 	cliutil.TuneGC()
-	return cliutil.Handle(stderr, "train", newApp(stdout, stderr).Run(args))
+	return cliutil.Handle(stderr, "train", newApp(stdout, stderr, args).Run(args))
 }
 
-// newApp is the testable constructor of the train command.
-func newApp(stdout, stderr io.Writer) *cli.App {
+// newApp is the testable constructor of the train command; args is the
+// command line it will run, recorded in the run directory.
+func newApp(stdout, stderr io.Writer, args []string) *cli.App {
 	return &cli.App{
 		Name:      "train",
 		Usage:     "train a model and write a run directory that reproduces it",
@@ -47,7 +49,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		ErrWriter: stderr,
 		Flags:     slices.Concat(flags(), feasibilityFlags(), sweepFlags()),
 		Action: func(c *cli.Context) error {
-			return trainAction(c, stdout, stderr)
+			return withFlags(c, trainAction(c, &output{stdout: stdout, stderr: stderr, args: args}))
 		},
 		HideHelpCommand: true,
 		ExitErrHandler:  func(*cli.Context, error) {},
@@ -220,7 +222,24 @@ func parseInts(s string) ([]int, error) {
 	return out, nil
 }
 
-func trainAction(c *cli.Context, stdout, stderr io.Writer) error {
+// output is where a mode of the train command prints, and the command
+// line it records.
+type output struct {
+	stdout, stderr io.Writer
+	args           []string
+}
+
+// json prints v as indented JSON on stdout.
+func (o *output) json(v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(o.stdout, string(b))
+	return nil
+}
+
+func trainAction(c *cli.Context, out *output) error {
 	if c.NArg() > 0 {
 		if err := cliutil.NoStrayFlags(c); err != nil {
 			return err
@@ -238,89 +257,135 @@ func trainAction(c *cli.Context, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	if p := c.String("cpuprofile"); p != "" {
-		f, err := os.Create(p)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	tests, err := feasibilityTests(c)
+	if err != nil {
+		return err
 	}
-	if p := c.String("memprofile"); p != "" {
-		defer func() {
-			if err := writeHeapProfile(p); err != nil {
-				fmt.Fprintf(c.App.ErrWriter, "warning: heap profile not written to %s: %v\n", p, err)
-			}
-		}()
+	sweep, auto, err := sweepConfig(c)
+	if err != nil {
+		return err
 	}
+	stopProfiles, err := startProfiles(c)
+	if err != nil {
+		return err
+	}
+	defer stopProfiles()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	log := cliutil.Logger(stderr, c.Bool("quiet"), c.Bool("verbose"))
-	opt := experiment.Options{Env: setup.Env{DataDir: data.DataDirFromEnv()}, Args: os.Args, Log: log}
+	opt := experiment.Options{Env: setup.Env{DataDir: data.DataDirFromEnv()}, Args: out.args, Log: cliutil.Logger(out.stderr, c.Bool("quiet"), c.Bool("verbose"))}
 	if !c.Bool("quiet") {
-		opt.Progress = stderr
+		opt.Progress = out.stderr
 	}
-	env := &commandEnv{ctx: ctx, stdout: stdout, stderr: stderr, opt: opt}
-	if handled, err := runFeasibility(c, cfg, env); handled {
-		return err
+	switch {
+	case tests != nil:
+		rep, err := experiment.Feasibility(ctx, cfg, *tests, opt)
+		if err != nil {
+			return interrupted(ctx, err)
+		}
+		return printFeasibility(c, out, rep)
+	case sweep != nil && !auto:
+		rep, err := experiment.Sweep(ctx, cfg, *sweep, opt)
+		if err != nil {
+			return interrupted(ctx, err)
+		}
+		if c.Bool("json") {
+			return out.json(rep)
+		}
+		lrsweep.WriteText(out.stdout, rep)
+		return nil
+	case sweep != nil:
+		sum, rep, err := experiment.TrainLRAuto(ctx, cfg, *sweep, opt)
+		if sum == nil {
+			return interrupted(ctx, err)
+		}
+		if !c.Bool("json") {
+			fmt.Fprintf(out.stdout, "lr auto: %.3g (%s, the median over %d seed(s)); the range test is in %s and %s\n",
+				rep.Recommended, rep.RecommendedBy, len(rep.Suggestions[rep.RecommendedBy].PerSeed), lrsweep.JSONFile, lrsweep.PlotFile)
+		}
+		return finishTraining(c, out, sum, err)
+	case c.IsSet("resume"):
+		sum, err := experiment.Resume(ctx, c.String("resume"), c.Int("epochs"), opt)
+		if sum == nil {
+			return err
+		}
+		return finishTraining(c, out, sum, err)
+	default:
+		sum, err := experiment.Train(ctx, cfg, opt)
+		if sum == nil {
+			return err
+		}
+		return finishTraining(c, out, sum, err)
 	}
-	if handled, err := runSweep(c, cfg, env); handled {
-		return err
-	}
-	var sum *rundir.Summary
-	var err error
-	if c.IsSet("resume") {
-		sum, err = experiment.Resume(ctx, c.String("resume"), c.Int("epochs"), opt)
-	} else {
-		sum, err = experiment.Train(ctx, cfg, opt)
-	}
-	var nf *train.NonFiniteError
-	if err != nil && !errors.As(err, &nf) {
-		return err
-	}
+}
+
+// finishTraining prints a training summary (JSON or for people) and maps
+// how training ended to an exit: a non-finite loss is an error, an
+// interrupt exits 130 with the command that resumes.
+func finishTraining(c *cli.Context, out *output, sum *rundir.Summary, err error) error {
 	if c.Bool("json") {
-		b, jerr := json.MarshalIndent(sum, "", "  ")
-		if jerr != nil {
+		if jerr := out.json(sum); jerr != nil {
 			return jerr
 		}
-		fmt.Fprintln(stdout, string(b))
 	} else {
-		printSummary(stdout, sum)
+		printSummary(out.stdout, sum)
 	}
 	if err != nil {
 		return err
 	}
 	if sum.StopReason == train.StopInterrupted {
-		return &cliutil.Exit{Code: cliutil.ExitInterrupted, Err: fmt.Errorf("interrupted after %d epochs; resume with: %s --resume %s", sum.EpochsRun, os.Args[0], sum.RunDir)}
+		return &cliutil.Exit{Code: cliutil.ExitInterrupted, Err: fmt.Errorf("interrupted after %d epochs; resume with: %s --resume %s", sum.EpochsRun, out.args[0], sum.RunDir)}
 	}
 	return nil
+}
+
+// interrupted turns an error caused by Ctrl-C into exit code 130.
+func interrupted(ctx context.Context, err error) error {
+	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		return &cliutil.Exit{Code: cliutil.ExitInterrupted, Err: err}
+	}
+	return err
+}
+
+// startProfiles starts --cpuprofile and arms --memprofile; the function it
+// returns stops and writes them.
+func startProfiles(c *cli.Context) (func(), error) {
+	var stops []func()
+	if p := c.String("cpuprofile"); p != "" {
+		f, err := os.Create(p)
+		if err != nil {
+			return nil, err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return nil, err
+		}
+		stops = append(stops, func() { pprof.StopCPUProfile(); f.Close() })
+	}
+	if p := c.String("memprofile"); p != "" {
+		stops = append(stops, func() {
+			if err := writeHeapProfile(p); err != nil {
+				fmt.Fprintf(c.App.ErrWriter, "warning: heap profile not written to %s: %v\n", p, err)
+			}
+		})
+	}
+	return func() {
+		for _, f := range stops {
+			f()
+		}
+	}, nil
 }
 
 // resumeFlagsOnly rejects flags that would change a resumed run: it
 // continues with its own config.yaml; only --epochs (the new total) and
 // output flags apply.
 func resumeFlagsOnly(c *cli.Context) error {
-	allowed := map[string]bool{"resume": true, "epochs": true, "json": true, "quiet": true, "q": true, "verbose": true}
+	allowed := map[string]bool{"resume": true, "epochs": true, "json": true, "quiet": true, "q": true, "verbose": true, "cpuprofile": true, "memprofile": true}
 	for _, name := range c.FlagNames() {
 		if c.IsSet(name) && !allowed[name] {
 			return fmt.Errorf("--%s cannot be combined with --resume: a resumed run keeps its config.yaml (only --epochs may raise the total)", name)
 		}
 	}
 	return nil
-}
-
-// commandEnv is what a mode of the train command (plain training, a
-// feasibility test, the LR sweep) gets from the process.
-type commandEnv struct {
-	ctx    context.Context
-	stdout io.Writer
-	stderr io.Writer
-	// opt carries the data directory, the command line, the logger and the
-	// progress writer.
-	opt experiment.Options
 }
 
 func printSummary(w io.Writer, s *rundir.Summary) {

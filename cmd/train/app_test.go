@@ -54,10 +54,10 @@ func TestTrainRejectsBadInput(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"negative lr", []string{"--lr", "-1"}, "lr must be > 0, got -1"},
+		{"negative lr", []string{"--lr", "-1"}, "optimizer.lr must be > 0, got -1 (--lr)"},
 		{"lr not a number", []string{"--lr", "fast"}, `--lr must be a number, got "fast"`},
 		{"zero epochs", []string{"--epochs", "0"}, "training.epochs must be in [1, 1000000], got 0"},
-		{"unknown optimizer", []string{"--optimizer", "lion"}, `optimizer must be adam, adamw or sgd, got "lion"`},
+		{"unknown optimizer", []string{"--optimizer", "lion"}, `optimizer.name must be adam, adamw or sgd, got "lion" (--optimizer)`},
 		{"unknown model", []string{"--model", "resnet"}, `model.arch must be linear, mlp or cnn, got "resnet"`},
 		{"cnn on tabular", []string{"--model", "cnn", "--data", "../../data/testdata/iris.csv"}, "cnn needs image input"},
 		{"ragged csv", []string{"--data", ragged}, "ragged.csv"},

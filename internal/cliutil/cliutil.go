@@ -12,6 +12,7 @@ import (
 	"runtime/debug"
 	"strings"
 
+	"github.com/practica-ml/practica/internal/setting"
 	"github.com/urfave/cli/v2"
 )
 
@@ -101,5 +102,54 @@ const GCPercent = 50
 func TuneGC() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(GCPercent)
+	}
+}
+
+// FlagErrors rewrites the setting errors in err (see package setting) for
+// a command line; flags maps a setting's key to the flag that sets it. A
+// config key (one with a dot, as in config.yaml) keeps its name, which is
+// what the user finds in config.yaml, and gains the flag when set reports
+// that the flag was given. An option that only the command has is named
+// by its flag, and so are the other such options its message mentions.
+func FlagErrors(err error, flags map[string]string, set func(flag string) bool) error {
+	return setting.Map(err, func(e *setting.Error) error {
+		flag, ok := flags[e.Key]
+		switch {
+		case !ok:
+			return e
+		case strings.Contains(e.Key, "."):
+			if set(flag) {
+				return fmt.Errorf("%s (--%s)", e.Error(), flag)
+			}
+			return e
+		}
+		msg := e.Msg
+		for key, other := range flags {
+			if !strings.Contains(key, ".") && key != e.Key {
+				msg = replaceWord(msg, key, "--"+other)
+			}
+		}
+		return errors.New("--" + flag + " " + msg)
+	})
+}
+
+// replaceWord replaces whole-word occurrences of old in s (an option name
+// such as lr_min inside a message, not inside another name).
+func replaceWord(s, old, repl string) string {
+	isWord := func(b byte) bool { return b == '_' || b == '.' || b >= 'a' && b <= 'z' || b >= '0' && b <= '9' }
+	var b strings.Builder
+	for {
+		i := strings.Index(s, old)
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		end := i + len(old)
+		if (i > 0 && isWord(s[i-1])) || (end < len(s) && isWord(s[end])) {
+			b.WriteString(s[:end])
+		} else {
+			b.WriteString(s[:i] + repl)
+		}
+		s = s[end:]
 	}
 }

@@ -1,0 +1,103 @@
+package experiment
+
+import (
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/practica-ml/practica/kernels"
+	"github.com/practica-ml/practica/rundir"
+	"github.com/practica-ml/practica/setup"
+)
+
+// Options are the process-level inputs of every mode.
+type Options struct {
+	Env setup.Env
+	// Args is the command line, recorded in command.txt and meta.json.
+	Args []string
+	// Progress receives progress lines (stderr); nil for none.
+	Progress io.Writer
+	Log      *slog.Logger
+	// Now is the run's start time (time.Now when zero).
+	Now time.Time
+}
+
+func (o Options) logger() *slog.Logger {
+	if o.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return o.Log
+}
+
+func (o Options) start() time.Time {
+	if o.Now.IsZero() {
+		return time.Now()
+	}
+	return o.Now
+}
+
+// runDir is a run directory being written: where it is, the experiment it
+// records and its meta.json.
+type runDir struct {
+	*rundir.Dir
+	p    *setup.Prepared
+	meta rundir.Meta
+	args []string
+}
+
+// createRunDir creates the run directory of a prepared experiment, named
+// name (the config's output.name when set), and writes what identifies
+// the run: config.yaml (resolved), command.txt and meta.json (whose end
+// time finish fills in).
+func createRunDir(p *setup.Prepared, name string, opt Options, start time.Time) (*runDir, error) {
+	if p.Config.Output.Name != "" {
+		name = p.Config.Output.Name
+	}
+	dir, err := rundir.Create(p.Config.Output.Root, name, start)
+	if err != nil {
+		return nil, err
+	}
+	r := &runDir{Dir: dir, p: p, args: opt.Args, meta: rundir.NewMeta(p.Config.Training.Seed, opt.Args, start, kernels.InUse())}
+	if err := r.writeIdentity(); err != nil {
+		return nil, err
+	}
+	opt.logger().Info("run directory", "path", dir.Path)
+	return r, nil
+}
+
+// writeIdentity (re)writes config.yaml, command.txt and meta.json: again
+// when a stage has decided part of the config (the learning rate of lr
+// auto) or a run is resumed.
+func (r *runDir) writeIdentity() error {
+	cfgYAML, err := r.p.Config.Marshal()
+	if err != nil {
+		return err
+	}
+	if err := r.WriteFile(rundir.ConfigFile, cfgYAML); err != nil {
+		return err
+	}
+	if err := r.WriteFile(rundir.CommandFile, []byte(shellJoin(r.args)+"\n")); err != nil {
+		return err
+	}
+	return r.WriteJSON(rundir.MetaFile, r.meta)
+}
+
+// finish records the end time in meta.json.
+func (r *runDir) finish(end time.Time) error {
+	r.meta.End = end
+	return r.WriteJSON(rundir.MetaFile, r.meta)
+}
+
+// shellJoin quotes args so that the line can be pasted into a shell.
+func shellJoin(args []string) string {
+	q := make([]string, len(args))
+	for i, a := range args {
+		if a != "" && !strings.ContainsAny(a, " \t\n'\"\\$`!*?[]{}()<>|&;#~") {
+			q[i] = a
+		} else {
+			q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+	}
+	return strings.Join(q, " ")
+}

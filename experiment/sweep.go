@@ -1,0 +1,98 @@
+package experiment
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/practica-ml/practica/config"
+	"github.com/practica-ml/practica/lrsweep"
+	"github.com/practica-ml/practica/model"
+	"github.com/practica-ml/practica/rundir"
+	"github.com/practica-ml/practica/setup"
+)
+
+// Sweep runs the learning-rate range test (and the grid, when sc asks for
+// one) on the experiment's model, in a run directory of its own (named
+// lrsweep-<model>-<data> unless output.name is set), writes lr_sweep.csv,
+// lr_sweep.json and the plots there, and returns the report. No training
+// follows.
+func Sweep(ctx context.Context, cfg config.Experiment, sc lrsweep.Config, opt Options) (*lrsweep.Report, error) {
+	start := opt.start()
+	if err := sc.Validate(); err != nil {
+		return nil, err
+	}
+	p, err := setup.Prepare(cfg, opt.Env)
+	if err != nil {
+		return nil, err
+	}
+	m, o, err := p.NewModel(model.Options{})
+	if err != nil {
+		return nil, err
+	}
+	dir, err := createRunDir(p, "lrsweep-"+p.RunName(), opt, start)
+	if err != nil {
+		return nil, err
+	}
+	sc.Progress, sc.Log = opt.Progress, opt.logger()
+	res, err := lrsweep.Run(ctx, p, m, o, sc)
+	if err != nil {
+		return nil, interrupted(ctx, err, dir)
+	}
+	res.Report.RunDir = dir.Path
+	if err := res.Write(dir.Dir); err != nil {
+		return nil, err
+	}
+	return &res.Report, dir.finish(time.Now())
+}
+
+// TrainLRAuto is Train with the learning rate chosen by the range test:
+// the test runs first, in the training run's directory (lr_sweep.* there),
+// from the same initial weights and optimizer, which it leaves as they
+// were; training then uses its recommendation, which config.yaml records.
+func TrainLRAuto(ctx context.Context, cfg config.Experiment, sc lrsweep.Config, opt Options) (*rundir.Summary, *lrsweep.Report, error) {
+	start := opt.start()
+	if err := sc.Validate(); err != nil {
+		return nil, nil, err
+	}
+	p, err := setup.Prepare(cfg, opt.Env)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, o, err := p.NewModel(model.Options{})
+	if err != nil {
+		return nil, nil, err
+	}
+	dir, err := createRunDir(p, p.RunName(), opt, start)
+	if err != nil {
+		return nil, nil, err
+	}
+	log := opt.logger()
+	sc.Progress, sc.Log = opt.Progress, log
+	res, err := lrsweep.Run(ctx, p, m, o, sc)
+	if err != nil {
+		return nil, nil, interrupted(ctx, err, dir)
+	}
+	lr := res.Report.Recommended
+	res.Report.RunDir, res.Report.TrainedWith = dir.Path, lr
+	p.Config.Optimizer.LR = lr
+	o.SetLR(lr)
+	log.Info("lr auto", "lr", lr, "rule", res.Report.RecommendedBy)
+	if err := res.Write(dir.Dir); err != nil {
+		return nil, nil, err
+	}
+	if err := dir.writeIdentity(); err != nil {
+		return nil, nil, err
+	}
+	sum, err := runLoop(ctx, p, m, o, dir, start, opt, nil)
+	return sum, &res.Report, err
+}
+
+// interrupted wraps an error caused by an interrupt with the run directory
+// and the context's error, so that the command can tell it apart.
+func interrupted(ctx context.Context, err error, dir *runDir) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("interrupted during the learning-rate sweep; the run directory is %s: %w", dir.Path, ctx.Err())
+	}
+	return err
+}
