@@ -81,9 +81,9 @@ func evalAction(c *cli.Context, stdout io.Writer) error {
 	case len(compare) > 0 && c.IsSet("run"):
 		return fmt.Errorf("give either --run or --compare, not both")
 	case len(compare) > 0:
-		return compareAction(c, compare, env, stdout)
+		return cliutil.FlagErrors(compareAction(c, compare, env, stdout), map[string]string{"dirs": "compare", "split": "split"}, c.IsSet)
 	case c.IsSet("run"):
-		return runAction(c, env, stdout)
+		return cliutil.FlagErrors(runAction(c, env, stdout), map[string]string{"split": "split", "bins": "bins", "bootstrap": "bootstrap"}, c.IsSet)
 	case c.IsSet("data"):
 		return profileAction(c, env, stdout)
 	}

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/practica-ml/practica/setup"
 
@@ -15,7 +16,9 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
+	"github.com/practica-ml/practica/inference"
 	"github.com/practica-ml/practica/internal/atomicfile"
+	"github.com/practica-ml/practica/internal/setting"
 	"github.com/practica-ml/practica/metrics"
 	"github.com/practica-ml/practica/plots"
 	"github.com/practica-ml/practica/report"
@@ -34,7 +37,8 @@ const (
 
 var blue = plots.Blue
 
-// Options name the runs to compare.
+// Options name the runs to compare. A bad option is a setting error
+// (package setting) keyed by the option's name in lower case (dirs, split).
 type Options struct {
 	// Dirs are the run directories, in the order of the table.
 	Dirs []string
@@ -104,10 +108,13 @@ type McNemarPair struct {
 // Runs scores every run's best model on the split and compares them.
 func Runs(opt Options) (*Comparison, error) {
 	if len(opt.Dirs) < 2 {
-		return nil, fmt.Errorf("--compare needs at least two run directories, got %d", len(opt.Dirs))
+		return nil, setting.Errorf("dirs", "needs at least two run directories, got %d", len(opt.Dirs))
 	}
 	if opt.Split == "" {
 		opt.Split = "test"
+	}
+	if !slices.Contains(inference.SplitNames, opt.Split) {
+		return nil, setting.Errorf("split", "must be train, val, test or all, got %q", opt.Split)
 	}
 	cmp := &Comparison{Split: opt.Split, McNemar: []McNemarPair{}, args: opt.Args}
 	names := map[string]int{}

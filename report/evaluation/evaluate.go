@@ -12,13 +12,16 @@ import (
 	"github.com/practica-ml/practica/calibration"
 	"github.com/practica-ml/practica/data"
 	"github.com/practica-ml/practica/inference"
+	"github.com/practica-ml/practica/internal/setting"
 	"github.com/practica-ml/practica/metrics"
 	"github.com/practica-ml/practica/model"
 	"github.com/practica-ml/practica/rundir"
 	"github.com/practica-ml/practica/train"
 )
 
-// Options choose what eval scores.
+// Options choose what eval scores. A bad option is a setting error
+// (package setting) keyed by the option's name in lower case (split, bins,
+// bootstrap).
 type Options struct {
 	// Split is train, val, test (the default) or all.
 	Split string
@@ -86,7 +89,7 @@ func Evaluate(runPath string, opt Options) (*Result, error) {
 		opt.Split = "test"
 	}
 	if !slices.Contains(inference.SplitNames, opt.Split) {
-		return nil, fmt.Errorf("--split must be train, val, test or all, got %q", opt.Split)
+		return nil, setting.Errorf("split", "must be train, val, test or all, got %q", opt.Split)
 	}
 	info, err := ReadRun(runPath)
 	if err != nil {
@@ -100,13 +103,13 @@ func Evaluate(runPath string, opt Options) (*Result, error) {
 		opt.Bins = calibration.DefaultBins
 	}
 	if opt.Bins < 2 || opt.Bins > 1000 {
-		return nil, fmt.Errorf("--bins must be between 2 and 1000, got %d", opt.Bins)
+		return nil, setting.Errorf("bins", "must be between 2 and 1000, got %d", opt.Bins)
 	}
 	if opt.Bootstrap == nil {
 		opt.Bootstrap = &cc.Bootstrap
 	}
 	if b := *opt.Bootstrap; b < 0 || b > 100_000 {
-		return nil, fmt.Errorf("--bootstrap must be between 0 and 100000, got %d", b)
+		return nil, setting.Errorf("bootstrap", "must be between 0 and 100000, got %d", b)
 	}
 	if opt.BootstrapSeed == nil {
 		opt.BootstrapSeed = &info.Config.Training.Seed
@@ -141,7 +144,7 @@ func Evaluate(runPath string, opt Options) (*Result, error) {
 	}
 	d, err := inference.SelectSplit(splits, opt.Split, source)
 	if err != nil {
-		return nil, fmt.Errorf("%w; choose another with --split", err)
+		return nil, setting.Errorf("split", "must name a split that is not empty: %v", err)
 	}
 	in, err := p.Conform(d)
 	if err != nil {

@@ -1,12 +1,10 @@
 package evaluation
 
 import (
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
-	"strconv"
 	"strings"
 
 	"github.com/practica-ml/practica/config"
@@ -126,30 +124,16 @@ func exists(path string) bool {
 	return err == nil
 }
 
-// readMetricsCSV parses a run's metrics.csv (train.MetricsHeader).
+// readMetricsCSV reads a run's metrics.csv.
 func readMetricsCSV(path string) ([]train.EpochMetrics, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
+	h, err := train.ReadMetrics(f)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if len(rows) == 0 || strings.Join(rows[0], ",") != train.MetricsHeader {
-		return nil, fmt.Errorf("%s: the header is not %q", path, train.MetricsHeader)
-	}
-	var out []train.EpochMetrics
-	for i, r := range rows[1:] {
-		var v [8]float64
-		for j := range v {
-			if v[j], err = strconv.ParseFloat(r[j], 64); err != nil {
-				return nil, fmt.Errorf("%s: line %d, column %d: %w", path, i+2, j+1, err)
-			}
-		}
-		out = append(out, train.EpochMetrics{Epoch: int(v[0]), Step: int64(v[1]), TrainLoss: v[2], TrainEvalLoss: v[3],
-			ValLoss: v[4], ValAccuracy: v[5], LR: v[6], Seconds: v[7]})
-	}
-	return out, nil
+	return h, nil
 }
