@@ -147,6 +147,14 @@ func Data(opt Options) (*Report, error) {
 		p.Error = err.Error()
 		return p, err
 	}
+	if err := p.describe(sp, opt.Seed); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// describe fills the profile from the splits; seed draws the PCA sample.
+func (p *Report) describe(sp *data.Splits, seed uint64) error {
 	p.splits = sp
 	d := sp.Train
 	p.Kind, p.Shape, p.Classes = d.Kind, d.Shape, d.Classes
@@ -172,10 +180,7 @@ func Data(opt Options) (*Report, error) {
 	}
 	p.features(all)
 	p.duplicates(all, sp)
-	if err := p.pca(all, opt.Seed); err != nil {
-		return nil, err
-	}
-	return p, nil
+	return p.pca(all, seed)
 }
 
 // featureName names feature j: the CSV column, or the pixel.
