@@ -1,4 +1,4 @@
-package feasibility
+package stats
 
 import (
 	"math"
@@ -54,7 +54,7 @@ func NMI(labels, clusters []int) float64 {
 			}
 		}
 	}
-	hl, hc := entropy(rows), entropy(cols)
+	hl, hc := Entropy(rows), Entropy(cols)
 	if hl == 0 && hc == 0 {
 		return 1
 	}
@@ -150,4 +150,20 @@ func dot(a, b []float64) float64 {
 		s += v * b[i]
 	}
 	return s
+}
+
+// Entropy is the entropy (nats) of a distribution given by counts.
+func Entropy(counts []int) float64 {
+	total := 0
+	for _, k := range counts {
+		total += k
+	}
+	var h float64
+	for _, k := range counts {
+		if k > 0 {
+			q := float64(k) / float64(total)
+			h -= q * math.Log(q)
+		}
+	}
+	return h
 }

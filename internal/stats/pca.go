@@ -1,4 +1,4 @@
-package feasibility
+package stats
 
 import (
 	"fmt"

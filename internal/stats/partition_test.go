@@ -1,0 +1,61 @@
+package stats
+
+import (
+	"math"
+	"testing"
+)
+
+func near(a, b, tol float64) bool { return math.Abs(a-b) <= tol }
+
+// TestPartitionScores: purity, NMI and ARI against values worked out by
+// hand (and matching scikit-learn's purity, normalized_mutual_info_score
+// with arithmetic averaging, adjusted_rand_score).
+func TestPartitionScores(t *testing.T) {
+	cases := []struct {
+		name             string
+		labels, clusters []int
+		purity, nmi, ari float64
+	}{
+		{"identical up to names", []int{0, 0, 1, 1, 2, 2}, []int{2, 2, 0, 0, 1, 1}, 1, 1, 1},
+		{"independent", []int{0, 0, 1, 1}, []int{0, 1, 0, 1}, 0.5, 0, -0.5},
+		{"one cluster", []int{0, 0, 1, 1}, []int{0, 0, 0, 0}, 0.5, 0, 0},
+		// labels {0,0,0,1,1,1}, clusters {0,0,1,1,2,2}: contingency
+		// [[2,1,0],[0,1,2]]: purity (2+1+2)/6; NMI below; ARI: index 2,
+		// expected 6·3/15, max (6+3)/2, so 0.8/3.3.
+		{"partial", []int{0, 0, 0, 1, 1, 1}, []int{0, 0, 1, 1, 2, 2}, 5.0 / 6, 0.5158037429793889, 0.24242424242424243},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := Purity(c.labels, c.clusters); !near(got, c.purity, 1e-12) {
+				t.Errorf("purity %v, want %v", got, c.purity)
+			}
+			if got := NMI(c.labels, c.clusters); !near(got, c.nmi, 1e-12) {
+				t.Errorf("NMI %v, want %v", got, c.nmi)
+			}
+			if got := ARI(c.labels, c.clusters); !near(got, c.ari, 1e-12) {
+				t.Errorf("ARI %v, want %v", got, c.ari)
+			}
+		})
+	}
+	// The "partial" NMI by hand: MI = (4/6)·ln(2·6/(3·2)) = (2/3) ln 2;
+	// H(labels) = ln 2, H(clusters) = ln 3.
+	if want := (2.0 / 3) * math.Ln2 / ((math.Ln2 + math.Log(3)) / 2); !near(want, 0.5158037429793889, 1e-12) {
+		t.Fatalf("hand NMI %v", want)
+	}
+}
+
+// TestSilhouette on four points of a line: clusters {0, 1} and {4, 6}.
+func TestSilhouette(t *testing.T) {
+	x := []float64{0, 1, 4, 6}
+	assign := []int{0, 0, 1, 1}
+	// a, b per point: (1, 5), (1, 4), (2, 3.5), (2, 5.5).
+	want := ((5-1)/5.0 + (4-1)/4.0 + (3.5-2)/3.5 + (5.5-2)/5.5) / 4
+	if got := Silhouette(x, 1, assign, 2); !near(got, want, 1e-12) {
+		t.Fatalf("silhouette %v, want %v", got, want)
+	}
+	// A point alone in its cluster scores 0.
+	want = ((4-1)/4.0 + (5-1)/5.0 + 0) / 3
+	if got := Silhouette([]float64{0, 1, 5}, 1, []int{0, 0, 1}, 2); !near(got, want, 1e-12) {
+		t.Fatalf("silhouette with a singleton %v, want %v", got, want)
+	}
+}
