@@ -3,6 +3,7 @@ package stats
 import (
 	"math"
 
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -72,15 +73,14 @@ func unitRows(x []float32, dim int) *mat.Dense {
 	out := mat.NewDense(n, dim, toFloat64(x))
 	for i := 0; i < n; i++ {
 		row := out.RawRowView(i)
+		// Summed in order rather than by floats.Dot, whose unrolled sum
+		// rounds differently: neighbours at equal similarity would swap.
 		var ss float64
 		for _, v := range row {
 			ss += v * v
 		}
 		if ss > 0 {
-			inv := 1 / math.Sqrt(ss)
-			for j := range row {
-				row[j] *= inv
-			}
+			floats.Scale(1/math.Sqrt(ss), row)
 		}
 	}
 	return out

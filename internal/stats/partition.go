@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"gonum.org/v1/gonum/mat"
+	"gonum.org/v1/gonum/stat"
 )
 
 // contingency counts the pairs (label, cluster).
@@ -152,18 +153,19 @@ func dot(a, b []float64) float64 {
 	return s
 }
 
-// Entropy is the entropy (nats) of a distribution given by counts.
+// Entropy is the entropy (nats) of the distribution the counts give; 0
+// when they are all zero.
 func Entropy(counts []int) float64 {
 	total := 0
 	for _, k := range counts {
 		total += k
 	}
-	var h float64
-	for _, k := range counts {
-		if k > 0 {
-			q := float64(k) / float64(total)
-			h -= q * math.Log(q)
-		}
+	if total == 0 {
+		return 0
 	}
-	return h
+	p := make([]float64, len(counts))
+	for i, k := range counts {
+		p[i] = float64(k) / float64(total)
+	}
+	return stat.Entropy(p)
 }

@@ -23,6 +23,12 @@ func TestPartitionScores(t *testing.T) {
 		// [[2,1,0],[0,1,2]]: purity (2+1+2)/6; NMI below; ARI: index 2,
 		// expected 6·3/15, max (6+3)/2, so 0.8/3.3.
 		{"partial", []int{0, 0, 0, 1, 1, 1}, []int{0, 0, 1, 1, 2, 2}, 5.0 / 6, 0.5158037429793889, 0.24242424242424243},
+		// Contingency [[3,1],[1,3]] (n = 8): purity 6/8. NMI: MI = 2·(3/8)
+		// ln(3·8/(4·4)) + 2·(1/8) ln(1·8/(4·4)) = (3/4) ln 1.5 - (1/4) ln 2,
+		// both entropies ln 2, so NMI = MI/ln 2. ARI: index 3+3 = 6, row and
+		// column pair sums 12 each, expected 12·12/28, max 12, so
+		// (6 - 36/7)/(12 - 36/7) = 1/8.
+		{"two by two", []int{0, 0, 0, 0, 1, 1, 1, 1}, []int{0, 0, 0, 1, 0, 1, 1, 1}, 0.75, 0.18872187554086714, 0.125},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -41,6 +47,30 @@ func TestPartitionScores(t *testing.T) {
 	// H(labels) = ln 2, H(clusters) = ln 3.
 	if want := (2.0 / 3) * math.Ln2 / ((math.Ln2 + math.Log(3)) / 2); !near(want, 0.5158037429793889, 1e-12) {
 		t.Fatalf("hand NMI %v", want)
+	}
+	if want := (0.75*math.Log(1.5) - 0.25*math.Ln2) / math.Ln2; !near(want, 0.18872187554086714, 1e-15) {
+		t.Fatalf("hand NMI of the 2×2 table %v", want)
+	}
+}
+
+func TestEntropy(t *testing.T) {
+	cases := []struct {
+		counts []int
+		want   float64
+	}{
+		{[]int{2, 2}, math.Ln2},
+		{[]int{1, 1, 1, 1}, math.Log(4)},
+		// Shares 3/4 and 1/4: -(3/4) ln(3/4) - (1/4) ln(1/4) = ln 4 - (3/4) ln 3.
+		{[]int{6, 2}, math.Log(4) - 0.75*math.Log(3)},
+		{[]int{0, 6, 0, 2}, math.Log(4) - 0.75*math.Log(3)}, // empty classes add nothing
+		{[]int{5}, 0},
+		{[]int{0, 0}, 0},
+		{nil, 0},
+	}
+	for _, c := range cases {
+		if got := Entropy(c.counts); !near(got, c.want, 1e-15) {
+			t.Errorf("Entropy(%v) = %v, want %v", c.counts, got, c.want)
+		}
 	}
 }
 
