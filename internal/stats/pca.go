@@ -2,8 +2,9 @@ package stats
 
 import (
 	"fmt"
-	"sort"
 
+	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/stat"
 )
@@ -12,7 +13,7 @@ import (
 type PCA struct {
 	Mean []float64
 	// Components is dim×k, one unit column per component, by decreasing
-	// variance.
+	// variance, each with its largest loading positive.
 	Components *mat.Dense
 	// Variance is the variance along each kept component; Explained is the
 	// fraction of the total variance they explain together.
@@ -22,66 +23,54 @@ type PCA struct {
 
 // FitPCA fits a PCA on n rows of dim values (row-major) and keeps the
 // fewest components that explain at least fraction of the variance, at
-// most maxK (fraction ≥ 1 keeps exactly maxK).
+// most maxK and at most min(n, dim) (fraction ≥ 1 keeps all of those,
+// unless fewer already explain all the variance).
 func FitPCA(x []float32, dim int, fraction float64, maxK int) (*PCA, error) {
 	n := len(x) / dim
 	if n < 2 || dim < 1 || len(x) != n*dim {
 		return nil, fmt.Errorf("pca needs at least 2 rows of %d values, got %d values", dim, len(x))
 	}
 	data := mat.NewDense(n, dim, toFloat64(x))
-	var cov mat.SymDense
-	stat.CovarianceMatrix(&cov, data, nil)
-	var eig mat.EigenSym
-	if !eig.Factorize(&cov, true) {
-		return nil, fmt.Errorf("pca: the eigendecomposition of the %d×%d covariance did not converge", dim, dim)
+	// The SVD of the centred data, rather than the eigendecomposition of
+	// its covariance, which squares the condition number: small components
+	// of wide inputs (784 pixels) keep their precision.
+	var pc stat.PC
+	if !pc.PrincipalComponents(data, nil) {
+		return nil, fmt.Errorf("pca: the SVD of the %d×%d centred data did not converge", n, dim)
 	}
-	vals := eig.Values(nil)
+	vars := pc.VarsTo(nil) // decreasing, min(n, dim) of them
 	var vecs mat.Dense
-	eig.VectorsTo(&vecs)
-	order := make([]int, dim)
-	for i := range order {
-		order[i] = i
-	}
-	sort.SliceStable(order, func(a, b int) bool { return vals[order[a]] > vals[order[b]] })
-	var total float64
-	for _, v := range vals {
-		total += max(v, 0)
-	}
-	maxK = min(maxK, dim)
-	k, cum := 0, 0.0
-	for k < maxK {
-		cum += max(vals[order[k]], 0)
+	pc.VectorsTo(&vecs)
+	// The running share is read off one cumulative sum, whose last entry is
+	// the total, so that keeping every component explains exactly 1.
+	cum := floats.CumSum(make([]float64, len(vars)), vars)
+	total := cum[len(cum)-1]
+	k := 1
+	for k < min(maxK, len(vars)) && !(total > 0 && cum[k-1]/total >= fraction) {
 		k++
-		if total > 0 && cum/total >= fraction {
-			break
-		}
 	}
-	p := &PCA{Mean: make([]float64, dim), Components: mat.NewDense(dim, k, nil), Variance: make([]float64, k)}
-	for j := 0; j < dim; j++ {
+	p := &PCA{Mean: make([]float64, dim), Components: mat.NewDense(dim, k, nil), Variance: vars[:k:k]}
+	for j := range dim {
 		p.Mean[j] = stat.Mean(mat.Col(nil, j, data), nil)
 	}
-	for c := 0; c < k; c++ {
-		p.Variance[c] = vals[order[c]]
-		for j := 0; j < dim; j++ {
-			p.Components.Set(j, c, vecs.At(j, order[c]))
-		}
-		// A fixed sign (the largest loading positive) makes plots stable.
-		big := 0
-		for j := 1; j < dim; j++ {
-			if abs(p.Components.At(j, c)) > abs(p.Components.At(big, c)) {
-				big = j
-			}
-		}
-		if p.Components.At(big, c) < 0 {
-			for j := 0; j < dim; j++ {
-				p.Components.Set(j, c, -p.Components.At(j, c))
-			}
-		}
+	p.Components.Copy(vecs.Slice(0, dim, 0, k))
+	for c := range k {
+		p.Components.SetCol(c, signed(mat.Col(nil, c, p.Components)))
 	}
 	if total > 0 {
-		p.Explained = cum / total
+		p.Explained = cum[k-1] / total
 	}
 	return p, nil
+}
+
+// signed fixes the sign the SVD leaves free: the largest loading (the
+// first, on a tie) is made positive, so that the same data give the same
+// scatter plot, not its mirror image.
+func signed(v []float64) []float64 {
+	if v[blas64.Iamax(blas64.Vector{N: len(v), Data: v, Inc: 1})] < 0 {
+		floats.Scale(-1, v)
+	}
+	return v
 }
 
 // K is the number of components kept.
@@ -116,11 +105,4 @@ func toFloat32(x []float64) []float32 {
 		out[i] = float32(v)
 	}
 	return out
-}
-
-func abs(v float64) float64 {
-	if v < 0 {
-		return -v
-	}
-	return v
 }
