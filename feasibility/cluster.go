@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/practica-ml/practica/internal/stats"
 )
 
 // Clustering settings.
@@ -64,13 +66,13 @@ func Clustering(naive *NaiveResult, seed uint64, progress io.Writer) (*ClusterRe
 	k := naive.Classes
 	x := toFloat64(e.train)
 	say(progress, "clustering: k-means++ (k=%d) on %d points of the %s embedding (%d dimensions)", k, len(y), e.Name, e.Dim)
-	km := KMeans(x, e.Dim, k, seed, KMeansRestarts, KMeansMaxIter)
+	km := stats.KMeans(x, e.Dim, k, seed, KMeansRestarts, KMeansMaxIter)
 	r := &ClusterResult{Embedding: e.Name, Dim: e.Dim, K: k, Points: len(y), Restarts: KMeansRestarts, Iterations: km.Iterations,
 		Inertia: km.Inertia, ClusterSizes: make([]int, k), classNames: naive.classNames}
 	for _, c := range km.Assign {
 		r.ClusterSizes[c]++
 	}
-	r.Purity, r.NMI, r.ARI = Purity(y, km.Assign), NMI(y, km.Assign), ARI(y, km.Assign)
+	r.Purity, r.NMI, r.ARI = stats.Purity(y, km.Assign), stats.NMI(y, km.Assign), stats.ARI(y, km.Assign)
 
 	sub := sample(len(y), MaxSilhouettePoints, seed, 0x73696c) // "sil"
 	xs := make([]float64, 0, len(sub)*e.Dim)
@@ -79,9 +81,9 @@ func Clustering(naive *NaiveResult, seed uint64, progress io.Writer) (*ClusterRe
 		xs = append(xs, x[i*e.Dim:(i+1)*e.Dim]...)
 		as[j] = km.Assign[i]
 	}
-	r.Silhouette, r.SilhouettePoints = Silhouette(xs, e.Dim, as, k), len(sub)
+	r.Silhouette, r.SilhouettePoints = stats.Silhouette(xs, e.Dim, as, k), len(sub)
 
-	pca, err := FitPCA(e.train, e.Dim, 1, 2)
+	pca, err := stats.FitPCA(e.train, e.Dim, 1, 2)
 	if err != nil {
 		return nil, err
 	}

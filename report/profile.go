@@ -19,8 +19,8 @@ import (
 
 	"github.com/practica-ml/practica/config"
 	"github.com/practica-ml/practica/data"
-	"github.com/practica-ml/practica/feasibility"
 	"github.com/practica-ml/practica/internal/atomicfile"
+	"github.com/practica-ml/practica/internal/stats"
 )
 
 // Files of a data profile.
@@ -410,7 +410,7 @@ func (p *Profile) pca(all *rowSet, seed uint64) error {
 	if len(order) < 3 || s < 2 {
 		return nil
 	}
-	fit, err := feasibility.FitPCA(x, s, 1, 2)
+	fit, err := stats.FitPCA(x, s, 1, 2)
 	if err != nil {
 		return err
 	}
