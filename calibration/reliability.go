@@ -12,8 +12,8 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
 
+	"github.com/practica-ml/practica/figures"
 	"github.com/practica-ml/practica/internal/atomicfile"
-	"github.com/practica-ml/practica/plots"
 )
 
 // Colours of the reliability diagram.
@@ -44,7 +44,7 @@ func ReliabilityPNG(path, title string, before, after Report) error {
 
 	// The figure's title in a strip at the top.
 	const titleH = 0.45 * vg.Inch
-	ts := plots.New("", "", "").Title.TextStyle
+	ts := figures.New("", "", "").Title.TextStyle
 	ts.Font.Size = font.Length(15)
 	ts.Color = titleColor
 	ts.XAlign, ts.YAlign = draw.XCenter, draw.YCenter
@@ -120,7 +120,7 @@ func reliabilityPlot(name string, r Report) (*plot.Plot, error) {
 		sub += fmt.Sprintf(" (95%% CI %.3f–%.3f)", r.ECELow, r.ECEHigh)
 	}
 	sub += fmt.Sprintf("   MCE %.3f", r.MCE)
-	p := plots.New(name+"\n"+sub, "confidence (top-label probability)", "accuracy")
+	p := figures.New(name+"\n"+sub, "confidence (top-label probability)", "accuracy")
 	p.Title.TextStyle.Font.Size = font.Length(12)
 	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, 1, 0, 1
 	p.X.Tick.Marker, p.Y.Tick.Marker = unitTicks, unitTicks
@@ -161,7 +161,7 @@ func reliabilityPlot(name string, r Report) (*plot.Plot, error) {
 }
 
 func histogramPlot(r Report) (*plot.Plot, error) {
-	p := plots.New("", "confidence (top-label probability)", "fraction of examples")
+	p := figures.New("", "confidence (top-label probability)", "fraction of examples")
 	top := 0.05
 	for _, b := range r.Bins {
 		if r.N > 0 {

@@ -10,14 +10,14 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
-	"github.com/practica-ml/practica/plots"
+	"github.com/practica-ml/practica/figures"
 	"github.com/practica-ml/practica/train"
 )
 
 // CurvesFile is the training-curves plot in a run directory.
 const CurvesFile = "curves.png"
 
-var blue, orange, green, grey = plots.Blue, plots.Orange, plots.Green, plots.Grey
+var blue, orange, green, grey = figures.Blue(), figures.Orange(), figures.Green(), figures.Grey()
 
 // CurvesPNG draws the training (eval-mode) and validation loss, and below
 // them the validation accuracy, per epoch, with the best epoch marked and
@@ -35,8 +35,8 @@ func CurvesPNG(path string, history []train.EpochMetrics, best int, stopReason s
 	if stopReason == "" {
 		title = fmt.Sprintf("Training curves: %d epochs", n)
 	}
-	lossPlot := plots.New(title, "", "loss (cross-entropy)")
-	accPlot := plots.New("", "epoch", "validation accuracy")
+	lossPlot := figures.New(title, "", "loss (cross-entropy)")
+	accPlot := figures.New("", "epoch", "validation accuracy")
 	if err := addLine(lossPlot, trainPts, "train loss (eval mode, fixed subset)", blue); err != nil {
 		return err
 	}
@@ -76,7 +76,7 @@ func CurvesPNG(path string, history []train.EpochMetrics, best int, stopReason s
 		lossPlot.Y.Tick.Marker = plot.LogTicks{Prec: -1}
 		lossPlot.Y.Label.Text = "loss (cross-entropy, log scale)"
 	}
-	return plots.SaveStackPNG([]*plot.Plot{lossPlot, accPlot}, 8*vg.Inch, 7*vg.Inch, path)
+	return figures.SaveStackPNG([]*plot.Plot{lossPlot, accPlot}, 8*vg.Inch, 7*vg.Inch, path)
 }
 
 // spread is the ratio of the largest to the smallest y of the series.

@@ -11,10 +11,10 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
-	"github.com/practica-ml/practica/plots"
+	"github.com/practica-ml/practica/figures"
 )
 
-func colour(i int) color.Color { return plots.Series(i) }
+func colour(i int) color.Color { return figures.Series(i) }
 
 // lossFloor keeps zero losses drawable on the log axis.
 const lossFloor = 1e-6
@@ -22,7 +22,7 @@ const lossFloor = 1e-6
 // PlotLoss draws the overfit loss curves (eval-mode loss per step, log
 // scale) with each test's pass threshold.
 func (r *Report) PlotLoss(path string) error {
-	p := plots.New("Overfit tests: eval-mode loss on the memorized examples", "optimizer step", "eval-mode cross-entropy (log scale)")
+	p := figures.New("Overfit tests: eval-mode loss on the memorized examples", "optimizer step", "eval-mode cross-entropy (log scale)")
 	p.Y.Scale = plot.LogScale{}
 	p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
 	p.Legend.Left = false
@@ -102,7 +102,7 @@ func (r *Report) PlotLoss(path string) error {
 	p.X.Min, p.X.Max = 0, float64(maxStep)
 	p.X.Tick.Marker = stepTicks{}
 	p.Add(plotter.NewGrid())
-	return plots.SavePNG(p, 8*vg.Inch, 5*vg.Inch, path)
+	return figures.SavePNG(p, 8*vg.Inch, 5*vg.Inch, path)
 }
 
 // stepTicks labels a step axis with whole numbers at 1, 2 or 5 × 10^k
@@ -146,7 +146,7 @@ func indexByte(s string, b byte) int {
 // Plot draws the probe accuracies as grouped bars (linear and k-NN per
 // embedding) with the chance and majority-class lines.
 func (n *NaiveResult) Plot(path string) error {
-	p := plots.New(fmt.Sprintf("Naive-embedding probes on %d validation examples: %s", n.ValExamples, n.Verdict), "embedding", "validation accuracy")
+	p := figures.New(fmt.Sprintf("Naive-embedding probes on %d validation examples: %s", n.ValExamples, n.Verdict), "embedding", "validation accuracy")
 	var names []string
 	lin, knn := plotter.Values{}, plotter.Values{}
 	for _, e := range n.Embeddings {
@@ -220,13 +220,13 @@ func (n *NaiveResult) Plot(path string) error {
 	p.Y.Tick.Marker = plot.ConstantTicks([]plot.Tick{{Value: 0, Label: "0"}, {Value: 0.2, Label: "0.2"}, {Value: 0.4, Label: "0.4"},
 		{Value: 0.6, Label: "0.6"}, {Value: 0.8, Label: "0.8"}, {Value: 1, Label: "1"}})
 	p.Legend.Left = true
-	return plots.SavePNG(p, 8*vg.Inch, 5*vg.Inch, path)
+	return figures.SavePNG(p, 8*vg.Inch, 5*vg.Inch, path)
 }
 
 // Plot draws the scatter of the clustered points on the embedding's first
 // two principal components, coloured by their label.
 func (c *ClusterResult) Plot(path string) error {
-	p := plots.New(fmt.Sprintf("%s embedding on its first two principal components, coloured by label (%d points)", c.Embedding, c.ScatterPoints),
+	p := figures.New(fmt.Sprintf("%s embedding on its first two principal components, coloured by label (%d points)", c.Embedding, c.ScatterPoints),
 		"principal component 1", "principal component 2")
 	byClass := make([]plotter.XYs, len(c.classNames))
 	xmin, xmax := math.Inf(1), math.Inf(-1)
@@ -246,8 +246,8 @@ func (c *ClusterResult) Plot(path string) error {
 		}
 		s.Color, s.Radius = colour(k), vg.Points(2)
 		s.Shape = draw.CircleGlyph{}
-		if k >= len(plots.Tab10) {
-			s.Shape = plotutil.Shape(k / len(plots.Tab10))
+		if k >= len(figures.Tab10()) {
+			s.Shape = plotutil.Shape(k / len(figures.Tab10()))
 		}
 		p.Add(s)
 		if legend {
@@ -258,5 +258,5 @@ func (c *ClusterResult) Plot(path string) error {
 		p.X.Min, p.X.Max = xmin, xmax+0.3*(xmax-xmin) // the legend sits right of the points
 	}
 	p.Legend.Left = false
-	return plots.SavePNG(p, 8*vg.Inch, 6*vg.Inch, path)
+	return figures.SavePNG(p, 8*vg.Inch, 6*vg.Inch, path)
 }

@@ -14,7 +14,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
-	"github.com/practica-ml/practica/plots"
+	"github.com/practica-ml/practica/figures"
 )
 
 // Figure sizes (inches).
@@ -42,7 +42,7 @@ var ruleColors = map[string]color.Color{
 // the recommendation as a dashed vertical line.
 func PlotSweep(r *Report, curves []Curve, path string) error {
 	title := fmt.Sprintf("LR range test: %s on %s, %s, batch %d", r.Settings.Model, r.Settings.Data, r.Settings.Optimizer, r.Settings.BatchSize)
-	p := plots.New(title, "learning rate (log scale)", "training loss")
+	p := figures.New(title, "learning rate (log scale)", "training loss")
 	p.X.Scale = plot.LogScale{}
 	p.X.Tick.Marker = decadeTicks{}
 	p.Legend.Left = true
@@ -127,7 +127,7 @@ func PlotSweep(r *Report, curves []Curve, path string) error {
 		p.X.Min, p.X.Max = r.Settings.MinLR, r.Settings.MaxLR
 	}
 	p.Add(plotter.NewGrid())
-	return plots.SavePNG(p, plotWidth, plotHeight, path)
+	return figures.SavePNG(p, plotWidth, plotHeight, path)
 }
 
 // yRange spans the smoothed losses from the start of each curve to its
@@ -215,7 +215,7 @@ func fade(c color.Color) color.Color {
 // PlotGrid draws lr_grid.png: the validation loss per epoch of every grid
 // value, overlaid, the best value and the suggestion named in the legend.
 func PlotGrid(g *GridResult, path string) error {
-	p := plots.New(fmt.Sprintf("LR grid: validation loss, %d epoch(s) per value from the same initial weights", g.Epochs), "epoch", "validation loss")
+	p := figures.New(fmt.Sprintf("LR grid: validation loss, %d epoch(s) per value from the same initial weights", g.Epochs), "epoch", "validation loss")
 	ticks := make([]plot.Tick, 0, g.Epochs)
 	for e := 1; e <= g.Epochs; e++ {
 		ticks = append(ticks, plot.Tick{Value: float64(e), Label: fmt.Sprint(e)})
@@ -267,7 +267,7 @@ func PlotGrid(g *GridResult, path string) error {
 		p.Legend.Add(fmt.Sprintf("(range-test suggestion %.2e)", g.Suggested))
 	}
 	p.Add(plotter.NewGrid())
-	return plots.SavePNG(p, plotWidth, plotHeight, path)
+	return figures.SavePNG(p, plotWidth, plotHeight, path)
 }
 
 // stepTicks labels a linear axis at about six round values (1, 2 or 5

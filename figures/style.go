@@ -1,8 +1,4 @@
-// Package plots holds what every figure of Practica shares: a readable
-// default style and an atomic PNG writer, on top of gonum/plot. Each stage
-// (training curves, the LR range test, feasibility, calibration, the
-// report) draws its own figures with gonum/plot and saves them here.
-package plots
+package figures
 
 import (
 	"bytes"
