@@ -30,6 +30,11 @@ type Options struct {
 	// something for the run (the LR range test of --lr auto) does its work
 	// here, records it in dir, and may change p.Config and the optimizer.
 	Prelude func(ctx context.Context, p *Prepared, m *model.Model, o train.Optimizer, dir *rundir.Dir) error
+	// CurvesPNG, when set, draws curves.png into the run directory at the
+	// end of the run (cmd/train passes figures.CurvesPNG). experiment
+	// cannot call package figures itself: figures imports the stages for
+	// their results, and they import experiment.
+	CurvesPNG func(path string, history []train.EpochMetrics, best int, stopReason string) error
 }
 
 // NewRunDir creates the run directory of a prepared experiment and writes
@@ -103,7 +108,8 @@ func Train(ctx context.Context, cfg config.Experiment, opt Options) (*rundir.Sum
 }
 
 // runLoop trains p's model in dir (from scratch, or from a resume state)
-// and writes metrics.csv, the checkpoints, curves.png and summary.json.
+// and writes metrics.csv, the checkpoints, curves.png (through
+// opt.CurvesPNG) and summary.json.
 func runLoop(ctx context.Context, p *Prepared, m *model.Model, o train.Optimizer, dir *rundir.Dir, meta rundir.Meta, start time.Time, opt Options, resume *train.ResumeState) (*rundir.Summary, error) {
 	log := opt.Log
 	if log == nil {
@@ -153,8 +159,8 @@ func runLoop(ctx context.Context, p *Prepared, m *model.Model, o train.Optimizer
 	if err := calibrate(dir, m, p, res, sum, log); err != nil {
 		return nil, err
 	}
-	if len(res.History) > 0 {
-		if err := CurvesPNG(dir.Join(CurvesFile), res.History, res.Best, res.StopReason); err != nil {
+	if len(res.History) > 0 && opt.CurvesPNG != nil {
+		if err := opt.CurvesPNG(dir.Join(CurvesFile), res.History, res.Best, res.StopReason); err != nil {
 			return nil, err
 		}
 	}

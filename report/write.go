@@ -10,7 +10,7 @@ import (
 
 	"github.com/practica-ml/practica/calibration"
 	"github.com/practica-ml/practica/data"
-	"github.com/practica-ml/practica/experiment"
+	"github.com/practica-ml/practica/figures"
 	"github.com/practica-ml/practica/internal/atomicfile"
 )
 
@@ -65,7 +65,7 @@ func (e *Evaluation) writeFigures(out string) ([]string, error) {
 		if e.Run.Summary != nil {
 			stop = e.Run.Summary.StopReason
 		}
-		if err := experiment.CurvesPNG(path(CurvesPlot), e.Run.History, e.Run.BestIndex(), stop); err != nil {
+		if err := figures.CurvesPNG(path(CurvesPlot), e.Run.History, e.Run.BestIndex(), stop); err != nil {
 			return nil, err
 		}
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/practica-ml/practica/config"
 	"github.com/practica-ml/practica/data"
 	"github.com/practica-ml/practica/experiment"
+	"github.com/practica-ml/practica/figures"
 	"github.com/practica-ml/practica/internal/atomicfile"
 	"github.com/practica-ml/practica/internal/cliutil"
 	"github.com/practica-ml/practica/kernels"
@@ -257,7 +258,8 @@ func trainAction(c *cli.Context, stdout, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	log := cliutil.Logger(stderr, c.Bool("quiet"), c.Bool("verbose"))
-	opt := experiment.Options{Env: experiment.Env{DataDir: data.DataDirFromEnv()}, Args: os.Args, Log: log}
+	opt := experiment.Options{Env: experiment.Env{DataDir: data.DataDirFromEnv()}, Args: os.Args, Log: log,
+		CurvesPNG: figures.CurvesPNG}
 	if !c.Bool("quiet") {
 		opt.Progress = stderr
 	}
