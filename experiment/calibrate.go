@@ -17,12 +17,14 @@ import (
 // validation split's logits under the best weights. It rewrites best.ckpt
 // atomically with T (every tensor unchanged), writes calibration.json
 // (every metric before and after T on the validation and test splits,
-// with bootstrap intervals of ECE seeded by the run's seed) and
-// reliability.png (the test split's diagrams), and records T (when fitted)
-// and the test ECE in the summary. When every validation example is
-// classified correctly the NLL has no minimum: T stays 1 and
-// calibration.json says why. The model is left with the best weights.
-func calibrate(dir *rundir.Dir, m *model.Model, p *Prepared, res train.Result, sum *rundir.Summary, log *slog.Logger) error {
+// with bootstrap intervals of ECE seeded by the run's seed) and, through
+// drawReliability when set, reliability.png (the test split's diagrams),
+// and records T (when fitted) and the test ECE in the summary. When every
+// validation example is classified correctly the NLL has no minimum: T
+// stays 1 and calibration.json says why. The model is left with the best
+// weights.
+func calibrate(dir *rundir.Dir, m *model.Model, p *Prepared, res train.Result, sum *rundir.Summary, log *slog.Logger,
+	drawReliability func(path, title string, before, after calibration.Report) error) error {
 	cc := p.Config.Calibration
 	if !cc.Calibrate || res.Best < 0 || res.StopReason == train.StopInterrupted || p.Splits.Val.Len() == 0 {
 		return nil
@@ -81,13 +83,15 @@ func calibrate(dir *rundir.Dir, m *model.Model, p *Prepared, res train.Result, s
 	if err := dir.WriteJSON(calibration.FileName, out); err != nil {
 		return err
 	}
-	data := p.Config.Data.Source
-	title := fmt.Sprintf("%s on %s, %s split: temperature scaling, T = %.3f fitted on the validation split", p.Config.Model.Arch, data, name, T)
-	if !out.Fitted {
-		title = fmt.Sprintf("%s on %s, %s split: no temperature fitted (T = 1: the validation split has no errors)", p.Config.Model.Arch, data, name)
-	}
-	if err := calibration.ReliabilityPNG(dir.Join(calibration.PlotName), title, shown.Before, shown.After); err != nil {
-		return err
+	if drawReliability != nil {
+		data := p.Config.Data.Source
+		title := fmt.Sprintf("%s on %s, %s split: temperature scaling, T = %.3f fitted on the validation split", p.Config.Model.Arch, data, name, T)
+		if !out.Fitted {
+			title = fmt.Sprintf("%s on %s, %s split: no temperature fitted (T = 1: the validation split has no errors)", p.Config.Model.Arch, data, name)
+		}
+		if err := drawReliability(dir.Join(calibration.PlotName), title, shown.Before, shown.After); err != nil {
+			return err
+		}
 	}
 	log.Info("calibration", "temperature", T, "split", name, "nll_before", shown.Before.NLL, "nll_after", shown.After.NLL,
 		"ece_before", shown.Before.ECE, "ece_after", shown.After.ECE)

@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/practica-ml/practica/calibration"
@@ -16,19 +17,29 @@ import (
 // TestCalibrateAtEndOfTraining: the same run with and without calibration
 // gives a best.ckpt that differs only by its temperature (every tensor
 // bit-identical), T minimizes the validation NLL, accuracy is unchanged,
-// and calibration.json, reliability.png and the summary record it.
+// and calibration.json, reliability.png (drawn through
+// Options.ReliabilityPNG) and the summary record it.
 func TestCalibrateAtEndOfTraining(t *testing.T) {
 	cfg := config.Default()
 	cfg.Data.Source = "../data/testdata/breast_cancer.csv"
 	cfg.Training.Epochs, cfg.Training.Seed = 3, 2
 	cfg.Calibration.Bootstrap = 50
 	cfg.Output.Root = t.TempDir()
-	sum, err := Train(context.Background(), cfg, Options{})
+	type drawn struct {
+		path, title   string
+		before, after calibration.Report
+	}
+	var draws []drawn
+	opt := Options{ReliabilityPNG: func(path, title string, before, after calibration.Report) error {
+		draws = append(draws, drawn{path, title, before, after})
+		return nil
+	}}
+	sum, err := Train(context.Background(), cfg, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg.Calibration.Calibrate = false
-	plain, err := Train(context.Background(), cfg, Options{})
+	plain, err := Train(context.Background(), cfg, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,8 +68,11 @@ func TestCalibrateAtEndOfTraining(t *testing.T) {
 	if plain.Temperature != 0 || plain.TestECEBefore != nil {
 		t.Errorf("--no-calibrate summary: %+v", plain)
 	}
-	if _, err := os.Stat(dir.Join(calibration.PlotName)); err != nil {
-		t.Error(err)
+	// One diagram, of the calibrated run's test split; none for the
+	// uncalibrated run.
+	if len(draws) != 1 || draws[0].path != dir.Join(calibration.PlotName) || !strings.Contains(draws[0].title, "test split: temperature scaling") ||
+		!reflect.DeepEqual(draws[0].before, res.Test.Before) || !reflect.DeepEqual(draws[0].after, res.Test.After) {
+		t.Errorf("reliability diagrams drawn: %d, first %.120v", len(draws), draws)
 	}
 	if _, err := os.Stat(plain.RunDir + "/" + calibration.FileName); !os.IsNotExist(err) {
 		t.Errorf("--no-calibrate wrote calibration.json (%v)", err)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/practica-ml/practica/calibration"
 	"github.com/practica-ml/practica/config"
 	"github.com/practica-ml/practica/kernels"
 	"github.com/practica-ml/practica/model"
@@ -30,11 +31,13 @@ type Options struct {
 	// something for the run (the LR range test of --lr auto) does its work
 	// here, records it in dir, and may change p.Config and the optimizer.
 	Prelude func(ctx context.Context, p *Prepared, m *model.Model, o train.Optimizer, dir *rundir.Dir) error
-	// CurvesPNG, when set, draws curves.png into the run directory at the
-	// end of the run (cmd/train passes figures.CurvesPNG). experiment
-	// cannot call package figures itself: figures imports the stages for
-	// their results, and they import experiment.
-	CurvesPNG func(path string, history []train.EpochMetrics, best int, stopReason string) error
+	// CurvesPNG and ReliabilityPNG, when set, draw curves.png and
+	// reliability.png into the run directory at the end of the run
+	// (cmd/train passes figures.CurvesPNG and figures.ReliabilityPNG).
+	// experiment cannot call package figures itself: figures imports the
+	// stages for their results, and they import experiment.
+	CurvesPNG      func(path string, history []train.EpochMetrics, best int, stopReason string) error
+	ReliabilityPNG func(path, title string, before, after calibration.Report) error
 }
 
 // NewRunDir creates the run directory of a prepared experiment and writes
@@ -156,7 +159,7 @@ func runLoop(ctx context.Context, p *Prepared, m *model.Model, o train.Optimizer
 			return nil, err
 		}
 	}
-	if err := calibrate(dir, m, p, res, sum, log); err != nil {
+	if err := calibrate(dir, m, p, res, sum, log, opt.ReliabilityPNG); err != nil {
 		return nil, err
 	}
 	if len(res.History) > 0 && opt.CurvesPNG != nil {

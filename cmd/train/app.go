@@ -259,7 +259,7 @@ func trainAction(c *cli.Context, stdout, stderr io.Writer) error {
 	defer stop()
 	log := cliutil.Logger(stderr, c.Bool("quiet"), c.Bool("verbose"))
 	opt := experiment.Options{Env: experiment.Env{DataDir: data.DataDirFromEnv()}, Args: os.Args, Log: log,
-		CurvesPNG: figures.CurvesPNG}
+		CurvesPNG: figures.CurvesPNG, ReliabilityPNG: figures.ReliabilityPNG}
 	if !c.Bool("quiet") {
 		opt.Progress = stderr
 	}
