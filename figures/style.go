@@ -3,6 +3,7 @@ package figures
 import (
 	"bytes"
 	"fmt"
+	"math"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
@@ -64,3 +65,6 @@ func SaveStackPNG(stack []*plot.Plot, width, height vg.Length, path string) erro
 	}
 	return atomicfile.Write(path, buf.Bytes())
 }
+
+// finite tells whether v can be drawn: neither NaN nor infinite.
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }

@@ -12,6 +12,7 @@ import (
 	"github.com/practica-ml/practica/config"
 	"github.com/practica-ml/practica/experiment"
 	"github.com/practica-ml/practica/feasibility"
+	"github.com/practica-ml/practica/figures"
 	"github.com/practica-ml/practica/internal/cliutil"
 	"github.com/practica-ml/practica/kernels"
 	"github.com/practica-ml/practica/rundir"
@@ -92,6 +93,9 @@ func runFeasibility(c *cli.Context, cfg config.Experiment, env *commandEnv) (han
 	}
 	about := fmt.Sprintf("%s on %s (seed %d, %s at lr %g)", p.Config.Model.Arch, p.Config.Data.Source, p.Config.Training.Seed, p.Config.Optimizer.Name, p.Config.Optimizer.LR)
 	if _, err := rep.Write(dir, about); err != nil {
+		return true, err
+	}
+	if _, err := figures.WriteFeasibility(dir, rep); err != nil {
 		return true, err
 	}
 	if err := experiment.FinishRunDir(dir, meta, time.Now()); err != nil {
