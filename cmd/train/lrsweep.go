@@ -12,6 +12,7 @@ import (
 
 	"github.com/practica-ml/practica/config"
 	"github.com/practica-ml/practica/experiment"
+	"github.com/practica-ml/practica/figures"
 	"github.com/practica-ml/practica/internal/cliutil"
 	"github.com/practica-ml/practica/kernels"
 	"github.com/practica-ml/practica/lrsweep"
@@ -110,6 +111,9 @@ func sweepOnly(c *cli.Context, cfg config.Experiment, env *commandEnv, sc lrswee
 	if err := res.Write(dir); err != nil {
 		return err
 	}
+	if err := figures.WriteLRSweep(dir, res); err != nil {
+		return err
+	}
 	if err := experiment.FinishRunDir(dir, meta, time.Now()); err != nil {
 		return err
 	}
@@ -139,7 +143,10 @@ func trainLRAuto(c *cli.Context, cfg config.Experiment, env *commandEnv, sc lrsw
 			opt.Log.Info("lr auto", "lr", lr, "rule", res.Report.RecommendedBy)
 		}
 		rep = &res.Report
-		return res.Write(dir)
+		if err := res.Write(dir); err != nil {
+			return err
+		}
+		return figures.WriteLRSweep(dir, res)
 	}
 	sum, err := experiment.Train(env.ctx, cfg, opt)
 	if sum == nil {
