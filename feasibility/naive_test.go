@@ -149,8 +149,8 @@ func TestClustering(t *testing.T) {
 			for _, n := range r.ClusterSizes {
 				total += n
 			}
-			if total != r.Points || len(r.scatterXY) != 2*r.ScatterPoints || r.ScatterPoints != min(r.Points, MaxScatterPoints) {
-				t.Errorf("cluster sizes %v, %d scatter values for %d points", r.ClusterSizes, len(r.scatterXY), r.ScatterPoints)
+			if total != r.Points || len(r.ScatterXY) != 2*r.ScatterPoints || r.ScatterPoints != min(r.Points, MaxScatterPoints) {
+				t.Errorf("cluster sizes %v, %d scatter values for %d points", r.ClusterSizes, len(r.ScatterXY), r.ScatterPoints)
 			}
 		})
 	}

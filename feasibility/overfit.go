@@ -351,7 +351,7 @@ func overfitVerdict(r *OverfitResult, rr run) (verdict, reason string, warnings 
 		if rr.nonFiniteWhat != "" {
 			what = "the " + rr.nonFiniteWhat
 		}
-		fails = append(fails, fmt.Sprintf("%s at step %d (the loss was %.4g at step %d, %.4g at initialization): training diverged; try a lower optimizer.lr (now %g)",
+		fails = append(fails, fmt.Sprintf("%s at step %d (the loss was %.4g at step %d, %.4g at initialization): training diverged; try a lower --lr (now %g)",
 			what, rr.nonFinite, rr.loss[len(rr.loss)-2], len(rr.loss)-2, init, r.LR))
 	case rr.passStep == 0:
 		fails = append(fails, plateau(rr, what, r.LR))
@@ -406,7 +406,7 @@ func plateau(rr run, what string, lr float64) string {
 	if drop < 0.05 {
 		return head + fmt.Sprintf(": it has plateaued at %.4g (%.1f%% lower over the last %d steps); the model cannot fit %s: too little capacity, too strong regularization, or labels that contradict each other", last, 100*drop, steps-steps/2, what)
 	}
-	return head + fmt.Sprintf(": it is still falling (%.0f%% lower over the last %d steps) but too slowly; try a larger step budget or a higher learning rate (now %g)", 100*drop, steps-steps/2, lr)
+	return head + fmt.Sprintf(": it is still falling (%.0f%% lower over the last %d steps) but too slowly; try more --overfit-steps or a higher learning rate (now %g)", 100*drop, steps-steps/2, lr)
 }
 
 func seq(n int) []int {

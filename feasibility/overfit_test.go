@@ -116,7 +116,7 @@ func TestOverfitVerdicts(t *testing.T) {
 			edit: func(c *config.Experiment) {
 				c.Optimizer.Name, c.Optimizer.LR = "sgd", 1e30
 			},
-			reason: []string{"at step 1", "training diverged", "try a lower optimizer.lr (now 1e+30)"},
+			reason: []string{"at step 1", "training diverged", "try a lower --lr (now 1e+30)"},
 			check: func(t *testing.T, r *OverfitResult) {
 				if r.NonFiniteStep < 1 || r.NonFiniteStep > 5 {
 					t.Errorf("non-finite step %d", r.NonFiniteStep)

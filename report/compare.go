@@ -15,9 +15,9 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
+	"github.com/practica-ml/practica/figures"
 	"github.com/practica-ml/practica/internal/atomicfile"
 	"github.com/practica-ml/practica/metrics"
-	"github.com/practica-ml/practica/plots"
 )
 
 // Files of a comparison.
@@ -224,8 +224,8 @@ func (cmp *Comparison) Write(out string) ([]string, error) {
 
 // curvesPNG overlays every run's validation loss and accuracy per epoch.
 func (cmp *Comparison) curvesPNG(path string) error {
-	loss := plots.New("Validation loss per epoch", "", "validation loss")
-	acc := plots.New("", "epoch", "validation accuracy")
+	loss := figures.New("Validation loss per epoch", "", "validation loss")
+	acc := figures.New("", "epoch", "validation accuracy")
 	maxEpoch := 2.0
 	logOK := true
 	for k, info := range cmp.runs {
@@ -267,13 +267,13 @@ func (cmp *Comparison) curvesPNG(path string) error {
 		loss.Y.Tick.Marker = plot.LogTicks{Prec: -1}
 		loss.Y.Label.Text = "validation loss (log scale)"
 	}
-	return plots.SaveStackPNG([]*plot.Plot{loss, acc}, 9*vg.Inch, 8*vg.Inch, path)
+	return figures.SaveStackPNG([]*plot.Plot{loss, acc}, 9*vg.Inch, 8*vg.Inch, path)
 }
 
 // accuracyPNG draws each run's accuracy on the split with its 95%
 // Wilson interval.
 func (cmp *Comparison) accuracyPNG(path string) error {
-	p := plots.New(fmt.Sprintf("Accuracy on the %s split, with 95%% intervals", cmp.Split), "run", "accuracy")
+	p := figures.New(fmt.Sprintf("Accuracy on the %s split, with 95%% intervals", cmp.Split), "run", "accuracy")
 	var names []string
 	var pts plotter.XYs
 	var errs plotter.YErrors
@@ -306,5 +306,5 @@ func (cmp *Comparison) accuracyPNG(path string) error {
 	p.Y.Min, p.Y.Max = math.Max(0, p.Y.Min-pad), math.Min(1, p.Y.Max+pad)
 	p.X.Label.Text = "run (numbered as in the table)"
 	p.X.Min, p.X.Max = -0.5, float64(len(cmp.Runs))-0.5
-	return plots.SavePNG(p, vg.Length(math.Max(6, 1.2*float64(len(cmp.Runs))+3))*vg.Inch, 4.5*vg.Inch, path)
+	return figures.SavePNG(p, vg.Length(math.Max(6, 1.2*float64(len(cmp.Runs))+3))*vg.Inch, 4.5*vg.Inch, path)
 }

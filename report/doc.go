@@ -9,5 +9,5 @@
 //
 // The decision metrics come from package metrics, the calibration metrics
 // and the reliability diagram from package calibration, the figures from
-// gonum/plot through package plots.
+// gonum/plot with package figures' style.
 package report

@@ -13,14 +13,15 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
+	"github.com/practica-ml/practica/figures"
 	"github.com/practica-ml/practica/metrics"
-	"github.com/practica-ml/practica/plots"
 )
 
 var (
-	blue, orange, red, grey = plots.Blue, plots.Orange, plots.Red, plots.Grey
+	blue, orange, red, grey = figures.Blue(), figures.Orange(), figures.Red(), figures.Grey()
+	palette                 = figures.Tab10()
 	// series colours of overlaid curves.
-	series = plots.Tab10[:]
+	series = palette[:]
 )
 
 // blues is a white-to-dark-blue palette for heat maps.
@@ -90,7 +91,7 @@ func ConfusionPNG(path string, confusion [][]int, classes []string) error {
 		return err
 	}
 	side := vg.Length(math.Min(12, math.Max(5.5, 0.45*float64(c)+2))) * vg.Inch
-	return plots.SaveGridPNG([][]*plot.Plot{{left, right}}, 2*side+0.3*vg.Inch, side, path)
+	return figures.SaveGridPNG([][]*plot.Plot{{left, right}}, 2*side+0.3*vg.Inch, side, path)
 }
 
 func heatMap(title string, z [][]float64, top float64, labels [][]string, classes []string) (*plot.Plot, error) {
@@ -102,7 +103,7 @@ func heatMap(title string, z [][]float64, top float64, labels [][]string, classe
 			sq[i][j] = math.Sqrt(v / top)
 		}
 	}
-	p := plots.New(title, "predicted class", "actual class")
+	p := figures.New(title, "predicted class", "actual class")
 	h := plotter.NewHeatMap(matrixGrid{sq}, blues{})
 	h.Min, h.Max = 0, 1
 	p.Add(h)
@@ -169,7 +170,7 @@ func F1PNG(path string, per []metrics.ClassMetrics, macro float64) error {
 	for i, m := range per {
 		vals[i], names[i] = m.F1, shorten(m.Class, 12)
 	}
-	p := plots.New(fmt.Sprintf("F1 per class (dashed: the macro average, %.3f)", macro), "class", "F1")
+	p := figures.New(fmt.Sprintf("F1 per class (dashed: the macro average, %.3f)", macro), "class", "F1")
 	bars, err := plotter.NewBarChart(vals, vg.Points(math.Max(4, math.Min(28, 420/float64(c)))))
 	if err != nil {
 		return err
@@ -206,14 +207,14 @@ func F1PNG(path string, per []metrics.ClassMetrics, macro float64) error {
 	p.Add(line)
 	p.Y.Min, p.Y.Max = 0, 1.1
 	w := vg.Length(math.Min(14, math.Max(7, 0.35*float64(c)+3))) * vg.Inch
-	return plots.SavePNG(p, w, 4.5*vg.Inch, path)
+	return figures.SavePNG(p, w, 4.5*vg.Inch, path)
 }
 
 // CurvePNG draws a ROC or precision-recall curve with the operating point
 // of the threshold in use and a reference line (the diagonal of a random
 // ROC, the positive rate of a random precision).
 func CurvePNG(path, title, xLabel, yLabel string, curve []metrics.Point, ref plotter.XYs, refLabel string, op plotter.XY) error {
-	p := plots.New(title, xLabel, yLabel)
+	p := figures.New(title, xLabel, yLabel)
 	pts := make(plotter.XYs, len(curve))
 	for i, q := range curve {
 		pts[i] = plotter.XY{X: q.X, Y: q.Y}
@@ -239,7 +240,7 @@ func CurvePNG(path, title, xLabel, yLabel string, curve []metrics.Point, ref plo
 	p.Legend.Add(fmt.Sprintf("threshold 0.5 (%.2f, %.2f)", op.X, op.Y), s)
 	p.Legend.Top, p.Legend.Left = false, false
 	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, 1, 0, 1.02
-	return plots.SavePNG(p, 6*vg.Inch, 5.5*vg.Inch, path)
+	return figures.SavePNG(p, 6*vg.Inch, 5.5*vg.Inch, path)
 }
 
 // ImageGridPNG draws images (raw C×H×W values up to rawMax) in a grid of
@@ -264,7 +265,7 @@ func ImageGridPNG(path string, x []float32, shape []int, rawMax float32, idx []i
 		p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, 1, 0, 1
 		grid[k/cols][k%cols] = p
 	}
-	return plots.SaveGridPNG(grid, vg.Length(cols)*cell, vg.Length(rows)*cell*1.2, path)
+	return figures.SaveGridPNG(grid, vg.Length(cols)*cell, vg.Length(rows)*cell*1.2, path)
 }
 
 // toImage turns one C×H×W example into an image enlarged to about 128

@@ -8,9 +8,8 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 
-	"github.com/practica-ml/practica/calibration"
 	"github.com/practica-ml/practica/data"
-	"github.com/practica-ml/practica/experiment"
+	"github.com/practica-ml/practica/figures"
 	"github.com/practica-ml/practica/internal/atomicfile"
 )
 
@@ -65,7 +64,7 @@ func (e *Evaluation) writeFigures(out string) ([]string, error) {
 		if e.Run.Summary != nil {
 			stop = e.Run.Summary.StopReason
 		}
-		if err := experiment.CurvesPNG(path(CurvesPlot), e.Run.History, e.Run.BestIndex(), stop); err != nil {
+		if err := figures.CurvesPNG(path(CurvesPlot), e.Run.History, e.Run.BestIndex(), stop); err != nil {
 			return nil, err
 		}
 	}
@@ -93,7 +92,7 @@ func (e *Evaluation) writeFigures(out string) ([]string, error) {
 		}
 	}
 	title := fmt.Sprintf("Reliability on the %s split (%d examples): before and after temperature scaling (T = %.3g)", m.Split, m.N, m.Temperature)
-	if err := calibration.ReliabilityPNG(path(ReliabilityPlot), title, e.Before, e.After); err != nil {
+	if err := figures.ReliabilityPNG(path(ReliabilityPlot), title, e.Before, e.After); err != nil {
 		return nil, err
 	}
 	if e.Kind == data.Image && len(e.Shape) == 3 {
