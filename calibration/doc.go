@@ -24,6 +24,6 @@
 // and Rank order examples by how much labelling them is worth (active
 // learning): least-confident, margin, entropy or bald.
 //
-// ReliabilityPNG draws reliability diagrams before and after calibration,
-// side by side, each with its confidence histogram.
+// The package draws nothing: figures.ReliabilityPNG draws a Split's
+// reliability diagrams.
 package calibration

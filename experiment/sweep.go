@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/practica-ml/practica/config"
+	"github.com/practica-ml/practica/figures"
 	"github.com/practica-ml/practica/lrsweep"
 	"github.com/practica-ml/practica/model"
 	"github.com/practica-ml/practica/rundir"
@@ -41,6 +42,9 @@ func Sweep(ctx context.Context, cfg config.Experiment, sc lrsweep.Config, opt Op
 	}
 	res.Report.RunDir = dir.Path
 	if err := res.Write(dir.Dir); err != nil {
+		return nil, err
+	}
+	if err := figures.WriteLRSweep(dir.Dir, res); err != nil {
 		return nil, err
 	}
 	return &res.Report, dir.finish(time.Now())
@@ -79,6 +83,9 @@ func TrainLRAuto(ctx context.Context, cfg config.Experiment, sc lrsweep.Config, 
 	o.SetLR(lr)
 	log.Info("lr auto", "lr", lr, "rule", res.Report.RecommendedBy)
 	if err := res.Write(dir.Dir); err != nil {
+		return nil, nil, err
+	}
+	if err := figures.WriteLRSweep(dir.Dir, res); err != nil {
 		return nil, nil, err
 	}
 	if err := dir.writeIdentity(); err != nil {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/practica-ml/practica/config"
+	"github.com/practica-ml/practica/figures"
 	"github.com/practica-ml/practica/model"
 	"github.com/practica-ml/practica/rundir"
 	"github.com/practica-ml/practica/setup"
@@ -77,7 +78,7 @@ func runLoop(ctx context.Context, p *setup.Prepared, m *model.Model, o train.Opt
 		return nil, err
 	}
 	if len(res.History) > 0 {
-		if err := CurvesPNG(dir.Join(CurvesFile), res.History, res.Best, res.StopReason); err != nil {
+		if err := figures.CurvesPNG(dir.Join(CurvesFile), res.History, res.Best, res.StopReason); err != nil {
 			return nil, err
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/practica-ml/practica/internal/stats"
 )
 
 // Clustering settings.
@@ -46,9 +48,12 @@ type ClusterResult struct {
 	ScatterExplained float64 `json:"scatter_explained_variance"`
 	Seconds          float64 `json:"seconds"`
 
-	scatterXY     []float32 // ScatterPoints×2
-	scatterLabels []int
-	classNames    []string
+	// ScatterXY holds the scatter's points (ScatterPoints×2, row-major),
+	// ScatterLabels their labels (indices into ClassNames). They are what
+	// figures.PCAScatterPNG draws, and stay out of feasibility.json.
+	ScatterXY     []float32 `json:"-"`
+	ScatterLabels []int     `json:"-"`
+	ClassNames    []string  `json:"-"`
 }
 
 // Clustering runs k-means++ (k = the number of classes) on the embedding of
@@ -64,13 +69,13 @@ func Clustering(naive *NaiveResult, seed uint64, progress io.Writer) (*ClusterRe
 	k := naive.Classes
 	x := toFloat64(e.train)
 	say(progress, "clustering: k-means++ (k=%d) on %d points of the %s embedding (%d dimensions)", k, len(y), e.Name, e.Dim)
-	km := KMeans(x, e.Dim, k, seed, KMeansRestarts, KMeansMaxIter)
+	km := stats.KMeans(x, e.Dim, k, seed, KMeansRestarts, KMeansMaxIter)
 	r := &ClusterResult{Embedding: e.Name, Dim: e.Dim, K: k, Points: len(y), Restarts: KMeansRestarts, Iterations: km.Iterations,
-		Inertia: km.Inertia, ClusterSizes: make([]int, k), classNames: naive.classNames}
+		Inertia: km.Inertia, ClusterSizes: make([]int, k), ClassNames: naive.classNames}
 	for _, c := range km.Assign {
 		r.ClusterSizes[c]++
 	}
-	r.Purity, r.NMI, r.ARI = Purity(y, km.Assign), NMI(y, km.Assign), ARI(y, km.Assign)
+	r.Purity, r.NMI, r.ARI = stats.Purity(y, km.Assign), stats.NMI(y, km.Assign), stats.ARI(y, km.Assign)
 
 	sub := sample(len(y), MaxSilhouettePoints, seed, 0x73696c) // "sil"
 	xs := make([]float64, 0, len(sub)*e.Dim)
@@ -79,9 +84,9 @@ func Clustering(naive *NaiveResult, seed uint64, progress io.Writer) (*ClusterRe
 		xs = append(xs, x[i*e.Dim:(i+1)*e.Dim]...)
 		as[j] = km.Assign[i]
 	}
-	r.Silhouette, r.SilhouettePoints = Silhouette(xs, e.Dim, as, k), len(sub)
+	r.Silhouette, r.SilhouettePoints = stats.Silhouette(xs, e.Dim, as, k), len(sub)
 
-	pca, err := FitPCA(e.train, e.Dim, 1, 2)
+	pca, err := stats.FitPCA(e.train, e.Dim, 1, 2)
 	if err != nil {
 		return nil, err
 	}
@@ -90,15 +95,15 @@ func Clustering(naive *NaiveResult, seed uint64, progress io.Writer) (*ClusterRe
 	sel := make([]float32, 0, len(pts)*e.Dim)
 	for _, i := range pts {
 		sel = append(sel, e.train[i*e.Dim:(i+1)*e.Dim]...)
-		r.scatterLabels = append(r.scatterLabels, y[i])
+		r.ScatterLabels = append(r.ScatterLabels, y[i])
 	}
-	r.scatterXY = pca.Transform(sel)
+	r.ScatterXY = pca.Transform(sel)
 	if pca.K() < 2 { // a one-dimensional embedding: plot against zero
 		xy := make([]float32, 2*len(pts))
 		for i := range pts {
-			xy[2*i] = r.scatterXY[i]
+			xy[2*i] = r.ScatterXY[i]
 		}
-		r.scatterXY = xy
+		r.ScatterXY = xy
 	}
 	r.ScatterPoints = len(pts)
 	r.Seconds = time.Since(start).Seconds()

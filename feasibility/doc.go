@@ -20,7 +20,7 @@
 //
 // Run runs the tests a command line asks for on a prepared experiment and
 // returns a Report, which renders as JSON (feasibility.json), Markdown
-// (feasibility.md), a plain-text summary and PNG plots. Every random draw
-// is seeded from the experiment's seed: the same command gives the same
-// numbers.
+// (feasibility.md) and a plain-text summary; figures.WriteFeasibility
+// draws its PNG plots. Every random draw is seeded from the experiment's
+// seed: the same command gives the same numbers.
 package feasibility

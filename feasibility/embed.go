@@ -9,6 +9,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/practica-ml/practica/data"
+	"github.com/practica-ml/practica/internal/stats"
 	"github.com/practica-ml/practica/model"
 )
 
@@ -71,7 +72,7 @@ func embed(tr, va *data.Dataset, cnn *model.Spec, seed uint64) ([]embedding, err
 	if tr.Len() > PCAFitPoints {
 		fit = tr.Subset(sample(tr.Len(), PCAFitPoints, seed, 0x706361)).X
 	}
-	pca, err := FitPCA(fit, d, PCAVariance, PCAMaxComponents)
+	pca, err := stats.FitPCA(fit, d, PCAVariance, PCAMaxComponents)
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/practica-ml/practica/setup"
 
 	"github.com/practica-ml/practica/data"
+	"github.com/practica-ml/practica/internal/stats"
 	"github.com/practica-ml/practica/model"
 )
 
@@ -136,14 +137,14 @@ func NaiveEmbeddings(ctx context.Context, p *setup.Prepared, cfg NaiveConfig) (*
 		if err != nil {
 			return nil, fmt.Errorf("linear probe on %s: %w", e.Name, err)
 		}
-		knn := KNNPredict(e.train, tr.Y, e.val, e.Dim, KNN, c)
+		knn := stats.KNNPredict(e.train, tr.Y, e.val, e.Dim, KNN, c)
 		for _, pr := range []struct {
 			name string
 			pred []int
 		}{{ClassifierLinear, lin}, {ClassifierKNN, knn}} {
 			acc, correct := accuracy(pr.pred, va.Y)
 			r.Probes = append(r.Probes, ProbeResult{Embedding: e.Name, Classifier: pr.name, Accuracy: acc, Correct: correct,
-				Margin: acc - r.MajorityRate, PValue: BinomialPValue(correct, va.Len(), r.MajorityRate)})
+				Margin: acc - r.MajorityRate, PValue: stats.BinomialTail(correct, va.Len(), r.MajorityRate)})
 			say(cfg.Progress, "naive embeddings: %s on %s: accuracy %.3f", pr.name, e.Name, acc)
 		}
 	}

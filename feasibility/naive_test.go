@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/practica-ml/practica/config"
+	"github.com/practica-ml/practica/internal/stats"
 )
 
 func TestNaiveEmbeddingsVerdicts(t *testing.T) {
@@ -98,7 +99,7 @@ func TestNaiveEmbeddingsVerdicts(t *testing.T) {
 				if pr.Accuracy > r.Best.Accuracy {
 					t.Errorf("best %v is not the best (%+v)", r.Best, pr)
 				}
-				if want := BinomialPValue(pr.Correct, r.ValExamples, r.MajorityRate); pr.PValue != want {
+				if want := stats.BinomialTail(pr.Correct, r.ValExamples, r.MajorityRate); pr.PValue != want {
 					t.Errorf("p-value %v, want %v", pr.PValue, want)
 				}
 			}
@@ -148,8 +149,8 @@ func TestClustering(t *testing.T) {
 			for _, n := range r.ClusterSizes {
 				total += n
 			}
-			if total != r.Points || len(r.scatterXY) != 2*r.ScatterPoints || r.ScatterPoints != min(r.Points, MaxScatterPoints) {
-				t.Errorf("cluster sizes %v, %d scatter values for %d points", r.ClusterSizes, len(r.scatterXY), r.ScatterPoints)
+			if total != r.Points || len(r.ScatterXY) != 2*r.ScatterPoints || r.ScatterPoints != min(r.Points, MaxScatterPoints) {
+				t.Errorf("cluster sizes %v, %d scatter values for %d points", r.ClusterSizes, len(r.ScatterXY), r.ScatterPoints)
 			}
 		})
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/practica-ml/practica/setup"
 
 	"github.com/practica-ml/practica/data"
+	"github.com/practica-ml/practica/internal/stats"
 	"github.com/practica-ml/practica/model"
 	"github.com/practica-ml/practica/train"
 )
@@ -149,7 +150,7 @@ func Overfit(ctx context.Context, p *setup.Prepared, cfg OverfitConfig) (*Overfi
 	if cfg.Baseline {
 		zero := ds.Subset(seq(n))
 		clear(zero.X)
-		h := entropy(ds.ClassCounts())
+		h := stats.Entropy(ds.ClassCounts())
 		base, err := memorize(ctx, p, zero, steps, false, h, cfg.Progress, name+" zero-input baseline")
 		if err != nil {
 			return nil, err
@@ -350,7 +351,7 @@ func overfitVerdict(r *OverfitResult, rr run) (verdict, reason string, warnings 
 		if rr.nonFiniteWhat != "" {
 			what = "the " + rr.nonFiniteWhat
 		}
-		fails = append(fails, fmt.Sprintf("%s at step %d (the loss was %.4g at step %d, %.4g at initialization): training diverged; try a lower optimizer.lr (now %g)",
+		fails = append(fails, fmt.Sprintf("%s at step %d (the loss was %.4g at step %d, %.4g at initialization): training diverged; try a lower --lr (now %g)",
 			what, rr.nonFinite, rr.loss[len(rr.loss)-2], len(rr.loss)-2, init, r.LR))
 	case rr.passStep == 0:
 		fails = append(fails, plateau(rr, what, r.LR))
@@ -405,23 +406,7 @@ func plateau(rr run, what string, lr float64) string {
 	if drop < 0.05 {
 		return head + fmt.Sprintf(": it has plateaued at %.4g (%.1f%% lower over the last %d steps); the model cannot fit %s: too little capacity, too strong regularization, or labels that contradict each other", last, 100*drop, steps-steps/2, what)
 	}
-	return head + fmt.Sprintf(": it is still falling (%.0f%% lower over the last %d steps) but too slowly; try a larger step budget or a higher learning rate (now %g)", 100*drop, steps-steps/2, lr)
-}
-
-// entropy is the entropy (nats) of a distribution given by counts.
-func entropy(counts []int) float64 {
-	total := 0
-	for _, k := range counts {
-		total += k
-	}
-	var h float64
-	for _, k := range counts {
-		if k > 0 {
-			q := float64(k) / float64(total)
-			h -= q * math.Log(q)
-		}
-	}
-	return h
+	return head + fmt.Sprintf(": it is still falling (%.0f%% lower over the last %d steps) but too slowly; try more --overfit-steps or a higher learning rate (now %g)", 100*drop, steps-steps/2, lr)
 }
 
 func seq(n int) []int {

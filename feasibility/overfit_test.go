@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -115,7 +116,7 @@ func TestOverfitVerdicts(t *testing.T) {
 			edit: func(c *config.Experiment) {
 				c.Optimizer.Name, c.Optimizer.LR = "sgd", 1e30
 			},
-			reason: []string{"at step 1", "training diverged", "try a lower optimizer.lr (now 1e+30)"},
+			reason: []string{"at step 1", "training diverged", "try a lower --lr (now 1e+30)"},
 			check: func(t *testing.T, r *OverfitResult) {
 				if r.NonFiniteStep < 1 || r.NonFiniteStep > 5 {
 					t.Errorf("non-finite step %d", r.NonFiniteStep)
@@ -223,5 +224,24 @@ func TestOverfitRejectsBadSizes(t *testing.T) {
 		if _, err := Overfit(context.Background(), p, OverfitConfig{Examples: n}); err == nil {
 			t.Errorf("%d examples: no error", n)
 		}
+	}
+}
+
+func TestPickExamples(t *testing.T) {
+	labels := []int{0, 0, 0, 0, 1, 1, 2, 0, 0, 1}
+	got := PickExamples(labels, 3, 5, 1)
+	counts := make([]int, 3)
+	for _, i := range got {
+		counts[labels[i]]++
+	}
+	// Round-robin: one of each class first, then a second of two classes.
+	if len(got) != 5 || counts[2] != 1 || counts[0] != 2 || counts[1] != 2 {
+		t.Fatalf("picked %v (classes %v), want 2-2-1 over the three classes", got, counts)
+	}
+	if !slices.Equal(got, PickExamples(labels, 3, 5, 1)) {
+		t.Fatal("not deterministic")
+	}
+	if one := PickExamples(labels, 3, 1, 1); one[0] != got[0] {
+		t.Fatalf("overfit-one picks %v, the batch starts with %v", one, got[0])
 	}
 }

@@ -4,10 +4,8 @@ import (
 	"context"
 	"math"
 
-	"gonum.org/v1/gonum/mat"
-	"gonum.org/v1/gonum/stat/distuv"
-
 	"github.com/practica-ml/practica/data"
+	"github.com/practica-ml/practica/internal/stats"
 	"github.com/practica-ml/practica/model"
 	"github.com/practica-ml/practica/train"
 )
@@ -96,129 +94,19 @@ func standardize(tr, va []float32, dim int) {
 	}
 }
 
-// KNNPredict classifies each query row by a majority vote of its k most
-// cosine-similar reference rows (ties go to the class with the larger
-// summed similarity, then the smaller index).
-func KNNPredict(ref []float32, refY []int, query []float32, dim, k, classes int) []int {
-	n, q := len(ref)/dim, len(query)/dim
-	k = min(k, n)
-	r := unitRows(ref, dim)
-	const block = 512
-	pred := make([]int, q)
-	votes := make([]int, classes)
-	sims := make([]float64, classes)
-	idx := make([]int, 0, k+1)
-	for start := 0; start < q; start += block {
-		b := min(block, q-start)
-		qm := unitRows(query[start*dim:(start+b)*dim], dim)
-		var s mat.Dense
-		s.Mul(qm, r.T())
-		for i := 0; i < b; i++ {
-			row := s.RawRowView(i)
-			top := topK(row, k, idx[:0])
-			clear(votes)
-			clear(sims)
-			for _, j := range top {
-				votes[refY[j]]++
-				sims[refY[j]] += row[j]
-			}
-			best := 0
-			for c := 1; c < classes; c++ {
-				if votes[c] > votes[best] || votes[c] == votes[best] && sims[c] > sims[best] {
-					best = c
-				}
-			}
-			pred[start+i] = best
-		}
-	}
-	return pred
-}
-
-// topK returns the indices of the k largest values of row, largest first
-// (on ties the lower index first), in buf.
-func topK(row []float64, k int, buf []int) []int {
-	top := buf[:0]
-	for j, v := range row {
-		if len(top) == k && v <= row[top[k-1]] {
-			continue
-		}
-		pos := len(top)
-		for pos > 0 && v > row[top[pos-1]] {
-			pos--
-		}
-		if len(top) < k {
-			top = append(top, 0)
-		}
-		copy(top[pos+1:], top[pos:len(top)-1])
-		top[pos] = j
-	}
-	return top
-}
-
-// unitRows copies rows into a float64 matrix scaled to unit length (zero
-// rows stay zero).
-func unitRows(x []float32, dim int) *mat.Dense {
-	n := len(x) / dim
-	out := mat.NewDense(n, dim, toFloat64(x))
-	for i := 0; i < n; i++ {
-		row := out.RawRowView(i)
-		var ss float64
-		for _, v := range row {
-			ss += v * v
-		}
-		if ss > 0 {
-			inv := 1 / math.Sqrt(ss)
-			for j := range row {
-				row[j] *= inv
-			}
-		}
-	}
-	return out
-}
-
-// BinomialPValue is the exact one-sided p-value P(X ≥ correct) for X ~
-// Binomial(n, p0): the chance of doing at least this well by guessing at
-// rate p0.
-func BinomialPValue(correct, n int, p0 float64) float64 {
-	if correct <= 0 {
-		return 1
-	}
-	if p0 <= 0 {
-		return 0
-	}
-	if p0 >= 1 {
-		return 1
-	}
-	b := distuv.Binomial{N: float64(n), P: p0}
-	// Sum the upper tail in log space from the largest term down.
-	terms := make([]float64, 0, n-correct+1)
-	for x := correct; x <= n; x++ {
-		terms = append(terms, b.LogProb(float64(x)))
-	}
-	m := math.Inf(-1)
-	for _, t := range terms {
-		m = math.Max(m, t)
-	}
-	var s float64
-	for _, t := range terms {
-		s += math.Exp(t - m)
-	}
-	return math.Min(1, math.Exp(m+math.Log(s)))
-}
-
 // RequiredCorrect is the fewest correct answers out of n that a probe
 // needs for SIGNAL: a share at least p0+margin and a p-value below alpha;
 // n+1 when none suffices.
 func RequiredCorrect(n int, p0, alpha, margin float64) int {
 	lo := int(math.Ceil((p0 + margin) * float64(n) * (1 - 1e-12)))
 	lo = max(lo, 0)
-	if lo > n || BinomialPValue(n, n, p0) >= alpha {
+	if lo > n || stats.BinomialTail(n, n, p0) >= alpha {
 		return n + 1
 	}
 	hi := n // the p-value falls as the count rises: bisect
 	for lo < hi {
 		mid := (lo + hi) / 2
-		if BinomialPValue(mid, n, p0) < alpha {
+		if stats.BinomialTail(mid, n, p0) < alpha {
 			hi = mid
 		} else {
 			lo = mid + 1

@@ -74,34 +74,16 @@ func Run(ctx context.Context, p *setup.Prepared, opt Options) (*Report, error) {
 	return r, nil
 }
 
-// Write writes feasibility.json, feasibility.md and the plots of the tests
-// that ran into dir (setting RunDir), and returns the names written.
+// Write writes feasibility.json and feasibility.md into dir (setting
+// RunDir), and returns the names written. The plots feasibility.md links
+// to are drawn by figures.WriteFeasibility.
 func (r *Report) Write(dir *rundir.Dir, title string) ([]string, error) {
 	r.RunDir = dir.Path
-	files := []string{JSONFile, MarkdownFile}
 	if err := dir.WriteJSON(JSONFile, r); err != nil {
 		return nil, err
 	}
 	if err := dir.WriteFile(MarkdownFile, []byte(r.Markdown(title))); err != nil {
 		return nil, err
 	}
-	if r.OverfitOne != nil || r.OverfitBatch != nil {
-		if err := r.PlotLoss(dir.Join(LossPlot)); err != nil {
-			return nil, err
-		}
-		files = append(files, LossPlot)
-	}
-	if r.NaiveEmbeddings != nil {
-		if err := r.NaiveEmbeddings.Plot(dir.Join(ProbePlot)); err != nil {
-			return nil, err
-		}
-		files = append(files, ProbePlot)
-	}
-	if r.Clustering != nil {
-		if err := r.Clustering.Plot(dir.Join(ScatterPlot)); err != nil {
-			return nil, err
-		}
-		files = append(files, ScatterPlot)
-	}
-	return files, nil
+	return []string{JSONFile, MarkdownFile}, nil
 }

@@ -105,20 +105,11 @@ type Result struct {
 	Curves []Curve
 }
 
-// Write writes lr_sweep.csv, lr_sweep.json, lr_sweep.png and, when the
-// grid ran, lr_grid.png into dir, each atomically.
+// Write writes lr_sweep.csv and lr_sweep.json into dir, each atomically.
+// figures.WriteLRSweep draws lr_sweep.png and lr_grid.png.
 func (r *Result) Write(dir *rundir.Dir) error {
 	if err := dir.WriteFile(CSVFile, FormatCSV(r.Curves)); err != nil {
 		return err
 	}
-	if err := dir.WriteJSON(JSONFile, r.Report); err != nil {
-		return err
-	}
-	if err := PlotSweep(&r.Report, r.Curves, dir.Join(PlotFile)); err != nil {
-		return err
-	}
-	if r.Report.Grid != nil {
-		return PlotGrid(r.Report.Grid, dir.Join(GridPlotFile))
-	}
-	return nil
+	return dir.WriteJSON(JSONFile, r.Report)
 }

@@ -11,7 +11,7 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 
-	"github.com/practica-ml/practica/plots"
+	"github.com/practica-ml/practica/figures"
 )
 
 // Blues is a white-to-dark-blue palette for heat maps (a confusion
@@ -65,7 +65,7 @@ func ImageGridPNG(path string, x []float32, shape []int, rawMax float32, idx []i
 		p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, 1, 0, 1
 		grid[k/cols][k%cols] = p
 	}
-	return plots.SaveGridPNG(grid, vg.Length(cols)*cell, vg.Length(rows)*cell*1.2, path)
+	return figures.SaveGridPNG(grid, vg.Length(cols)*cell, vg.Length(rows)*cell*1.2, path)
 }
 
 // toImage turns one C×H×W example into an image enlarged to about 128

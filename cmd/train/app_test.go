@@ -29,7 +29,7 @@ func TestTrainJSONSummaryAndRunDir(t *testing.T) {
 	if !filepath.IsAbs(sum.RunDir) || sum.EpochsRun != 2 || sum.StopReason != "max-epochs" || sum.ValAccuracy < 0.8 {
 		t.Fatalf("summary %+v", sum)
 	}
-	for _, f := range []string{"config.yaml", "command.txt", "meta.json", "metrics.csv", "summary.json", "checkpoints/best.ckpt", "checkpoints/last.ckpt"} {
+	for _, f := range []string{"config.yaml", "command.txt", "meta.json", "metrics.csv", "summary.json", "checkpoints/best.ckpt", "checkpoints/last.ckpt", "curves.png"} {
 		if st, err := os.Stat(filepath.Join(sum.RunDir, f)); err != nil || st.Size() == 0 {
 			t.Errorf("run directory lacks %s (%v)", f, err)
 		}

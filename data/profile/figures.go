@@ -12,7 +12,7 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/practica-ml/practica/data"
-	"github.com/practica-ml/practica/plots"
+	"github.com/practica-ml/practica/figures"
 	"github.com/practica-ml/practica/report"
 )
 
@@ -83,7 +83,7 @@ func sampleGridPNG(path string, d *rowSet, idx []int, caps []string) error {
 
 func (p *Report) classBalancePNG(path string) error {
 	c := len(p.Classes)
-	pl := plots.New(fmt.Sprintf("Class balance (%s examples; largest/smallest class = %.2f)", report.Commas(p.N), p.Imbalance), "class", "examples")
+	pl := figures.New(fmt.Sprintf("Class balance (%s examples; largest/smallest class = %.2f)", report.Commas(p.N), p.Imbalance), "class", "examples")
 	w := vg.Points(math.Max(3, math.Min(14, 300/float64(c))))
 	for s, sp := range p.Splits {
 		if sp.N == 0 {
@@ -97,7 +97,7 @@ func (p *Report) classBalancePNG(path string) error {
 		if err != nil {
 			return err
 		}
-		b.Color, b.LineStyle.Width = plots.Tab10[s], 0
+		b.Color, b.LineStyle.Width = figures.Series(s), 0
 		b.Offset = vg.Length(s-1) * w
 		pl.Add(b)
 		pl.Legend.Add(fmt.Sprintf("%s (%s)", sp.Name, report.Commas(sp.N)), b)
@@ -115,7 +115,7 @@ func (p *Report) classBalancePNG(path string) error {
 	pl.Y.Min = 0
 	pl.Y.Max *= 1.3
 	width := vg.Length(math.Min(14, math.Max(7, 0.4*float64(c)+3))) * vg.Inch
-	return plots.SavePNG(pl, width, 4.5*vg.Inch, path)
+	return figures.SavePNG(pl, width, 4.5*vg.Inch, path)
 }
 
 // imageGrid shows an H×W plane with row 0 at the top.
@@ -146,7 +146,7 @@ func (p *Report) pixelStatsPNG(path string) error {
 		title string
 		z     []float64
 	}{{"Mean of each pixel", mean}, {fmt.Sprintf("Std of each pixel (%d constant)", len(p.ConstantFeatures)), std}} {
-		pl := plots.New(s.title, "x", "y")
+		pl := figures.New(s.title, "x", "y")
 		hm := plotter.NewHeatMap(imageGrid{h: h, w: w, z: s.z}, report.Blues{})
 		if hm.Max == hm.Min {
 			hm.Max = hm.Min + 1
@@ -158,11 +158,11 @@ func (p *Report) pixelStatsPNG(path string) error {
 		pl.Title.Text += fmt.Sprintf("\nwhite %.3g … dark blue %.3g", lo, hi)
 		row = append(row, pl)
 	}
-	return plots.SaveGridPNG([][]*plot.Plot{row}, 10*vg.Inch, 5.4*vg.Inch, path)
+	return figures.SaveGridPNG([][]*plot.Plot{row}, 10*vg.Inch, 5.4*vg.Inch, path)
 }
 
 func (p *Report) pcaPNG(path string) error {
-	pl := plots.New(fmt.Sprintf("PCA of the standardized features (%s examples)", report.Commas(p.PCAExamples)),
+	pl := figures.New(fmt.Sprintf("PCA of the standardized features (%s examples)", report.Commas(p.PCAExamples)),
 		fmt.Sprintf("component 1 (%.1f%% of the variance)", 100*p.PCAExplained[0]),
 		fmt.Sprintf("component 2 (%.1f%% of the variance)", 100*p.PCAExplained[1]))
 	for k, name := range p.Classes {
@@ -179,9 +179,9 @@ func (p *Report) pcaPNG(path string) error {
 		if err != nil {
 			return err
 		}
-		col := plots.Tab10[k%len(plots.Tab10)]
+		col := figures.Series(k)
 		s.Color = color.NRGBA{R: col.R, G: col.G, B: col.B, A: 170}
-		s.Shape = glyphs[(k/len(plots.Tab10))%len(glyphs)]
+		s.Shape = glyphs[(k/len(figures.Tab10()))%len(glyphs)]
 		s.Radius = vg.Points(2.5)
 		pl.Add(s)
 		if k < 30 {
@@ -191,7 +191,7 @@ func (p *Report) pcaPNG(path string) error {
 	pl.Add(plotter.NewGrid())
 	pl.Legend.Top, pl.Legend.Left = true, false
 	pl.Legend.XOffs = vg.Points(0)
-	return plots.SavePNG(pl, 8*vg.Inch, 7*vg.Inch, path)
+	return figures.SavePNG(pl, 8*vg.Inch, 7*vg.Inch, path)
 }
 
 var glyphs = []draw.GlyphDrawer{draw.CircleGlyph{}, draw.TriangleGlyph{}, draw.SquareGlyph{}, draw.CrossGlyph{}}

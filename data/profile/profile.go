@@ -15,8 +15,8 @@ import (
 
 	"github.com/practica-ml/practica/config"
 	"github.com/practica-ml/practica/data"
-	"github.com/practica-ml/practica/feasibility"
 	"github.com/practica-ml/practica/internal/atomicfile"
+	"github.com/practica-ml/practica/internal/stats"
 	"github.com/practica-ml/practica/report"
 )
 
@@ -410,7 +410,7 @@ func (p *Report) pca(all *rowSet, seed uint64) error {
 	if len(order) < 3 || s < 2 {
 		return nil
 	}
-	fit, err := feasibility.FitPCA(x, s, 1, 2)
+	fit, err := stats.FitPCA(x, s, 1, 2)
 	if err != nil {
 		return err
 	}
@@ -429,13 +429,24 @@ func (p *Report) pca(all *rowSet, seed uint64) error {
 		}
 		total += ss / float64(m-1)
 	}
-	for _, v := range fit.Variance {
-		if total > 0 {
-			p.PCAExplained = append(p.PCAExplained, v/total)
+	if total == 0 {
+		return nil // every feature is constant: there is no direction to show
+	}
+	// stats.FitPCA keeps one component when it holds all the variance (the
+	// features are multiples of one another); the view's second axis is
+	// then 0 for every example, and its share 0. A share is at most 1,
+	// whatever the rounding of the two ways the variance is summed.
+	k := len(fit.Variance)
+	xy := fit.Transform(x)
+	p.pcaXY = make([]float32, 2*m)
+	p.PCAExplained = make([]float64, 2)
+	for c := range min(k, 2) {
+		p.PCAExplained[c] = min(1, fit.Variance[c]/total)
+		for i := range m {
+			p.pcaXY[2*i+c] = xy[i*k+c]
 		}
 	}
-	p.pcaXY = fit.Transform(x)
-	p.PCAExamples = len(order)
+	p.PCAExamples = m
 	return nil
 }
 

@@ -16,11 +16,11 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
+	"github.com/practica-ml/practica/figures"
 	"github.com/practica-ml/practica/inference"
 	"github.com/practica-ml/practica/internal/atomicfile"
 	"github.com/practica-ml/practica/internal/setting"
 	"github.com/practica-ml/practica/metrics"
-	"github.com/practica-ml/practica/plots"
 	"github.com/practica-ml/practica/report"
 	"github.com/practica-ml/practica/report/evaluation"
 	"github.com/practica-ml/practica/rundir"
@@ -34,8 +34,6 @@ const (
 	curvesPlot   = "compare_curves.png"
 	accuracyPlot = "compare_accuracy.png"
 )
-
-var blue = plots.Blue
 
 // Options name the runs to compare. A bad option is a setting error
 // (package setting) keyed by the option's name in lower case (dirs, split).
@@ -236,8 +234,8 @@ func (cmp *Comparison) Write(out string) ([]string, error) {
 
 // curvesPNG overlays every run's validation loss and accuracy per epoch.
 func (cmp *Comparison) curvesPNG(path string) error {
-	loss := plots.New("Validation loss per epoch", "", "validation loss")
-	acc := plots.New("", "epoch", "validation accuracy")
+	loss := figures.New("Validation loss per epoch", "", "validation loss")
+	acc := figures.New("", "epoch", "validation accuracy")
 	maxEpoch := 2.0
 	logOK := true
 	for k, info := range cmp.runs {
@@ -253,7 +251,7 @@ func (cmp *Comparison) curvesPNG(path string) error {
 				logOK = false
 			}
 		}
-		col := plots.Tab10[k%len(plots.Tab10)]
+		col := figures.Series(k)
 		for _, s := range []struct {
 			p   *plot.Plot
 			pts plotter.XYs
@@ -279,13 +277,13 @@ func (cmp *Comparison) curvesPNG(path string) error {
 		loss.Y.Tick.Marker = plot.LogTicks{Prec: -1}
 		loss.Y.Label.Text = "validation loss (log scale)"
 	}
-	return plots.SaveStackPNG([]*plot.Plot{loss, acc}, 9*vg.Inch, 8*vg.Inch, path)
+	return figures.SaveStackPNG([]*plot.Plot{loss, acc}, 9*vg.Inch, 8*vg.Inch, path)
 }
 
 // accuracyPNG draws each run's accuracy on the split with its 95%
 // Wilson interval.
 func (cmp *Comparison) accuracyPNG(path string) error {
-	p := plots.New(fmt.Sprintf("Accuracy on the %s split, with 95%% intervals", cmp.Split), "run", "accuracy")
+	p := figures.New(fmt.Sprintf("Accuracy on the %s split, with 95%% intervals", cmp.Split), "run", "accuracy")
 	var names []string
 	var pts plotter.XYs
 	var errs plotter.YErrors
@@ -302,7 +300,7 @@ func (cmp *Comparison) accuracyPNG(path string) error {
 		if err != nil {
 			return err
 		}
-		s.Color, s.Shape, s.Radius = blue, draw.CircleGlyph{}, vg.Points(5)
+		s.Color, s.Shape, s.Radius = figures.Blue(), draw.CircleGlyph{}, vg.Points(5)
 		eb, err := plotter.NewYErrorBars(struct {
 			plotter.XYs
 			plotter.YErrors
@@ -310,7 +308,7 @@ func (cmp *Comparison) accuracyPNG(path string) error {
 		if err != nil {
 			return err
 		}
-		eb.Color, eb.Width, eb.CapWidth = blue, vg.Points(2), vg.Points(12)
+		eb.Color, eb.Width, eb.CapWidth = figures.Blue(), vg.Points(2), vg.Points(12)
 		p.Add(plotter.NewGrid(), eb, s)
 	}
 	p.NominalX(names...)
@@ -318,5 +316,5 @@ func (cmp *Comparison) accuracyPNG(path string) error {
 	p.Y.Min, p.Y.Max = math.Max(0, p.Y.Min-pad), math.Min(1, p.Y.Max+pad)
 	p.X.Label.Text = "run (numbered as in the table)"
 	p.X.Min, p.X.Max = -0.5, float64(len(cmp.Runs))-0.5
-	return plots.SavePNG(p, vg.Length(math.Max(6, 1.2*float64(len(cmp.Runs))+3))*vg.Inch, 4.5*vg.Inch, path)
+	return figures.SavePNG(p, vg.Length(math.Max(6, 1.2*float64(len(cmp.Runs))+3))*vg.Inch, 4.5*vg.Inch, path)
 }

@@ -12,12 +12,10 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
+	"github.com/practica-ml/practica/figures"
 	"github.com/practica-ml/practica/metrics"
-	"github.com/practica-ml/practica/plots"
 	"github.com/practica-ml/practica/report"
 )
-
-var blue, red, grey = plots.Blue, plots.Red, plots.Grey
 
 // matrixGrid shows a square matrix with row 0 at the top.
 type matrixGrid struct{ z [][]float64 }
@@ -69,7 +67,7 @@ func confusionPNG(path string, confusion [][]int, classes []string) error {
 		return err
 	}
 	side := vg.Length(math.Min(12, math.Max(5.5, 0.45*float64(c)+2))) * vg.Inch
-	return plots.SaveGridPNG([][]*plot.Plot{{left, right}}, 2*side+0.3*vg.Inch, side, path)
+	return figures.SaveGridPNG([][]*plot.Plot{{left, right}}, 2*side+0.3*vg.Inch, side, path)
 }
 
 func heatMap(title string, z [][]float64, top float64, labels [][]string, classes []string) (*plot.Plot, error) {
@@ -81,7 +79,7 @@ func heatMap(title string, z [][]float64, top float64, labels [][]string, classe
 			sq[i][j] = math.Sqrt(v / top)
 		}
 	}
-	p := plots.New(title, "predicted class", "actual class")
+	p := figures.New(title, "predicted class", "actual class")
 	h := plotter.NewHeatMap(matrixGrid{sq}, report.Blues{})
 	h.Min, h.Max = 0, 1
 	p.Add(h)
@@ -140,12 +138,12 @@ func f1PNG(path string, per []metrics.ClassMetrics, macro float64) error {
 	for i, m := range per {
 		vals[i], names[i] = m.F1, report.Shorten(m.Class, 12)
 	}
-	p := plots.New(fmt.Sprintf("F1 per class (dashed: the macro average, %.3f)", macro), "class", "F1")
+	p := figures.New(fmt.Sprintf("F1 per class (dashed: the macro average, %.3f)", macro), "class", "F1")
 	bars, err := plotter.NewBarChart(vals, vg.Points(math.Max(4, math.Min(28, 420/float64(c)))))
 	if err != nil {
 		return err
 	}
-	bars.Color, bars.LineStyle.Width = blue, 0
+	bars.Color, bars.LineStyle.Width = figures.Blue(), 0
 	p.Add(bars, plotter.NewGrid())
 	p.NominalX(names...)
 	if c > 12 {
@@ -173,18 +171,18 @@ func f1PNG(path string, per []metrics.ClassMetrics, macro float64) error {
 	if err != nil {
 		return err
 	}
-	line.Color, line.Dashes, line.Width = red, []vg.Length{vg.Points(5), vg.Points(3)}, vg.Points(1.5)
+	line.Color, line.Dashes, line.Width = figures.Red(), []vg.Length{vg.Points(5), vg.Points(3)}, vg.Points(1.5)
 	p.Add(line)
 	p.Y.Min, p.Y.Max = 0, 1.1
 	w := vg.Length(math.Min(14, math.Max(7, 0.35*float64(c)+3))) * vg.Inch
-	return plots.SavePNG(p, w, 4.5*vg.Inch, path)
+	return figures.SavePNG(p, w, 4.5*vg.Inch, path)
 }
 
 // curvePNG draws a ROC or precision-recall curve with the operating point
 // of the threshold in use and a reference line (the diagonal of a random
 // ROC, the positive rate of a random precision).
 func curvePNG(path, title, xLabel, yLabel string, curve []metrics.Point, ref plotter.XYs, refLabel string, op plotter.XY) error {
-	p := plots.New(title, xLabel, yLabel)
+	p := figures.New(title, xLabel, yLabel)
 	pts := make(plotter.XYs, len(curve))
 	for i, q := range curve {
 		pts[i] = plotter.XY{X: q.X, Y: q.Y}
@@ -193,22 +191,22 @@ func curvePNG(path, title, xLabel, yLabel string, curve []metrics.Point, ref plo
 	if err != nil {
 		return err
 	}
-	l.Color, l.Width = blue, vg.Points(2)
+	l.Color, l.Width = figures.Blue(), vg.Points(2)
 	r, err := plotter.NewLine(ref)
 	if err != nil {
 		return err
 	}
-	r.Color, r.Dashes = grey, []vg.Length{vg.Points(4), vg.Points(3)}
+	r.Color, r.Dashes = figures.Grey(), []vg.Length{vg.Points(4), vg.Points(3)}
 	s, err := plotter.NewScatter(plotter.XYs{op})
 	if err != nil {
 		return err
 	}
-	s.Color, s.Shape, s.Radius = red, draw.CircleGlyph{}, vg.Points(5)
+	s.Color, s.Shape, s.Radius = figures.Red(), draw.CircleGlyph{}, vg.Points(5)
 	p.Add(plotter.NewGrid(), r, l, s)
 	p.Legend.Add("model", l)
 	p.Legend.Add(refLabel, r)
 	p.Legend.Add(fmt.Sprintf("threshold 0.5 (%.2f, %.2f)", op.X, op.Y), s)
 	p.Legend.Top, p.Legend.Left = false, false
 	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, 1, 0, 1.02
-	return plots.SavePNG(p, 6*vg.Inch, 5.5*vg.Inch, path)
+	return figures.SavePNG(p, 6*vg.Inch, 5.5*vg.Inch, path)
 }

@@ -8,9 +8,8 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 
-	"github.com/practica-ml/practica/calibration"
 	"github.com/practica-ml/practica/data"
-	"github.com/practica-ml/practica/experiment"
+	"github.com/practica-ml/practica/figures"
 	"github.com/practica-ml/practica/internal/atomicfile"
 	"github.com/practica-ml/practica/report"
 )
@@ -66,7 +65,7 @@ func (e *Result) writeFigures(out string) ([]string, error) {
 		if e.Run.Summary != nil {
 			stop = e.Run.Summary.StopReason
 		}
-		if err := experiment.CurvesPNG(path(curvesPlot), e.Run.History, e.Run.bestIndex(), stop); err != nil {
+		if err := figures.CurvesPNG(path(curvesPlot), e.Run.History, e.Run.bestIndex(), stop); err != nil {
 			return nil, err
 		}
 	}
@@ -94,7 +93,7 @@ func (e *Result) writeFigures(out string) ([]string, error) {
 		}
 	}
 	title := fmt.Sprintf("Reliability on the %s split (%d examples): before and after temperature scaling (T = %.3g)", m.Split, m.N, m.Temperature)
-	if err := calibration.ReliabilityPNG(path(reliabilityPlot), title, m.Calibration.Before, m.Calibration.After); err != nil {
+	if err := figures.ReliabilityPNG(path(reliabilityPlot), title, m.Calibration.Before, m.Calibration.After); err != nil {
 		return nil, err
 	}
 	if e.kind == data.Image && len(e.shape) == 3 {

@@ -1,12 +1,9 @@
-// Package plots holds what every figure of Practica shares: a readable
-// default style and an atomic PNG writer, on top of gonum/plot. Each stage
-// (training curves, the LR range test, feasibility, calibration, the
-// report) draws its own figures with gonum/plot and saves them here.
-package plots
+package figures
 
 import (
 	"bytes"
 	"fmt"
+	"math"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
@@ -68,3 +65,6 @@ func SaveStackPNG(stack []*plot.Plot, width, height vg.Length, path string) erro
 	}
 	return atomicfile.Write(path, buf.Bytes())
 }
+
+// finite tells whether v can be drawn: neither NaN nor infinite.
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }

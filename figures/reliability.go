@@ -1,4 +1,4 @@
-package calibration
+package figures
 
 import (
 	"bytes"
@@ -12,8 +12,8 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
 
+	"github.com/practica-ml/practica/calibration"
 	"github.com/practica-ml/practica/internal/atomicfile"
-	"github.com/practica-ml/practica/plots"
 )
 
 // Colours of the reliability diagram.
@@ -35,7 +35,7 @@ var (
 // histogram of confidences (the fraction of examples per bin, its count
 // printed, the overall accuracy and the average confidence marked as
 // vertical lines). title heads the figure. The PNG is written atomically.
-func ReliabilityPNG(path, title string, before, after Report) error {
+func ReliabilityPNG(path, title string, before, after calibration.Report) error {
 	const width, height = 12 * vg.Inch, 7.5 * vg.Inch
 	img := vgimg.NewWith(vgimg.UseWH(width, height), vgimg.UseDPI(96))
 	dc := draw.New(img)
@@ -44,7 +44,7 @@ func ReliabilityPNG(path, title string, before, after Report) error {
 
 	// The figure's title in a strip at the top.
 	const titleH = 0.45 * vg.Inch
-	ts := plots.New("", "", "").Title.TextStyle
+	ts := New("", "", "").Title.TextStyle
 	ts.Font.Size = font.Length(15)
 	ts.Color = titleColor
 	ts.XAlign, ts.YAlign = draw.XCenter, draw.YCenter
@@ -52,7 +52,7 @@ func ReliabilityPNG(path, title string, before, after Report) error {
 
 	body := draw.Crop(dc, vg.Points(6), -vg.Points(6), vg.Points(4), -titleH)
 	colW := (body.Max.X - body.Min.X) / 2
-	for col, r := range []Report{before, after} {
+	for col, r := range []calibration.Report{before, after} {
 		name := "Uncalibrated"
 		if col == 1 {
 			name = "Calibrated"
@@ -114,13 +114,13 @@ var unitTicks = plot.ConstantTicks([]plot.Tick{
 	{Value: 0.6, Label: "0.6"}, {Value: 0.7}, {Value: 0.8, Label: "0.8"}, {Value: 0.9}, {Value: 1, Label: "1.0"},
 })
 
-func reliabilityPlot(name string, r Report) (*plot.Plot, error) {
+func reliabilityPlot(name string, r calibration.Report) (*plot.Plot, error) {
 	sub := fmt.Sprintf("N %d   accuracy %.3f   NLL %.3f   ECE %.3f", r.N, r.Accuracy, r.NLL, r.ECE)
 	if r.ECELow != 0 || r.ECEHigh != 0 {
 		sub += fmt.Sprintf(" (95%% CI %.3f–%.3f)", r.ECELow, r.ECEHigh)
 	}
 	sub += fmt.Sprintf("   MCE %.3f", r.MCE)
-	p := plots.New(name+"\n"+sub, "confidence (top-label probability)", "accuracy")
+	p := New(name+"\n"+sub, "confidence (top-label probability)", "accuracy")
 	p.Title.TextStyle.Font.Size = font.Length(12)
 	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, 1, 0, 1
 	p.X.Tick.Marker, p.Y.Tick.Marker = unitTicks, unitTicks
@@ -160,8 +160,8 @@ func reliabilityPlot(name string, r Report) (*plot.Plot, error) {
 	return p, nil
 }
 
-func histogramPlot(r Report) (*plot.Plot, error) {
-	p := plots.New("", "confidence (top-label probability)", "fraction of examples")
+func histogramPlot(r calibration.Report) (*plot.Plot, error) {
+	p := New("", "confidence (top-label probability)", "fraction of examples")
 	top := 0.05
 	for _, b := range r.Bins {
 		if r.N > 0 {

@@ -1,4 +1,4 @@
-package feasibility
+package stats
 
 import (
 	"math"
@@ -32,7 +32,6 @@ func KMeans(x []float64, dim, k int, seed uint64, restarts, maxIter int) KMeansR
 	}
 	return best
 }
-
 func kmeansOnce(x []float64, n, dim, k int, rng *rand.Rand, maxIter int) KMeansResult {
 	row := func(i int) []float64 { return x[i*dim : (i+1)*dim] }
 	centers := make([]float64, k*dim)

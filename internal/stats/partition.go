@@ -1,9 +1,10 @@
-package feasibility
+package stats
 
 import (
 	"math"
 
 	"gonum.org/v1/gonum/mat"
+	"gonum.org/v1/gonum/stat"
 )
 
 // contingency counts the pairs (label, cluster).
@@ -54,7 +55,7 @@ func NMI(labels, clusters []int) float64 {
 			}
 		}
 	}
-	hl, hc := entropy(rows), entropy(cols)
+	hl, hc := Entropy(rows), Entropy(cols)
 	if hl == 0 && hc == 0 {
 		return 1
 	}
@@ -150,4 +151,21 @@ func dot(a, b []float64) float64 {
 		s += v * b[i]
 	}
 	return s
+}
+
+// Entropy is the entropy (nats) of the distribution the counts give; 0
+// when they are all zero.
+func Entropy(counts []int) float64 {
+	total := 0
+	for _, k := range counts {
+		total += k
+	}
+	if total == 0 {
+		return 0
+	}
+	p := make([]float64, len(counts))
+	for i, k := range counts {
+		p[i] = float64(k) / float64(total)
+	}
+	return stat.Entropy(p)
 }

@@ -1,4 +1,4 @@
-package lrsweep
+package figures
 
 import (
 	"fmt"
@@ -14,35 +14,48 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
-	"github.com/practica-ml/practica/plots"
+	"github.com/practica-ml/practica/lrsweep"
+	"github.com/practica-ml/practica/rundir"
 )
 
-// Figure sizes (inches).
+// Sizes of the LR sweep's figures (inches).
 const (
-	plotWidth  = 10 * vg.Inch
-	plotHeight = 6 * vg.Inch
+	lrPlotWidth  = 10 * vg.Inch
+	lrPlotHeight = 6 * vg.Inch
 )
 
 // ruleGlyphs mark each rule's suggestions.
 var ruleGlyphs = map[string]draw.GlyphDrawer{
-	Steepest:     draw.PyramidGlyph{},
-	Valley:       draw.CircleGlyph{},
-	MinimumTenth: draw.BoxGlyph{},
+	lrsweep.Steepest:     draw.PyramidGlyph{},
+	lrsweep.Valley:       draw.CircleGlyph{},
+	lrsweep.MinimumTenth: draw.BoxGlyph{},
 }
 
 var ruleColors = map[string]color.Color{
-	Steepest:     color.RGBA{R: 200, G: 100, A: 255},
-	Valley:       color.RGBA{A: 255},
-	MinimumTenth: color.RGBA{R: 130, B: 170, A: 255},
+	lrsweep.Steepest:     color.RGBA{R: 200, G: 100, A: 255},
+	lrsweep.Valley:       color.RGBA{A: 255},
+	lrsweep.MinimumTenth: color.RGBA{R: 130, B: 170, A: 255},
 }
 
-// PlotSweep draws lr_sweep.png: the raw (thin) and smoothed (thick) loss
+// WriteLRSweep draws lr_sweep.png and, when the grid ran, lr_grid.png
+// into dir, each atomically.
+func WriteLRSweep(dir *rundir.Dir, r *lrsweep.Result) error {
+	if err := LRSweepPNG(dir.Join(lrsweep.PlotFile), &r.Report, r.Curves); err != nil {
+		return err
+	}
+	if r.Report.Grid != nil {
+		return LRGridPNG(dir.Join(lrsweep.GridPlotFile), r.Report.Grid)
+	}
+	return nil
+}
+
+// LRSweepPNG draws lr_sweep.png: the raw (thin) and smoothed (thick) loss
 // of every seed against the learning rate on a log axis, each rule's
 // suggestions marked (one marker per seed, labelled at the median), and
 // the recommendation as a dashed vertical line.
-func PlotSweep(r *Report, curves []Curve, path string) error {
+func LRSweepPNG(path string, r *lrsweep.Report, curves []lrsweep.Curve) error {
 	title := fmt.Sprintf("LR range test: %s on %s, %s, batch %d", r.Settings.Model, r.Settings.Data, r.Settings.Optimizer, r.Settings.BatchSize)
-	p := plots.New(title, "learning rate (log scale)", "training loss")
+	p := New(title, "learning rate (log scale)", "training loss")
 	p.X.Scale = plot.LogScale{}
 	p.X.Tick.Marker = decadeTicks{}
 	p.Legend.Left = true
@@ -81,7 +94,7 @@ func PlotSweep(r *Report, curves []Curve, path string) error {
 			p.Legend.Add(fmt.Sprintf("seed %d, smoothed (%s)", c.Seed, c.Stop), l)
 		}
 	}
-	for _, name := range RuleNames() {
+	for _, name := range lrsweep.RuleNames() {
 		rr := r.Suggestions[name]
 		if len(rr.PerSeed) == 0 {
 			continue
@@ -127,13 +140,13 @@ func PlotSweep(r *Report, curves []Curve, path string) error {
 		p.X.Min, p.X.Max = r.Settings.MinLR, r.Settings.MaxLR
 	}
 	p.Add(plotter.NewGrid())
-	return plots.SavePNG(p, plotWidth, plotHeight, path)
+	return SavePNG(p, lrPlotWidth, lrPlotHeight, path)
 }
 
 // yRange spans the smoothed losses from the start of each curve to its
 // minimum, with headroom for the legend; the diverging end (which can
 // reach hundreds) leaves through the top.
-func yRange(curves []Curve) (lo, hi float64) {
+func yRange(curves []lrsweep.Curve) (lo, hi float64) {
 	lo, hi = math.Inf(1), math.Inf(-1)
 	for _, c := range curves {
 		minAt := -1
@@ -187,9 +200,9 @@ func (decadeTicks) Ticks(lo, hi float64) []plot.Tick {
 // minimum/10 to the right and below (the two are often close).
 func labelPlace(name string) (vg.Point, text.XAlignment) {
 	switch name {
-	case Valley:
+	case lrsweep.Valley:
 		return vg.Point{X: vg.Points(-9), Y: vg.Points(-4)}, draw.XRight
-	case Steepest:
+	case lrsweep.Steepest:
 		return vg.Point{X: vg.Points(9), Y: vg.Points(6)}, draw.XLeft
 	default:
 		return vg.Point{X: vg.Points(9), Y: vg.Points(-14)}, draw.XLeft
@@ -197,7 +210,7 @@ func labelPlace(name string) (vg.Point, text.XAlignment) {
 }
 
 // medianPoint is the per-seed value closest to the rule's median.
-func medianPoint(rr RuleReport) SeedValue {
+func medianPoint(rr lrsweep.RuleReport) lrsweep.SeedValue {
 	best := rr.PerSeed[0]
 	for _, v := range rr.PerSeed {
 		if math.Abs(math.Log(v.LR/rr.Median)) < math.Abs(math.Log(best.LR/rr.Median)) {
@@ -212,10 +225,10 @@ func fade(c color.Color) color.Color {
 	return color.NRGBA{R: uint8(r >> 8), G: uint8(g >> 8), B: uint8(b >> 8), A: 90}
 }
 
-// PlotGrid draws lr_grid.png: the validation loss per epoch of every grid
+// LRGridPNG draws lr_grid.png: the validation loss per epoch of every grid
 // value, overlaid, the best value and the suggestion named in the legend.
-func PlotGrid(g *GridResult, path string) error {
-	p := plots.New(fmt.Sprintf("LR grid: validation loss, %d epoch(s) per value from the same initial weights", g.Epochs), "epoch", "validation loss")
+func LRGridPNG(path string, g *lrsweep.GridResult) error {
+	p := New(fmt.Sprintf("LR grid: validation loss, %d epoch(s) per value from the same initial weights", g.Epochs), "epoch", "validation loss")
 	ticks := make([]plot.Tick, 0, g.Epochs)
 	for e := 1; e <= g.Epochs; e++ {
 		ticks = append(ticks, plot.Tick{Value: float64(e), Label: fmt.Sprint(e)})
@@ -230,7 +243,7 @@ func PlotGrid(g *GridResult, path string) error {
 		}
 	}
 	p.Y.Max = 1.3*top + 1e-3 // headroom for the legend
-	p.Y.Tick.Marker = stepTicks{}
+	p.Y.Tick.Marker = roundTicks{}
 	for i, run := range g.Runs {
 		pts := plotter.XYs{}
 		for e, v := range run.ValLoss {
@@ -263,19 +276,19 @@ func PlotGrid(g *GridResult, path string) error {
 		p.Add(l, s)
 		p.Legend.Add(label, l, s)
 	}
-	if g.Suggested > 0 && !slices.ContainsFunc(g.Runs, func(r GridRun) bool { return sameLR(r.LR, g.Suggested) }) {
+	if g.Suggested > 0 && !slices.ContainsFunc(g.Runs, func(r lrsweep.GridRun) bool { return sameLR(r.LR, g.Suggested) }) {
 		p.Legend.Add(fmt.Sprintf("(range-test suggestion %.2e)", g.Suggested))
 	}
 	p.Add(plotter.NewGrid())
-	return plots.SavePNG(p, plotWidth, plotHeight, path)
+	return SavePNG(p, lrPlotWidth, lrPlotHeight, path)
 }
 
-// stepTicks labels a linear axis at about six round values (1, 2 or 5
+// roundTicks labels a linear axis at about six round values (1, 2 or 5
 // times a power of ten apart).
-type stepTicks struct{}
+type roundTicks struct{}
 
 // Ticks implements plot.Ticker.
-func (stepTicks) Ticks(lo, hi float64) []plot.Tick {
+func (roundTicks) Ticks(lo, hi float64) []plot.Tick {
 	raw := (hi - lo) / 6
 	if !(raw > 0) {
 		return plot.DefaultTicks{}.Ticks(lo, hi)

@@ -1,4 +1,4 @@
-package feasibility
+package figures
 
 import (
 	"fmt"
@@ -11,18 +11,45 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
-	"github.com/practica-ml/practica/plots"
+	"github.com/practica-ml/practica/feasibility"
+	"github.com/practica-ml/practica/rundir"
 )
 
-func colour(i int) color.Color { return plots.Series(i) }
+func colour(i int) color.Color { return Series(i) }
+
+// WriteFeasibility draws the plots of the feasibility tests that ran
+// (overfit_loss.png, probe_accuracy.png, pca_scatter.png) into dir, each
+// atomically, and returns the names written.
+func WriteFeasibility(dir *rundir.Dir, r *feasibility.Report) ([]string, error) {
+	var files []string
+	if r.OverfitOne != nil || r.OverfitBatch != nil {
+		if err := OverfitLossPNG(dir.Join(feasibility.LossPlot), r); err != nil {
+			return nil, err
+		}
+		files = append(files, feasibility.LossPlot)
+	}
+	if r.NaiveEmbeddings != nil {
+		if err := ProbeAccuracyPNG(dir.Join(feasibility.ProbePlot), r.NaiveEmbeddings); err != nil {
+			return nil, err
+		}
+		files = append(files, feasibility.ProbePlot)
+	}
+	if r.Clustering != nil {
+		if err := PCAScatterPNG(dir.Join(feasibility.ScatterPlot), r.Clustering); err != nil {
+			return nil, err
+		}
+		files = append(files, feasibility.ScatterPlot)
+	}
+	return files, nil
+}
 
 // lossFloor keeps zero losses drawable on the log axis.
 const lossFloor = 1e-6
 
-// PlotLoss draws the overfit loss curves (eval-mode loss per step, log
-// scale) with each test's pass threshold.
-func (r *Report) PlotLoss(path string) error {
-	p := plots.New("Overfit tests: eval-mode loss on the memorized examples", "optimizer step", "eval-mode cross-entropy (log scale)")
+// OverfitLossPNG draws overfit_loss.png: the overfit tests' loss curves
+// (eval-mode loss per step, log scale) with each test's pass threshold.
+func OverfitLossPNG(path string, r *feasibility.Report) error {
+	p := New("Overfit tests: eval-mode loss on the memorized examples", "optimizer step", "eval-mode cross-entropy (log scale)")
 	p.Y.Scale = plot.LogScale{}
 	p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
 	p.Legend.Left = false
@@ -30,7 +57,7 @@ func (r *Report) PlotLoss(path string) error {
 	maxStep := 1
 	type curve struct {
 		name  string
-		loss  []Float
+		loss  []feasibility.Float
 		thr   float64
 		col   int
 		dash  bool
@@ -102,7 +129,7 @@ func (r *Report) PlotLoss(path string) error {
 	p.X.Min, p.X.Max = 0, float64(maxStep)
 	p.X.Tick.Marker = stepTicks{}
 	p.Add(plotter.NewGrid())
-	return plots.SavePNG(p, 8*vg.Inch, 5*vg.Inch, path)
+	return SavePNG(p, 8*vg.Inch, 5*vg.Inch, path)
 }
 
 // stepTicks labels a step axis with whole numbers at 1, 2 or 5 × 10^k
@@ -143,10 +170,11 @@ func indexByte(s string, b byte) int {
 	return len(s)
 }
 
-// Plot draws the probe accuracies as grouped bars (linear and k-NN per
-// embedding) with the chance and majority-class lines.
-func (n *NaiveResult) Plot(path string) error {
-	p := plots.New(fmt.Sprintf("Naive-embedding probes on %d validation examples: %s", n.ValExamples, n.Verdict), "embedding", "validation accuracy")
+// ProbeAccuracyPNG draws probe_accuracy.png: the naive-embedding probes'
+// accuracies as grouped bars (linear and k-NN per embedding) with the
+// chance and majority-class lines.
+func ProbeAccuracyPNG(path string, n *feasibility.NaiveResult) error {
+	p := New(fmt.Sprintf("Naive-embedding probes on %d validation examples: %s", n.ValExamples, n.Verdict), "embedding", "validation accuracy")
 	var names []string
 	lin, knn := plotter.Values{}, plotter.Values{}
 	for _, e := range n.Embeddings {
@@ -155,7 +183,7 @@ func (n *NaiveResult) Plot(path string) error {
 			if pr.Embedding != e.Name {
 				continue
 			}
-			if pr.Classifier == ClassifierLinear {
+			if pr.Classifier == feasibility.ClassifierLinear {
 				lin = append(lin, pr.Accuracy)
 			} else {
 				knn = append(knn, pr.Accuracy)
@@ -220,22 +248,22 @@ func (n *NaiveResult) Plot(path string) error {
 	p.Y.Tick.Marker = plot.ConstantTicks([]plot.Tick{{Value: 0, Label: "0"}, {Value: 0.2, Label: "0.2"}, {Value: 0.4, Label: "0.4"},
 		{Value: 0.6, Label: "0.6"}, {Value: 0.8, Label: "0.8"}, {Value: 1, Label: "1"}})
 	p.Legend.Left = true
-	return plots.SavePNG(p, 8*vg.Inch, 5*vg.Inch, path)
+	return SavePNG(p, 8*vg.Inch, 5*vg.Inch, path)
 }
 
-// Plot draws the scatter of the clustered points on the embedding's first
-// two principal components, coloured by their label.
-func (c *ClusterResult) Plot(path string) error {
-	p := plots.New(fmt.Sprintf("%s embedding on its first two principal components, coloured by label (%d points)", c.Embedding, c.ScatterPoints),
+// PCAScatterPNG draws pca_scatter.png: the clustered points on the
+// embedding's first two principal components, coloured by their label.
+func PCAScatterPNG(path string, c *feasibility.ClusterResult) error {
+	p := New(fmt.Sprintf("%s embedding on its first two principal components, coloured by label (%d points)", c.Embedding, c.ScatterPoints),
 		"principal component 1", "principal component 2")
-	byClass := make([]plotter.XYs, len(c.classNames))
+	byClass := make([]plotter.XYs, len(c.ClassNames))
 	xmin, xmax := math.Inf(1), math.Inf(-1)
-	for i, y := range c.scatterLabels {
-		pt := plotter.XY{X: float64(c.scatterXY[2*i]), Y: float64(c.scatterXY[2*i+1])}
+	for i, y := range c.ScatterLabels {
+		pt := plotter.XY{X: float64(c.ScatterXY[2*i]), Y: float64(c.ScatterXY[2*i+1])}
 		byClass[y] = append(byClass[y], pt)
 		xmin, xmax = math.Min(xmin, pt.X), math.Max(xmax, pt.X)
 	}
-	legend := len(c.classNames) <= 20
+	legend := len(c.ClassNames) <= 20
 	for k, pts := range byClass {
 		if len(pts) == 0 {
 			continue
@@ -246,17 +274,17 @@ func (c *ClusterResult) Plot(path string) error {
 		}
 		s.Color, s.Radius = colour(k), vg.Points(2)
 		s.Shape = draw.CircleGlyph{}
-		if k >= len(plots.Tab10) {
-			s.Shape = plotutil.Shape(k / len(plots.Tab10))
+		if k >= len(tab10) {
+			s.Shape = plotutil.Shape(k / len(tab10))
 		}
 		p.Add(s)
 		if legend {
-			p.Legend.Add("class "+c.classNames[k], s)
+			p.Legend.Add("class "+c.ClassNames[k], s)
 		}
 	}
 	if legend && xmax > xmin {
 		p.X.Min, p.X.Max = xmin, xmax+0.3*(xmax-xmin) // the legend sits right of the points
 	}
 	p.Legend.Left = false
-	return plots.SavePNG(p, 8*vg.Inch, 6*vg.Inch, path)
+	return SavePNG(p, 8*vg.Inch, 6*vg.Inch, path)
 }

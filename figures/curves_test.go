@@ -1,4 +1,4 @@
-package experiment
+package figures
 
 import (
 	"bytes"
@@ -15,7 +15,7 @@ func TestCurvesPNG(t *testing.T) {
 	for i := 1; i <= 12; i++ {
 		h = append(h, train.EpochMetrics{Epoch: i, TrainEvalLoss: 2 / float64(i*i), ValLoss: 2/float64(i) + 0.01*float64(i), ValAccuracy: 1 - 0.5/float64(i)})
 	}
-	path := filepath.Join(t.TempDir(), CurvesFile)
+	path := filepath.Join(t.TempDir(), "curves.png")
 	if err := CurvesPNG(path, h, 6, "patience"); err != nil {
 		t.Fatal(err)
 	}
@@ -31,6 +31,6 @@ func TestCurvesPNG(t *testing.T) {
 		t.Fatalf("image is %v, want 768×672 (8×7 in at 96 dpi)", r)
 	}
 	if os.Getenv("PRACTICA_KEEP_PLOTS") != "" {
-		os.WriteFile(filepath.Join(os.Getenv("PRACTICA_KEEP_PLOTS"), CurvesFile), b, 0o644)
+		os.WriteFile(filepath.Join(os.Getenv("PRACTICA_KEEP_PLOTS"), "curves.png"), b, 0o644)
 	}
 }
