@@ -130,7 +130,7 @@ func runAction(c *cli.Context, env setup.Env, stdout io.Writer) error {
 		fmt.Fprintln(stdout, out)
 	default:
 		fmt.Fprintf(stdout, "%s split of %s: %s of %s right, accuracy %.4f (95%% CI %.4f-%.4f), macro F1 %.4f\n",
-			m.Split, m.Data, commas(m.Correct), commas(m.N), m.Accuracy, m.AccuracyCI95[0], m.AccuracyCI95[1], m.MacroAvg.F1)
+			m.Split, m.Data, report.Commas(m.Correct), report.Commas(m.N), m.Accuracy, m.AccuracyCI95[0], m.AccuracyCI95[1], m.MacroAvg.F1)
 		fmt.Fprintf(stdout, "NLL %.4f, Brier %.4f, ECE %.4f -> %.4f after temperature scaling (T = %.3g)\n", m.NLL, m.Brier, m.ECEBefore, m.ECEAfter, m.Temperature)
 		if m.ROCAUC != nil {
 			fmt.Fprintf(stdout, "ROC-AUC %.4f, PR-AUC %.4f (positive class %q, threshold %g)\n", *m.ROCAUC, *m.PRAUC, m.PositiveClass, *m.Threshold)
@@ -150,12 +150,4 @@ func printJSON(w io.Writer, v any) error {
 // without --out.
 func defaultOut(name string) string {
 	return filepath.Join("runs", time.Now().Format("20060102-150405")+"-"+name)
-}
-
-func commas(n int) string {
-	s := fmt.Sprint(n)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
 }

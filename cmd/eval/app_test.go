@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/practica-ml/practica/calibration"
+	"github.com/practica-ml/practica/report"
 	"github.com/practica-ml/practica/report/evaluation"
 )
 
@@ -340,7 +341,7 @@ func TestPlainSummary(t *testing.T) {
 	out := evalRun(t, "digits")
 	m := readMetrics(t, out)
 	html, _ := os.ReadFile(filepath.Join(out, "report.html"))
-	want := "Of " + commas(m.N) + " held-out images in the test split, the model gets " + commas(m.Correct) + " right ("
+	want := "Of " + report.Commas(m.N) + " held-out images in the test split, the model gets " + report.Commas(m.Correct) + " right ("
 	if !bytes.Contains(html, []byte(want)) {
 		t.Errorf("the summary does not say %q", want)
 	}
@@ -355,7 +356,7 @@ func TestPlainSummary(t *testing.T) {
 			}
 		}
 	}
-	if sure > 0 && !bytes.Contains(html, []byte("at least 90% sure ("+commas(sure)+" of the "+commas(m.N))) {
+	if sure > 0 && !bytes.Contains(html, []byte("at least 90% sure ("+report.Commas(sure)+" of the "+report.Commas(m.N))) {
 		t.Errorf("the summary does not count the %d examples at least 90%% sure", sure)
 	}
 }

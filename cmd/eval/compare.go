@@ -45,7 +45,7 @@ func compareAction(c *cli.Context, dirs []string, env setup.Env, stdout io.Write
 				fmt.Fprintf(stdout, "%d. %s: %s\n", i+1, r.Name, r.Error)
 				continue
 			}
-			fmt.Fprintf(stdout, "%d. %s: %s accuracy %.4f (%s of %s), macro F1 %.4f\n", i+1, r.Name, cmp.Split, r.Accuracy, commas(r.Correct), commas(r.N), r.MacroF1)
+			fmt.Fprintf(stdout, "%d. %s: %s accuracy %.4f (%s of %s), macro F1 %.4f\n", i+1, r.Name, cmp.Split, r.Accuracy, report.Commas(r.Correct), report.Commas(r.N), r.MacroF1)
 		}
 		for _, p := range cmp.McNemar {
 			fmt.Fprintf(stdout, "McNemar %s vs %s: only A right %d, only B right %d, p = %.3g: %s\n", p.A, p.B, p.OnlyA, p.OnlyB, p.PValue, p.Verdict)

@@ -49,7 +49,7 @@ func profileAction(c *cli.Context, env setup.Env, stdout io.Writer) error {
 	default:
 		l := p.Leakage
 		fmt.Fprintf(stdout, "%s: %s examples, %d classes (largest/smallest %.2f); %d duplicate rows (%d with another label); shared train/val %d, train/test %d, val/test %d; %d constant features\n",
-			source, commas(p.N), len(p.Classes), p.Imbalance, p.DuplicateRows, p.ConflictingDuplicates, l.TrainVal, l.TrainTest, l.ValTest, len(p.ConstantFeatures))
+			source, report.Commas(p.N), len(p.Classes), p.Imbalance, p.DuplicateRows, p.ConflictingDuplicates, l.TrainVal, l.TrainTest, l.ValTest, len(p.ConstantFeatures))
 		fmt.Fprintf(stdout, "report: %s\n", filepath.Join(out, report.HTMLFile))
 	}
 	return nil
