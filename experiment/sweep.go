@@ -41,7 +41,7 @@ func Sweep(ctx context.Context, cfg config.Experiment, sc lrsweep.Config, opt Op
 		return nil, interrupted(ctx, err, dir)
 	}
 	res.Report.RunDir = dir.Path
-	if err := res.Write(dir.Dir); err != nil {
+	if err := writeSweep(dir, res); err != nil {
 		return nil, err
 	}
 	if err := figures.WriteLRSweep(dir.Dir, res); err != nil {
@@ -82,7 +82,7 @@ func TrainLRAuto(ctx context.Context, cfg config.Experiment, sc lrsweep.Config, 
 	p.Config.Optimizer.LR = lr
 	o.SetLR(lr)
 	log.Info("lr auto", "lr", lr, "rule", res.Report.RecommendedBy)
-	if err := res.Write(dir.Dir); err != nil {
+	if err := writeSweep(dir, res); err != nil {
 		return nil, nil, err
 	}
 	if err := figures.WriteLRSweep(dir.Dir, res); err != nil {
@@ -102,4 +102,12 @@ func interrupted(ctx context.Context, err error, dir *runDir) error {
 		return fmt.Errorf("interrupted during the learning-rate sweep; the run directory is %s: %w", dir.Path, ctx.Err())
 	}
 	return err
+}
+
+// writeSweep writes lr_sweep.csv and lr_sweep.json into dir.
+func writeSweep(dir *runDir, res *lrsweep.Result) error {
+	if err := dir.WriteFile(rundir.LRSweepCSV, lrsweep.FormatCSV(res.Curves)); err != nil {
+		return err
+	}
+	return dir.WriteJSON(rundir.LRSweepFile, res.Report)
 }

@@ -78,7 +78,7 @@ func runLoop(ctx context.Context, p *setup.Prepared, m *model.Model, o train.Opt
 		return nil, err
 	}
 	if len(res.History) > 0 {
-		if err := figures.CurvesPNG(dir.Join(CurvesFile), res.History, res.Best, res.StopReason); err != nil {
+		if err := figures.CurvesPNG(dir.Join(rundir.CurvesPlot), res.History, res.Best, res.StopReason); err != nil {
 			return nil, err
 		}
 	}

@@ -6,17 +6,6 @@ import (
 	"io"
 
 	"github.com/practica-ml/practica/setup"
-
-	"github.com/practica-ml/practica/rundir"
-)
-
-// File names the feasibility tests write into a run directory.
-const (
-	JSONFile     = "feasibility.json"
-	MarkdownFile = "feasibility.md"
-	LossPlot     = "overfit_loss.png"
-	ProbePlot    = "probe_accuracy.png"
-	ScatterPlot  = "pca_scatter.png"
 )
 
 // BatchSize is the overfit-batch size that --feasibility uses.
@@ -72,18 +61,4 @@ func Run(ctx context.Context, p *setup.Prepared, opt Options) (*Report, error) {
 		}
 	}
 	return r, nil
-}
-
-// Write writes feasibility.json and feasibility.md into dir (setting
-// RunDir), and returns the names written. The plots feasibility.md links
-// to are drawn by figures.WriteFeasibility.
-func (r *Report) Write(dir *rundir.Dir, title string) ([]string, error) {
-	r.RunDir = dir.Path
-	if err := dir.WriteJSON(JSONFile, r); err != nil {
-		return nil, err
-	}
-	if err := dir.WriteFile(MarkdownFile, []byte(r.Markdown(title))); err != nil {
-		return nil, err
-	}
-	return []string{JSONFile, MarkdownFile}, nil
 }

@@ -4,16 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"strconv"
-
-	"github.com/practica-ml/practica/rundir"
-)
-
-// Files of the run directory written by the sweep.
-const (
-	CSVFile      = "lr_sweep.csv"
-	JSONFile     = "lr_sweep.json"
-	PlotFile     = "lr_sweep.png"
-	GridPlotFile = "lr_grid.png"
 )
 
 // CSVHeader is the header of lr_sweep.csv.
@@ -103,13 +93,4 @@ func FormatCSV(curves []Curve) []byte {
 type Result struct {
 	Report Report
 	Curves []Curve
-}
-
-// Write writes lr_sweep.csv and lr_sweep.json into dir, each atomically.
-// figures.WriteLRSweep draws lr_sweep.png and lr_grid.png.
-func (r *Result) Write(dir *rundir.Dir) error {
-	if err := dir.WriteFile(CSVFile, FormatCSV(r.Curves)); err != nil {
-		return err
-	}
-	return dir.WriteJSON(JSONFile, r.Report)
 }
