@@ -37,17 +37,17 @@ func Run(ctx context.Context, p *setup.Prepared, opt Options) (*Report, error) {
 	r := &Report{}
 	var err error
 	if opt.OverfitOne {
-		if r.OverfitOne, err = Overfit(ctx, p, OverfitConfig{Examples: 1, Steps: opt.Steps, Progress: opt.Progress}); err != nil {
+		if r.OverfitOne, err = overfit(ctx, p, overfitConfig{Examples: 1, Steps: opt.Steps, Progress: opt.Progress}); err != nil {
 			return nil, fmt.Errorf("overfit-one: %w", err)
 		}
 	}
 	if opt.OverfitBatch > 0 {
-		if r.OverfitBatch, err = Overfit(ctx, p, OverfitConfig{Examples: opt.OverfitBatch, Steps: opt.Steps, Baseline: true, Progress: opt.Progress}); err != nil {
+		if r.OverfitBatch, err = overfit(ctx, p, overfitConfig{Examples: opt.OverfitBatch, Steps: opt.Steps, Baseline: true, Progress: opt.Progress}); err != nil {
 			return nil, fmt.Errorf("overfit-batch: %w", err)
 		}
 	}
 	if opt.NaiveEmbeddings || opt.Clustering {
-		naive, err := NaiveEmbeddings(ctx, p, NaiveConfig{Progress: opt.Progress})
+		naive, err := naiveEmbeddings(ctx, p, naiveConfig{Progress: opt.Progress})
 		if err != nil {
 			return nil, fmt.Errorf("naive embeddings: %w", err)
 		}
@@ -55,7 +55,7 @@ func Run(ctx context.Context, p *setup.Prepared, opt Options) (*Report, error) {
 			r.NaiveEmbeddings = naive
 		}
 		if opt.Clustering {
-			if r.Clustering, err = Clustering(naive, p.Config.Training.Seed, opt.Progress); err != nil {
+			if r.Clustering, err = clustering(naive, p.Config.Training.Seed, opt.Progress); err != nil {
 				return nil, err
 			}
 		}

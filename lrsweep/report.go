@@ -6,8 +6,8 @@ import (
 	"strconv"
 )
 
-// CSVHeader is the header of lr_sweep.csv.
-const CSVHeader = "seed,step,lr,loss,smoothed"
+// csvHeader is the header of lr_sweep.csv.
+const csvHeader = "seed,step,lr,loss,smoothed"
 
 // Report is lr_sweep.json.
 type Report struct {
@@ -79,7 +79,7 @@ type Settings struct {
 // writes them).
 func FormatCSV(curves []Curve) []byte {
 	var b bytes.Buffer
-	b.WriteString(CSVHeader + "\n")
+	b.WriteString(csvHeader + "\n")
 	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 	for _, c := range curves {
 		for _, p := range c.Points {

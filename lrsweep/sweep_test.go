@@ -75,7 +75,7 @@ func TestRunTwoSeedsAndAutoGrid(t *testing.T) {
 			t.Errorf("grid run %d: %+v, want lr %v", i, run, want)
 		}
 	}
-	best := g.Runs[BestRun(g.Runs)]
+	best := g.Runs[bestRun(g.Runs)]
 	if g.Best != best.LR || g.BestValLoss != *best.BestValLoss {
 		t.Errorf("grid best %v (%v), want %v (%v)", g.Best, g.BestValLoss, best.LR, *best.BestValLoss)
 	}
