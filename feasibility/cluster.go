@@ -67,7 +67,7 @@ func clustering(naive *NaiveResult, seed uint64, progress io.Writer) (*ClusterRe
 	}
 	y := naive.trainY
 	k := naive.Classes
-	x := toFloat64(e.train)
+	x := stats.Float64s(e.train)
 	say(progress, "clustering: k-means++ (k=%d) on %d points of the %s embedding (%d dimensions)", k, len(y), e.Name, e.Dim)
 	km := stats.KMeans(x, e.Dim, k, seed, kmeansRestarts, kmeansMaxIter)
 	r := &ClusterResult{Embedding: e.Name, Dim: e.Dim, K: k, Points: len(y), Restarts: kmeansRestarts, Iterations: km.Iterations,

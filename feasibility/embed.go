@@ -104,8 +104,8 @@ func embed(tr, va *data.Dataset, cnn *model.Spec, seed uint64) ([]embedding, err
 func project(x []float32, d int, r *mat.Dense) []float32 {
 	n := len(x) / d
 	var out mat.Dense
-	out.Mul(mat.NewDense(n, d, toFloat64(x)), r)
-	return toFloat32(out.RawMatrix().Data)
+	out.Mul(mat.NewDense(n, d, stats.Float64s(x)), r)
+	return stats.Float32s(out.RawMatrix().Data)
 }
 
 // sample draws k of n indices without replacement, seeded, in increasing
