@@ -1,14 +1,5 @@
 package calibration
 
-// File names a calibrated run directory gains.
-const (
-	// FileName is the calibration record of a run (a Result).
-	FileName = "calibration.json"
-	// PlotName is the reliability diagram of the test split (the
-	// validation split when there is no test split).
-	PlotName = "reliability.png"
-)
-
 // Split is one split's metrics before calibration (softmax of the raw
 // logits) and after (softmax of logits/T).
 type Split struct {

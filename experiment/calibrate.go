@@ -81,7 +81,7 @@ func calibrate(dir *rundir.Dir, m *model.Model, p *setup.Prepared, res train.Res
 	if out.Fitted {
 		sum.Temperature = T
 	}
-	if err := dir.WriteJSON(calibration.FileName, out); err != nil {
+	if err := dir.WriteJSON(rundir.CalibrationFile, out); err != nil {
 		return err
 	}
 	data := p.Config.Data.Source
@@ -89,7 +89,7 @@ func calibrate(dir *rundir.Dir, m *model.Model, p *setup.Prepared, res train.Res
 	if !out.Fitted {
 		title = fmt.Sprintf("%s on %s, %s split: no temperature fitted (T = 1: the validation split has no errors)", p.Config.Model.Arch, data, name)
 	}
-	if err := figures.ReliabilityPNG(dir.Join(calibration.PlotName), title, shown.Before, shown.After); err != nil {
+	if err := figures.ReliabilityPNG(dir.Join(rundir.ReliabilityPlot), title, shown.Before, shown.After); err != nil {
 		return err
 	}
 	log.Info("calibration", "temperature", T, "split", name, "nll_before", shown.Before.NLL, "nll_after", shown.After.NLL,

@@ -34,7 +34,7 @@ func TestCalibrateAtEndOfTraining(t *testing.T) {
 	}
 	dir, _ := rundir.Open(sum.RunDir)
 	var res calibration.Result
-	if err := dir.ReadJSON(calibration.FileName, &res); err != nil {
+	if err := dir.ReadJSON(rundir.CalibrationFile, &res); err != nil {
 		t.Fatal(err)
 	}
 	if !res.Fitted || res.Temperature <= 0 || res.Temperature == 1 || res.Val == nil || res.Test == nil {
@@ -57,10 +57,10 @@ func TestCalibrateAtEndOfTraining(t *testing.T) {
 	if plain.Temperature != 0 || plain.TestECEBefore != nil {
 		t.Errorf("--no-calibrate summary: %+v", plain)
 	}
-	if _, err := os.Stat(dir.Join(calibration.PlotName)); err != nil {
+	if _, err := os.Stat(dir.Join(rundir.ReliabilityPlot)); err != nil {
 		t.Error(err)
 	}
-	if _, err := os.Stat(plain.RunDir + "/" + calibration.FileName); !os.IsNotExist(err) {
+	if _, err := os.Stat(plain.RunDir + "/" + rundir.CalibrationFile); !os.IsNotExist(err) {
 		t.Errorf("--no-calibrate wrote calibration.json (%v)", err)
 	}
 

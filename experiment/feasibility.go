@@ -9,6 +9,7 @@ import (
 	"github.com/practica-ml/practica/feasibility"
 	"github.com/practica-ml/practica/figures"
 	"github.com/practica-ml/practica/internal/setting"
+	"github.com/practica-ml/practica/rundir"
 	"github.com/practica-ml/practica/setup"
 )
 
@@ -52,7 +53,11 @@ func Feasibility(ctx context.Context, cfg config.Experiment, tests feasibility.O
 		return nil, err
 	}
 	about := fmt.Sprintf("%s on %s (seed %d, %s at lr %g)", p.Config.Model.Arch, p.Config.Data.Source, p.Config.Training.Seed, p.Config.Optimizer.Name, p.Config.Optimizer.LR)
-	if _, err := rep.Write(dir.Dir, about); err != nil {
+	rep.RunDir = dir.Path
+	if err := dir.WriteJSON(rundir.FeasibilityFile, rep); err != nil {
+		return nil, err
+	}
+	if err := dir.WriteFile(rundir.FeasibilityNotes, []byte(rep.Markdown(about))); err != nil {
 		return nil, err
 	}
 	if _, err := figures.WriteFeasibility(dir.Dir, rep); err != nil {

@@ -1,14 +1,10 @@
 package experiment
 
 import (
-	"os"
 	"testing"
 
-	"github.com/practica-ml/practica/kernels"
+	"github.com/practica-ml/practica/internal/kerneltest"
 )
 
 // TestMain runs the tests on the matrix multiply the commands install.
-func TestMain(m *testing.M) {
-	kernels.Install()
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { kerneltest.Main(m) }

@@ -65,11 +65,11 @@ func Resume(ctx context.Context, path string, epochs int, opt Options) (*rundir.
 		return nil, err
 	}
 	meta.Resumed = append(meta.Resumed, rundir.Resumption{At: start, Command: opt.Args})
-	rd := &runDir{Dir: dir, p: p, meta: meta, args: meta.Command}
+	rd := &runDir{Dir: dir, p: p, meta: meta, args: meta.Command, start: start}
 	if err := rd.writeIdentity(); err != nil {
 		return nil, err
 	}
-	return runLoop(ctx, p, m, o, rd, start, opt, &rs)
+	return runLoop(ctx, p, m, o, rd, opt, &rs)
 }
 
 // restoreSeconds copies the wall times of finished epochs from metrics.csv

@@ -6,9 +6,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/practica-ml/practica/config"
 	"github.com/practica-ml/practica/kernels"
+	"github.com/practica-ml/practica/model"
 	"github.com/practica-ml/practica/rundir"
 	"github.com/practica-ml/practica/setup"
+	"github.com/practica-ml/practica/train"
 )
 
 // Options are the process-level inputs of every mode.
@@ -37,13 +40,35 @@ func (o Options) start() time.Time {
 	return o.Now
 }
 
+// newRun is how every mode starts: it prepares the experiment (data,
+// splits, normalization, resolved model spec), builds its model and
+// optimizer, and creates the run directory named prefix+<model>-<data>
+// (or output.name). Bad input is reported before anything is created.
+func newRun(cfg config.Experiment, opt Options, prefix string) (*setup.Prepared, *model.Model, train.Optimizer, *runDir, error) {
+	start := opt.start()
+	p, err := setup.Prepare(cfg, opt.Env)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	m, o, err := p.NewModel(model.Options{})
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	dir, err := createRunDir(p, prefix+p.RunName(), opt, start)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	return p, m, o, dir, nil
+}
+
 // runDir is a run directory being written: where it is, the experiment it
 // records and its meta.json.
 type runDir struct {
 	*rundir.Dir
-	p    *setup.Prepared
-	meta rundir.Meta
-	args []string
+	p     *setup.Prepared
+	meta  rundir.Meta
+	args  []string
+	start time.Time
 }
 
 // createRunDir creates the run directory of a prepared experiment, named
@@ -58,7 +83,7 @@ func createRunDir(p *setup.Prepared, name string, opt Options, start time.Time) 
 	if err != nil {
 		return nil, err
 	}
-	r := &runDir{Dir: dir, p: p, args: opt.Args, meta: rundir.NewMeta(p.Config.Training.Seed, opt.Args, start, kernels.InUse())}
+	r := &runDir{Dir: dir, p: p, args: opt.Args, start: start, meta: rundir.NewMeta(p.Config.Training.Seed, opt.Args, start, kernels.InUse())}
 	if err := r.writeIdentity(); err != nil {
 		return nil, err
 	}

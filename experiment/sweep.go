@@ -8,9 +8,7 @@ import (
 	"github.com/practica-ml/practica/config"
 	"github.com/practica-ml/practica/figures"
 	"github.com/practica-ml/practica/lrsweep"
-	"github.com/practica-ml/practica/model"
 	"github.com/practica-ml/practica/rundir"
-	"github.com/practica-ml/practica/setup"
 )
 
 // Sweep runs the learning-rate range test (and the grid, when sc asks for
@@ -19,19 +17,10 @@ import (
 // lr_sweep.json and the plots there, and returns the report. No training
 // follows.
 func Sweep(ctx context.Context, cfg config.Experiment, sc lrsweep.Config, opt Options) (*lrsweep.Report, error) {
-	start := opt.start()
 	if err := sc.Validate(); err != nil {
 		return nil, err
 	}
-	p, err := setup.Prepare(cfg, opt.Env)
-	if err != nil {
-		return nil, err
-	}
-	m, o, err := p.NewModel(model.Options{})
-	if err != nil {
-		return nil, err
-	}
-	dir, err := createRunDir(p, "lrsweep-"+p.RunName(), opt, start)
+	p, m, o, dir, err := newRun(cfg, opt, "lrsweep-")
 	if err != nil {
 		return nil, err
 	}
@@ -41,10 +30,7 @@ func Sweep(ctx context.Context, cfg config.Experiment, sc lrsweep.Config, opt Op
 		return nil, interrupted(ctx, err, dir)
 	}
 	res.Report.RunDir = dir.Path
-	if err := res.Write(dir.Dir); err != nil {
-		return nil, err
-	}
-	if err := figures.WriteLRSweep(dir.Dir, res); err != nil {
+	if err := writeSweep(dir, res); err != nil {
 		return nil, err
 	}
 	return &res.Report, dir.finish(time.Now())
@@ -55,19 +41,10 @@ func Sweep(ctx context.Context, cfg config.Experiment, sc lrsweep.Config, opt Op
 // from the same initial weights and optimizer, which it leaves as they
 // were; training then uses its recommendation, which config.yaml records.
 func TrainLRAuto(ctx context.Context, cfg config.Experiment, sc lrsweep.Config, opt Options) (*rundir.Summary, *lrsweep.Report, error) {
-	start := opt.start()
 	if err := sc.Validate(); err != nil {
 		return nil, nil, err
 	}
-	p, err := setup.Prepare(cfg, opt.Env)
-	if err != nil {
-		return nil, nil, err
-	}
-	m, o, err := p.NewModel(model.Options{})
-	if err != nil {
-		return nil, nil, err
-	}
-	dir, err := createRunDir(p, p.RunName(), opt, start)
+	p, m, o, dir, err := newRun(cfg, opt, "")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -82,16 +59,13 @@ func TrainLRAuto(ctx context.Context, cfg config.Experiment, sc lrsweep.Config, 
 	p.Config.Optimizer.LR = lr
 	o.SetLR(lr)
 	log.Info("lr auto", "lr", lr, "rule", res.Report.RecommendedBy)
-	if err := res.Write(dir.Dir); err != nil {
-		return nil, nil, err
-	}
-	if err := figures.WriteLRSweep(dir.Dir, res); err != nil {
+	if err := writeSweep(dir, res); err != nil {
 		return nil, nil, err
 	}
 	if err := dir.writeIdentity(); err != nil {
 		return nil, nil, err
 	}
-	sum, err := runLoop(ctx, p, m, o, dir, start, opt, nil)
+	sum, err := runLoop(ctx, p, m, o, dir, opt, nil)
 	return sum, &res.Report, err
 }
 
@@ -102,4 +76,15 @@ func interrupted(ctx context.Context, err error, dir *runDir) error {
 		return fmt.Errorf("interrupted during the learning-rate sweep; the run directory is %s: %w", dir.Path, ctx.Err())
 	}
 	return err
+}
+
+// writeSweep writes lr_sweep.csv, lr_sweep.json and their plots into dir.
+func writeSweep(dir *runDir, res *lrsweep.Result) error {
+	if err := dir.WriteFile(rundir.LRSweepCSV, lrsweep.FormatCSV(res.Curves)); err != nil {
+		return err
+	}
+	if err := dir.WriteJSON(rundir.LRSweepFile, res.Report); err != nil {
+		return err
+	}
+	return figures.WriteLRSweep(dir.Dir, res)
 }

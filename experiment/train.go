@@ -18,25 +18,16 @@ import (
 // finite ends the run with a *train.NonFiniteError next to the summary;
 // summary.json records it and the last good checkpoint stays.
 func Train(ctx context.Context, cfg config.Experiment, opt Options) (*rundir.Summary, error) {
-	start := opt.start()
-	p, err := setup.Prepare(cfg, opt.Env)
+	p, m, o, dir, err := newRun(cfg, opt, "")
 	if err != nil {
 		return nil, err
 	}
-	m, o, err := p.NewModel(model.Options{})
-	if err != nil {
-		return nil, err
-	}
-	dir, err := createRunDir(p, p.RunName(), opt, start)
-	if err != nil {
-		return nil, err
-	}
-	return runLoop(ctx, p, m, o, dir, start, opt, nil)
+	return runLoop(ctx, p, m, o, dir, opt, nil)
 }
 
 // runLoop trains p's model in dir (from scratch, or from a resume state)
 // and writes metrics.csv, the checkpoints, curves.png and summary.json.
-func runLoop(ctx context.Context, p *setup.Prepared, m *model.Model, o train.Optimizer, dir *runDir, start time.Time, opt Options, resume *train.ResumeState) (*rundir.Summary, error) {
+func runLoop(ctx context.Context, p *setup.Prepared, m *model.Model, o train.Optimizer, dir *runDir, opt Options, resume *train.ResumeState) (*rundir.Summary, error) {
 	log := opt.logger()
 	tc := p.Config.Training
 	loop := p.NewLoop(m, o, log)
@@ -78,12 +69,12 @@ func runLoop(ctx context.Context, p *setup.Prepared, m *model.Model, o train.Opt
 		return nil, err
 	}
 	if len(res.History) > 0 {
-		if err := figures.CurvesPNG(dir.Join(CurvesFile), res.History, res.Best, res.StopReason); err != nil {
+		if err := figures.CurvesPNG(dir.Join(rundir.CurvesPlot), res.History, res.Best, res.StopReason); err != nil {
 			return nil, err
 		}
 	}
 	end := time.Now()
-	sum.Seconds = end.Sub(start).Seconds()
+	sum.Seconds = end.Sub(dir.start).Seconds()
 	if err := dir.finish(end); err != nil {
 		return nil, err
 	}

@@ -8,15 +8,15 @@ import (
 	"github.com/practica-ml/practica/internal/stats"
 )
 
-// Clustering settings.
+// clustering settings.
 const (
-	KMeansRestarts = 4
-	KMeansMaxIter  = 100
-	// MaxSilhouettePoints caps the seeded subsample the (quadratic)
+	kmeansRestarts = 4
+	kmeansMaxIter  = 100
+	// maxSilhouettePoints caps the seeded subsample the (quadratic)
 	// silhouette is computed on.
-	MaxSilhouettePoints = 5000
-	// MaxScatterPoints caps the points drawn in the PCA scatter.
-	MaxScatterPoints = 2000
+	maxSilhouettePoints = 5000
+	// maxScatterPoints caps the points drawn in the PCA scatter.
+	maxScatterPoints = 2000
 )
 
 // ClusterResult is clustering in feasibility.json. It has no verdict:
@@ -56,10 +56,10 @@ type ClusterResult struct {
 	ClassNames    []string  `json:"-"`
 }
 
-// Clustering runs k-means++ (k = the number of classes) on the embedding of
+// clustering runs k-means++ (k = the number of classes) on the embedding of
 // the naive probe's best classifier and compares the clusters with the
 // labels.
-func Clustering(naive *NaiveResult, seed uint64, progress io.Writer) (*ClusterResult, error) {
+func clustering(naive *NaiveResult, seed uint64, progress io.Writer) (*ClusterResult, error) {
 	start := time.Now()
 	e, ok := naive.embedding(naive.Best.Embedding)
 	if !ok {
@@ -67,17 +67,17 @@ func Clustering(naive *NaiveResult, seed uint64, progress io.Writer) (*ClusterRe
 	}
 	y := naive.trainY
 	k := naive.Classes
-	x := toFloat64(e.train)
+	x := stats.Float64s(e.train)
 	say(progress, "clustering: k-means++ (k=%d) on %d points of the %s embedding (%d dimensions)", k, len(y), e.Name, e.Dim)
-	km := stats.KMeans(x, e.Dim, k, seed, KMeansRestarts, KMeansMaxIter)
-	r := &ClusterResult{Embedding: e.Name, Dim: e.Dim, K: k, Points: len(y), Restarts: KMeansRestarts, Iterations: km.Iterations,
+	km := stats.KMeans(x, e.Dim, k, seed, kmeansRestarts, kmeansMaxIter)
+	r := &ClusterResult{Embedding: e.Name, Dim: e.Dim, K: k, Points: len(y), Restarts: kmeansRestarts, Iterations: km.Iterations,
 		Inertia: km.Inertia, ClusterSizes: make([]int, k), ClassNames: naive.classNames}
 	for _, c := range km.Assign {
 		r.ClusterSizes[c]++
 	}
 	r.Purity, r.NMI, r.ARI = stats.Purity(y, km.Assign), stats.NMI(y, km.Assign), stats.ARI(y, km.Assign)
 
-	sub := sample(len(y), MaxSilhouettePoints, seed, 0x73696c) // "sil"
+	sub := sample(len(y), maxSilhouettePoints, seed, 0x73696c) // "sil"
 	xs := make([]float64, 0, len(sub)*e.Dim)
 	as := make([]int, len(sub))
 	for j, i := range sub {
@@ -91,7 +91,7 @@ func Clustering(naive *NaiveResult, seed uint64, progress io.Writer) (*ClusterRe
 		return nil, err
 	}
 	r.ScatterExplained = pca.Explained
-	pts := sample(len(y), MaxScatterPoints, seed, 0x736374) // "sct"
+	pts := sample(len(y), maxScatterPoints, seed, 0x736374) // "sct"
 	sel := make([]float32, 0, len(pts)*e.Dim)
 	for _, i := range pts {
 		sel = append(sel, e.train[i*e.Dim:(i+1)*e.Dim]...)

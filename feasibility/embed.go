@@ -15,22 +15,22 @@ import (
 
 // Embedding settings.
 const (
-	// RandomDim is the width of the Gaussian random projection.
-	RandomDim = 256
-	// PCAVariance is the fraction of the variance the PCA embedding keeps,
-	// with at most PCAMaxComponents components, fitted on at most
-	// PCAFitPoints training examples.
-	PCAVariance      = 0.95
-	PCAMaxComponents = 256
-	PCAFitPoints     = 5000
+	// randomDim is the width of the Gaussian random projection.
+	randomDim = 256
+	// pcaVariance is the fraction of the variance the PCA embedding keeps,
+	// with at most pcaMaxComponents components, fitted on at most
+	// pcaFitPoints training examples.
+	pcaVariance      = 0.95
+	pcaMaxComponents = 256
+	pcaFitPoints     = 5000
 )
 
 // Embedding names.
 const (
-	EmbedRaw          = "raw"
-	EmbedRandom       = "random_projection"
-	EmbedPCA          = "pca"
-	EmbedUntrainedCNN = "untrained_cnn"
+	embedRaw          = "raw"
+	embedRandom       = "random_projection"
+	embedPCA          = "pca"
+	embedUntrainedCNN = "untrained_cnn"
 )
 
 // EmbeddingInfo describes one embedding in feasibility.json.
@@ -53,31 +53,31 @@ type embedding struct {
 // the untrained CNN (cnn is its spec).
 func embed(tr, va *data.Dataset, cnn *model.Spec, seed uint64) ([]embedding, error) {
 	d := tr.SampleSize()
-	embs := []embedding{{EmbeddingInfo: EmbeddingInfo{Name: EmbedRaw, Dim: d,
+	embs := []embedding{{EmbeddingInfo: EmbeddingInfo{Name: embedRaw, Dim: d,
 		Description: fmt.Sprintf("the %d input features as prepared for training (normalized)", d)}, train: tr.X, val: va.X}}
 
 	rng := rand.New(rand.NewPCG(seed, 0x72616e646f6d)) // "random"
-	r := mat.NewDense(d, RandomDim, nil)
+	r := mat.NewDense(d, randomDim, nil)
 	scale := 1 / math.Sqrt(float64(d))
 	for i := 0; i < d; i++ {
-		for j := 0; j < RandomDim; j++ {
+		for j := 0; j < randomDim; j++ {
 			r.Set(i, j, rng.NormFloat64()*scale)
 		}
 	}
-	embs = append(embs, embedding{EmbeddingInfo: EmbeddingInfo{Name: EmbedRandom, Dim: RandomDim,
-		Description: fmt.Sprintf("a seeded Gaussian random projection of the %d features to %d dimensions", d, RandomDim)},
+	embs = append(embs, embedding{EmbeddingInfo: EmbeddingInfo{Name: embedRandom, Dim: randomDim,
+		Description: fmt.Sprintf("a seeded Gaussian random projection of the %d features to %d dimensions", d, randomDim)},
 		train: project(tr.X, d, r), val: project(va.X, d, r)})
 
 	fit := tr.X
-	if tr.Len() > PCAFitPoints {
-		fit = tr.Subset(sample(tr.Len(), PCAFitPoints, seed, 0x706361)).X
+	if tr.Len() > pcaFitPoints {
+		fit = tr.Subset(sample(tr.Len(), pcaFitPoints, seed, 0x706361)).X
 	}
-	pca, err := stats.FitPCA(fit, d, PCAVariance, PCAMaxComponents)
+	pca, err := stats.FitPCA(fit, d, pcaVariance, pcaMaxComponents)
 	if err != nil {
 		return nil, err
 	}
-	embs = append(embs, embedding{EmbeddingInfo: EmbeddingInfo{Name: EmbedPCA, Dim: pca.K(), ExplainedVariance: pca.Explained,
-		Description: fmt.Sprintf("the first %d principal components (%.1f%% of the variance; at most %d, for %.0f%%)", pca.K(), 100*pca.Explained, PCAMaxComponents, 100*PCAVariance)},
+	embs = append(embs, embedding{EmbeddingInfo: EmbeddingInfo{Name: embedPCA, Dim: pca.K(), ExplainedVariance: pca.Explained,
+		Description: fmt.Sprintf("the first %d principal components (%.1f%% of the variance; at most %d, for %.0f%%)", pca.K(), 100*pca.Explained, pcaMaxComponents, 100*pcaVariance)},
 		train: pca.Transform(tr.X), val: pca.Transform(va.X)})
 
 	if cnn != nil && tr.Kind == data.Image {
@@ -93,7 +93,7 @@ func embed(tr, va *data.Dataset, cnn *model.Spec, seed uint64) ([]embedding, err
 		if err != nil {
 			return nil, err
 		}
-		embs = append(embs, embedding{EmbeddingInfo: EmbeddingInfo{Name: EmbedUntrainedCNN, Dim: dim,
+		embs = append(embs, embedding{EmbeddingInfo: EmbeddingInfo{Name: embedUntrainedCNN, Dim: dim,
 			Description: fmt.Sprintf("the %d activations of the last hidden layer of the untrained cnn (channels %v, hidden %v), seeded weights", dim, cnn.Channels, cnn.Hidden)},
 			train: ft, val: fv})
 	}
@@ -104,8 +104,8 @@ func embed(tr, va *data.Dataset, cnn *model.Spec, seed uint64) ([]embedding, err
 func project(x []float32, d int, r *mat.Dense) []float32 {
 	n := len(x) / d
 	var out mat.Dense
-	out.Mul(mat.NewDense(n, d, toFloat64(x)), r)
-	return toFloat32(out.RawMatrix().Data)
+	out.Mul(mat.NewDense(n, d, stats.Float64s(x)), r)
+	return stats.Float32s(out.RawMatrix().Data)
 }
 
 // sample draws k of n indices without replacement, seeded, in increasing

@@ -3,6 +3,8 @@ package feasibility
 import (
 	"fmt"
 	"strings"
+
+	"github.com/practica-ml/practica/rundir"
 )
 
 // Markdown renders feasibility.md: each verdict with its numbers, and what
@@ -31,7 +33,7 @@ func (r *Report) Markdown(about string) string {
 	if o := r.OverfitOne; o != nil {
 		b.WriteString("## Overfit one example\n\n")
 		overfitMarkdown(&b, o)
-		b.WriteString("![overfit loss](" + LossPlot + ")\n\n")
+		b.WriteString("![overfit loss](" + rundir.OverfitLossPlot + ")\n\n")
 	}
 	if o := r.OverfitBatch; o != nil {
 		fmt.Fprintf(&b, "## Overfit a batch of %d examples\n\n", o.Examples)
@@ -46,7 +48,7 @@ func (r *Report) Markdown(about string) string {
 			}
 		}
 		if r.OverfitOne == nil {
-			b.WriteString("![overfit loss](" + LossPlot + ")\n\n")
+			b.WriteString("![overfit loss](" + rundir.OverfitLossPlot + ")\n\n")
 		}
 	}
 	if r.OverfitOne != nil || r.OverfitBatch != nil {
@@ -62,7 +64,7 @@ func (r *Report) Markdown(about string) string {
 		b.WriteString("| purity | NMI | adjusted Rand index | silhouette |\n| --- | --- | --- | --- |\n")
 		fmt.Fprintf(&b, "| %.3f | %.3f | %.3f | %.3f (on %d points) |\n\n", c.Purity, c.NMI, c.ARI, c.Silhouette, c.SilhouettePoints)
 		fmt.Fprintf(&b, "Cluster sizes: %v. The scatter shows %d points on the embedding's first two principal components (%.1f%% of its variance), coloured by label.\n\n", c.ClusterSizes, c.ScatterPoints, 100*c.ScatterExplained)
-		b.WriteString("![PCA scatter](" + ScatterPlot + ")\n\n")
+		b.WriteString("![PCA scatter](" + rundir.PCAScatterPlot + ")\n\n")
 		b.WriteString("**What it means:** purity, NMI and the adjusted Rand index near 1 say the classes form separate groups in this embedding without any label being used; a silhouette well above 0 says the groups are compact. **What it does not mean:** low scores do not prove there is no signal — classes can be separable by a linear probe without forming round clusters, and k-means only finds round ones. This section has no verdict.\n")
 	}
 	return b.String()
@@ -104,7 +106,7 @@ func naiveMarkdown(b *strings.Builder, n *NaiveResult) {
 	for _, e := range n.Embeddings {
 		fmt.Fprintf(b, "- `%s`: %s.\n", e.Name, e.Description)
 	}
-	b.WriteString("\n![probe accuracies](" + ProbePlot + ")\n\n")
+	b.WriteString("\n![probe accuracies](" + rundir.ProbePlot + ")\n\n")
 	b.WriteString("**What SIGNAL means:** simple features of the inputs already predict the labels of held-out examples better than always guessing the most common class, so there is something to learn, and a model that does no better than these probes is not yet earning its cost. **What it does not mean:** how much a deep model will gain, or that the validation split resembles the data the model will serve. ")
 	b.WriteString("**What NO SIGNAL means:** no naive embedding beats the majority class by a clear margin. It does not prove the data holds no signal — it may need features that raw values, random projections and PCA do not expose — but check that the labels belong to their inputs, and remember that an overfit PASS on such data is memorization: memorizing needs no signal.\n\n")
 }

@@ -15,20 +15,20 @@ import (
 
 // Thresholds and sizes of the naive-embedding probe.
 const (
-	// Alpha is the significance level of the binomial test, before the
+	// alpha is the significance level of the binomial test, before the
 	// Bonferroni correction for the number of probes.
-	Alpha = 0.01
-	// MinMargin is the accuracy the best probe must add to the majority
+	alpha = 0.01
+	// minMargin is the accuracy the best probe must add to the majority
 	// rate (5 points).
-	MinMargin = 0.05
-	// MaxProbeTrain and MaxProbeVal cap the examples the probes use
+	minMargin = 0.05
+	// maxProbeTrain and maxProbeVal cap the examples the probes use
 	// (seeded subsamples of larger splits), to keep the probe fast.
-	MaxProbeTrain = 5000
-	MaxProbeVal   = 2000
+	maxProbeTrain = 5000
+	maxProbeVal   = 2000
 )
 
-// NaiveConfig tunes the naive-embedding probe.
-type NaiveConfig struct {
+// naiveConfig tunes the naive-embedding probe.
+type naiveConfig struct {
 	Progress io.Writer
 }
 
@@ -45,14 +45,14 @@ type NaiveResult struct {
 	Chance        float64 `json:"chance"`
 	MajorityRate  float64 `json:"majority_rate"`
 	MajorityClass string  `json:"majority_class"`
-	// The test: p < Alpha/ProbesTried (Bonferroni) against the majority
-	// rate, and accuracy ≥ majority rate + MinMargin.
+	// The test: p < alpha/ProbesTried (Bonferroni) against the majority
+	// rate, and accuracy ≥ majority rate + minMargin.
 	Alpha          float64             `json:"alpha"`
 	ProbesTried    int                 `json:"probes_tried"`
 	CorrectedAlpha float64             `json:"corrected_alpha"`
 	MinMargin      float64             `json:"min_margin"`
 	KNN            int                 `json:"knn_k"`
-	LinearProbe    LinearProbeSettings `json:"linear_probe"`
+	LinearProbe    linearProbeSettings `json:"linear_probe"`
 	Embeddings     []EmbeddingInfo     `json:"embeddings"`
 	Probes         []ProbeResult       `json:"probes"`
 	// SignalAccuracy is the lowest validation accuracy that would have
@@ -77,7 +77,7 @@ type ProbeResult struct {
 	Margin float64 `json:"margin"`
 	// PValue is P(X ≥ Correct) for X ~ Binomial(val examples, majority rate).
 	PValue float64 `json:"p_value"`
-	// Significant: PValue < the corrected alpha and Margin ≥ MinMargin.
+	// Significant: PValue < the corrected alpha and Margin ≥ minMargin.
 	Significant bool `json:"significant"`
 }
 
@@ -87,26 +87,26 @@ const (
 	ClassifierKNN    = "knn"
 )
 
-// NaiveEmbeddings probes the prepared data for signal: linear and k-NN
+// naiveEmbeddings probes the prepared data for signal: linear and k-NN
 // probes on each naive embedding, fitted on the training split and scored
 // on the validation split.
-func NaiveEmbeddings(ctx context.Context, p *setup.Prepared, cfg NaiveConfig) (*NaiveResult, error) {
+func naiveEmbeddings(ctx context.Context, p *setup.Prepared, cfg naiveConfig) (*NaiveResult, error) {
 	start := time.Now()
 	seed := p.Config.Training.Seed
 	tr, va := p.Splits.Train, p.Splits.Val
 	if va.Len() == 0 {
 		return nil, fmt.Errorf("the naive-embedding probe scores on the validation split, which is empty (data.val is 0)")
 	}
-	if tr.Len() > MaxProbeTrain {
-		tr = tr.Subset(sample(tr.Len(), MaxProbeTrain, seed, 0x7472))
+	if tr.Len() > maxProbeTrain {
+		tr = tr.Subset(sample(tr.Len(), maxProbeTrain, seed, 0x7472))
 	}
-	if va.Len() > MaxProbeVal {
-		va = va.Subset(sample(va.Len(), MaxProbeVal, seed, 0x7661))
+	if va.Len() > maxProbeVal {
+		va = va.Subset(sample(va.Len(), maxProbeVal, seed, 0x7661))
 	}
 	c := tr.NumClasses()
 	r := &NaiveResult{Classes: c, TrainExamples: tr.Len(), ValExamples: va.Len(), Chance: 1 / float64(c),
-		Alpha: Alpha, MinMargin: MinMargin, KNN: KNN, trainY: tr.Y, classNames: tr.Classes,
-		LinearProbe: LinearProbeSettings{Epochs: ProbeEpochs, BatchSize: ProbeBatchSize, Optimizer: "adam", LR: ProbeLR}}
+		Alpha: alpha, MinMargin: minMargin, KNN: knnNeighbours, trainY: tr.Y, classNames: tr.Classes,
+		LinearProbe: linearProbeSettings{Epochs: probeEpochs, BatchSize: probeBatchSize, Optimizer: "adam", LR: probeLR}}
 	counts := va.ClassCounts()
 	maj := 0
 	for k, n := range counts {
@@ -137,7 +137,7 @@ func NaiveEmbeddings(ctx context.Context, p *setup.Prepared, cfg NaiveConfig) (*
 		if err != nil {
 			return nil, fmt.Errorf("linear probe on %s: %w", e.Name, err)
 		}
-		knn := stats.KNNPredict(e.train, tr.Y, e.val, e.Dim, KNN, c)
+		knn := stats.KNNPredict(e.train, tr.Y, e.val, e.Dim, knnNeighbours, c)
 		for _, pr := range []struct {
 			name string
 			pred []int
@@ -149,12 +149,12 @@ func NaiveEmbeddings(ctx context.Context, p *setup.Prepared, cfg NaiveConfig) (*
 		}
 	}
 	r.ProbesTried = len(r.Probes)
-	r.CorrectedAlpha = Alpha / float64(r.ProbesTried)
-	r.SignalAccuracy = float64(RequiredCorrect(va.Len(), r.MajorityRate, r.CorrectedAlpha, MinMargin)) / float64(va.Len())
+	r.CorrectedAlpha = alpha / float64(r.ProbesTried)
+	r.SignalAccuracy = float64(requiredCorrect(va.Len(), r.MajorityRate, r.CorrectedAlpha, minMargin)) / float64(va.Len())
 	best := 0
 	for i := range r.Probes {
 		pr := &r.Probes[i]
-		pr.Significant = pr.PValue < r.CorrectedAlpha && pr.Margin >= MinMargin
+		pr.Significant = pr.PValue < r.CorrectedAlpha && pr.Margin >= minMargin
 		if pr.Accuracy > r.Probes[best].Accuracy {
 			best = i
 		}
@@ -162,18 +162,18 @@ func NaiveEmbeddings(ctx context.Context, p *setup.Prepared, cfg NaiveConfig) (*
 	r.Best = r.Probes[best]
 	b := r.Best
 	desc := fmt.Sprintf("the best probe, %s on the %s embedding, scores %.3f on %d validation examples against a majority-class rate of %.3f (chance %.3f): %+.1f points, p = %.3g (exact binomial, one-sided) against the Bonferroni-corrected %.3g (%g / %d probes); SIGNAL needed %.3f",
-		b.Classifier, b.Embedding, b.Accuracy, va.Len(), r.MajorityRate, r.Chance, 100*b.Margin, b.PValue, r.CorrectedAlpha, Alpha, r.ProbesTried, r.SignalAccuracy)
+		b.Classifier, b.Embedding, b.Accuracy, va.Len(), r.MajorityRate, r.Chance, 100*b.Margin, b.PValue, r.CorrectedAlpha, alpha, r.ProbesTried, r.SignalAccuracy)
 	if b.Significant {
 		r.Verdict, r.Reason = Signal, desc+"; simple features already predict the labels"
 	} else {
 		var why string
 		switch {
-		case b.PValue >= r.CorrectedAlpha && b.Margin < MinMargin:
-			why = fmt.Sprintf("neither significant nor %g points above the majority rate", 100*MinMargin)
+		case b.PValue >= r.CorrectedAlpha && b.Margin < minMargin:
+			why = fmt.Sprintf("neither significant nor %g points above the majority rate", 100*minMargin)
 		case b.PValue >= r.CorrectedAlpha:
 			why = "not significant"
 		default:
-			why = fmt.Sprintf("significant but less than %g points above the majority rate", 100*MinMargin)
+			why = fmt.Sprintf("significant but less than %g points above the majority rate", 100*minMargin)
 		}
 		r.Verdict, r.Reason = NoSignal, desc+": "+why+"; no simple embedding predicts the labels better than guessing the most common class"
 	}

@@ -20,7 +20,7 @@ func TestNaiveEmbeddingsVerdicts(t *testing.T) {
 	}{
 		{
 			name: "digits have signal", source: "digits", verdict: Signal,
-			embeddings: []string{EmbedRaw, EmbedRandom, EmbedPCA, EmbedUntrainedCNN},
+			embeddings: []string{embedRaw, embedRandom, embedPCA, embedUntrainedCNN},
 			check: func(t *testing.T, r *NaiveResult) {
 				for _, p := range r.Probes {
 					// Every naive probe reads digits well above 85%.
@@ -43,7 +43,7 @@ func TestNaiveEmbeddingsVerdicts(t *testing.T) {
 		},
 		{
 			name: "pure noise has none", source: "noise", verdict: NoSignal,
-			embeddings: []string{EmbedRaw, EmbedRandom, EmbedPCA},
+			embeddings: []string{embedRaw, embedRandom, embedPCA},
 			check: func(t *testing.T, r *NaiveResult) {
 				for _, p := range r.Probes {
 					if p.Significant || p.Accuracy >= r.SignalAccuracy || math.Abs(p.Accuracy-r.Chance) > 0.06 {
@@ -58,7 +58,7 @@ func TestNaiveEmbeddingsVerdicts(t *testing.T) {
 		},
 		{
 			name: "blobs are separable", source: "blobs:n=600,d=8,c=4", verdict: Signal,
-			embeddings: []string{EmbedRaw, EmbedRandom, EmbedPCA},
+			embeddings: []string{embedRaw, embedRandom, embedPCA},
 			check: func(t *testing.T, r *NaiveResult) {
 				if r.Best.Accuracy != 1 {
 					t.Errorf("best accuracy %v, want 1 on blobs 8 sd apart", r.Best.Accuracy)
@@ -69,7 +69,7 @@ func TestNaiveEmbeddingsVerdicts(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			p := prepare(t, c.source, nil)
-			r, err := NaiveEmbeddings(context.Background(), p, NaiveConfig{})
+			r, err := naiveEmbeddings(context.Background(), p, naiveConfig{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -84,7 +84,7 @@ func TestNaiveEmbeddingsVerdicts(t *testing.T) {
 			if !slices.Equal(names, c.embeddings) || r.ProbesTried != 2*len(c.embeddings) || len(r.Probes) != r.ProbesTried {
 				t.Fatalf("embeddings %v, %d probes", names, r.ProbesTried)
 			}
-			if r.CorrectedAlpha != Alpha/float64(r.ProbesTried) {
+			if r.CorrectedAlpha != alpha/float64(r.ProbesTried) {
 				t.Errorf("corrected alpha %v", r.CorrectedAlpha)
 			}
 			// The majority rate is the validation split's largest class share.
@@ -125,16 +125,16 @@ func TestClustering(t *testing.T) {
 		{"digits", "digits", 0.6, 0.9, 0.1, 0.4, 0.65, 1439},
 		// Noise: no agreement beyond chance; 5,600 training points, so the
 		// probes keep 5,000 and the silhouette all of them.
-		{"noise", "noise:n=7000,d=8,c=4", 0, 0.01, -0.1, 0.2, 0, MaxSilhouettePoints},
+		{"noise", "noise:n=7000,d=8,c=4", 0, 0.01, -0.1, 0.2, 0, maxSilhouettePoints},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			p := prepare(t, c.source, func(cfg *config.Experiment) { cfg.Model.Arch = "mlp" })
-			naive, err := NaiveEmbeddings(context.Background(), p, NaiveConfig{})
+			naive, err := naiveEmbeddings(context.Background(), p, naiveConfig{})
 			if err != nil {
 				t.Fatal(err)
 			}
-			r, err := Clustering(naive, 1, nil)
+			r, err := clustering(naive, 1, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -142,14 +142,14 @@ func TestClustering(t *testing.T) {
 			if r.NMI < c.minNMI-1e-9 || r.NMI > c.maxNMI+1e-9 || r.Silhouette < c.minSil || r.Silhouette > c.maxSil || r.Purity < c.minPurity {
 				t.Errorf("purity %v NMI %v silhouette %v", r.Purity, r.NMI, r.Silhouette)
 			}
-			if r.Embedding != naive.Best.Embedding || r.K != naive.Classes || r.SilhouettePoints != c.wantSilhouetteN || r.Points != min(p.Splits.Train.Len(), MaxProbeTrain) {
+			if r.Embedding != naive.Best.Embedding || r.K != naive.Classes || r.SilhouettePoints != c.wantSilhouetteN || r.Points != min(p.Splits.Train.Len(), maxProbeTrain) {
 				t.Errorf("embedding %s k %d, %d points, silhouette on %d", r.Embedding, r.K, r.Points, r.SilhouettePoints)
 			}
 			total := 0
 			for _, n := range r.ClusterSizes {
 				total += n
 			}
-			if total != r.Points || len(r.ScatterXY) != 2*r.ScatterPoints || r.ScatterPoints != min(r.Points, MaxScatterPoints) {
+			if total != r.Points || len(r.ScatterXY) != 2*r.ScatterPoints || r.ScatterPoints != min(r.Points, maxScatterPoints) {
 				t.Errorf("cluster sizes %v, %d scatter values for %d points", r.ClusterSizes, len(r.ScatterXY), r.ScatterPoints)
 			}
 		})

@@ -21,27 +21,27 @@ import (
 const (
 	// DefaultSteps is the default step budget.
 	DefaultSteps = 300
-	// PassLoss and PassFraction: the loss must fall below
-	// max(PassLoss, PassFraction × the initial loss).
-	PassLoss     = 0.01
-	PassFraction = 0.01
-	// BaselineRatio and BaselineGap: the zero-input baseline's final loss
-	// must be at least BaselineRatio× the real one and BaselineGap above it.
-	BaselineRatio = 10.0
-	BaselineGap   = 0.1
-	// InitRatioLow and InitRatioHigh bound a plausible initial loss, as a
+	// passLoss and passFraction: the loss must fall below
+	// max(passLoss, passFraction × the initial loss).
+	passLoss     = 0.01
+	passFraction = 0.01
+	// baselineRatio and baselineGap: the zero-input baseline's final loss
+	// must be at least baselineRatio× the real one and baselineGap above it.
+	baselineRatio = 10.0
+	baselineGap   = 0.1
+	// initRatioLow and initRatioHigh bound a plausible initial loss, as a
 	// multiple of ln C.
-	InitRatioLow  = 0.5
-	InitRatioHigh = 2.0
-	// FloorTolerance: the zero-input baseline stops once its loss is this
+	initRatioLow  = 0.5
+	initRatioHigh = 2.0
+	// floorTolerance: the zero-input baseline stops once its loss is this
 	// close to the label entropy. With every input zero the model gives
 	// every example the same output, whose mean loss is at least the
 	// entropy of the labels, so more steps could lower it by less than this.
-	FloorTolerance = 1e-3
+	floorTolerance = 1e-3
 )
 
-// OverfitConfig chooses an overfit test.
-type OverfitConfig struct {
+// overfitConfig chooses an overfit test.
+type overfitConfig struct {
 	// Examples is 1 for overfit-one, N for overfit-batch.
 	Examples int
 	// Steps is the step budget (DefaultSteps when 0).
@@ -103,18 +103,18 @@ type BaselineResult struct {
 	LossRatio Float `json:"loss_ratio"`
 	LossGap   Float `json:"loss_gap"`
 	// AtFloor: the run stopped before the budget, its loss within
-	// FloorTolerance of LabelEntropy, below which it cannot go.
+	// floorTolerance of LabelEntropy, below which it cannot go.
 	AtFloor bool `json:"at_floor"`
 	// ClearlyWorse is LossRatio ≥ 10 and LossGap ≥ 0.1.
 	ClearlyWorse bool    `json:"clearly_worse"`
 	LossCurve    []Float `json:"loss_curve"`
 }
 
-// Overfit trains the experiment's model on cfg.Examples training examples
+// overfit trains the experiment's model on cfg.Examples training examples
 // (dropout and augmentation off, no shuffling, plain cross-entropy) until
 // the eval-mode loss on them passes or the step budget runs out, and gives
 // the verdict.
-func Overfit(ctx context.Context, p *setup.Prepared, cfg OverfitConfig) (*OverfitResult, error) {
+func overfit(ctx context.Context, p *setup.Prepared, cfg overfitConfig) (*OverfitResult, error) {
 	n := cfg.Examples
 	tr := p.Splits.Train
 	if n < 1 || n > tr.Len() {
@@ -127,7 +127,7 @@ func Overfit(ctx context.Context, p *setup.Prepared, cfg OverfitConfig) (*Overfi
 	if steps < 1 {
 		return nil, fmt.Errorf("overfit steps must be > 0, got %d", steps)
 	}
-	idx := PickExamples(tr.Y, tr.NumClasses(), n, p.Config.Training.Seed)
+	idx := pickExamples(tr.Y, tr.NumClasses(), n, p.Config.Training.Seed)
 	ds := tr.Subset(idx)
 	name := "overfit-one"
 	if n > 1 || cfg.Baseline {
@@ -158,7 +158,7 @@ func Overfit(ctx context.Context, p *setup.Prepared, cfg OverfitConfig) (*Overfi
 		b := &BaselineResult{Steps: base.steps(), FinalLoss: Float(base.last()), Accuracy: base.accuracy,
 			LabelEntropy: h, AtFloor: base.atFloor, LossCurve: floats(base.loss)}
 		b.LossRatio, b.LossGap = Float(base.last()/real.last()), Float(base.last()-real.last())
-		b.ClearlyWorse = finite(base.last()) && float64(b.LossRatio) >= BaselineRatio && float64(b.LossGap) >= BaselineGap
+		b.ClearlyWorse = finite(base.last()) && float64(b.LossRatio) >= baselineRatio && float64(b.LossGap) >= baselineGap
 		r.ZeroInput = b
 	}
 	r.Verdict, r.Reason, r.Warnings = overfitVerdict(r, real)
@@ -168,12 +168,12 @@ func Overfit(ctx context.Context, p *setup.Prepared, cfg OverfitConfig) (*Overfi
 	return r, nil
 }
 
-// PickExamples draws n training examples, seeded: a random order of the
+// pickExamples draws n training examples, seeded: a random order of the
 // split, then round-robin over the classes in the order they first appear
 // in it, so that a batch covers as many classes as it can (and the
 // zero-input baseline cannot reach a low loss by predicting one class).
 // The first example is the first of the random order.
-func PickExamples(labels []int, classes, n int, seed uint64) []int {
+func pickExamples(labels []int, classes, n int, seed uint64) []int {
 	rng := rand.New(rand.NewPCG(seed, 0x6f76657266697421)) // "overfit!"
 	perm := rng.Perm(len(labels))
 	buckets := make([][]int, classes)
@@ -229,7 +229,7 @@ func (r run) min() float64 {
 // at a non-finite loss or weight (the loop's weight guard), at the budget,
 // (stopAtPass) at the first step whose loss is below the threshold with
 // every example right, or (floor ≥ 0) once the loss is within
-// FloorTolerance of floor, the least it can reach.
+// floorTolerance of floor, the least it can reach.
 func memorize(ctx context.Context, p *setup.Prepared, ds *data.Dataset, steps int, stopAtPass bool, floor float64, progress io.Writer, label string) (run, error) {
 	n := ds.Len()
 	m, opt, err := p.NewModel(model.Options{TrainBatch: n, EvalBatch: n, NoDropout: true})
@@ -243,7 +243,7 @@ func memorize(ctx context.Context, p *setup.Prepared, ds *data.Dataset, steps in
 	if err != nil {
 		return run{}, err
 	}
-	r := run{loss: []float64{ev.Loss}, threshold: math.Max(PassLoss, PassFraction*ev.Loss)}
+	r := run{loss: []float64{ev.Loss}, threshold: math.Max(passLoss, passFraction*ev.Loss)}
 	r.accuracy, r.correct = ev.Accuracy, int(math.Round(ev.Accuracy*float64(n)))
 	if !finite(ev.Loss) {
 		r.nonFinite = -1
@@ -312,11 +312,11 @@ func (h *memorizer) AfterStep(s *train.State, _ float64) error {
 		s.Stop = stopPassed
 	case ev.Loss < r.threshold && r.correct == n && r.passStep == 0:
 		r.passStep = step
-		if h.floor >= 0 && ev.Loss < h.floor+FloorTolerance {
+		if h.floor >= 0 && ev.Loss < h.floor+floorTolerance {
 			r.atFloor = true
 			s.Stop = stopFloor
 		}
-	case h.floor >= 0 && ev.Loss < h.floor+FloorTolerance:
+	case h.floor >= 0 && ev.Loss < h.floor+floorTolerance:
 		r.atFloor = true
 		s.Stop = stopFloor
 	}
@@ -338,9 +338,9 @@ func overfitVerdict(r *OverfitResult, rr run) (verdict, reason string, warnings 
 	init := rr.loss[0]
 	ratio := init / r.LnClasses
 	initNote := fmt.Sprintf("the initial loss %.4g is %.2f× ln %d = %.4g", init, ratio, r.Classes, r.LnClasses)
-	farInit := !finite(init) || ratio < InitRatioLow || ratio > InitRatioHigh
+	farInit := !finite(init) || ratio < initRatioLow || ratio > initRatioHigh
 	if farInit {
-		warnings = append(warnings, initNote+fmt.Sprintf(", outside [%.1f, %.1f]× ln C: a bad initialization (weights too large, inputs not normalized) or a label bug", InitRatioLow, InitRatioHigh))
+		warnings = append(warnings, initNote+fmt.Sprintf(", outside [%.1f, %.1f]× ln C: a bad initialization (weights too large, inputs not normalized) or a label bug", initRatioLow, initRatioHigh))
 	}
 	var fails []string
 	switch {
@@ -359,7 +359,7 @@ func overfitVerdict(r *OverfitResult, rr run) (verdict, reason string, warnings 
 	if len(fails) == 0 && r.ZeroInput != nil && !r.ZeroInput.ClearlyWorse {
 		b := r.ZeroInput
 		fails = append(fails, fmt.Sprintf("the model does as well without its inputs: with the inputs zeroed the loss ends at %.4g against %.4g with them (needs at least %g× and %g higher): the labels of these examples are fitted without looking at the inputs, or the inputs do not reach the model",
-			float64(b.FinalLoss), rr.last(), BaselineRatio, BaselineGap))
+			float64(b.FinalLoss), rr.last(), baselineRatio, baselineGap))
 	}
 	if len(fails) > 0 {
 		if farInit {

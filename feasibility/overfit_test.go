@@ -93,7 +93,7 @@ func TestOverfitVerdicts(t *testing.T) {
 				// and zero biases every hidden unit sits at exactly 0, where ReLU's
 				// gradient is 0 (PyTorch's convention), so only the output bias
 				// learns and 300 steps may end a few thousandths above the floor.
-				if l := float64(z.FinalLoss); l < want || l >= want+0.01 || z.AtFloor != (l < want+FloorTolerance) || !z.ClearlyWorse {
+				if l := float64(z.FinalLoss); l < want || l >= want+0.01 || z.AtFloor != (l < want+floorTolerance) || !z.ClearlyWorse {
 					t.Errorf("zero-input final loss %v after %d steps (at floor %v), clearly worse %v", z.FinalLoss, z.Steps, z.AtFloor, z.ClearlyWorse)
 				}
 				if float64(z.LossRatio) < 50 || float64(z.LossGap) < 2 {
@@ -135,7 +135,7 @@ func TestOverfitVerdicts(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			p := prepare(t, c.source, c.edit)
-			r, err := Overfit(context.Background(), p, OverfitConfig{Examples: c.examples, Steps: c.steps, Baseline: c.examples > 1})
+			r, err := overfit(context.Background(), p, overfitConfig{Examples: c.examples, Steps: c.steps, Baseline: c.examples > 1})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -166,7 +166,7 @@ func TestOverfitFlagsAModelThatNeedsNoInputs(t *testing.T) {
 	y := make([]int, 40) // every training label is class a; b exists but is absent
 	p := handmade(t, x, 4, y, 2)
 	p.Config.Optimizer.LR = 0.01
-	r, err := Overfit(context.Background(), p, OverfitConfig{Examples: 8, Baseline: true})
+	r, err := overfit(context.Background(), p, overfitConfig{Examples: 8, Baseline: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,24 +190,24 @@ func TestOverfitWarnsOfAFarInitialLoss(t *testing.T) {
 	}
 	p := handmade(t, x, 6, y, 3)
 	// Several examples: one alone may be right by a huge margin (loss 0).
-	r, err := Overfit(context.Background(), p, OverfitConfig{Examples: 6, Steps: 20})
+	r, err := overfit(context.Background(), p, overfitConfig{Examples: 6, Steps: 20})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("%s: %s; %v", r.Verdict, r.Reason, r.Warnings)
 	all := r.Reason + strings.Join(r.Warnings, " ")
-	if float64(r.InitialLossRatio) < InitRatioHigh || !strings.Contains(all, "bad initialization") || !strings.Contains(all, "outside [0.5, 2.0]× ln C") {
+	if float64(r.InitialLossRatio) < initRatioHigh || !strings.Contains(all, "bad initialization") || !strings.Contains(all, "outside [0.5, 2.0]× ln C") {
 		t.Fatalf("ratio %v; reason and warnings: %s", r.InitialLossRatio, all)
 	}
 }
 
 func TestOverfitIsDeterministic(t *testing.T) {
 	p := prepare(t, "noise:n=300,d=16,c=4", nil)
-	a, err := Overfit(context.Background(), p, OverfitConfig{Examples: 8, Steps: 40})
+	a, err := overfit(context.Background(), p, overfitConfig{Examples: 8, Steps: 40})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := Overfit(context.Background(), p, OverfitConfig{Examples: 8, Steps: 40})
+	b, err := overfit(context.Background(), p, overfitConfig{Examples: 8, Steps: 40})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,7 +221,7 @@ func TestOverfitIsDeterministic(t *testing.T) {
 func TestOverfitRejectsBadSizes(t *testing.T) {
 	p := prepare(t, "noise:n=50,d=4,c=2", nil)
 	for _, n := range []int{0, -1, p.Splits.Train.Len() + 1} {
-		if _, err := Overfit(context.Background(), p, OverfitConfig{Examples: n}); err == nil {
+		if _, err := overfit(context.Background(), p, overfitConfig{Examples: n}); err == nil {
 			t.Errorf("%d examples: no error", n)
 		}
 	}
@@ -229,7 +229,7 @@ func TestOverfitRejectsBadSizes(t *testing.T) {
 
 func TestPickExamples(t *testing.T) {
 	labels := []int{0, 0, 0, 0, 1, 1, 2, 0, 0, 1}
-	got := PickExamples(labels, 3, 5, 1)
+	got := pickExamples(labels, 3, 5, 1)
 	counts := make([]int, 3)
 	for _, i := range got {
 		counts[labels[i]]++
@@ -238,10 +238,10 @@ func TestPickExamples(t *testing.T) {
 	if len(got) != 5 || counts[2] != 1 || counts[0] != 2 || counts[1] != 2 {
 		t.Fatalf("picked %v (classes %v), want 2-2-1 over the three classes", got, counts)
 	}
-	if !slices.Equal(got, PickExamples(labels, 3, 5, 1)) {
+	if !slices.Equal(got, pickExamples(labels, 3, 5, 1)) {
 		t.Fatal("not deterministic")
 	}
-	if one := PickExamples(labels, 3, 1, 1); one[0] != got[0] {
+	if one := pickExamples(labels, 3, 1, 1); one[0] != got[0] {
 		t.Fatalf("overfit-one picks %v, the batch starts with %v", one, got[0])
 	}
 }

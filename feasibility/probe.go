@@ -12,17 +12,17 @@ import (
 
 // Probe settings.
 const (
-	// KNN is the number of neighbours of the k-NN probe (cosine similarity).
-	KNN = 5
+	// knnNeighbours is the number of neighbours of the k-NN probe (cosine similarity).
+	knnNeighbours = 5
 	// The linear probe: softmax regression on the standardized embedding,
 	// trained by the training loop with Adam.
-	ProbeEpochs    = 20
-	ProbeBatchSize = 128
-	ProbeLR        = 0.01
+	probeEpochs    = 20
+	probeBatchSize = 128
+	probeLR        = 0.01
 )
 
-// LinearProbeSettings records how the linear probe was trained.
-type LinearProbeSettings struct {
+// linearProbeSettings records how the linear probe was trained.
+type linearProbeSettings struct {
 	Epochs    int     `json:"epochs"`
 	BatchSize int     `json:"batch_size"`
 	Optimizer string  `json:"optimizer"`
@@ -39,7 +39,7 @@ func linearProbe(ctx context.Context, e embedding, trY, vaY []int, classes []str
 	va := &data.Dataset{Source: e.Name, Kind: data.Tabular, Shape: []int{e.Dim}, X: append([]float32(nil), e.val...), Y: vaY, Classes: classes}
 	standardize(tr.X, va.X, e.Dim)
 	m, err := model.New(model.Spec{Arch: model.Linear, Activation: "relu"}, tr.Shape, len(classes),
-		model.Options{TrainBatch: min(ProbeBatchSize, tr.Len()), Seed: seed})
+		model.Options{TrainBatch: min(probeBatchSize, tr.Len()), Seed: seed})
 	if err != nil {
 		return nil, err
 	}
@@ -47,11 +47,11 @@ func linearProbe(ctx context.Context, e embedding, trY, vaY []int, classes []str
 	for _, p := range m.Learnables() {
 		sizes = append(sizes, len(p.Float32s()))
 	}
-	opt, err := train.NewOptimizer(train.OptimizerConfig{Name: "adam", LR: ProbeLR, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}, sizes)
+	opt, err := train.NewOptimizer(train.OptimizerConfig{Name: "adam", LR: probeLR, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}, sizes)
 	if err != nil {
 		return nil, err
 	}
-	loop := &train.Loop{Model: m, Optimizer: opt, Train: tr, Val: va, Epochs: ProbeEpochs, Seed: seed, Shuffle: true, TrainEvalSize: 1}
+	loop := &train.Loop{Model: m, Optimizer: opt, Train: tr, Val: va, Epochs: probeEpochs, Seed: seed, Shuffle: true, TrainEvalSize: 1}
 	if _, err := loop.Run(ctx); err != nil {
 		return nil, err
 	}
@@ -94,10 +94,10 @@ func standardize(tr, va []float32, dim int) {
 	}
 }
 
-// RequiredCorrect is the fewest correct answers out of n that a probe
+// requiredCorrect is the fewest correct answers out of n that a probe
 // needs for SIGNAL: a share at least p0+margin and a p-value below alpha;
 // n+1 when none suffices.
-func RequiredCorrect(n int, p0, alpha, margin float64) int {
+func requiredCorrect(n int, p0, alpha, margin float64) int {
 	lo := int(math.Ceil((p0 + margin) * float64(n) * (1 - 1e-12)))
 	lo = max(lo, 0)
 	if lo > n || stats.BinomialTail(n, n, p0) >= alpha {

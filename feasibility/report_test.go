@@ -4,11 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"math"
-	"os"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/practica-ml/practica/rundir"
 )
@@ -26,19 +24,14 @@ func TestRunWritesEveryOutput(t *testing.T) {
 	if got := rep.Verdicts(); !slices.Equal(got, []string{Pass, Pass, NoSignal}) || rep.OK() {
 		t.Fatalf("verdicts %v, OK %v", got, rep.OK())
 	}
-	dir, err := rundir.Create(t.TempDir(), "feasibility", time.Now())
+	// What experiment.Feasibility writes as feasibility.json and
+	// feasibility.md.
+	rep.RunDir = t.TempDir()
+	b, err := json.MarshalIndent(rep, "", "  ")
 	if err != nil {
 		t.Fatal(err)
-	}
-	files, err := rep.Write(dir, "mlp on noise")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := []string{JSONFile, MarkdownFile}; !slices.Equal(files, want) {
-		t.Fatalf("files %v, want %v", files, want)
 	}
 	var top map[string]json.RawMessage
-	b, _ := os.ReadFile(dir.Join(JSONFile))
 	if err := json.Unmarshal(b, &top); err != nil {
 		t.Fatal(err)
 	}
@@ -57,8 +50,8 @@ func TestRunWritesEveryOutput(t *testing.T) {
 	if back.OverfitOne.Verdict != Pass || back.OverfitBatch.ZeroInput == nil || back.NaiveEmbeddings.Verdict != NoSignal || back.Clustering.NMI != rep.Clustering.NMI {
 		t.Fatalf("round trip %+v", back)
 	}
-	md, _ := os.ReadFile(dir.Join(MarkdownFile))
-	for _, s := range []string{"memorizing needs no signal", "The model memorizes, yet no simple feature predicts the labels", "- Naive embeddings: **NO SIGNAL**", "**NO SIGNAL.**", "**PASS.**", "Zero-input baseline", "What it does not mean", "](" + ScatterPlot + ")"} {
+	md := []byte(rep.Markdown("mlp on noise"))
+	for _, s := range []string{"memorizing needs no signal", "The model memorizes, yet no simple feature predicts the labels", "- Naive embeddings: **NO SIGNAL**", "**NO SIGNAL.**", "**PASS.**", "Zero-input baseline", "What it does not mean", "](" + rundir.PCAScatterPlot + ")"} {
 		if !strings.Contains(string(md), s) {
 			t.Errorf("feasibility.md lacks %q", s)
 		}

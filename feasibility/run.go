@@ -6,17 +6,6 @@ import (
 	"io"
 
 	"github.com/practica-ml/practica/setup"
-
-	"github.com/practica-ml/practica/rundir"
-)
-
-// File names the feasibility tests write into a run directory.
-const (
-	JSONFile     = "feasibility.json"
-	MarkdownFile = "feasibility.md"
-	LossPlot     = "overfit_loss.png"
-	ProbePlot    = "probe_accuracy.png"
-	ScatterPlot  = "pca_scatter.png"
 )
 
 // BatchSize is the overfit-batch size that --feasibility uses.
@@ -48,17 +37,17 @@ func Run(ctx context.Context, p *setup.Prepared, opt Options) (*Report, error) {
 	r := &Report{}
 	var err error
 	if opt.OverfitOne {
-		if r.OverfitOne, err = Overfit(ctx, p, OverfitConfig{Examples: 1, Steps: opt.Steps, Progress: opt.Progress}); err != nil {
+		if r.OverfitOne, err = overfit(ctx, p, overfitConfig{Examples: 1, Steps: opt.Steps, Progress: opt.Progress}); err != nil {
 			return nil, fmt.Errorf("overfit-one: %w", err)
 		}
 	}
 	if opt.OverfitBatch > 0 {
-		if r.OverfitBatch, err = Overfit(ctx, p, OverfitConfig{Examples: opt.OverfitBatch, Steps: opt.Steps, Baseline: true, Progress: opt.Progress}); err != nil {
+		if r.OverfitBatch, err = overfit(ctx, p, overfitConfig{Examples: opt.OverfitBatch, Steps: opt.Steps, Baseline: true, Progress: opt.Progress}); err != nil {
 			return nil, fmt.Errorf("overfit-batch: %w", err)
 		}
 	}
 	if opt.NaiveEmbeddings || opt.Clustering {
-		naive, err := NaiveEmbeddings(ctx, p, NaiveConfig{Progress: opt.Progress})
+		naive, err := naiveEmbeddings(ctx, p, naiveConfig{Progress: opt.Progress})
 		if err != nil {
 			return nil, fmt.Errorf("naive embeddings: %w", err)
 		}
@@ -66,24 +55,10 @@ func Run(ctx context.Context, p *setup.Prepared, opt Options) (*Report, error) {
 			r.NaiveEmbeddings = naive
 		}
 		if opt.Clustering {
-			if r.Clustering, err = Clustering(naive, p.Config.Training.Seed, opt.Progress); err != nil {
+			if r.Clustering, err = clustering(naive, p.Config.Training.Seed, opt.Progress); err != nil {
 				return nil, err
 			}
 		}
 	}
 	return r, nil
-}
-
-// Write writes feasibility.json and feasibility.md into dir (setting
-// RunDir), and returns the names written. The plots feasibility.md links
-// to are drawn by figures.WriteFeasibility.
-func (r *Report) Write(dir *rundir.Dir, title string) ([]string, error) {
-	r.RunDir = dir.Path
-	if err := dir.WriteJSON(JSONFile, r); err != nil {
-		return nil, err
-	}
-	if err := dir.WriteFile(MarkdownFile, []byte(r.Markdown(title))); err != nil {
-		return nil, err
-	}
-	return []string{JSONFile, MarkdownFile}, nil
 }

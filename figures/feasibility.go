@@ -23,22 +23,22 @@ func colour(i int) color.Color { return Series(i) }
 func WriteFeasibility(dir *rundir.Dir, r *feasibility.Report) ([]string, error) {
 	var files []string
 	if r.OverfitOne != nil || r.OverfitBatch != nil {
-		if err := OverfitLossPNG(dir.Join(feasibility.LossPlot), r); err != nil {
+		if err := OverfitLossPNG(dir.Join(rundir.OverfitLossPlot), r); err != nil {
 			return nil, err
 		}
-		files = append(files, feasibility.LossPlot)
+		files = append(files, rundir.OverfitLossPlot)
 	}
 	if r.NaiveEmbeddings != nil {
-		if err := ProbeAccuracyPNG(dir.Join(feasibility.ProbePlot), r.NaiveEmbeddings); err != nil {
+		if err := ProbeAccuracyPNG(dir.Join(rundir.ProbePlot), r.NaiveEmbeddings); err != nil {
 			return nil, err
 		}
-		files = append(files, feasibility.ProbePlot)
+		files = append(files, rundir.ProbePlot)
 	}
 	if r.Clustering != nil {
-		if err := PCAScatterPNG(dir.Join(feasibility.ScatterPlot), r.Clustering); err != nil {
+		if err := PCAScatterPNG(dir.Join(rundir.PCAScatterPlot), r.Clustering); err != nil {
 			return nil, err
 		}
-		files = append(files, feasibility.ScatterPlot)
+		files = append(files, rundir.PCAScatterPlot)
 	}
 	return files, nil
 }

@@ -64,7 +64,7 @@ func TestWriteFeasibility(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want := []string{feasibility.LossPlot, feasibility.ProbePlot, feasibility.ScatterPlot}; !slices.Equal(files, want) {
+		if want := []string{rundir.OverfitLossPlot, rundir.ProbePlot, rundir.PCAScatterPlot}; !slices.Equal(files, want) {
 			t.Fatalf("files %v, want %v", files, want)
 		}
 		for _, f := range files {
@@ -89,7 +89,7 @@ func TestWriteFeasibilityOnlyWhatRan(t *testing.T) {
 		t.Fatal(err)
 	}
 	files, err := WriteFeasibility(dir, &feasibility.Report{OverfitOne: feasibilityReport(4).OverfitOne})
-	if err != nil || !slices.Equal(files, []string{feasibility.LossPlot}) {
+	if err != nil || !slices.Equal(files, []string{rundir.OverfitLossPlot}) {
 		t.Fatalf("files %v, %v", files, err)
 	}
 }

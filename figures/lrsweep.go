@@ -40,11 +40,11 @@ var ruleColors = map[string]color.Color{
 // WriteLRSweep draws lr_sweep.png and, when the grid ran, lr_grid.png
 // into dir, each atomically.
 func WriteLRSweep(dir *rundir.Dir, r *lrsweep.Result) error {
-	if err := LRSweepPNG(dir.Join(lrsweep.PlotFile), &r.Report, r.Curves); err != nil {
+	if err := LRSweepPNG(dir.Join(rundir.LRSweepPlot), &r.Report, r.Curves); err != nil {
 		return err
 	}
 	if r.Report.Grid != nil {
-		return LRGridPNG(dir.Join(lrsweep.GridPlotFile), r.Report.Grid)
+		return LRGridPNG(dir.Join(rundir.LRGridPlot), r.Report.Grid)
 	}
 	return nil
 }

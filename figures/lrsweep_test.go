@@ -74,7 +74,7 @@ func TestWriteLRSweep(t *testing.T) {
 	if err := WriteLRSweep(dir, sweepResult(t)); err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []string{lrsweep.PlotFile, lrsweep.GridPlotFile} {
+	for _, f := range []string{rundir.LRSweepPlot, rundir.LRGridPlot} {
 		png, err := os.ReadFile(dir.Join(f))
 		if err != nil || !bytes.HasPrefix(png, []byte("\x89PNG\r\n\x1a\n")) || len(png) < 10000 {
 			t.Errorf("%s: %d bytes, %v", f, len(png), err)
@@ -93,10 +93,10 @@ func TestWriteLRSweepWithoutGrid(t *testing.T) {
 	if err := WriteLRSweep(dir, res); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(dir.Join(lrsweep.PlotFile)); err != nil {
+	if _, err := os.Stat(dir.Join(rundir.LRSweepPlot)); err != nil {
 		t.Error(err)
 	}
-	if _, err := os.Stat(dir.Join(lrsweep.GridPlotFile)); !os.IsNotExist(err) {
+	if _, err := os.Stat(dir.Join(rundir.LRGridPlot)); !os.IsNotExist(err) {
 		t.Errorf("lr_grid.png without a grid (%v)", err)
 	}
 }

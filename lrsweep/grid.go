@@ -61,7 +61,7 @@ func ParseGrid(s string) (values []float64, auto bool, err error) {
 // AutoGrid is the grid around a recommendation: ×1/3, ×1, ×3.
 func AutoGrid(rec float64) []float64 { return []float64{rec / 3, rec, rec * 3} }
 
-// RunGrid trains base's model for epochs epochs with each learning rate,
+// runGridValues trains base's model for epochs epochs with each learning rate,
 // every run from the weights the model has on entry and with a fresh
 // optimizer from newOpt, and records the validation loss per epoch. Base
 // supplies the data, batching and loss settings; its Optimizer, Epochs,
@@ -69,7 +69,7 @@ func AutoGrid(rec float64) []float64 { return []float64{rec / 3, rec, rec * 3} }
 // afterwards. The learning rate stays constant (no schedule): the grid
 // compares values, not schedules. progress, when not nil, receives the
 // loop's progress lines.
-func RunGrid(ctx context.Context, base train.Loop, newOpt func(lr float64) (train.Optimizer, error), values []float64, epochs int, progress io.Writer) (runs []GridRun, err error) {
+func runGridValues(ctx context.Context, base train.Loop, newOpt func(lr float64) (train.Optimizer, error), values []float64, epochs int, progress io.Writer) (runs []GridRun, err error) {
 	if epochs <= 0 {
 		return nil, setting.Errorf("grid_epochs", "must be > 0, got %d", epochs)
 	}
@@ -136,10 +136,10 @@ func gridRun(lr float64, h []train.EpochMetrics, diverged bool) GridRun {
 	return r
 }
 
-// BestRun returns the index of the run with the lowest validation loss
+// bestRun returns the index of the run with the lowest validation loss
 // (the first of equals), or -1 when every run diverged before an epoch
 // finished.
-func BestRun(runs []GridRun) int {
+func bestRun(runs []GridRun) int {
 	best := -1
 	for i, r := range runs {
 		if r.BestValLoss != nil && (best < 0 || *r.BestValLoss < *runs[best].BestValLoss) {

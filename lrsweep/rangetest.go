@@ -56,9 +56,9 @@ type Options struct {
 	Label string
 }
 
-// DefaultOptions are fastai's defaults: 1e-7 to 10 over 100 steps,
+// defaultOptions are fastai's defaults: 1e-7 to 10 over 100 steps,
 // beta 0.98, stop at 4× the minimum.
-func DefaultOptions() Options {
+func defaultOptions() Options {
 	return Options{MinLR: 1e-7, MaxLR: 10, Steps: 100, Beta: 0.98, DivergeFactor: 4}
 }
 
@@ -69,8 +69,8 @@ func (o Options) Validate() error {
 		return setting.Errorf("lr_min", "must be a positive number, got %v", o.MinLR)
 	case !(o.MaxLR > o.MinLR) || math.IsInf(o.MaxLR, 0):
 		return setting.Errorf("lr_max", "must be a number above lr_min (%v), got %v", o.MinLR, o.MaxLR)
-	case o.Steps < MinWindow+SkipEnd+2 || o.Steps > 1_000_000:
-		return setting.Errorf("lr_steps", "must be in [%d, 1000000], got %d", MinWindow+SkipEnd+2, o.Steps)
+	case o.Steps < minWindow+skipEnd+2 || o.Steps > 1_000_000:
+		return setting.Errorf("lr_steps", "must be in [%d, 1000000], got %d", minWindow+skipEnd+2, o.Steps)
 	case !(o.Beta >= 0 && o.Beta < 1):
 		return setting.Errorf("beta", "(the smoothing factor) must be in [0, 1), got %v", o.Beta)
 	case !(o.DivergeFactor > 1):
@@ -106,7 +106,7 @@ func (s *Smoother) Add(x float64) float64 {
 // errStop ends the loop from a step hook when the smoothed loss diverges.
 var errStop = errors.New("range test: stop")
 
-// RangeTest runs one range test with base's model, optimizer, training set
+// rangeTest runs one range test with base's model, optimizer, training set
 // and batching (Seed, Shuffle, Augment, LabelSmoothing, ClassWeights; the
 // batch size is the model's), one batch per step, cycling through epochs
 // as needed. The rest of base is ignored.
@@ -117,7 +117,7 @@ var errStop = errors.New("range test: stop")
 // gradient buffers (zero). The loop draws its batch order, dropout and
 // augmentation from (seed, epoch), so there is no generator state to
 // restore.
-func RangeTest(ctx context.Context, base train.Loop, o Options) (c Curve, err error) {
+func rangeTest(ctx context.Context, base train.Loop, o Options) (c Curve, err error) {
 	if err := o.Validate(); err != nil {
 		return c, err
 	}

@@ -36,12 +36,12 @@ func TestRangeTestRestoresExactly(t *testing.T) {
 			m, o := newModel(t, p)
 			twin, twinOpt := newModel(t, p)
 			before, beforeOpt := m.Tensors(), o.State()
-			opt := DefaultOptions()
+			opt := defaultOptions()
 			opt.MinLR, opt.MaxLR, opt.Steps, opt.Beta = 1e-4, c.max, 30, c.beta
 			if c.wantStop == StopNonFinite {
 				opt.DivergeFactor = math.Inf(1) // only a non-finite loss stops it
 			}
-			curve, err := RangeTest(context.Background(), p.NewLoop(m, o, nil), opt)
+			curve, err := rangeTest(context.Background(), p.NewLoop(m, o, nil), opt)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -84,13 +84,13 @@ func TestRangeTestRestoresExactly(t *testing.T) {
 func TestRangeTestCurve(t *testing.T) {
 	p := prepared(t, model.MLP)
 	m, o := newModel(t, p)
-	opt := DefaultOptions()
+	opt := defaultOptions()
 	opt.Steps = 60
-	a, err := RangeTest(context.Background(), p.NewLoop(m, o, nil), opt)
+	a, err := rangeTest(context.Background(), p.NewLoop(m, o, nil), opt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := RangeTest(context.Background(), p.NewLoop(m, o, nil), opt)
+	b, err := rangeTest(context.Background(), p.NewLoop(m, o, nil), opt)
 	if err != nil {
 		t.Fatal(err)
 	}

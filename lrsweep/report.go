@@ -4,20 +4,10 @@ import (
 	"bytes"
 	"fmt"
 	"strconv"
-
-	"github.com/practica-ml/practica/rundir"
 )
 
-// Files of the run directory written by the sweep.
-const (
-	CSVFile      = "lr_sweep.csv"
-	JSONFile     = "lr_sweep.json"
-	PlotFile     = "lr_sweep.png"
-	GridPlotFile = "lr_grid.png"
-)
-
-// CSVHeader is the header of lr_sweep.csv.
-const CSVHeader = "seed,step,lr,loss,smoothed"
+// csvHeader is the header of lr_sweep.csv.
+const csvHeader = "seed,step,lr,loss,smoothed"
 
 // Report is lr_sweep.json.
 type Report struct {
@@ -89,7 +79,7 @@ type Settings struct {
 // writes them).
 func FormatCSV(curves []Curve) []byte {
 	var b bytes.Buffer
-	b.WriteString(CSVHeader + "\n")
+	b.WriteString(csvHeader + "\n")
 	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 	for _, c := range curves {
 		for _, p := range c.Points {
@@ -103,13 +93,4 @@ func FormatCSV(curves []Curve) []byte {
 type Result struct {
 	Report Report
 	Curves []Curve
-}
-
-// Write writes lr_sweep.csv and lr_sweep.json into dir, each atomically.
-// figures.WriteLRSweep draws lr_sweep.png and lr_grid.png.
-func (r *Result) Write(dir *rundir.Dir) error {
-	if err := dir.WriteFile(CSVFile, FormatCSV(r.Curves)); err != nil {
-		return err
-	}
-	return dir.WriteJSON(JSONFile, r.Report)
 }

@@ -5,16 +5,16 @@ import (
 	"slices"
 )
 
-// DisagreeRatio is the max/min ratio of a suggestion across seeds above
+// disagreeRatio is the max/min ratio of a suggestion across seeds above
 // which the seeds are said to disagree.
-const DisagreeRatio = 3
+const disagreeRatio = 3
 
 // Spread is how far one suggestion moves across seeds.
 type Spread struct {
 	Min    float64 `json:"min"`
 	Median float64 `json:"median"`
 	Max    float64 `json:"max"`
-	// Ratio is Max/Min; Disagree is Ratio > DisagreeRatio.
+	// Ratio is Max/Min; Disagree is Ratio > disagreeRatio.
 	Ratio    float64 `json:"ratio"`
 	Disagree bool    `json:"disagree"`
 }
@@ -34,5 +34,5 @@ func SpreadOf(lrs []float64) Spread {
 		med = math.Sqrt(s[n/2-1] * s[n/2])
 	}
 	r := s[n-1] / s[0]
-	return Spread{Min: s[0], Median: med, Max: s[n-1], Ratio: r, Disagree: r > DisagreeRatio}
+	return Spread{Min: s[0], Median: med, Max: s[n-1], Ratio: r, Disagree: r > disagreeRatio}
 }

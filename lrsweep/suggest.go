@@ -32,15 +32,15 @@ func RuleText(name string) string {
 
 // Skipped at each end of the curve before the rules read it.
 const (
-	SkipStartFraction = 0.10
-	SkipEnd           = 5
-	// MinWindow is the fewest points the rules need.
-	MinWindow = 4
+	skipStartFraction = 0.10
+	skipEnd           = 5
+	// minWindow is the fewest points the rules need.
+	minWindow = 4
 )
 
-// ErrTooShort is returned when a curve leaves too few points to read a
+// errTooShort is returned when a curve leaves too few points to read a
 // suggestion from (the loss diverged almost at once: lower the minimum lr).
-var ErrTooShort = errors.New("too few finite points to suggest a learning rate")
+var errTooShort = errors.New("too few finite points to suggest a learning rate")
 
 // Suggestion is one rule's learning rate on one curve. Step and Loss are
 // the curve's point nearest to LR (for marking it on the plot).
@@ -51,10 +51,10 @@ type Suggestion struct {
 	Loss float64 `json:"smoothed_loss"`
 }
 
-// Window returns the half-open range [lo, hi) of the points the rules read:
+// window returns the half-open range [lo, hi) of the points the rules read:
 // the points before the first non-finite loss or smoothed loss, less the
 // first 10% of them and the last 5.
-func Window(points []Point) (lo, hi int, err error) {
+func window(points []Point) (lo, hi int, err error) {
 	n := 0
 	for _, p := range points {
 		if !finite(p.Loss) || !finite(p.Smoothed) || !finite(p.LR) || p.LR <= 0 {
@@ -62,18 +62,18 @@ func Window(points []Point) (lo, hi int, err error) {
 		}
 		n++
 	}
-	lo = int(float64(n) * SkipStartFraction)
-	hi = n - SkipEnd
-	if hi-lo < MinWindow {
-		return lo, hi, fmt.Errorf("%w: %d finite points, %d left after skipping the first 10%% and the last %d", ErrTooShort, n, max(hi-lo, 0), SkipEnd)
+	lo = int(float64(n) * skipStartFraction)
+	hi = n - skipEnd
+	if hi-lo < minWindow {
+		return lo, hi, fmt.Errorf("%w: %d finite points, %d left after skipping the first 10%% and the last %d", errTooShort, n, max(hi-lo, 0), skipEnd)
 	}
 	return lo, hi, nil
 }
 
-// SteepestIndex returns the index of the most negative slope of losses
+// steepestIndex returns the index of the most negative slope of losses
 // against logLR, by central differences inside and one-sided differences
 // at the ends (numpy's gradient). The first of equal slopes wins.
-func SteepestIndex(logLR, losses []float64) int {
+func steepestIndex(logLR, losses []float64) int {
 	n := len(losses)
 	if n < 2 {
 		return 0
@@ -89,12 +89,12 @@ func SteepestIndex(logLR, losses []float64) int {
 	return best
 }
 
-// ValleyIndex is fastai's valley rule: the longest strictly decreasing
+// valleyIndex is fastai's valley rule: the longest strictly decreasing
 // subsequence of losses (not necessarily contiguous; O(n²) dynamic
 // programming; the earliest end wins ties), with end its last index and
 // start = end − its length, gives start + ⌊(end−start)/3⌋ + ⌊(end−start)/6⌋
 // (at least 0).
-func ValleyIndex(losses []float64) int {
+func valleyIndex(losses []float64) int {
 	n := len(losses)
 	if n == 0 {
 		return 0
@@ -119,9 +119,9 @@ func ValleyIndex(losses []float64) int {
 	return max(start+d/3+d/6, 0)
 }
 
-// MinimumIndex returns the index of the smallest loss (the first of
+// minimumIndex returns the index of the smallest loss (the first of
 // equals).
-func MinimumIndex(losses []float64) int {
+func minimumIndex(losses []float64) int {
 	best := 0
 	for i, v := range losses {
 		if v < losses[best] {
@@ -134,7 +134,7 @@ func MinimumIndex(losses []float64) int {
 // Suggest reads every rule's suggestion off a curve's smoothed loss, in the
 // order of RuleNames.
 func Suggest(points []Point) ([]Suggestion, error) {
-	lo, hi, err := Window(points)
+	lo, hi, err := window(points)
 	if err != nil {
 		return nil, err
 	}
@@ -148,11 +148,11 @@ func Suggest(points []Point) ([]Suggestion, error) {
 		p := w[i]
 		return Suggestion{Name: name, LR: p.LR, Step: p.Step, Loss: p.Smoothed}
 	}
-	mi := MinimumIndex(sm)
+	mi := minimumIndex(sm)
 	tenth := nearest(points[:hi], w[mi].LR/10)
 	return []Suggestion{
-		at(Steepest, SteepestIndex(logLR, sm)),
-		at(Valley, ValleyIndex(sm)),
+		at(Steepest, steepestIndex(logLR, sm)),
+		at(Valley, valleyIndex(sm)),
 		{Name: MinimumTenth, LR: w[mi].LR / 10, Step: tenth.Step, Loss: tenth.Smoothed},
 	}, nil
 }

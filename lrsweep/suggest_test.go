@@ -30,8 +30,8 @@ func TestValleyIndex(t *testing.T) {
 		{"rising", []float64{1, 2, 3, 4}, 0},
 	}
 	for _, c := range cases {
-		if got := ValleyIndex(c.losses); got != c.want {
-			t.Errorf("%s: ValleyIndex = %d, want %d", c.name, got, c.want)
+		if got := valleyIndex(c.losses); got != c.want {
+			t.Errorf("%s: valleyIndex = %d, want %d", c.name, got, c.want)
 		}
 	}
 }
@@ -64,8 +64,8 @@ func TestSteepestIndex(t *testing.T) {
 		{"flat: the first", idx(5), []float64{1, 1, 1, 1, 1}, 0},
 	}
 	for _, c := range cases {
-		if got := SteepestIndex(c.logLR, c.losses); got != c.want {
-			t.Errorf("%s: SteepestIndex = %d, want %d", c.name, got, c.want)
+		if got := steepestIndex(c.logLR, c.losses); got != c.want {
+			t.Errorf("%s: steepestIndex = %d, want %d", c.name, got, c.want)
 		}
 	}
 }
@@ -80,8 +80,8 @@ func TestMinimumIndex(t *testing.T) {
 		{[]float64{4}, 0},
 	}
 	for _, c := range cases {
-		if got := MinimumIndex(c.losses); got != c.want {
-			t.Errorf("MinimumIndex(%v) = %d, want %d", c.losses, got, c.want)
+		if got := minimumIndex(c.losses); got != c.want {
+			t.Errorf("minimumIndex(%v) = %d, want %d", c.losses, got, c.want)
 		}
 	}
 }
@@ -127,9 +127,9 @@ func TestWindow(t *testing.T) {
 				pts[i].Smoothed = math.NaN()
 			}
 		}
-		lo, hi, err := Window(pts)
-		if lo != c.lo || hi != c.hi || errors.Is(err, ErrTooShort) != c.wantTooShort {
-			t.Errorf("%s: Window = [%d, %d) err %v, want [%d, %d) too short %v", c.name, lo, hi, err, c.lo, c.hi, c.wantTooShort)
+		lo, hi, err := window(pts)
+		if lo != c.lo || hi != c.hi || errors.Is(err, errTooShort) != c.wantTooShort {
+			t.Errorf("%s: window = [%d, %d) err %v, want [%d, %d) too short %v", c.name, lo, hi, err, c.lo, c.hi, c.wantTooShort)
 		}
 	}
 }

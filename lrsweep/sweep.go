@@ -36,7 +36,7 @@ type Config struct {
 // DefaultConfig is the sweep's defaults: 3 seeds, valley, no grid, 3
 // epochs per grid value.
 func DefaultConfig() Config {
-	return Config{Options: DefaultOptions(), Seeds: 3, Recommend: Valley, GridEpochs: 3}
+	return Config{Options: defaultOptions(), Seeds: 3, Recommend: Valley, GridEpochs: 3}
 }
 
 // Validate reports a configuration the sweep cannot run with.
@@ -89,7 +89,7 @@ func Run(ctx context.Context, p *setup.Prepared, m *model.Model, o train.Optimiz
 		base.Seed = seed
 		opt := c.Options
 		opt.Label = fmt.Sprintf("seed %d (%d/%d)", seed, k+1, c.Seeds)
-		curve, err := RangeTest(ctx, base, opt)
+		curve, err := rangeTest(ctx, base, opt)
 		if err != nil {
 			return nil, err
 		}
@@ -157,12 +157,12 @@ func runGrid(ctx context.Context, p *setup.Prepared, m *model.Model, o train.Opt
 		oc.LR = lr
 		return train.NewOptimizer(oc, sizes)
 	}
-	runs, err := RunGrid(ctx, p.NewLoop(m, o, log), newOpt, values, c.GridEpochs, c.Progress)
+	runs, err := runGridValues(ctx, p.NewLoop(m, o, log), newOpt, values, c.GridEpochs, c.Progress)
 	if err != nil {
 		return nil, err
 	}
 	g := &GridResult{Auto: c.GridAuto, Epochs: c.GridEpochs, Runs: runs, Suggested: rec}
-	if b := BestRun(runs); b >= 0 {
+	if b := bestRun(runs); b >= 0 {
 		g.Best, g.BestValLoss = runs[b].LR, *runs[b].BestValLoss
 		log.Info("lr grid", "best", g.Best, "val_loss", g.BestValLoss, "suggested", rec)
 	} else {

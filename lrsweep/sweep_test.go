@@ -4,13 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"math"
-	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/practica-ml/practica/model"
-	"github.com/practica-ml/practica/rundir"
 )
 
 // TestRunTwoSeedsAndAutoGrid runs the whole stage on digits (MLP, seeds 7
@@ -78,26 +75,23 @@ func TestRunTwoSeedsAndAutoGrid(t *testing.T) {
 			t.Errorf("grid run %d: %+v, want lr %v", i, run, want)
 		}
 	}
-	best := g.Runs[BestRun(g.Runs)]
+	best := g.Runs[bestRun(g.Runs)]
 	if g.Best != best.LR || g.BestValLoss != *best.BestValLoss {
 		t.Errorf("grid best %v (%v), want %v (%v)", g.Best, g.BestValLoss, best.LR, *best.BestValLoss)
 	}
 	t.Logf("recommended %.3g; valley %v; grid best %.3g val_loss %.4f", r.Recommended, r.Suggestions[Valley].PerSeed, g.Best, g.BestValLoss)
 
-	dir, err := rundir.Create(t.TempDir(), "sweep", time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := res.Write(dir); err != nil {
-		t.Fatal(err)
-	}
-	csv, _ := os.ReadFile(dir.Join(CSVFile))
+	// What experiment.Sweep writes as lr_sweep.csv and lr_sweep.json.
+	csv := FormatCSV(res.Curves)
 	lines := strings.Split(strings.TrimSpace(string(csv)), "\n")
 	if lines[0] != "seed,step,lr,loss,smoothed" || len(lines) != 1+len(res.Curves[0].Points)+len(res.Curves[1].Points) || !strings.HasPrefix(lines[1], "7,1,1e-07,") {
 		t.Errorf("lr_sweep.csv: %d lines, starting %q, %q", len(lines), lines[0], lines[1])
 	}
 	var js map[string]json.RawMessage
-	b, _ := os.ReadFile(dir.Join(JSONFile))
+	b, err := json.Marshal(res.Report)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := json.Unmarshal(b, &js); err != nil {
 		t.Fatal(err)
 	}

@@ -23,16 +23,42 @@ import (
 // Version is Practica's version, recorded in every run.
 const Version = "0.1.0"
 
-// File names inside a run directory.
+// File names inside a run directory, declared here once for every mode
+// that writes one and every command that reads one.
 const (
-	ConfigFile     = "config.yaml"
-	CommandFile    = "command.txt"
-	MetaFile       = "meta.json"
+	// What identifies every run.
+	ConfigFile  = "config.yaml"
+	CommandFile = "command.txt"
+	MetaFile    = "meta.json"
+
+	// Training.
 	MetricsFile    = "metrics.csv"
 	SummaryFile    = "summary.json"
 	CheckpointsDir = "checkpoints"
 	BestCheckpoint = "checkpoints/best.ckpt"
 	LastCheckpoint = "checkpoints/last.ckpt"
+	CurvesPlot     = "curves.png"
+
+	// Temperature scaling at the end of training: the calibration record
+	// and the test split's reliability diagram.
+	CalibrationFile = "calibration.json"
+	ReliabilityPlot = "reliability.png"
+
+	// The feasibility tests.
+	FeasibilityFile  = "feasibility.json"
+	FeasibilityNotes = "feasibility.md"
+	OverfitLossPlot  = "overfit_loss.png"
+	ProbePlot        = "probe_accuracy.png"
+	PCAScatterPlot   = "pca_scatter.png"
+
+	// The learning-rate range test and grid.
+	LRSweepCSV  = "lr_sweep.csv"
+	LRSweepFile = "lr_sweep.json"
+	LRSweepPlot = "lr_sweep.png"
+	LRGridPlot  = "lr_grid.png"
+
+	// EvalDir is where eval writes its report by default.
+	EvalDir = "eval"
 )
 
 // Dir is a run directory.

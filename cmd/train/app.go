@@ -300,7 +300,7 @@ func trainAction(c *cli.Context, out *output) error {
 		}
 		if !c.Bool("json") {
 			fmt.Fprintf(out.stdout, "lr auto: %.3g (%s, the median over %d seed(s)); the range test is in %s and %s\n",
-				rep.Recommended, rep.RecommendedBy, len(rep.Suggestions[rep.RecommendedBy].PerSeed), lrsweep.JSONFile, lrsweep.PlotFile)
+				rep.Recommended, rep.RecommendedBy, len(rep.Suggestions[rep.RecommendedBy].PerSeed), rundir.LRSweepFile, rundir.LRSweepPlot)
 		}
 		return finishTraining(c, out, sum, err)
 	case c.IsSet("resume"):

@@ -70,7 +70,7 @@ func topK(row []float64, k int, buf []int) []int {
 // rows stay zero).
 func unitRows(x []float32, dim int) *mat.Dense {
 	n := len(x) / dim
-	out := mat.NewDense(n, dim, toFloat64(x))
+	out := mat.NewDense(n, dim, Float64s(x))
 	for i := 0; i < n; i++ {
 		row := out.RawRowView(i)
 		// Summed in order rather than by floats.Dot, whose unrolled sum

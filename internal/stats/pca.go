@@ -30,7 +30,7 @@ func FitPCA(x []float32, dim int, fraction float64, maxK int) (*PCA, error) {
 	if n < 2 || dim < 1 || len(x) != n*dim {
 		return nil, fmt.Errorf("pca needs at least 2 rows of %d values, got %d values", dim, len(x))
 	}
-	data := mat.NewDense(n, dim, toFloat64(x))
+	data := mat.NewDense(n, dim, Float64s(x))
 	mean := make([]float64, dim)
 	for j := range dim {
 		mean[j] = stat.Mean(mat.Col(nil, j, data), nil)
@@ -97,21 +97,5 @@ func (p *PCA) Transform(x []float32) []float32 {
 	}
 	var out mat.Dense
 	out.Mul(centered, p.Components)
-	return toFloat32(out.RawMatrix().Data)
-}
-
-func toFloat64(x []float32) []float64 {
-	out := make([]float64, len(x))
-	for i, v := range x {
-		out[i] = float64(v)
-	}
-	return out
-}
-
-func toFloat32(x []float64) []float32 {
-	out := make([]float32, len(x))
-	for i, v := range x {
-		out[i] = float32(v)
-	}
-	return out
+	return Float32s(out.RawMatrix().Data)
 }

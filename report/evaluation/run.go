@@ -38,7 +38,7 @@ type RunInfo struct {
 }
 
 // stageFigures are the figures earlier stages leave in a run directory.
-var stageFigures = []string{lrsweep.PlotFile, lrsweep.GridPlotFile, feasibility.LossPlot, feasibility.ProbePlot, feasibility.ScatterPlot}
+var stageFigures = []string{rundir.LRSweepPlot, rundir.LRGridPlot, rundir.OverfitLossPlot, rundir.ProbePlot, rundir.PCAScatterPlot}
 
 // ReadRun reads what a run directory holds.
 func ReadRun(path string) (*RunInfo, error) {
@@ -76,17 +76,17 @@ func ReadRun(path string) (*RunInfo, error) {
 		}
 	}
 	var sweep lrsweep.Report
-	if err := readOptionalJSON(dir, lrsweep.JSONFile, &sweep); err != nil {
+	if err := readOptionalJSON(dir, rundir.LRSweepFile, &sweep); err != nil {
 		return nil, err
-	} else if exists(dir.Join(lrsweep.JSONFile)) {
+	} else if exists(dir.Join(rundir.LRSweepFile)) {
 		info.LRSweep = &sweep
 	}
 	var feas feasibility.Report
-	if err := readOptionalJSON(dir, feasibility.JSONFile, &feas); err != nil {
+	if err := readOptionalJSON(dir, rundir.FeasibilityFile, &feas); err != nil {
 		return nil, err
-	} else if exists(dir.Join(feasibility.JSONFile)) {
+	} else if exists(dir.Join(rundir.FeasibilityFile)) {
 		info.Feasibility = &feas
-		if b, err := os.ReadFile(dir.Join(feasibility.MarkdownFile)); err == nil {
+		if b, err := os.ReadFile(dir.Join(rundir.FeasibilityNotes)); err == nil {
 			info.FeasibilityMarkdown = string(b)
 		}
 	}
