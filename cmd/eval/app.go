@@ -114,7 +114,7 @@ func runAction(c *cli.Context, env setup.Env, stdout io.Writer) error {
 	}
 	out := c.String("out")
 	if out == "" {
-		out = e.Run.Dir.Join(evaluation.DefaultDir)
+		out = e.Run.Dir.Join(rundir.EvalDir)
 	}
 	if out, err = filepath.Abs(out); err != nil {
 		return err

@@ -16,6 +16,7 @@ import (
 	"github.com/practica-ml/practica/calibration"
 	"github.com/practica-ml/practica/report"
 	"github.com/practica-ml/practica/report/evaluation"
+	"github.com/practica-ml/practica/rundir"
 )
 
 // evalRun evaluates a shared run into a fresh directory and returns it.
@@ -397,7 +398,7 @@ func TestEvalJSONAndSplits(t *testing.T) {
 func TestCalibrationIsTheRuns(t *testing.T) {
 	dir := trainedRun(t, "digits-seed2")
 	var run calibration.Result
-	b, err := os.ReadFile(filepath.Join(dir, calibration.FileName))
+	b, err := os.ReadFile(filepath.Join(dir, rundir.CalibrationFile))
 	if err != nil {
 		t.Fatal(err)
 	}

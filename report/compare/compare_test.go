@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/practica-ml/practica/config"
-	"github.com/practica-ml/practica/kernels"
+	"github.com/practica-ml/practica/internal/kerneltest"
 	"github.com/practica-ml/practica/metrics"
 	"github.com/practica-ml/practica/report"
 	"github.com/practica-ml/practica/report/internal/fakerun"
@@ -21,10 +21,7 @@ import (
 )
 
 // TestMain scores on the matrix multiply the commands install.
-func TestMain(m *testing.M) {
-	kernels.Install()
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { kerneltest.Main(m) }
 
 // The examples: "pos" when x > 0, except two "pos" rows at x = −1 and two
 // "neg" rows at x = 1 and 2.

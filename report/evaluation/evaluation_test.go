@@ -17,7 +17,7 @@ import (
 
 	"github.com/practica-ml/practica/calibration"
 	"github.com/practica-ml/practica/config"
-	"github.com/practica-ml/practica/kernels"
+	"github.com/practica-ml/practica/internal/kerneltest"
 	"github.com/practica-ml/practica/report"
 	"github.com/practica-ml/practica/report/internal/fakerun"
 	"github.com/practica-ml/practica/train"
@@ -26,10 +26,7 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files in testdata from the current code")
 
 // TestMain scores on the matrix multiply the commands install.
-func TestMain(m *testing.M) {
-	kernels.Install()
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { kerneltest.Main(m) }
 
 // The examples of the tests: one feature x decides, y is noise. The model
 // predicts "pos" exactly when x > 0 (logits 0 and 2x), so it gets 8 of the

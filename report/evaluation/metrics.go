@@ -3,24 +3,25 @@ package evaluation
 import (
 	"github.com/practica-ml/practica/calibration"
 	"github.com/practica-ml/practica/metrics"
+	"github.com/practica-ml/practica/rundir"
 )
 
-// Files an evaluation writes (and report.HTMLFile).
+// Files an evaluation writes, by default into the run's rundir.EvalDir
+// (and report.HTMLFile).
 const (
 	MetricsFile     = "metrics.json"
 	PredictionsFile = "predictions.csv"
-	// DefaultDir is the directory inside the run that eval writes into.
-	DefaultDir = "eval"
 )
 
-// The figures of an evaluation.
+// The figures of an evaluation; the training curves and the reliability
+// diagram have the names of the run directory's own.
 const (
-	curvesPlot      = "curves.png"
+	curvesPlot      = rundir.CurvesPlot
 	confusionPlot   = "confusion.png"
 	f1Plot          = "f1.png"
 	rocPlot         = "roc.png"
 	prPlot          = "pr.png"
-	reliabilityPlot = "reliability.png"
+	reliabilityPlot = rundir.ReliabilityPlot
 	topLossesPlot   = "top_losses.png"
 )
 
