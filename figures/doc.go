@@ -6,16 +6,11 @@
 // and lr_grid.png (WriteLRSweep). The stages themselves write only data
 // (JSON, CSV, Markdown) and import neither this package nor gonum/plot:
 // their results can be tested and reused without drawing, and the drawing
-// code lives in one place. The commands call figures after a stage
-// returns.
+// code lives in one place. Package experiment, which owns the run
+// directory, calls figures after a stage returns.
 //
 // It also holds what every figure of Practica shares, package report's
 // included: a readable default style (New), the palette (Tab10, Series and
 // named colours, handed out as copies) and atomic PNG writers (SavePNG,
 // SaveStackPNG, SaveGridPNG) on top of gonum/plot.
-//
-// Package experiment cannot import figures (figures imports the stages for
-// their result types, and they import experiment), so it draws curves.png
-// and reliability.png through the functions its Options carry, which
-// cmd/train sets to CurvesPNG and ReliabilityPNG.
 package figures

@@ -20,7 +20,8 @@
 //   - minimum/10: the learning rate at the minimum, divided by ten.
 //
 // Run ties it together for one prepared experiment: K seeds, the spread of
-// each suggestion, the recommendation, the optional grid. Result.Write
-// writes its data into the run directory (lr_sweep.csv, lr_sweep.json);
-// figures.WriteLRSweep draws lr_sweep.png and lr_grid.png.
+// each suggestion, the recommendation, the optional grid. It writes no
+// file: package experiment writes the Result into the run directory
+// (lr_sweep.csv from FormatCSV, lr_sweep.json) and figures.WriteLRSweep
+// draws lr_sweep.png and lr_grid.png.
 package lrsweep

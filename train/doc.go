@@ -3,10 +3,13 @@
 // weights (Adam, AdamW, SGD with momentum; gradient clipping by norm), and
 // per-epoch metrics from the evaluation graph.
 //
-// What later stages add (early stopping, learning-rate schedules, the range
-// test, checkpointing, progress) plugs in as hooks: small interfaces the
-// loop calls before each step and after each epoch, never special cases
-// inside it.
+// Everything else plugs in as a Hook (embed NopHook and implement what is
+// needed): learning-rate schedules before each step; progress, the range
+// test's recorder, the WeightGuard and stop conditions after each step;
+// metrics.csv, checkpoints and early stopping after each epoch; the
+// interrupted run's position when training stops early. Per-epoch
+// evaluation is optional (EpochEval), so the overfit tests, the range test
+// and the LR grid run on this same loop and never a copy of it.
 //
 // The loop is deterministic: the order of examples, the dropout masks and
 // the augmentation of an epoch are drawn from generators seeded by (seed,
