@@ -1,7 +1,8 @@
 // Package rundir lays out a run directory: one plain directory per run that
 // can be copied anywhere and reproduces the run (config.yaml, command.txt,
-// meta.json, metrics.csv, checkpoints/, summary.json, plots). Every stage
-// writes through it, atomically, and eval and predict read through it.
+// meta.json, metrics.csv, checkpoints/, summary.json, plots). It declares
+// every file name of a run directory once; package experiment writes
+// through it, atomically, and eval and predict read through it.
 package rundir
 
 import (
