@@ -1,7 +1,13 @@
 package data
 
 import (
+	"bytes"
+	"compress/gzip"
+	"os"
+	"path/filepath"
+	"runtime/metrics"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -73,4 +79,148 @@ func TestFindIDXSpellings(t *testing.T) {
 			t.Errorf("%s: %d examples, test %v", name, src.Train.Len(), src.Test)
 		}
 	}
+}
+
+// gzipped compresses b (without a *testing.T, for fuzz seeds).
+func gzipped(b []byte) []byte {
+	var buf bytes.Buffer
+	// BestSpeed: the fuzz target compresses every input, and the default
+	// level's compressor allocates several times more.
+	w, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+	w.Write(b)
+	w.Close()
+	return buf.Bytes()
+}
+
+// heapAllocated is the number of bytes allocated on the heap so far.
+func heapAllocated() uint64 {
+	s := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
+}
+
+// FuzzReadIDX reads each input as an IDX image file and as an IDX label
+// file, raw and gzipped. Whatever the header announces, the readers
+// allocate in proportion to the file (times deflate's ratio when
+// gzipped); they fail with an error naming the file, or return exactly
+// the bytes after the header; and the gzipped copy gives the same result.
+func FuzzReadIDX(f *testing.F) {
+	images := idxBytes(idxImagesMagic, []uint32{2, 2, 3}, []byte{0, 1, 2, 3, 4, 5, 250, 251, 252, 253, 254, 255})
+	labels := idxBytes(idxLabelsMagic, []uint32{3}, []byte{0, 1, 9})
+	for _, b := range [][]byte{
+		images,
+		labels,
+		gzipped(images),
+		gzipped(labels),
+		append(images[:len(images):len(images)], 7, 7), // trailing bytes
+		images[:len(images)-1],                         // truncated body
+		images[:10],                                    // truncated header
+		gzipped(images)[:30],                           // truncated gzip stream
+		idxBytes(idxLabelsMagic, []uint32{3, 2, 2}, make([]byte, 12)),           // labels magic, image dimensions
+		idxBytes(0x00000d03, []uint32{1, 1, 1}, make([]byte, 4)),                // float elements
+		idxBytes(idxImagesMagic, []uint32{1 << 31, 1 << 16, 1 << 16}, nil),      // absurd dimensions
+		idxBytes(idxImagesMagic, []uint32{1 << 15, 1 << 8, 1 << 8}, nil),        // large, but no body
+		gzipped(idxBytes(idxLabelsMagic, []uint32{1 << 31}, make([]byte, 100))), // gzipped and lying
+		idxBytes(idxImagesMagic, []uint32{0, 2, 2}, nil),
+		[]byte("hello world"),
+		nil,
+	} {
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		dir := t.TempDir()
+		raw := filepath.Join(dir, "raw-idx-ubyte")
+		if err := os.WriteFile(raw, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if bytes.HasPrefix(b, gzipMagic) {
+			// The readers gunzip it: the body cannot be compared with the
+			// input's bytes, and holds up to deflate's ratio times more.
+			checkIDXImages(t, raw, maxDeflateRatio*len(b))
+			checkIDXLabels(t, raw, maxDeflateRatio*len(b))
+			return
+		}
+		rawX, rawShape, rawImgErr := checkIDXImages(t, raw, len(b))
+		rawY, rawLabErr := checkIDXLabels(t, raw, len(b))
+		if rawImgErr == nil {
+			if want := b[16 : 16+len(rawX)]; !equalBytes(rawX, want) {
+				t.Fatalf("images %v, want the body bytes %v", rawX, want)
+			}
+		}
+		if rawLabErr == nil {
+			if want := b[8 : 8+len(rawY)]; !equalBytes(rawY, want) {
+				t.Fatalf("labels %v, want the body bytes %v", rawY, want)
+			}
+		}
+		z := gzipped(b)
+		gzPath := filepath.Join(dir, "gz-idx-ubyte.gz")
+		if err := os.WriteFile(gzPath, z, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		gzX, gzShape, gzImgErr := checkIDXImages(t, gzPath, maxDeflateRatio*len(z))
+		gzY, gzLabErr := checkIDXLabels(t, gzPath, maxDeflateRatio*len(z))
+		if (rawImgErr == nil) != (gzImgErr == nil) || !slices.Equal(rawX, gzX) || !slices.Equal(rawShape, gzShape) {
+			t.Fatalf("images: raw gives %v %v, gzipped gives %v %v", rawShape, rawImgErr, gzShape, gzImgErr)
+		}
+		if (rawLabErr == nil) != (gzLabErr == nil) || !slices.Equal(rawY, gzY) {
+			t.Fatalf("labels: raw gives %d labels, %v; gzipped gives %d, %v", len(rawY), rawLabErr, len(gzY), gzLabErr)
+		}
+	})
+}
+
+// checkIDXImages reads path as IDX images and checks what must hold for any
+// file: allocation bounded by the data it can hold, an error naming the
+// file, or pixels of the announced shape.
+func checkIDXImages(t *testing.T, path string, capacity int) ([]float32, []int, error) {
+	t.Helper()
+	before := heapAllocated()
+	x, shape, err := ReadIDXImages(path)
+	// 4 bytes per float32 pixel, twice over for the growth of the output,
+	// and buffers of fixed size.
+	if got, limit := heapAllocated()-before, 8*uint64(capacity)+1<<20; got > limit {
+		t.Fatalf("reading images from %d bytes allocated %d bytes (limit %d)", capacity, got, limit)
+	}
+	if err != nil {
+		if x != nil || shape != nil || !strings.Contains(err.Error(), path) {
+			t.Fatalf("error %q (want one naming %s) came with %d pixels, shape %v", err, path, len(x), shape)
+		}
+		return nil, nil, err
+	}
+	if len(shape) != 4 || shape[1] != 1 || len(x) != shape[0]*shape[2]*shape[3] || len(x) == 0 {
+		t.Fatalf("%d pixels of shape %v", len(x), shape)
+	}
+	return x, shape, nil
+}
+
+// checkIDXLabels is checkIDXImages for labels.
+func checkIDXLabels(t *testing.T, path string, capacity int) ([]int, error) {
+	t.Helper()
+	before := heapAllocated()
+	y, err := ReadIDXLabels(path)
+	if got, limit := heapAllocated()-before, 16*uint64(capacity)+1<<20; got > limit {
+		t.Fatalf("reading labels from %d bytes allocated %d bytes (limit %d)", capacity, got, limit)
+	}
+	if err != nil {
+		if y != nil || !strings.Contains(err.Error(), path) {
+			t.Fatalf("error %q (want one naming %s) came with %d labels", err, path, len(y))
+		}
+		return nil, err
+	}
+	if len(y) == 0 {
+		t.Fatal("no labels and no error")
+	}
+	return y, nil
+}
+
+// equalBytes reports whether values are exactly the bytes b.
+func equalBytes[T float32 | int](values []T, b []byte) bool {
+	if len(values) != len(b) {
+		return false
+	}
+	for i, v := range values {
+		if v != T(b[i]) {
+			return false
+		}
+	}
+	return true
 }
