@@ -40,6 +40,11 @@ func ReadIDXImages(path string) (x []float32, shape []int, err error) {
 		return nil, nil, err
 	}
 	defer f.Close()
+	return readIDXImages(f, path)
+}
+
+// readIDXImages is ReadIDXImages on an opened file; path is for messages.
+func readIDXImages(f *dataFile, path string) (x []float32, shape []int, err error) {
 	dims, err := readIDXHeader(f, path, idxImagesMagic, "images")
 	if err != nil {
 		return nil, nil, err
@@ -67,6 +72,11 @@ func ReadIDXLabels(path string) ([]int, error) {
 		return nil, err
 	}
 	defer f.Close()
+	return readIDXLabels(f, path)
+}
+
+// readIDXLabels is ReadIDXLabels on an opened file; path is for messages.
+func readIDXLabels(f *dataFile, path string) ([]int, error) {
 	dims, err := readIDXHeader(f, path, idxLabelsMagic, "labels")
 	if err != nil {
 		return nil, err

@@ -3,8 +3,6 @@ package data
 import (
 	"bytes"
 	"compress/gzip"
-	"os"
-	"path/filepath"
 	"runtime/metrics"
 	"slices"
 	"strings"
@@ -84,12 +82,21 @@ func TestFindIDXSpellings(t *testing.T) {
 // gzipped compresses b (without a *testing.T, for fuzz seeds).
 func gzipped(b []byte) []byte {
 	var buf bytes.Buffer
-	// BestSpeed: the fuzz target compresses every input, and the default
-	// level's compressor allocates several times more.
-	w, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+	w := gzip.NewWriter(&buf)
 	w.Write(b)
 	w.Close()
 	return buf.Bytes()
+}
+
+// memData is a dataFile over b, detecting gzip as openData does, so that
+// the fuzz targets parse without the file system (writing and reading a
+// file costs more than parsing it).
+func memData(b []byte, name string) (*dataFile, error) {
+	r, gz, err := maybeGunzip(bytes.NewReader(b), name)
+	if err != nil {
+		return nil, err
+	}
+	return &dataFile{Reader: r, gz: gz, gzipped: gz != nil, size: int64(len(b))}, nil
 }
 
 // heapAllocated is the number of bytes allocated on the heap so far.
@@ -127,62 +134,66 @@ func FuzzReadIDX(f *testing.F) {
 	} {
 		f.Add(b)
 	}
+	// One compressor for all inputs: a new one allocates over a megabyte.
+	var zbuf bytes.Buffer
+	zw := gzip.NewWriter(&zbuf)
 	f.Fuzz(func(t *testing.T, b []byte) {
-		dir := t.TempDir()
-		raw := filepath.Join(dir, "raw-idx-ubyte")
-		if err := os.WriteFile(raw, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		const name = "fuzz-idx-ubyte"
 		if bytes.HasPrefix(b, gzipMagic) {
 			// The readers gunzip it: the body cannot be compared with the
 			// input's bytes, and holds up to deflate's ratio times more.
-			checkIDXImages(t, raw, maxDeflateRatio*len(b))
-			checkIDXLabels(t, raw, maxDeflateRatio*len(b))
+			checkIDXImages(t, b, name, maxDeflateRatio*len(b))
+			checkIDXLabels(t, b, name, maxDeflateRatio*len(b))
 			return
 		}
-		rawX, rawShape, rawImgErr := checkIDXImages(t, raw, len(b))
-		rawY, rawLabErr := checkIDXLabels(t, raw, len(b))
-		if rawImgErr == nil {
-			if want := b[16 : 16+len(rawX)]; !equalBytes(rawX, want) {
-				t.Fatalf("images %v, want the body bytes %v", rawX, want)
+		x, shape, imgErr := checkIDXImages(t, b, name, len(b))
+		if imgErr == nil {
+			if want := b[16 : 16+len(x)]; !equalBytes(x, want) {
+				t.Fatalf("images %v, want the body bytes %v", x, want)
 			}
 		}
-		if rawLabErr == nil {
-			if want := b[8 : 8+len(rawY)]; !equalBytes(rawY, want) {
-				t.Fatalf("labels %v, want the body bytes %v", rawY, want)
+		y, labErr := checkIDXLabels(t, b, name, len(b))
+		if labErr == nil {
+			if want := b[8 : 8+len(y)]; !equalBytes(y, want) {
+				t.Fatalf("labels %v, want the body bytes %v", y, want)
 			}
 		}
-		z := gzipped(b)
-		gzPath := filepath.Join(dir, "gz-idx-ubyte.gz")
-		if err := os.WriteFile(gzPath, z, 0o644); err != nil {
-			t.Fatal(err)
+		zbuf.Reset()
+		zw.Reset(&zbuf)
+		zw.Write(b)
+		zw.Close()
+		z := zbuf.Bytes()
+		gzX, gzShape, gzImgErr := checkIDXImages(t, z, name, maxDeflateRatio*len(z))
+		if (imgErr == nil) != (gzImgErr == nil) || !slices.Equal(x, gzX) || !slices.Equal(shape, gzShape) {
+			t.Fatalf("images: raw gives %v %v, gzipped gives %v %v", shape, imgErr, gzShape, gzImgErr)
 		}
-		gzX, gzShape, gzImgErr := checkIDXImages(t, gzPath, maxDeflateRatio*len(z))
-		gzY, gzLabErr := checkIDXLabels(t, gzPath, maxDeflateRatio*len(z))
-		if (rawImgErr == nil) != (gzImgErr == nil) || !slices.Equal(rawX, gzX) || !slices.Equal(rawShape, gzShape) {
-			t.Fatalf("images: raw gives %v %v, gzipped gives %v %v", rawShape, rawImgErr, gzShape, gzImgErr)
-		}
-		if (rawLabErr == nil) != (gzLabErr == nil) || !slices.Equal(rawY, gzY) {
-			t.Fatalf("labels: raw gives %d labels, %v; gzipped gives %d, %v", len(rawY), rawLabErr, len(gzY), gzLabErr)
+		gzY, gzLabErr := checkIDXLabels(t, z, name, maxDeflateRatio*len(z))
+		if (labErr == nil) != (gzLabErr == nil) || !slices.Equal(y, gzY) {
+			t.Fatalf("labels: raw gives %d labels, %v; gzipped gives %d, %v", len(y), labErr, len(gzY), gzLabErr)
 		}
 	})
 }
 
-// checkIDXImages reads path as IDX images and checks what must hold for any
+// checkIDXImages reads b as IDX images and checks what must hold for any
 // file: allocation bounded by the data it can hold, an error naming the
 // file, or pixels of the announced shape.
-func checkIDXImages(t *testing.T, path string, capacity int) ([]float32, []int, error) {
+func checkIDXImages(t *testing.T, b []byte, name string, capacity int) ([]float32, []int, error) {
 	t.Helper()
 	before := heapAllocated()
-	x, shape, err := ReadIDXImages(path)
+	f, err := memData(b, name)
+	var x []float32
+	var shape []int
+	if err == nil {
+		x, shape, err = readIDXImages(f, name)
+	}
 	// 4 bytes per float32 pixel, twice over for the growth of the output,
 	// and buffers of fixed size.
 	if got, limit := heapAllocated()-before, 8*uint64(capacity)+1<<20; got > limit {
 		t.Fatalf("reading images from %d bytes allocated %d bytes (limit %d)", capacity, got, limit)
 	}
 	if err != nil {
-		if x != nil || shape != nil || !strings.Contains(err.Error(), path) {
-			t.Fatalf("error %q (want one naming %s) came with %d pixels, shape %v", err, path, len(x), shape)
+		if x != nil || shape != nil || !strings.Contains(err.Error(), name) {
+			t.Fatalf("error %q (want one naming %s) came with %d pixels, shape %v", err, name, len(x), shape)
 		}
 		return nil, nil, err
 	}
@@ -193,16 +204,20 @@ func checkIDXImages(t *testing.T, path string, capacity int) ([]float32, []int, 
 }
 
 // checkIDXLabels is checkIDXImages for labels.
-func checkIDXLabels(t *testing.T, path string, capacity int) ([]int, error) {
+func checkIDXLabels(t *testing.T, b []byte, name string, capacity int) ([]int, error) {
 	t.Helper()
 	before := heapAllocated()
-	y, err := ReadIDXLabels(path)
+	f, err := memData(b, name)
+	var y []int
+	if err == nil {
+		y, err = readIDXLabels(f, name)
+	}
 	if got, limit := heapAllocated()-before, 16*uint64(capacity)+1<<20; got > limit {
 		t.Fatalf("reading labels from %d bytes allocated %d bytes (limit %d)", capacity, got, limit)
 	}
 	if err != nil {
-		if y != nil || !strings.Contains(err.Error(), path) {
-			t.Fatalf("error %q (want one naming %s) came with %d labels", err, path, len(y))
+		if y != nil || !strings.Contains(err.Error(), name) {
+			t.Fatalf("error %q (want one naming %s) came with %d labels", err, name, len(y))
 		}
 		return nil, err
 	}
