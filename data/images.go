@@ -1,6 +1,7 @@
 package data
 
 import (
+	"bytes"
 	"fmt"
 	"image"
 	_ "image/jpeg" // register the JPEG decoder
@@ -159,6 +160,14 @@ type planes struct {
 	grey bool
 }
 
+// maxImagePixels bounds the pixels of an image file. The decoders
+// allocate the whole image from the dimensions in its header before
+// reading any pixel data, so a file of a few hundred bytes declaring
+// 65535×65535 pixels would make them allocate gigabytes, or exhaust
+// memory, before failing on the missing data. 2^26 pixels (8192×8192)
+// still admits 48-megapixel photographs.
+const maxImagePixels = 1 << 26
+
 // decodeImage decodes a PNG or JPEG file into planes.
 func decodeImage(path string) (*planes, error) {
 	f, err := os.Open(path)
@@ -172,7 +181,17 @@ func decodeImage(path string) (*planes, error) {
 // decodePlanes decodes the bytes of a PNG or JPEG file into planes; name
 // is used in messages.
 func decodePlanes(r io.Reader, name string) (*planes, error) {
-	img, _, err := image.Decode(r)
+	// Check the dimensions before decoding, keeping the bytes the header
+	// took to decode the image from them and the rest of r.
+	var head bytes.Buffer
+	cfg, _, err := image.DecodeConfig(io.TeeReader(r, &head))
+	if err != nil {
+		return nil, fmt.Errorf("%s: cannot decode image: %w", name, err)
+	}
+	if n := int64(cfg.Width) * int64(cfg.Height); n > maxImagePixels {
+		return nil, fmt.Errorf("%s: image of %d×%d pixels, more than the %d (8192×8192) this reader accepts; shrink it first", name, cfg.Width, cfg.Height, maxImagePixels)
+	}
+	img, _, err := image.Decode(io.MultiReader(&head, r))
 	if err != nil {
 		return nil, fmt.Errorf("%s: cannot decode image: %w", name, err)
 	}

@@ -2,6 +2,8 @@ package data
 
 import (
 	"bytes"
+	"encoding/binary"
+	"hash/crc32"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -175,6 +177,9 @@ func FuzzDecodeImage(f *testing.F) {
 	for i, b := range imageSeeds(f) {
 		f.Add(b, uint8(i), uint8(3*i), uint8(5*i))
 	}
+	for _, b := range hugeImages(f) {
+		f.Add(b, uint8(1), uint8(2), uint8(3))
+	}
 	f.Add([]byte("GIF89a not really"), uint8(1), uint8(2), uint8(3))
 	f.Add([]byte{}, uint8(0), uint8(0), uint8(0))
 	f.Fuzz(func(t *testing.T, b []byte, c, h, w uint8) {
@@ -187,7 +192,7 @@ func FuzzDecodeImage(f *testing.F) {
 			return
 		}
 		n := p.w * p.h
-		if p.w < 1 || p.h < 1 {
+		if p.w < 1 || p.h < 1 || n > maxImagePixels {
 			t.Fatalf("planes of %d×%d", p.w, p.h)
 		}
 		lo, hi := float32(math.Inf(1)), float32(math.Inf(-1))
@@ -225,4 +230,70 @@ func FuzzDecodeImage(f *testing.F) {
 		}
 		within("sample", p.sample([]int{ch, sh, sw}, 255), ch*sh*sw)
 	})
+}
+
+// hugeImages are tiny files whose headers declare enormous images: a JPEG
+// of 65535×65535 pixels (the decoder would allocate 6 GiB for its
+// planes), and 16-bit RGBA and grey PNGs (34 GiB and 2.3 GiB) with
+// correct chunk checksums.
+func hugeImages(tb testing.TB) map[string][]byte {
+	tb.Helper()
+	colour := image.NewRGBA(image.Rect(0, 0, 8, 8))
+	for y := range 8 {
+		for x := range 8 {
+			colour.Set(x, y, color.RGBA{uint8(30 * x), uint8(30 * y), 9, 255})
+		}
+	}
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, colour, nil); err != nil {
+		tb.Fatal(err)
+	}
+	jpg := buf.Bytes()
+	sof := bytes.Index(jpg, []byte{0xff, 0xc0}) // length, precision, height, width
+	binary.BigEndian.PutUint16(jpg[sof+5:], 0xffff)
+	binary.BigEndian.PutUint16(jpg[sof+7:], 0xffff)
+	hugePNG := func(img image.Image, side uint32) []byte {
+		var buf bytes.Buffer
+		if err := png.Encode(&buf, img); err != nil {
+			tb.Fatal(err)
+		}
+		b := buf.Bytes()
+		// The IHDR chunk: length at 8, type at 12, width and height at 16
+		// and 20, its CRC over type and data at 29.
+		binary.BigEndian.PutUint32(b[16:], side)
+		binary.BigEndian.PutUint32(b[20:], side)
+		binary.BigEndian.PutUint32(b[29:], crc32.ChecksumIEEE(b[12:29]))
+		return b
+	}
+	return map[string][]byte{
+		"huge.jpg":      jpg,
+		"huge-rgba.png": hugePNG(image.NewRGBA64(image.Rect(0, 0, 2, 2)), 65535),
+		"huge-grey.png": hugePNG(image.NewGray(image.Rect(0, 0, 2, 2)), 50000),
+	}
+}
+
+// TestHugeImageHeaders checks that an image's dimensions are checked
+// before it is decoded: a header declaring too many pixels is an error
+// naming the file and its size, given without allocating the image.
+func TestHugeImageHeaders(t *testing.T) {
+	dir := t.TempDir()
+	for name, b := range hugeImages(t) {
+		path := writeFile(t, dir, name, b)
+		before := heapAllocated()
+		_, err := ReadImageFile(path, []int{1, 4, 4}, 255)
+		if got := heapAllocated() - before; got > 16<<20 {
+			t.Errorf("%s: %d bytes allocated", name, got)
+		}
+		wantErr(t, err, path, "×", "pixels", "shrink it")
+	}
+	// One more pixel than 8192×8192 is refused by an image folder too.
+	b := hugeImages(t)["huge-grey.png"]
+	binary.BigEndian.PutUint32(b[16:], 8193)
+	binary.BigEndian.PutUint32(b[20:], 8192)
+	binary.BigEndian.PutUint32(b[29:], crc32.ChecksumIEEE(b[12:29]))
+	root := t.TempDir()
+	writeFile(t, root, "a/big.png", b)
+	writeFile(t, root, "b/small.png", pngBytes(t, greyImage(2, 2, func(x, y int) uint8 { return 1 })))
+	_, err := ReadImageFolder(root, 4)
+	wantErr(t, err, "big.png", "8193×8192 pixels")
 }
