@@ -146,16 +146,68 @@ func decode(r io.Reader, e *Experiment) error {
 
 // Marshal writes the experiment as YAML.
 func (e Experiment) Marshal() ([]byte, error) {
+	var doc yaml.Node
+	if err := doc.Encode(e); err != nil {
+		return nil, err
+	}
+	// model.Spec omits empty layer lists, but an empty list (no such
+	// layers) and an absent one (the defaults for the data) build different
+	// models: write the empty ones, or resuming a run from its config.yaml
+	// would rebuild the model with default layers.
+	if model := mappingValue(&doc, "model"); model != nil {
+		after := "arch"
+		for _, l := range []struct {
+			key    string
+			layers []int
+		}{{"hidden", e.Model.Hidden}, {"channels", e.Model.Channels}} {
+			if l.layers != nil && len(l.layers) == 0 {
+				insertAfter(model, after, l.key, &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Style: yaml.FlowStyle})
+			}
+			if mappingValue(model, l.key) != nil {
+				after = l.key
+			}
+		}
+	}
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
-	if err := enc.Encode(e); err != nil {
+	if err := enc.Encode(&doc); err != nil {
 		return nil, err
 	}
 	if err := enc.Close(); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// mappingValue returns the value of key in the mapping n (or in the
+// mapping a document node n holds), or nil.
+func mappingValue(n *yaml.Node, key string) *yaml.Node {
+	if n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
+		n = n.Content[0]
+	}
+	if n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
+}
+
+// insertAfter inserts key: value into the mapping n after the entry named
+// after, or first when there is none.
+func insertAfter(n *yaml.Node, after, key string, value *yaml.Node) {
+	i := 0
+	for k := 0; k+1 < len(n.Content); k += 2 {
+		if n.Content[k].Value == after {
+			i = k + 2
+		}
+	}
+	entry := []*yaml.Node{{Kind: yaml.ScalarNode, Tag: "!!str", Value: key}, value}
+	n.Content = append(n.Content[:i], append(entry, n.Content[i:]...)...)
 }
 
 // Validate checks every value a user can set and reports all problems,

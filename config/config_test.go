@@ -15,7 +15,12 @@ func TestDefaultIsValid(t *testing.T) {
 }
 
 func TestRoundTrip(t *testing.T) {
-	for _, e := range []Experiment{Default(), customized()} {
+	// Empty layer lists mean no such layers, absent ones the defaults: the
+	// two must not merge in a run's config.yaml.
+	noLayers, noHidden := Default(), customized()
+	noLayers.Model.Arch, noLayers.Model.Hidden, noLayers.Model.Channels = "cnn", []int{}, []int{}
+	noHidden.Model.Hidden = []int{}
+	for _, e := range []Experiment{Default(), customized(), noLayers, noHidden} {
 		b, err := e.Marshal()
 		if err != nil {
 			t.Fatal(err)
