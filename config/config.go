@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
+	"reflect"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -215,6 +217,10 @@ func insertAfter(n *yaml.Node, after, key string, value *yaml.Node) {
 func (e Experiment) Validate() error {
 	var errs []error
 	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	// YAML spells NaN and infinities .nan and .inf, and NaN passes every
+	// range check below (each comparison is false), so check all numbers
+	// first, the optimizer's and the schedule's included.
+	nonFinite(reflect.ValueOf(e), "", add)
 	if strings.TrimSpace(e.Data.Source) == "" {
 		add("data.source must name a source, got an empty string")
 	}
@@ -288,4 +294,38 @@ func (e Experiment) Validate() error {
 		add("output.name must not contain a path separator, got %q", e.Output.Name)
 	}
 	return errors.Join(errs...)
+}
+
+// nonFinite reports each NaN or infinite number in v under its YAML key
+// path (such as data.val).
+func nonFinite(v reflect.Value, path string, add func(format string, args ...any)) {
+	switch v.Kind() {
+	case reflect.Float32, reflect.Float64:
+		if f := v.Float(); math.IsNaN(f) || math.IsInf(f, 0) {
+			add("%s must be a finite number, got %v", path, f)
+		}
+	case reflect.Pointer:
+		if !v.IsNil() {
+			nonFinite(v.Elem(), path, add)
+		}
+	case reflect.Slice, reflect.Array:
+		for i := 0; i < v.Len(); i++ {
+			nonFinite(v.Index(i), fmt.Sprintf("%s[%d]", path, i), add)
+		}
+	case reflect.Struct:
+		for i := 0; i < v.NumField(); i++ {
+			f := v.Type().Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			if !f.IsExported() || name == "-" {
+				continue
+			}
+			if name == "" {
+				name = strings.ToLower(f.Name) // yaml's default key
+			}
+			if path != "" {
+				name = path + "." + name
+			}
+			nonFinite(v.Field(i), name, add)
+		}
+	}
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -120,6 +121,12 @@ func TestValidateMessages(t *testing.T) {
 		{"schedule", func(e *Experiment) { e.Training.Schedule.Name = "linear" }, `training.schedule must be constant, step, cosine, onecycle or plateau, got "linear"`},
 		{"bootstrap", func(e *Experiment) { e.Calibration.Bootstrap = -1 }, "calibration.bootstrap must be in [0, 100000], got -1"},
 		{"bins", func(e *Experiment) { e.Calibration.Bins = 0 }, "calibration.bins must be in [1, 1000], got 0"},
+		{"NaN val", func(e *Experiment) { e.Data.Val = math.NaN() }, "data.val must be a finite number, got NaN"},
+		{"NaN dropout", func(e *Experiment) { e.Model.Dropout = math.NaN() }, "model.dropout must be a finite number, got NaN"},
+		{"NaN noise", func(e *Experiment) { e.Data.Augment.Noise = float32(math.NaN()) }, "data.augment.noise must be a finite number, got NaN"},
+		{"infinite weight decay", func(e *Experiment) { e.Optimizer.WeightDecay = math.Inf(1) }, "optimizer.weight_decay must be a finite number, got +Inf"},
+		{"NaN warmup", func(e *Experiment) { e.Training.Schedule.WarmupEpochs = math.NaN() }, "training.schedule.warmup_epochs must be a finite number, got NaN"},
+		{"infinite baseline", func(e *Experiment) { b := math.Inf(-1); e.Training.EarlyStopping.Baseline = &b }, "training.early_stopping.baseline must be a finite number, got -Inf"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
