@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
+	"reflect"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -147,16 +149,68 @@ func decode(r io.Reader, e *Experiment) error {
 
 // Marshal writes the experiment as YAML.
 func (e Experiment) Marshal() ([]byte, error) {
+	var doc yaml.Node
+	if err := doc.Encode(e); err != nil {
+		return nil, err
+	}
+	// model.Spec omits empty layer lists, but an empty list (no such
+	// layers) and an absent one (the defaults for the data) build different
+	// models: write the empty ones, or resuming a run from its config.yaml
+	// would rebuild the model with default layers.
+	if model := mappingValue(&doc, "model"); model != nil {
+		after := "arch"
+		for _, l := range []struct {
+			key    string
+			layers []int
+		}{{"hidden", e.Model.Hidden}, {"channels", e.Model.Channels}} {
+			if l.layers != nil && len(l.layers) == 0 {
+				insertAfter(model, after, l.key, &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Style: yaml.FlowStyle})
+			}
+			if mappingValue(model, l.key) != nil {
+				after = l.key
+			}
+		}
+	}
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
-	if err := enc.Encode(e); err != nil {
+	if err := enc.Encode(&doc); err != nil {
 		return nil, err
 	}
 	if err := enc.Close(); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// mappingValue returns the value of key in the mapping n (or in the
+// mapping a document node n holds), or nil.
+func mappingValue(n *yaml.Node, key string) *yaml.Node {
+	if n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
+		n = n.Content[0]
+	}
+	if n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
+}
+
+// insertAfter inserts key: value into the mapping n after the entry named
+// after, or first when there is none.
+func insertAfter(n *yaml.Node, after, key string, value *yaml.Node) {
+	i := 0
+	for k := 0; k+1 < len(n.Content); k += 2 {
+		if n.Content[k].Value == after {
+			i = k + 2
+		}
+	}
+	entry := []*yaml.Node{{Kind: yaml.ScalarNode, Tag: "!!str", Value: key}, value}
+	n.Content = append(n.Content[:i], append(entry, n.Content[i:]...)...)
 }
 
 // Validate checks every value a user can set and reports all problems,
@@ -168,6 +222,10 @@ func (e Experiment) Validate() error {
 		key, msg, _ := strings.Cut(fmt.Sprintf(format, args...), " ")
 		errs = append(errs, &setting.Error{Key: key, Msg: msg})
 	}
+	// YAML spells NaN and infinities .nan and .inf, and NaN passes every
+	// range check below (each comparison is false), so check all numbers
+	// first, the optimizer's and the schedule's included.
+	nonFinite(reflect.ValueOf(e), "", add)
 	if strings.TrimSpace(e.Data.Source) == "" {
 		add("data.source must name a source, got an empty string")
 	}
@@ -244,4 +302,38 @@ func (e Experiment) Validate() error {
 		add("output.name must not contain a path separator, got %q", e.Output.Name)
 	}
 	return errors.Join(errs...)
+}
+
+// nonFinite reports each NaN or infinite number in v under its YAML key
+// path (such as data.val).
+func nonFinite(v reflect.Value, path string, add func(format string, args ...any)) {
+	switch v.Kind() {
+	case reflect.Float32, reflect.Float64:
+		if f := v.Float(); math.IsNaN(f) || math.IsInf(f, 0) {
+			add("%s must be a finite number, got %v", path, f)
+		}
+	case reflect.Pointer:
+		if !v.IsNil() {
+			nonFinite(v.Elem(), path, add)
+		}
+	case reflect.Slice, reflect.Array:
+		for i := 0; i < v.Len(); i++ {
+			nonFinite(v.Index(i), fmt.Sprintf("%s[%d]", path, i), add)
+		}
+	case reflect.Struct:
+		for i := 0; i < v.NumField(); i++ {
+			f := v.Type().Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			if !f.IsExported() || name == "-" {
+				continue
+			}
+			if name == "" {
+				name = strings.ToLower(f.Name) // yaml's default key
+			}
+			if path != "" {
+				name = path + "." + name
+			}
+			nonFinite(v.Field(i), name, add)
+		}
+	}
 }

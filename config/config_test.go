@@ -1,6 +1,8 @@
 package config
 
 import (
+	"bytes"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -15,7 +17,12 @@ func TestDefaultIsValid(t *testing.T) {
 }
 
 func TestRoundTrip(t *testing.T) {
-	for _, e := range []Experiment{Default(), customized()} {
+	// Empty layer lists mean no such layers, absent ones the defaults: the
+	// two must not merge in a run's config.yaml.
+	noLayers, noHidden := Default(), customized()
+	noLayers.Model.Arch, noLayers.Model.Hidden, noLayers.Model.Channels = "cnn", []int{}, []int{}
+	noHidden.Model.Hidden = []int{}
+	for _, e := range []Experiment{Default(), customized(), noLayers, noHidden} {
 		b, err := e.Marshal()
 		if err != nil {
 			t.Fatal(err)
@@ -117,6 +124,12 @@ func TestValidateMessages(t *testing.T) {
 		{"schedule", func(e *Experiment) { e.Training.Schedule.Name = "linear" }, `training.schedule.name must be constant, step, cosine, onecycle or plateau, got "linear"`},
 		{"bootstrap", func(e *Experiment) { e.Calibration.Bootstrap = -1 }, "calibration.bootstrap must be in [0, 100000], got -1"},
 		{"bins", func(e *Experiment) { e.Calibration.Bins = 0 }, "calibration.bins must be in [1, 1000], got 0"},
+		{"NaN val", func(e *Experiment) { e.Data.Val = math.NaN() }, "data.val must be a finite number, got NaN"},
+		{"NaN dropout", func(e *Experiment) { e.Model.Dropout = math.NaN() }, "model.dropout must be a finite number, got NaN"},
+		{"NaN noise", func(e *Experiment) { e.Data.Augment.Noise = float32(math.NaN()) }, "data.augment.noise must be a finite number, got NaN"},
+		{"infinite weight decay", func(e *Experiment) { e.Optimizer.WeightDecay = math.Inf(1) }, "optimizer.weight_decay must be a finite number, got +Inf"},
+		{"NaN warmup", func(e *Experiment) { e.Training.Schedule.WarmupEpochs = math.NaN() }, "training.schedule.warmup_epochs must be a finite number, got NaN"},
+		{"infinite baseline", func(e *Experiment) { b := math.Inf(-1); e.Training.EarlyStopping.Baseline = &b }, "training.early_stopping.baseline must be a finite number, got -Inf"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -128,4 +141,81 @@ func TestValidateMessages(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzParse feeds YAML to the config parser, starting from the examples,
+// the default and a customized config marshalled, and broken documents.
+// Whatever parses must then pass or fail Validate without panicking, and a
+// config that validates must survive Marshal and Parse unchanged, since a
+// run directory's config.yaml is how a run is resumed and reproduced.
+func FuzzParse(f *testing.F) {
+	examples, err := filepath.Glob("../examples/*.yaml")
+	if err != nil || len(examples) == 0 {
+		f.Fatalf("no examples (%v)", err)
+	}
+	for _, p := range examples {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	for _, e := range []Experiment{Default(), customized()} {
+		b, err := e.Marshal()
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	for _, s := range []string{
+		"",
+		"training:\n  epochs: 3\noptimizer:\n  lr: 0.01\n",
+		"training:\n  epoch: 3\n",                    // unknown key
+		"training:\n  epochs: many\n",                // wrong type
+		"training:\n\tepochs: 3\n",                   // tab indentation
+		"model: {arch: mlp, hidden: [64, 32\n",       // unclosed flow sequence
+		"data: {source: \"digits}\n",                 // unclosed quote
+		"model:\n  arch: cnn\nmodel:\n  arch: mlp\n", // duplicate key
+		"- a\n- b\n",                         // a list, not a mapping
+		"data:\n  val: .nan\n  test: .inf\n", // non-finite numbers
+		"data:\n  val: .NaN\nmodel:\n  dropout: .nan\n",
+		"optimizer:\n  weight_decay: .inf\ntraining:\n  early_stopping:\n    baseline: -.inf\n",
+		"model:\n  hidden: []\n  channels: []\n",    // empty, not absent
+		"model: ~\noptimizer: null\n",               // nulls
+		"training:\n  seed: 18446744073709551616\n", // beyond uint64
+		"training:\n  seed: -1\n  epochs: 0x10\n",
+		"base: &b {epochs: 3}\ntraining: *b\n",          // anchor, alias (and an unknown key)
+		"training:\n  <<: {epochs: 3, batch_size: 8}\n", // merge key
+		"output:\n  name: !!binary aGVsbG8=\n",
+		"data:\n  source: digits\n---\ndata:\n  source: mnist\n", // two documents
+		"training:\n  early_stopping:\n    baseline: 0.5\n    divergence_threshold: 1e308\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		e, err := Parse(b)
+		if err != nil {
+			return
+		}
+		if e.Validate() != nil {
+			return
+		}
+		m, err := e.Marshal()
+		if err != nil {
+			t.Fatalf("a valid config does not marshal: %v", err)
+		}
+		got, err := Parse(m)
+		if err != nil {
+			t.Fatalf("a marshalled valid config does not parse: %v\n%s", err, m)
+		}
+		if !reflect.DeepEqual(got, e) {
+			t.Fatalf("Marshal and Parse changed the config:\n got %#v\nwant %#v\n%s", got, e, m)
+		}
+		if err := got.Validate(); err != nil {
+			t.Fatalf("the round-tripped config no longer validates: %v", err)
+		}
+		if m2, err := got.Marshal(); err != nil || !bytes.Equal(m2, m) {
+			t.Fatalf("marshalling again gives other bytes (%v):\n%s\n---\n%s", err, m, m2)
+		}
+	})
 }

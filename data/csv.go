@@ -92,7 +92,13 @@ func ReadCSVFeatures(path string, featureNames []string, labelColumn string, cla
 		return nil, nil, err
 	}
 	defer f.Close()
-	cr, header, err := readCSVHeader(f.Reader, path)
+	return readCSVFeatures(f.Reader, path, featureNames, labelColumn, classes)
+}
+
+// readCSVFeatures is ReadCSVFeatures on an opened stream; path is used in
+// messages.
+func readCSVFeatures(r io.Reader, path string, featureNames []string, labelColumn string, classes []string) (x []float32, y []int, err error) {
+	cr, header, err := readCSVHeader(r, path)
 	if err != nil {
 		return nil, nil, err
 	}

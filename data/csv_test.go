@@ -1,8 +1,11 @@
 package data
 
 import (
+	"io"
+	"math"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -123,4 +126,120 @@ func TestReadCSVFeatures(t *testing.T) {
 			}
 		})
 	}
+}
+
+// csvSample is the header and every step-th data row of a CSV fixture: a
+// small seed with the fixture's columns, number formats and several of its
+// classes (the fixtures are sorted by class, so their first rows are not).
+func csvSample(tb testing.TB, path string, step int) []byte {
+	tb.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(b), "\n")
+	out := lines[0]
+	for i := 1; i < len(lines); i += step {
+		out += lines[i]
+	}
+	return []byte(out)
+}
+
+// FuzzReadCSV reads each input as a training CSV (the label column fuzzed
+// too). A failure must be an error naming the file; a success must be a
+// valid dataset of finite values whose classes are its distinct labels,
+// and reading the same bytes as new examples with its feature names (also
+// in reverse order), label column and classes must give the same values
+// and labels, since predict relies on that agreement.
+func FuzzReadCSV(f *testing.F) {
+	for _, b := range [][]byte{
+		csvSample(f, "testdata/iris.csv", 25),
+		csvSample(f, "testdata/breast_cancer.csv", 100),
+		gzipped(csvSample(f, "testdata/iris.csv", 40)),
+		[]byte("a,b,y\n1,2,x\n3,4\n5,6,x\n"),                          // ragged
+		[]byte("a,b,y\n1,2,x\n3,4,y,5\n"),                             // ragged, too long
+		[]byte("a,b,y\n1,2,x\nNaN,4,y\n"),                             // NaN
+		[]byte("a,b,y\n1,-Inf,x\n3,1e39,y\n"),                         // infinite, beyond float32
+		[]byte("a,b,y\n1,,x\n3,4,y\n"),                                // empty cell
+		[]byte("a,b,y\n1,2,\n3,4,y\n"),                                // empty label
+		[]byte(`"a","b,c",y` + "\n\"1\",\"2\",\"x\"\n3,4,\"y\ny\"\n"), // quotes, comma and newline in a field
+		[]byte("a,b,y\n1,2\"3,x\n"),                                   // bare quote
+		[]byte("\ufeffa,b,y\r\n1,2,x\r\n3,4,y\r\n"),                   // BOM, CRLF
+		[]byte("a, a ,y\n1,2,x\n"),                                    // duplicate column after trimming
+		[]byte("a,,y\n1,2,x\n"),                                       // unnamed column
+		[]byte("1,2,3\n4,5,6\n"),                                      // no header
+		[]byte("a,b,y\n"),                                             // no data rows
+		[]byte("a,y\n1,x\n2,x\n"),                                     // one class
+		[]byte("a,y\n0x1p-2,10\n 2 ,9\n3,2.5\n1_0,x\n"),               // hex float, spaces, underscore
+		[]byte("a,b\x00,y\n1,2,x\n"),                                  // binary
+		[]byte("a,b,y\n1,2,\xff\xfe\n"),                               // not UTF-8
+		nil,
+	} {
+		f.Add(b, "")
+	}
+	f.Add(csvSample(f, "testdata/iris.csv", 30), "species")
+	f.Add([]byte("kind,a,b\nx,1,2\ny,3,4\n"), "kind")
+	f.Add([]byte("kind,a,b\nx,1,2\ny,3,4\n"), "colour")
+	f.Fuzz(func(t *testing.T, b []byte, labelColumn string) {
+		const name = "fuzz.csv"
+		open := func() io.Reader {
+			f, err := memData(b, name)
+			if err != nil {
+				t.Fatalf("the input opened once: %v", err)
+			}
+			return f.Reader
+		}
+		f, err := memData(b, name)
+		var d *Dataset
+		if err == nil {
+			d, err = readCSV(f.Reader, name, labelColumn)
+		}
+		if err != nil {
+			if d != nil || !strings.Contains(err.Error(), name) {
+				t.Fatalf("error %q (want one naming %s) came with dataset %v", err, name, d)
+			}
+			return
+		}
+		if err := d.Validate(); err != nil {
+			t.Fatalf("invalid dataset: %v", err)
+		}
+		k := len(d.FeatureNames)
+		if d.Kind != Tabular || !slices.Equal(d.Shape, []int{k}) || k < 1 || len(d.X) != d.Len()*k || d.Len() < 1 ||
+			slices.Contains(d.FeatureNames, d.LabelColumn) || (labelColumn != "" && d.LabelColumn != labelColumn) {
+			t.Fatalf("kind %s shape %v, %d values, %d labels, features %q, label column %q", d.Kind, d.Shape, len(d.X), d.Len(), d.FeatureNames, d.LabelColumn)
+		}
+		for i, v := range d.X {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				t.Fatalf("value %d is %v", i, v)
+			}
+		}
+		used := make([]bool, len(d.Classes))
+		for _, y := range d.Y {
+			used[y] = true
+		}
+		if slices.Contains(used, false) || len(d.Classes) != len(indexClasses(d.Classes)) {
+			t.Fatalf("classes %q are not the distinct labels (used %v)", d.Classes, used)
+		}
+		x, y, err := readCSVFeatures(open(), name, d.FeatureNames, d.LabelColumn, d.Classes)
+		if err != nil || !slices.Equal(x, d.X) || !slices.Equal(y, d.Y) {
+			t.Fatalf("as new examples: %v; values equal %v, labels equal %v", err, slices.Equal(x, d.X), slices.Equal(y, d.Y))
+		}
+		reversed := slices.Clone(d.FeatureNames)
+		slices.Reverse(reversed)
+		x, _, err = readCSVFeatures(open(), name, reversed, "", nil)
+		if err == nil {
+			t.Fatalf("the label column %q was accepted as an unexpected column", d.LabelColumn)
+		}
+		x, _, err = readCSVFeatures(open(), name, reversed, d.LabelColumn, d.Classes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range d.Len() {
+			for j := range k {
+				if x[i*k+j] != d.X[i*k+k-1-j] {
+					t.Fatalf("row %d: %v in reversed feature order, want the reverse of %v", i, x[i*k:(i+1)*k], d.Row(i))
+				}
+			}
+		}
+	})
 }

@@ -21,11 +21,14 @@ const (
 	maxIDXSide = 1 << 16
 )
 
-// FashionMNISTClasses are the class names of Fashion-MNIST, by label.
-var FashionMNISTClasses = []string{"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"}
+// FashionMNISTClasses returns the class names of Fashion-MNIST, by label
+// (a new slice: callers may keep or change it).
+func FashionMNISTClasses() []string {
+	return []string{"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"}
+}
 
-// MNISTClasses are the class names of MNIST, by label.
-var MNISTClasses = numberedClasses(10)
+// MNISTClasses returns the class names of MNIST, by label ("0" to "9").
+func MNISTClasses() []string { return numberedClasses(10) }
 
 // ReadIDXImages reads an IDX file of unsigned-byte images (magic
 // 0x00000803, dimensions N, H, W), gzipped or raw (detected by the gzip
@@ -40,6 +43,11 @@ func ReadIDXImages(path string) (x []float32, shape []int, err error) {
 		return nil, nil, err
 	}
 	defer f.Close()
+	return readIDXImages(f, path)
+}
+
+// readIDXImages is ReadIDXImages on an opened file; path is for messages.
+func readIDXImages(f *dataFile, path string) (x []float32, shape []int, err error) {
 	dims, err := readIDXHeader(f, path, idxImagesMagic, "images")
 	if err != nil {
 		return nil, nil, err
@@ -67,6 +75,11 @@ func ReadIDXLabels(path string) ([]int, error) {
 		return nil, err
 	}
 	defer f.Close()
+	return readIDXLabels(f, path)
+}
+
+// readIDXLabels is ReadIDXLabels on an opened file; path is for messages.
+func readIDXLabels(f *dataFile, path string) ([]int, error) {
 	dims, err := readIDXHeader(f, path, idxLabelsMagic, "labels")
 	if err != nil {
 		return nil, err

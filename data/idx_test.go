@@ -1,7 +1,11 @@
 package data
 
 import (
+	"bytes"
+	"compress/gzip"
+	"runtime/metrics"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -73,4 +77,165 @@ func TestFindIDXSpellings(t *testing.T) {
 			t.Errorf("%s: %d examples, test %v", name, src.Train.Len(), src.Test)
 		}
 	}
+}
+
+// gzipped compresses b (without a *testing.T, for fuzz seeds).
+func gzipped(b []byte) []byte {
+	var buf bytes.Buffer
+	w := gzip.NewWriter(&buf)
+	w.Write(b)
+	w.Close()
+	return buf.Bytes()
+}
+
+// memData is a dataFile over b, detecting gzip as openData does, so that
+// the fuzz targets parse without the file system (writing and reading a
+// file costs more than parsing it).
+func memData(b []byte, name string) (*dataFile, error) {
+	r, gz, err := maybeGunzip(bytes.NewReader(b), name)
+	if err != nil {
+		return nil, err
+	}
+	return &dataFile{Reader: r, gz: gz, gzipped: gz != nil, size: int64(len(b))}, nil
+}
+
+// heapAllocated is the number of bytes allocated on the heap so far.
+func heapAllocated() uint64 {
+	s := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
+}
+
+// FuzzReadIDX reads each input as an IDX image file and as an IDX label
+// file, raw and gzipped. Whatever the header announces, the readers
+// allocate in proportion to the file (times deflate's ratio when
+// gzipped); they fail with an error naming the file, or return exactly
+// the bytes after the header; and the gzipped copy gives the same result.
+func FuzzReadIDX(f *testing.F) {
+	images := idxBytes(idxImagesMagic, []uint32{2, 2, 3}, []byte{0, 1, 2, 3, 4, 5, 250, 251, 252, 253, 254, 255})
+	labels := idxBytes(idxLabelsMagic, []uint32{3}, []byte{0, 1, 9})
+	for _, b := range [][]byte{
+		images,
+		labels,
+		gzipped(images),
+		gzipped(labels),
+		append(images[:len(images):len(images)], 7, 7), // trailing bytes
+		images[:len(images)-1],                         // truncated body
+		images[:10],                                    // truncated header
+		gzipped(images)[:30],                           // truncated gzip stream
+		idxBytes(idxLabelsMagic, []uint32{3, 2, 2}, make([]byte, 12)),           // labels magic, image dimensions
+		idxBytes(0x00000d03, []uint32{1, 1, 1}, make([]byte, 4)),                // float elements
+		idxBytes(idxImagesMagic, []uint32{1 << 31, 1 << 16, 1 << 16}, nil),      // absurd dimensions
+		idxBytes(idxImagesMagic, []uint32{1 << 15, 1 << 8, 1 << 8}, nil),        // large, but no body
+		gzipped(idxBytes(idxLabelsMagic, []uint32{1 << 31}, make([]byte, 100))), // gzipped and lying
+		idxBytes(idxImagesMagic, []uint32{0, 2, 2}, nil),
+		[]byte("hello world"),
+		nil,
+	} {
+		f.Add(b)
+	}
+	// One compressor for all inputs: a new one allocates over a megabyte.
+	var zbuf bytes.Buffer
+	zw := gzip.NewWriter(&zbuf)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		const name = "fuzz-idx-ubyte"
+		if bytes.HasPrefix(b, gzipMagic) {
+			// The readers gunzip it: the body cannot be compared with the
+			// input's bytes, and holds up to deflate's ratio times more.
+			checkIDXImages(t, b, name, maxDeflateRatio*len(b))
+			checkIDXLabels(t, b, name, maxDeflateRatio*len(b))
+			return
+		}
+		x, shape, imgErr := checkIDXImages(t, b, name, len(b))
+		if imgErr == nil {
+			if want := b[16 : 16+len(x)]; !equalBytes(x, want) {
+				t.Fatalf("images %v, want the body bytes %v", x, want)
+			}
+		}
+		y, labErr := checkIDXLabels(t, b, name, len(b))
+		if labErr == nil {
+			if want := b[8 : 8+len(y)]; !equalBytes(y, want) {
+				t.Fatalf("labels %v, want the body bytes %v", y, want)
+			}
+		}
+		zbuf.Reset()
+		zw.Reset(&zbuf)
+		zw.Write(b)
+		zw.Close()
+		z := zbuf.Bytes()
+		gzX, gzShape, gzImgErr := checkIDXImages(t, z, name, maxDeflateRatio*len(z))
+		if (imgErr == nil) != (gzImgErr == nil) || !slices.Equal(x, gzX) || !slices.Equal(shape, gzShape) {
+			t.Fatalf("images: raw gives %v %v, gzipped gives %v %v", shape, imgErr, gzShape, gzImgErr)
+		}
+		gzY, gzLabErr := checkIDXLabels(t, z, name, maxDeflateRatio*len(z))
+		if (labErr == nil) != (gzLabErr == nil) || !slices.Equal(y, gzY) {
+			t.Fatalf("labels: raw gives %d labels, %v; gzipped gives %d, %v", len(y), labErr, len(gzY), gzLabErr)
+		}
+	})
+}
+
+// checkIDXImages reads b as IDX images and checks what must hold for any
+// file: allocation bounded by the data it can hold, an error naming the
+// file, or pixels of the announced shape.
+func checkIDXImages(t *testing.T, b []byte, name string, capacity int) ([]float32, []int, error) {
+	t.Helper()
+	before := heapAllocated()
+	f, err := memData(b, name)
+	var x []float32
+	var shape []int
+	if err == nil {
+		x, shape, err = readIDXImages(f, name)
+	}
+	// 4 bytes per float32 pixel, twice over for the growth of the output,
+	// and buffers of fixed size.
+	if got, limit := heapAllocated()-before, 8*uint64(capacity)+1<<20; got > limit {
+		t.Fatalf("reading images from %d bytes allocated %d bytes (limit %d)", capacity, got, limit)
+	}
+	if err != nil {
+		if x != nil || shape != nil || !strings.Contains(err.Error(), name) {
+			t.Fatalf("error %q (want one naming %s) came with %d pixels, shape %v", err, name, len(x), shape)
+		}
+		return nil, nil, err
+	}
+	if len(shape) != 4 || shape[1] != 1 || len(x) != shape[0]*shape[2]*shape[3] || len(x) == 0 {
+		t.Fatalf("%d pixels of shape %v", len(x), shape)
+	}
+	return x, shape, nil
+}
+
+// checkIDXLabels is checkIDXImages for labels.
+func checkIDXLabels(t *testing.T, b []byte, name string, capacity int) ([]int, error) {
+	t.Helper()
+	before := heapAllocated()
+	f, err := memData(b, name)
+	var y []int
+	if err == nil {
+		y, err = readIDXLabels(f, name)
+	}
+	if got, limit := heapAllocated()-before, 16*uint64(capacity)+1<<20; got > limit {
+		t.Fatalf("reading labels from %d bytes allocated %d bytes (limit %d)", capacity, got, limit)
+	}
+	if err != nil {
+		if y != nil || !strings.Contains(err.Error(), name) {
+			t.Fatalf("error %q (want one naming %s) came with %d labels", err, name, len(y))
+		}
+		return nil, err
+	}
+	if len(y) == 0 {
+		t.Fatal("no labels and no error")
+	}
+	return y, nil
+}
+
+// equalBytes reports whether values are exactly the bytes b.
+func equalBytes[T float32 | int](values []T, b []byte) bool {
+	if len(values) != len(b) {
+		return false
+	}
+	for i, v := range values {
+		if v != T(b[i]) {
+			return false
+		}
+	}
+	return true
 }

@@ -1,10 +1,12 @@
 package data
 
 import (
+	"bytes"
 	"fmt"
 	"image"
 	_ "image/jpeg" // register the JPEG decoder
 	_ "image/png"  // register the PNG decoder
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -110,21 +112,28 @@ func ReadImageFile(path string, shape []int, rawMax float32) ([]float32, error) 
 	if err != nil {
 		return nil, err
 	}
+	return img.sample(shape, rawMax), nil
+}
+
+// sample converts p into one example of shape [C H W] (C 1 or 3, checked
+// by the caller) scaled to 0..rawMax, as ReadImageFile describes. It
+// changes p when C is 1.
+func (p *planes) sample(shape []int, rawMax float32) []float32 {
 	c, h, w := shape[0], shape[1], shape[2]
 	var x []float32
 	if c == 1 {
-		img.toGrey()
-		x = img.resize(0, h, w)
+		p.toGrey()
+		x = p.resize(0, h, w)
 	} else {
 		for ch := 0; ch < 3; ch++ {
-			x = append(x, img.resize(ch, h, w)...)
+			x = append(x, p.resize(ch, h, w)...)
 		}
 	}
 	scale := rawMax / 255
 	for i := range x {
 		x[i] *= scale
 	}
-	return x, nil
+	return x
 }
 
 // imageFiles lists the image files of dir, sorted by name.
@@ -151,6 +160,14 @@ type planes struct {
 	grey bool
 }
 
+// maxImagePixels bounds the pixels of an image file. The decoders
+// allocate the whole image from the dimensions in its header before
+// reading any pixel data, so a file of a few hundred bytes declaring
+// 65535×65535 pixels would make them allocate gigabytes, or exhaust
+// memory, before failing on the missing data. 2^26 pixels (8192×8192)
+// still admits 48-megapixel photographs.
+const maxImagePixels = 1 << 26
+
 // decodeImage decodes a PNG or JPEG file into planes.
 func decodeImage(path string) (*planes, error) {
 	f, err := os.Open(path)
@@ -158,14 +175,30 @@ func decodeImage(path string) (*planes, error) {
 		return nil, err
 	}
 	defer f.Close()
-	img, _, err := image.Decode(f)
+	return decodePlanes(f, path)
+}
+
+// decodePlanes decodes the bytes of a PNG or JPEG file into planes; name
+// is used in messages.
+func decodePlanes(r io.Reader, name string) (*planes, error) {
+	// Check the dimensions before decoding, keeping the bytes the header
+	// took to decode the image from them and the rest of r.
+	var head bytes.Buffer
+	cfg, _, err := image.DecodeConfig(io.TeeReader(r, &head))
 	if err != nil {
-		return nil, fmt.Errorf("%s: cannot decode image: %w", path, err)
+		return nil, fmt.Errorf("%s: cannot decode image: %w", name, err)
+	}
+	if n := int64(cfg.Width) * int64(cfg.Height); n > maxImagePixels {
+		return nil, fmt.Errorf("%s: image of %d×%d pixels, more than the %d (8192×8192) this reader accepts; shrink it first", name, cfg.Width, cfg.Height, maxImagePixels)
+	}
+	img, _, err := image.Decode(io.MultiReader(&head, r))
+	if err != nil {
+		return nil, fmt.Errorf("%s: cannot decode image: %w", name, err)
 	}
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
 	if w < 1 || h < 1 {
-		return nil, fmt.Errorf("%s: empty image (%d×%d)", path, w, h)
+		return nil, fmt.Errorf("%s: empty image (%d×%d)", name, w, h)
 	}
 	out := &planes{w: w, h: h, grey: true}
 	for c := range out.p {

@@ -146,9 +146,9 @@ func openNamedIDX(name, dataDir string) (*Source, error) {
 	if name == "fashion-mnist" {
 		dirs = append(dirs, filepath.Join(systemDataDir, name))
 	}
-	classes := MNISTClasses
+	classes := MNISTClasses()
 	if name == "fashion-mnist" {
-		classes = FashionMNISTClasses
+		classes = FashionMNISTClasses()
 	}
 	for _, dir := range dirs {
 		files, err := findIDX(dir)

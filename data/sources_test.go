@@ -125,7 +125,7 @@ func TestOpenMNISTFromDataDir(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if src.Train.Source != "mnist" || !slices.Equal(src.Train.Classes, MNISTClasses) || src.Test.Len() != 10 {
+	if src.Train.Source != "mnist" || !slices.Equal(src.Train.Classes, MNISTClasses()) || src.Test.Len() != 10 {
 		t.Errorf("source %q classes %q test %d", src.Train.Source, src.Train.Classes, src.Test.Len())
 	}
 }
@@ -194,7 +194,7 @@ func TestOpenFashionMNIST(t *testing.T) {
 		if tc.d == nil || tc.d.Len() != tc.n || !slices.Equal(tc.d.Shape, []int{1, 28, 28}) {
 			t.Fatalf("got %v, want %d examples of [1 28 28]", tc.d, tc.n)
 		}
-		if !slices.Equal(tc.d.Classes, FashionMNISTClasses) || tc.d.RawMax != 255 {
+		if !slices.Equal(tc.d.Classes, FashionMNISTClasses()) || tc.d.RawMax != 255 {
 			t.Errorf("classes %q RawMax %v", tc.d.Classes, tc.d.RawMax)
 		}
 		for k, c := range tc.d.ClassCounts() {
@@ -218,7 +218,7 @@ func BenchmarkLoadFashionMNIST(b *testing.B) {
 		b.Skipf("Fashion-MNIST not available (apt-get install dataset-fashion-mnist): %v", err)
 	}
 	for b.Loop() {
-		d, err := OpenIDX(images, labels, FashionMNISTClasses)
+		d, err := OpenIDX(images, labels, FashionMNISTClasses())
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -170,10 +170,13 @@ func UnmarshalCheckpoint(b []byte) (*Checkpoint, error) {
 			if d <= 0 || int64(d) > total {
 				return nil, fmt.Errorf("tensor %s: bad shape %v", e.Name, e.Shape)
 			}
-			n *= int64(d)
-			if n > total {
+			// Divide rather than multiply: with more than 2^31.5 values of
+			// data (a file over 12 GiB) n*d could overflow int64 and wrap
+			// round to a small product that would pass.
+			if int64(d) > total/n {
 				return nil, fmt.Errorf("tensor %s: shape %v exceeds the file", e.Name, e.Shape)
 			}
+			n *= int64(d)
 		}
 		if e.Count != n || e.Offset != next || e.Offset+e.Count > total {
 			return nil, fmt.Errorf("tensor %s: offset %d and count %d do not fit the data (%d values)", e.Name, e.Offset, e.Count, total)

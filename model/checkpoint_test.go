@@ -8,13 +8,14 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime/metrics"
 	"strings"
 	"testing"
 
 	"github.com/practica-ml/practica/data"
 )
 
-func trainedCNN(t *testing.T) *Model {
+func trainedCNN(t testing.TB) *Model {
 	t.Helper()
 	spec := Spec{Arch: CNN, Channels: []int{4}, Hidden: []int{8}, Activation: "relu", BatchNorm: true, Dropout: 0.5}
 	m, err := New(spec, []int{1, 6, 6}, 3, Options{TrainBatch: 8, Seed: 11})
@@ -109,36 +110,40 @@ func TestSetTensorsNamesMismatch(t *testing.T) {
 	}
 }
 
-// TestCorruptCheckpoints feeds damaged and hostile files to the loader: each
-// must give an error, never a panic or a huge allocation.
-func TestCorruptCheckpoints(t *testing.T) {
-	m := trainedCNN(t)
-	good, err := (&Checkpoint{Spec: m.Spec, Classes: []string{"a", "b", "c"}, Tensors: m.Tensors()}).Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
-	// reseal recomputes the checksum so the loader must catch the lie itself.
-	reseal := func(b []byte) []byte {
-		b = append([]byte(nil), b[:len(b)-4]...)
-		return binary.LittleEndian.AppendUint32(b, crc32.ChecksumIEEE(b))
-	}
-	withHeader := func(js string, blob []byte) []byte {
-		b := []byte(ckptMagic)
-		b = binary.LittleEndian.AppendUint32(b, CheckpointVersion)
-		b = binary.LittleEndian.AppendUint32(b, uint32(len(js)))
-		b = append(b, js...)
-		b = append(b, blob...)
-		return binary.LittleEndian.AppendUint32(b, crc32.ChecksumIEEE(b))
-	}
+// reseal recomputes the checksum of a checkpoint file so that the loader
+// must catch a lie in it by itself.
+func reseal(b []byte) []byte {
+	b = append([]byte(nil), b[:len(b)-4]...)
+	return binary.LittleEndian.AppendUint32(b, crc32.ChecksumIEEE(b))
+}
+
+// withHeader frames a JSON header and tensor data as a checkpoint file
+// with a correct magic, version, header length and checksum.
+func withHeader(js string, blob []byte) []byte {
+	b := []byte(ckptMagic)
+	b = binary.LittleEndian.AppendUint32(b, CheckpointVersion)
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(js)))
+	b = append(b, js...)
+	b = append(b, blob...)
+	return binary.LittleEndian.AppendUint32(b, crc32.ChecksumIEEE(b))
+}
+
+// corruptCase is a damaged or hostile checkpoint file and a part of the
+// error the loader must give for it.
+type corruptCase struct {
+	name string
+	b    []byte
+	want string
+}
+
+// corruptCheckpoints damages good, a valid checkpoint file, in every way
+// the loader must catch; the fuzz targets start from the same files.
+func corruptCheckpoints(good []byte) []corruptCase {
 	flipped := append([]byte(nil), good...)
 	flipped[len(flipped)/2] ^= 0xff
 	hugeHeader := append([]byte(nil), good...)
 	binary.LittleEndian.PutUint32(hugeHeader[len(ckptMagic)+4:], 0xfffffff0)
-	cases := []struct {
-		name string
-		b    []byte
-		want string
-	}{
+	return []corruptCase{
 		{"empty", nil, "bad magic"},
 		{"not a checkpoint", []byte("hello, this is a text file of some length"), "bad magic"},
 		{"truncated", good[:len(good)-100], "checksum"},
@@ -152,8 +157,24 @@ func TestCorruptCheckpoints(t *testing.T) {
 		{"dtype", withHeader(`{"tensors":[{"name":"w","shape":[2],"dtype":"float64","offset":0,"count":2}]}`, make([]byte, 16)), "dtype"},
 		{"leftover data", withHeader(`{"tensors":[{"name":"w","shape":[2],"dtype":"float32","offset":0,"count":2}]}`, make([]byte, 16)), "described"},
 	}
+}
+
+// goodCheckpoint is a valid checkpoint of a trained CNN.
+func goodCheckpoint(tb testing.TB) []byte {
+	tb.Helper()
+	m := trainedCNN(tb)
+	good, err := (&Checkpoint{Spec: m.Spec, Classes: []string{"a", "b", "c"}, Tensors: m.Tensors()}).Marshal()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return good
+}
+
+// TestCorruptCheckpoints feeds damaged and hostile files to the loader: each
+// must give an error, never a panic or a huge allocation.
+func TestCorruptCheckpoints(t *testing.T) {
 	dir := t.TempDir()
-	for _, c := range cases {
+	for _, c := range corruptCheckpoints(goodCheckpoint(t)) {
 		t.Run(c.name, func(t *testing.T) {
 			path := filepath.Join(dir, strings.ReplaceAll(c.name, " ", "_")+".ckpt")
 			if err := os.WriteFile(path, c.b, 0o644); err != nil {
@@ -226,4 +247,140 @@ func TestBatchNormStatsSurviveEvaluation(t *testing.T) {
 			}
 		}
 	}
+}
+
+// tinyCheckpoint is a small valid checkpoint with every field set, a
+// cheaper starting point for the fuzzer than a trained model.
+func tinyCheckpoint(tb testing.TB) []byte {
+	tb.Helper()
+	c := &Checkpoint{
+		Spec:          Spec{Arch: MLP, Hidden: []int{2}, Activation: "tanh", Dropout: 0.1},
+		Input:         InputSchema{Kind: data.Tabular, Shape: []int{2}, FeatureNames: []string{"a", "b"}, LabelColumn: "y"},
+		Classes:       []string{"no", "yes"},
+		Normalization: &data.Normalization{Groups: 2, GroupSize: 1, Mean: []float32{0, 1}, Std: []float32{1, 2}},
+		Temperature:   1.5,
+		State:         []byte(`{"epoch":1,"rng":[1,2]}`),
+		Tensors: []Tensor{
+			{Name: "fc0.weight", Shape: []int{2, 2}, Data: []float32{1, -2, float32(math.Inf(-1)), float32(math.NaN())}},
+			{Name: "fc0.bias", Shape: []int{2}, Data: []float32{0, -0}},
+			{Name: "scalar", Shape: []int{}, Data: []float32{3}},
+		},
+	}
+	b, err := c.Marshal()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
+// splitCheckpoint returns the JSON header and tensor data of a checkpoint
+// file whose framing is sound, or ok=false.
+func splitCheckpoint(b []byte) (js string, blob []byte, ok bool) {
+	p := len(ckptMagic) + 8
+	if len(b) < p+4 {
+		return "", nil, false
+	}
+	hlen := int(binary.LittleEndian.Uint32(b[p-4:]))
+	if hlen > len(b)-p-4 {
+		return "", nil, false
+	}
+	return string(b[p : p+hlen]), b[p+hlen : len(b)-4], true
+}
+
+// heapAllocated is the number of bytes allocated on the heap so far.
+func heapAllocated() uint64 {
+	s := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
+}
+
+// checkUnmarshal asserts what must hold for any bytes given to the loader:
+// it allocates in proportion to the bytes present, whatever sizes they
+// announce; it fails with an error and no checkpoint, or it succeeds with a
+// checkpoint that marshals, and reloads to the same tensors bit for bit,
+// with the encoding a fixed point from then on.
+func checkUnmarshal(t *testing.T, b []byte) {
+	before := heapAllocated()
+	c, err := UnmarshalCheckpoint(b)
+	// JSON decoding expands the header by a bounded factor (a 3-byte "{},"
+	// becomes a 72-byte tensor entry); a size field trusted before it is
+	// checked against the file would allocate without bound.
+	if got, limit := heapAllocated()-before, 128*uint64(len(b))+1<<20; got > limit {
+		t.Fatalf("loading %d bytes allocated %d bytes (limit %d)", len(b), got, limit)
+	}
+	if err != nil {
+		if c != nil || err.Error() == "" {
+			t.Fatalf("error %q came with checkpoint %v", err, c)
+		}
+		return
+	}
+	m1, err := c.Marshal()
+	if err != nil {
+		t.Fatalf("a loaded checkpoint does not marshal: %v", err)
+	}
+	c2, err := UnmarshalCheckpoint(m1)
+	if err != nil {
+		t.Fatalf("a re-marshalled checkpoint does not load: %v", err)
+	}
+	if len(c2.Tensors) != len(c.Tensors) {
+		t.Fatalf("%d tensors reload as %d", len(c.Tensors), len(c2.Tensors))
+	}
+	for i, want := range c.Tensors {
+		got := c2.Tensors[i]
+		if got.Name != want.Name || !equalShape(got.Shape, want.Shape) || len(got.Data) != len(want.Data) || len(want.Data) != size(want.Shape) {
+			t.Fatalf("tensor %d: %q %v (%d values) reloads as %q %v (%d values)", i, want.Name, want.Shape, len(want.Data), got.Name, got.Shape, len(got.Data))
+		}
+		for k := range want.Data {
+			if math.Float32bits(got.Data[k]) != math.Float32bits(want.Data[k]) {
+				t.Fatalf("%s[%d]: bits %08x reload as %08x", want.Name, k, math.Float32bits(want.Data[k]), math.Float32bits(got.Data[k]))
+			}
+		}
+	}
+	m2, err := c2.Marshal()
+	if err != nil || !bytes.Equal(m1, m2) {
+		t.Fatalf("marshalling a reloaded checkpoint gives other bytes (%v)", err)
+	}
+}
+
+// FuzzUnmarshalCheckpoint feeds whole files to the loader, starting from
+// valid checkpoints and the damaged ones of TestCorruptCheckpoints. Each
+// input is also tried with its checksum recomputed, or almost every
+// mutation would stop at the checksum and never reach the checks after it.
+func FuzzUnmarshalCheckpoint(f *testing.F) {
+	good, tiny := goodCheckpoint(f), tinyCheckpoint(f)
+	for _, b := range [][]byte{good, tiny} {
+		if _, err := UnmarshalCheckpoint(b); err != nil {
+			f.Fatalf("a valid seed does not load: %v", err)
+		}
+		f.Add(b)
+	}
+	for _, c := range corruptCheckpoints(good) {
+		f.Add(c.b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		checkUnmarshal(t, b)
+		if len(b) >= 4 {
+			checkUnmarshal(t, reseal(b))
+		}
+	})
+}
+
+// FuzzCheckpointHeader frames a fuzzed JSON header and tensor data as a
+// checkpoint with correct magic, lengths and checksum, so that mutations
+// exercise the header and tensor-table checks rather than the framing.
+func FuzzCheckpointHeader(f *testing.F) {
+	good := goodCheckpoint(f)
+	for _, b := range append([][]byte{good, tinyCheckpoint(f)}, func() (bs [][]byte) {
+		for _, c := range corruptCheckpoints(good) {
+			bs = append(bs, c.b)
+		}
+		return bs
+	}()...) {
+		if js, blob, ok := splitCheckpoint(b); ok {
+			f.Add(js, blob)
+		}
+	}
+	f.Fuzz(func(t *testing.T, js string, blob []byte) {
+		checkUnmarshal(t, withHeader(js, blob))
+	})
 }
