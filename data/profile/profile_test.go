@@ -2,7 +2,6 @@ package profile
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"math"
 	"os"
@@ -12,10 +11,9 @@ import (
 	"testing"
 
 	"github.com/practica-ml/practica/data"
+	"github.com/practica-ml/practica/internal/golden"
 	"github.com/practica-ml/practica/report"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata from the current code")
 
 // tabular is a dataset of rows of the features f0..f3 with labels y.
 func tabular(rows [][]float32, y []int) *data.Dataset {
@@ -116,7 +114,7 @@ func planted() string {
 // testdata/profile.json byte for byte. go test -run TestGoldenProfile
 // -update rewrites it.
 func TestGoldenProfile(t *testing.T) {
-	golden, err := filepath.Abs(filepath.Join("testdata", "profile.json"))
+	goldenPath, err := filepath.Abs(filepath.Join("testdata", "profile.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,18 +137,7 @@ func TestGoldenProfile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if *update {
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("profile.json differs from %s (go test -update rewrites it after a deliberate change):\n%s", golden, got)
-	}
+	golden.Check(t, goldenPath, got)
 }
 
 // TestCSVThatDoesNotLoad: the profile of a CSV with NaN, infinite, empty

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"math"
 	"os"
@@ -17,13 +16,12 @@ import (
 
 	"github.com/practica-ml/practica/calibration"
 	"github.com/practica-ml/practica/config"
+	"github.com/practica-ml/practica/internal/golden"
 	"github.com/practica-ml/practica/internal/kerneltest"
 	"github.com/practica-ml/practica/report"
 	"github.com/practica-ml/practica/report/internal/fakerun"
 	"github.com/practica-ml/practica/train"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata from the current code")
 
 // TestMain scores on the matrix multiply the commands install.
 func TestMain(m *testing.M) { kerneltest.Main(m) }
@@ -184,19 +182,8 @@ func TestGoldenMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := bytes.ReplaceAll(b, []byte(tmp), []byte("$TMP"))
-	golden := filepath.Join("testdata", "metrics.json")
-	if *update {
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("metrics.json differs from %s (go test -update rewrites it after a deliberate change):\n%s", golden, got)
-	}
+	goldenPath := filepath.Join("testdata", "metrics.json")
+	golden.Check(t, goldenPath, got)
 }
 
 // TestCalibrationSchema: metrics.json's calibration block has the keys of
