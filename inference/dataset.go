@@ -7,9 +7,9 @@ import (
 	"github.com/practica-ml/practica/data"
 )
 
-// SplitNames are the splits SelectSplit knows: the three of training, and
+// SplitNames returns the splits SelectSplit knows: the three of training, and
 // "all" of them together.
-var SplitNames = []string{"train", "val", "test", "all"}
+func SplitNames() []string { return []string{"train", "val", "test", "all"} }
 
 // SelectSplit returns the split of sp called name: train, val, test, or
 // all (train, val and test concatenated, in that order). An empty split

@@ -111,7 +111,7 @@ func Runs(opt Options) (*Comparison, error) {
 	if opt.Split == "" {
 		opt.Split = "test"
 	}
-	if !slices.Contains(inference.SplitNames, opt.Split) {
+	if !slices.Contains(inference.SplitNames(), opt.Split) {
 		return nil, setting.Errorf("split", "must be train, val, test or all, got %q", opt.Split)
 	}
 	cmp := &Comparison{Split: opt.Split, McNemar: []McNemarPair{}, args: opt.Args}

@@ -88,7 +88,7 @@ func Evaluate(runPath string, opt Options) (*Result, error) {
 	if opt.Split == "" {
 		opt.Split = "test"
 	}
-	if !slices.Contains(inference.SplitNames, opt.Split) {
+	if !slices.Contains(inference.SplitNames(), opt.Split) {
 		return nil, setting.Errorf("split", "must be train, val, test or all, got %q", opt.Split)
 	}
 	info, err := ReadRun(runPath)
