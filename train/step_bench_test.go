@@ -8,7 +8,7 @@ import (
 )
 
 // BenchmarkStep times one training step (forward, backward, Adam) of the
-// Fashion-MNIST models of issue #4 at batch 128 on random inputs, and
+// Fashion-MNIST models that bench/compare.sh times against PyTorch, at batch 128 on random inputs, and
 // reports the heap allocations per step (allocs/op, B/op) next to ms/step.
 //
 //	go test ./train -run '^$' -bench Step -benchmem

@@ -66,7 +66,7 @@ func TestEvalWritesEveryFile(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "eval", "report.html")); err != nil {
 		t.Error(err)
 	}
-	// The raw JSON has the keys the issue names.
+	// The raw JSON has the keys the README documents.
 	b, _ := os.ReadFile(filepath.Join(out, "metrics.json"))
 	var raw map[string]any
 	if err := json.Unmarshal(b, &raw); err != nil {
