@@ -38,6 +38,9 @@ type Result struct {
 	// FittedOn is the split T was fitted on ("val").
 	FittedOn string `json:"fitted_on"`
 	Note     string `json:"note,omitempty"`
+	// Warning says when T is fitted but should not be trusted as it
+	// stands (at the top of its range, or resting on very few errors).
+	Warning string `json:"warning,omitempty"`
 	// Bins and Binning describe the bins of every Report.
 	Bins    int    `json:"bins"`
 	Binning string `json:"binning"`

@@ -12,6 +12,25 @@ const (
 	MaxTemperature = 100
 )
 
+// MinFitErrors is the fewest misclassified examples a temperature is
+// fitted on without a warning: T is set by how confident the model is on
+// its errors, and a handful of them does not pin it down.
+const MinFitErrors = 10
+
+// FitWarning says what a user should know about a temperature fitted on
+// logits with errors misclassified examples ("" when nothing). At the top
+// of the range the NLL was still falling as T grew: the logits carry no
+// information, and near-uniform probabilities are the calibrated answer.
+func FitWarning(T float64, errors int) string {
+	switch {
+	case T >= MaxTemperature*(1-1e-6):
+		return fmt.Sprintf("T = %g is the top of its search range: the model's logits carry no information on the validation split, and its probabilities are close to uniform after calibration", T)
+	case errors < MinFitErrors:
+		return fmt.Sprintf("T = %.3g rests on only %d misclassified validation examples (fewer than %d): it may not carry over to new data; a larger data.val fits it more reliably", T, errors, MinFitErrors)
+	}
+	return ""
+}
+
 // ErrSeparable is returned by FitTemperature (and FitVectorScaling) when
 // every example's label is strictly its largest logit: the NLL then keeps
 // falling as T → 0 and has no minimizer, so no temperature is fitted (a

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -119,6 +120,26 @@ func TestFitTemperatureEdgeCases(t *testing.T) {
 	for _, b := range bad {
 		if _, err := FitTemperature(b.logits, b.labels, b.classes); err == nil || errors.Is(err, ErrSeparable) {
 			t.Errorf("%v %v %d: err = %v", b.logits, b.labels, b.classes, err)
+		}
+	}
+}
+
+func TestFitWarning(t *testing.T) {
+	cases := []struct {
+		T      float64
+		errors int
+		want   string
+	}{
+		{MaxTemperature, 40, "is the top of its search range: the model's logits carry no information"},
+		{99.99999999, 40, "is the top of its search range"},
+		{1.5, 3, "rests on only 3 misclassified validation examples (fewer than 10)"},
+		{0.5, MinFitErrors, ""},
+		{2, 100, ""},
+	}
+	for _, c := range cases {
+		got := FitWarning(c.T, c.errors)
+		if c.want == "" && got != "" || !strings.Contains(got, c.want) {
+			t.Errorf("FitWarning(%v, %d) = %q, want %q", c.T, c.errors, got, c.want)
 		}
 	}
 }

@@ -66,7 +66,8 @@ type Data struct {
 
 // Training is the loop's configuration.
 type Training struct {
-	Epochs    int    `yaml:"epochs"`
+	Epochs int `yaml:"epochs"`
+	// BatchSize 0 picks setup.AutoBatchSize for the training split.
 	BatchSize int    `yaml:"batch_size"`
 	Seed      uint64 `yaml:"seed"`
 	// LabelSmoothing spreads this much of each target over all classes.
@@ -110,7 +111,7 @@ func Default() Experiment {
 	return Experiment{
 		Data:      Data{Source: data.DigitsSource, ImageSize: data.DefaultImageSize, Val: 0.1, Test: 0.1, Normalize: true},
 		Optimizer: train.OptimizerConfig{Name: "adam", LR: 1e-3, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8},
-		Training: Training{Epochs: 20, BatchSize: 128, Seed: 1, Monitor: "val_loss", TrainEvalSize: 1000,
+		Training: Training{Epochs: 20, BatchSize: 0, Seed: 1, Monitor: "val_loss", TrainEvalSize: 1000,
 			EarlyStopping: EarlyStopping{Patience: 5}, Schedule: train.DefaultSchedule()},
 		Calibration: Calibration{Calibrate: true, Bootstrap: 200, Bins: 15},
 		Output:      Output{Root: "runs"},
@@ -139,10 +140,91 @@ func Parse(b []byte) (Experiment, error) {
 }
 
 func decode(r io.Reader, e *Experiment) error {
-	dec := yaml.NewDecoder(r)
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	// yaml.v3 truncates 2.5 into an integer field without a word, so the
+	// scalars are checked against the fields' types first.
+	var doc yaml.Node
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		return err
+	}
+	if len(doc.Content) > 0 {
+		if err := checkTypes(doc.Content[0], reflect.TypeOf(*e), ""); err != nil {
+			return err
+		}
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(e); err != nil && !errors.Is(err, io.EOF) {
 		return err
+	}
+	return nil
+}
+
+// checkTypes reports the first scalar of n whose YAML type does not fit
+// the Go type t it will be decoded into (an integer key given 2.5 or
+// "ten", a number key given true), named by its key and line. Unknown keys
+// are left to the decoder, which names them.
+func checkTypes(n *yaml.Node, t reflect.Type, key string) error {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	bad := func(want string) error {
+		return setting.Errorf(key, "must be %s, got %q (line %d: cannot unmarshal %s into %s)", want, n.Value, n.Line, n.ShortTag(), t.Kind())
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		if n.Kind != yaml.MappingNode {
+			if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+				return nil
+			}
+			return bad("a mapping of keys")
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			name := n.Content[i].Value
+			for j := range t.NumField() {
+				f := t.Field(j)
+				tag, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+				if tag == "" {
+					tag = strings.ToLower(f.Name)
+				}
+				if f.IsExported() && tag == name {
+					if err := checkTypes(n.Content[i+1], f.Type, strings.TrimPrefix(key+"."+name, ".")); err != nil {
+						return err
+					}
+				}
+			}
+		}
+	case reflect.Slice:
+		if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+			return nil
+		}
+		if n.Kind != yaml.SequenceNode {
+			return bad("a list")
+		}
+		for i, item := range n.Content {
+			if err := checkTypes(item, t.Elem(), fmt.Sprintf("%s[%d]", key, i)); err != nil {
+				return err
+			}
+		}
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" {
+			return bad("a whole number")
+		}
+	case reflect.Float32, reflect.Float64:
+		if n.Kind != yaml.ScalarNode || (n.ShortTag() != "!!int" && n.ShortTag() != "!!float") {
+			return bad("a number")
+		}
+	case reflect.Bool:
+		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!bool" {
+			return bad("true or false")
+		}
 	}
 	return nil
 }
@@ -265,8 +347,8 @@ func (e Experiment) Validate() error {
 	if t.Epochs <= 0 || t.Epochs > 1_000_000 {
 		add("training.epochs must be in [1, 1000000], got %d", t.Epochs)
 	}
-	if t.BatchSize <= 0 || t.BatchSize > 1<<16 {
-		add("training.batch_size must be in [1, 65536], got %d", t.BatchSize)
+	if t.BatchSize < 0 || t.BatchSize > 1<<16 {
+		add("training.batch_size must be 0 (auto) or in [1, 65536], got %d", t.BatchSize)
 	}
 	if t.LabelSmoothing < 0 || t.LabelSmoothing >= 1 {
 		add("training.label_smoothing must be in [0, 1), got %v", t.LabelSmoothing)

@@ -113,7 +113,7 @@ func TestValidateMessages(t *testing.T) {
 		{"warm-up", func(e *Experiment) { e.Training.Schedule.WarmupEpochs = -1 }, "training.schedule.warmup_epochs must be >= 0, got -1"},
 		{"min delta", func(e *Experiment) { e.Training.EarlyStopping.MinDelta = -1 }, "training.early_stopping.min_delta must be >= 0, got -1"},
 		{"zero epochs", func(e *Experiment) { e.Training.Epochs = 0 }, "training.epochs must be in [1, 1000000], got 0"},
-		{"batch", func(e *Experiment) { e.Training.BatchSize = -3 }, "training.batch_size must be in [1, 65536], got -3"},
+		{"batch", func(e *Experiment) { e.Training.BatchSize = -3 }, "training.batch_size must be 0 (auto) or in [1, 65536], got -3"},
 		{"optimizer", func(e *Experiment) { e.Optimizer.Name = "lion" }, `optimizer.name must be adam, adamw or sgd, got "lion"`},
 		{"arch", func(e *Experiment) { e.Model.Arch = "resnet" }, `model.arch must be linear, mlp or cnn, got "resnet"`},
 		{"dropout", func(e *Experiment) { e.Model.Dropout = 1 }, "model.dropout must be in [0, 1), got 1"},
@@ -218,4 +218,31 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("marshalling again gives other bytes (%v):\n%s\n---\n%s", err, m, m2)
 		}
 	})
+}
+
+// TestParseRejectsWrongTypes: a value whose YAML type does not fit its key
+// is an error naming the key, the value and the line, where yaml.v3 alone
+// would truncate 2.5 to 2 or read 1e3 into an integer key silently.
+func TestParseRejectsWrongTypes(t *testing.T) {
+	cases := []struct{ yaml, want string }{
+		{"training:\n  epochs: 2.5\n", `training.epochs must be a whole number, got "2.5" (line 2`},
+		{"training:\n  epochs: ten\n", `training.epochs must be a whole number, got "ten" (line 2`},
+		{"training:\n  batch_size: 1e3\n", `training.batch_size must be a whole number, got "1e3" (line 2`},
+		{"optimizer:\n  lr: fast\n", `optimizer.lr must be a number, got "fast" (line 2`},
+		{"data:\n  normalize: yes\n", `data.normalize must be true or false, got "yes" (line 2`},
+		{"model:\n  hidden: [128, 2.5]\n", `model.hidden[1] must be a whole number, got "2.5" (line 2`},
+		{"model:\n  hidden: 128\n", `model.hidden must be a list, got "128" (line 2`},
+		{"training:\n  early_stopping: on\n", `training.early_stopping must be a mapping of keys, got "on" (line 2`},
+	}
+	for _, c := range cases {
+		_, err := Parse([]byte(c.yaml))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: got %v, want an error containing %q", c.yaml, err, c.want)
+		}
+	}
+	// Integers are numbers too, and null leaves a default.
+	e, err := Parse([]byte("optimizer:\n  lr: 1\nmodel:\n  hidden:\n"))
+	if err != nil || e.Optimizer.LR != 1 {
+		t.Errorf("lr: 1 gave %v, %v", e.Optimizer.LR, err)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 
 	"github.com/practica-ml/practica/figures"
 	"github.com/practica-ml/practica/setup"
@@ -59,6 +60,13 @@ func calibrate(dir *rundir.Dir, m *model.Model, p *setup.Prepared, res train.Res
 		out.Fitted = true
 	}
 	out.Temperature = T
+	if out.Fitted {
+		errs := int(math.Round((1 - val.Accuracy) * float64(p.Splits.Val.Len())))
+		if out.Warning = calibration.FitWarning(T, errs); out.Warning != "" {
+			log.Warn("calibration", "warning", out.Warning)
+			sum.Warnings = append(sum.Warnings, "calibration: "+out.Warning)
+		}
+	}
 	if c.Temperature != T {
 		c.Temperature = T
 		if err := model.SaveCheckpoint(path, c); err != nil {

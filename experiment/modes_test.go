@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/practica-ml/practica/config"
@@ -75,5 +76,34 @@ func TestModesWriteTheirRunDirectories(t *testing.T) {
 	}
 	if !(sweep.Recommended > 0) {
 		t.Errorf("recommended %v", sweep.Recommended)
+	}
+}
+
+// TestStillImproving: summary.json says whether the best epoch is the last
+// one, and warns so; a run whose best epoch came earlier says false.
+func TestStillImproving(t *testing.T) {
+	cases := []struct {
+		name   string
+		lr     float64
+		epochs int
+		want   bool
+	}{
+		{"short run, loss still falling", 1e-3, 2, true},
+		{"learning rate too high, best epoch early", 5, 4, false},
+	}
+	for _, c := range cases {
+		cfg := config.Default()
+		cfg.Data.Source, cfg.Model.Arch = "../data/testdata/breast_cancer.csv", "mlp"
+		cfg.Optimizer.LR, cfg.Training.Epochs = c.lr, c.epochs
+		cfg.Calibration.Calibrate = false
+		cfg.Output.Root = t.TempDir()
+		sum, err := Train(context.Background(), cfg, Options{})
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		warned := slices.ContainsFunc(sum.Warnings, func(w string) bool { return strings.Contains(w, "was still improving at epoch") })
+		if sum.StillImproving != c.want || warned != c.want || (sum.BestEpoch == sum.EpochsRun) != c.want {
+			t.Errorf("%s: still_improving %v, warned %v, best epoch %d of %d; want %v", c.name, sum.StillImproving, warned, sum.BestEpoch, sum.EpochsRun, c.want)
+		}
 	}
 }

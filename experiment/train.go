@@ -3,6 +3,7 @@ package experiment
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/practica-ml/practica/config"
@@ -46,12 +47,21 @@ func runLoop(ctx context.Context, p *setup.Prepared, m *model.Model, o train.Opt
 		loop.History, loop.Step, loop.Position = resume.History, resume.Step, resume.Position
 		log.Info("resuming", "epochs_done", len(resume.History), "step", resume.Step)
 	}
+	for _, w := range p.Warnings {
+		log.Warn(w)
+	}
 	log.Info("training", "model", p.Config.Model.Arch, "params", countParams(m), "train", p.Splits.Train.Len(), "val", p.Splits.Val.Len(), "test", p.Splits.Test.Len(), "batch", m.TrainBatch(), "epochs", tc.Epochs)
 	res, runErr := loop.Run(ctx)
 	sum := &rundir.Summary{RunDir: dir.Path, EpochsRun: len(res.History), StopReason: res.StopReason, Monitor: tc.Monitor,
 		Steps: res.Steps, Model: p.Config.Model.Arch, Data: p.Config.Data.Source}
+	sum.Warnings = append(sum.Warnings, p.Warnings...)
 	if best, ok := res.BestMetrics(); ok {
 		sum.BestEpoch, sum.ValLoss, sum.ValAccuracy = best.Epoch, best.ValLoss, best.ValAccuracy
+		if sum.StillImproving = res.Best == len(res.History)-1; sum.StillImproving {
+			w := fmt.Sprintf("%s was still improving at epoch %d, the last: try more epochs (training.epochs) or a larger learning rate", tc.Monitor, best.Epoch)
+			log.Warn(w)
+			sum.Warnings = append(sum.Warnings, w)
+		}
 	}
 	var nf *train.NonFiniteError
 	if runErr != nil && !errors.As(runErr, &nf) {

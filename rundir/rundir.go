@@ -236,4 +236,12 @@ type Summary struct {
 	Model         string   `json:"model"`
 	Data          string   `json:"data"`
 	Error         string   `json:"error,omitempty"`
+	// StillImproving is true when the best epoch is the last one: the
+	// monitored metric was still improving when training stopped, and more
+	// epochs (or a larger learning rate) would likely help.
+	StillImproving bool `json:"still_improving"`
+	// Warnings are what the user should know before trusting the run
+	// (splits too small to measure on, an untrustworthy temperature, a
+	// model still improving).
+	Warnings []string `json:"warnings,omitempty"`
 }

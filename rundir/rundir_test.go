@@ -3,6 +3,7 @@ package rundir
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 )
@@ -38,7 +39,7 @@ func TestJSONRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := Summary{RunDir: d.Path, BestEpoch: 3, ValLoss: 0.25, ValAccuracy: 0.9, EpochsRun: 5, StopReason: "max-epochs"}
+	s := Summary{RunDir: d.Path, BestEpoch: 3, ValLoss: 0.25, ValAccuracy: 0.9, EpochsRun: 5, StopReason: "max-epochs", StillImproving: true, Warnings: []string{"w"}}
 	if err := d.WriteJSON(SummaryFile, s); err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +47,7 @@ func TestJSONRoundTrip(t *testing.T) {
 	if err := d.ReadJSON(SummaryFile, &got); err != nil {
 		t.Fatal(err)
 	}
-	if got != s {
+	if !reflect.DeepEqual(got, s) {
 		t.Fatalf("got %+v, want %+v", got, s)
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/practica-ml/practica/config"
 	"github.com/practica-ml/practica/data"
+	"github.com/practica-ml/practica/internal/setting"
 	"github.com/practica-ml/practica/model"
 	"github.com/practica-ml/practica/train"
 )
@@ -22,6 +23,24 @@ type Prepared struct {
 	Normalization *data.Normalization
 	Schema        model.InputSchema
 	Classes       []string
+	// Warnings are what the user should know before trusting the run (a
+	// split too small to measure on); the orchestrator logs them and
+	// records them in the run's summary.
+	Warnings []string
+}
+
+// MinEvalExamples is the size below which a validation or test split
+// draws a warning: with fewer examples one error moves the accuracy by more
+// than 3 points, and the best epoch, early stopping and the calibration
+// temperature rest on the validation split.
+const MinEvalExamples = 30
+
+// AutoBatchSize is the training batch when training.batch_size is 0: 128,
+// or a tenth of a small training split (at least 1), so that a 120-row
+// dataset takes 10 steps per epoch rather than one. Splits of 1,280
+// examples and more (the digits' 1,439, Fashion-MNIST's 54,000) get 128.
+func AutoBatchSize(trainExamples int) int {
+	return max(1, min(128, trainExamples/10))
 }
 
 // Env is what the process contributes besides the config.
@@ -59,7 +78,37 @@ func Prepare(cfg config.Experiment, env Env) (*Prepared, error) {
 	if err := p.Config.Model.Validate(sp.Train.Shape); err != nil {
 		return nil, err
 	}
+	if p.Config.Training.BatchSize == 0 {
+		p.Config.Training.BatchSize = AutoBatchSize(sp.Train.Len())
+	}
+	if err := p.checkSplits(); err != nil {
+		return nil, err
+	}
 	return p, nil
+}
+
+// checkSplits refuses a training split that lacks a class (the model
+// could never learn it, and the loss weights would divide by zero) and
+// warns of validation and test splits too small to measure on.
+func (p *Prepared) checkSplits() error {
+	sp, d := p.Splits, p.Config.Data
+	for k, n := range sp.Train.ClassCounts() {
+		if n == 0 {
+			return setting.Errorf("data.val", "%v with data.test %v leaves no training example of class %q (%d training examples in all): lower them, or use more data",
+				d.Val, d.Test, p.Classes[k], sp.Train.Len())
+		}
+	}
+	for _, s := range []struct {
+		name, key string
+		frac      float64
+		n         int
+	}{{"validation", "data.val", d.Val, sp.Val.Len()}, {"test", "data.test", d.Test, sp.Test.Len()}} {
+		if s.n > 0 && s.n < MinEvalExamples {
+			p.Warnings = append(p.Warnings, fmt.Sprintf("the %s split has only %d examples (%s %v): one error moves its accuracy by %.1f points; its numbers are rough below %d",
+				s.name, s.n, s.key, s.frac, 100/float64(s.n), MinEvalExamples))
+		}
+	}
+	return nil
 }
 
 // OpenSplits opens the config's data source and splits it, without

@@ -2,6 +2,9 @@ package setup
 
 import (
 	"math"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/practica-ml/practica/config"
@@ -103,5 +106,50 @@ func TestNewLoop(t *testing.T) {
 	l := p.NewLoop(m, o, nil)
 	if l.Epochs != 7 || l.Seed != 5 || l.LabelSmoothing != 0.1 || !l.Shuffle || l.Train != p.Splits.Train || l.Val != p.Splits.Val || l.Eval != train.EvalTrainAndVal || len(l.Hooks) != 0 {
 		t.Errorf("loop %+v", l)
+	}
+}
+
+func TestAutoBatchSize(t *testing.T) {
+	for _, c := range []struct{ n, want int }{{0, 1}, {5, 1}, {120, 12}, {455, 45}, {1279, 127}, {1280, 128}, {1439, 128}, {54000, 128}} {
+		if got := AutoBatchSize(c.n); got != c.want {
+			t.Errorf("AutoBatchSize(%d) = %d, want %d", c.n, got, c.want)
+		}
+	}
+}
+
+// TestSplitRules: a training split without some class is refused naming
+// data.val; validation and test splits under MinEvalExamples draw a
+// warning naming their key; the digits' default splits draw none, and
+// their batch stays 128.
+func TestSplitRules(t *testing.T) {
+	dir := t.TempDir()
+	five := filepath.Join(dir, "eight.csv")
+	if err := os.WriteFile(five, []byte("a,b,label\n1,2,x\n2,1,y\n3,3,x\n4,1,y\n0,5,x\n1,1,x\n2,2,x\n3,1,x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Default()
+	cfg.Data.Source, cfg.Data.Val, cfg.Data.Test = five, 0.4, 0.3
+	if _, err := Prepare(cfg, Env{}); err == nil || !strings.Contains(err.Error(), "data.val 0.4 with data.test 0.3 leaves no training example of class \"y\"") {
+		t.Errorf("eight rows, two of class y: %v", err)
+	}
+	cfg = config.Default()
+	cfg.Data.Source = "../data/testdata/breast_cancer.csv"
+	p, err := Prepare(cfg, Env{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Warnings) != 0 || p.Config.Training.BatchSize != 45 {
+		t.Errorf("breast cancer: warnings %q, batch %d (want none, 45)", p.Warnings, p.Config.Training.BatchSize)
+	}
+	cfg.Data.Source = "noise:n=100,d=4,c=2"
+	if p, err = Prepare(cfg, Env{}); err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Warnings) != 2 || !strings.Contains(p.Warnings[0], "validation split has only 10 examples (data.val 0.1)") || !strings.Contains(p.Warnings[1], "test split has only 10 examples (data.test 0.1)") {
+		t.Errorf("100 rows: warnings %q", p.Warnings)
+	}
+	cfg.Data.Source = "digits"
+	if p, err = Prepare(cfg, Env{}); err != nil || len(p.Warnings) != 0 || p.Config.Training.BatchSize != 128 {
+		t.Errorf("digits: %v, warnings %q, batch %d", err, p.Warnings, p.Config.Training.BatchSize)
 	}
 }

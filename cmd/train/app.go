@@ -402,6 +402,9 @@ func printSummary(w io.Writer, s *rundir.Summary) {
 	case s.TestECEBefore != nil:
 		fmt.Fprintf(w, "calibration: no temperature fitted (see calibration.json), test ECE %.4f\n", *s.TestECEBefore)
 	}
+	for _, warning := range s.Warnings {
+		fmt.Fprintf(w, "warning: %s\n", warning)
+	}
 	fmt.Fprintf(w, "run directory: %s\n", s.RunDir)
 }
 

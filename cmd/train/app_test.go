@@ -49,6 +49,11 @@ func TestTrainRejectsBadInput(t *testing.T) {
 	os.WriteFile(ragged, []byte("a,b,label\n1,2,x\n3,y\n"), 0o644)
 	badCfg := filepath.Join(tmp, "bad.yaml")
 	os.WriteFile(badCfg, []byte("training:\n  epoch: 3\n"), 0o644)
+	// A config file is validated as the flags are: an out-of-range or
+	// fractional value names its key instead of training with another one.
+	negEpochs, fracEpochs := filepath.Join(tmp, "neg.yaml"), filepath.Join(tmp, "frac.yaml")
+	os.WriteFile(negEpochs, []byte("training:\n  epochs: -3\n"), 0o644)
+	os.WriteFile(fracEpochs, []byte("training:\n  epochs: 2.5\n"), 0o644)
 	cases := []struct {
 		name string
 		args []string
@@ -64,6 +69,8 @@ func TestTrainRejectsBadInput(t *testing.T) {
 		{"missing file", []string{"--data", filepath.Join(tmp, "none.csv")}, "none.csv"},
 		{"unknown source", []string{"--data", "imagenet"}, "imagenet"},
 		{"unknown config key", []string{"--config", badCfg}, "field epoch not found"},
+		{"negative epochs in a config file", []string{"--config", negEpochs}, "training.epochs must be in [1, 1000000], got -3"},
+		{"fractional epochs in a config file", []string{"--config", fracEpochs}, `frac.yaml: training.epochs must be a whole number, got "2.5" (line 2`},
 		{"bad hidden", []string{"--hidden", "12,x"}, "--hidden"},
 		{"positional", []string{"digits"}, "unexpected arguments"},
 		{"flag after positional", []string{"digits", "--epochs", "3"}, "put flags first"},
