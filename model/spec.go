@@ -3,6 +3,8 @@ package model
 import (
 	"fmt"
 	"slices"
+
+	"github.com/practica-ml/practica/internal/setting"
 )
 
 // Architectures the toolkit can build.
@@ -66,22 +68,22 @@ func (s Spec) WithDefaults(inputShape []int) Spec {
 // message a user can act on.
 func (s Spec) Validate(inputShape []int) error {
 	if !slices.Contains([]string{Linear, MLP, CNN}, s.Arch) {
-		return fmt.Errorf("model arch must be linear, mlp or cnn, got %q", s.Arch)
+		return setting.Errorf("model.arch", "must be linear, mlp or cnn, got %q", s.Arch)
 	}
 	if s.Activation != "relu" && s.Activation != "tanh" {
-		return fmt.Errorf("model activation must be relu or tanh, got %q", s.Activation)
+		return setting.Errorf("model.activation", "must be relu or tanh, got %q", s.Activation)
 	}
 	if s.Dropout < 0 || s.Dropout >= 1 {
-		return fmt.Errorf("model dropout must be in [0, 1), got %v", s.Dropout)
+		return setting.Errorf("model.dropout", "must be in [0, 1), got %v", s.Dropout)
 	}
 	for _, h := range s.Hidden {
 		if h <= 0 || h > 1<<16 {
-			return fmt.Errorf("model hidden sizes must be in [1, 65536], got %v", s.Hidden)
+			return setting.Errorf("model.hidden", "sizes must be in [1, 65536], got %v", s.Hidden)
 		}
 	}
 	for _, c := range s.Channels {
 		if c <= 0 || c > 4096 {
-			return fmt.Errorf("model channels must be in [1, 4096], got %v", s.Channels)
+			return setting.Errorf("model.channels", "must be in [1, 4096], got %v", s.Channels)
 		}
 	}
 	if size(inputShape) <= 0 {
@@ -89,12 +91,12 @@ func (s Spec) Validate(inputShape []int) error {
 	}
 	if s.Arch == CNN {
 		if len(inputShape) != 3 {
-			return fmt.Errorf("model cnn needs image input (C×H×W), got shape %v: use --model mlp for tabular data", inputShape)
+			return setting.Errorf("model.arch", "cnn needs image input (C×H×W), got shape %v: use mlp for tabular data", inputShape)
 		}
 		h, w := inputShape[1], inputShape[2]
 		for range s.Channels {
 			if h < 2 || w < 2 {
-				return fmt.Errorf("model cnn has %d pooling blocks, too many for %d×%d images", len(s.Channels), inputShape[1], inputShape[2])
+				return setting.Errorf("model.channels", "has %d pooling blocks, too many for %d×%d images", len(s.Channels), inputShape[1], inputShape[2])
 			}
 			h, w = h/2, w/2
 		}

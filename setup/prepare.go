@@ -123,7 +123,7 @@ func OpenSplits(cfg config.Experiment, env Env) (*data.Splits, error) {
 	}
 	sp, err := data.SplitReusing(src, data.SplitConfig{Val: cfg.Data.Val, Test: cfg.Data.Test, Seed: cfg.Training.Seed})
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", cfg.Data.Source, err)
+		return nil, err // it names the source
 	}
 	if cfg.Data.Augment.Enabled() && sp.Train.Kind != data.Image {
 		return nil, fmt.Errorf("data.augment applies to images, and %s is tabular", cfg.Data.Source)
