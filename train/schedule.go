@@ -33,7 +33,8 @@ func DefaultSchedule() ScheduleConfig {
 	return ScheduleConfig{Name: "constant", StepEpochs: 10, Gamma: 0.1, Patience: 3, PctStart: 0.3}
 }
 
-// Validate reports a schedule that cannot work.
+// Validate reports a schedule that cannot work. Every key is checked,
+// whichever schedule uses it, so that a bad value is never silently ignored.
 func (c ScheduleConfig) Validate() error {
 	if !slices.Contains([]string{"constant", "step", "cosine", "onecycle", "plateau"}, c.Name) {
 		return setting.Errorf("name", "must be constant, step, cosine, onecycle or plateau, got %q", c.Name)
@@ -41,15 +42,15 @@ func (c ScheduleConfig) Validate() error {
 	switch {
 	case c.WarmupEpochs < 0:
 		return setting.Errorf("warmup_epochs", "must be >= 0, got %v", c.WarmupEpochs)
-	case c.Name == "step" && c.StepEpochs < 1:
+	case c.StepEpochs < 1:
 		return setting.Errorf("step_epochs", "must be >= 1, got %d", c.StepEpochs)
-	case (c.Name == "step" || c.Name == "plateau") && !(c.Gamma > 0 && c.Gamma < 1):
+	case !(c.Gamma > 0 && c.Gamma < 1):
 		return setting.Errorf("gamma", "must be in (0, 1), got %v", c.Gamma)
 	case c.MinLR < 0:
 		return setting.Errorf("min_lr", "must be >= 0, got %v", c.MinLR)
-	case c.Name == "plateau" && c.Patience < 1:
+	case c.Patience < 1:
 		return setting.Errorf("patience", "must be >= 1, got %d", c.Patience)
-	case c.Name == "onecycle" && !(c.PctStart > 0 && c.PctStart < 1):
+	case !(c.PctStart > 0 && c.PctStart < 1):
 		return setting.Errorf("pct_start", "must be in (0, 1), got %v", c.PctStart)
 	}
 	return nil
