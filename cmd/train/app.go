@@ -68,7 +68,7 @@ func flags() []cli.Flag {
 		&cli.Float64Flag{Name: "dropout", Usage: "dropout probability after dense hidden layers"},
 		&cli.BoolFlag{Name: "batch-norm", Usage: "batch normalization after each convolution"},
 		&cli.IntFlag{Name: "epochs", Usage: "number of epochs"},
-		&cli.IntFlag{Name: "batch-size", Usage: "mini-batch size"},
+		&cli.IntFlag{Name: "batch-size", Usage: "mini-batch size (0, the default: min(128, a tenth of the training split))"},
 		&cli.StringFlag{Name: "lr", Usage: "learning rate"},
 		&cli.StringFlag{Name: "optimizer", Usage: "adam, adamw or sgd"},
 		&cli.Float64Flag{Name: "weight-decay", Usage: "L2 (adam, sgd) or decoupled (adamw) weight decay"},
