@@ -30,7 +30,7 @@ func sweepResult(t *testing.T) *lrsweep.Result {
 			c.Points = append(c.Points, lrsweep.Point{Step: i + 1, LR: lr, Loss: loss, Smoothed: sm.Add(loss)})
 		}
 		res.Curves = append(res.Curves, c)
-		sugg, err := lrsweep.Suggest(c.Points)
+		sugg, err := lrsweep.Suggest(c.Points, steps)
 		if err != nil {
 			t.Fatal(err)
 		}

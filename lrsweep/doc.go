@@ -11,8 +11,10 @@
 // dropout and augmentation are the training run's own) and leaves the model
 // and the optimizer exactly as it found them.
 //
-// Suggestions are read off the smoothed curve after skipping the first 10%
-// and the last 5 points and everything from the first non-finite value on:
+// Suggestions are read off the smoothed curve in fastai's window: after
+// skipping the first tenth of the steps asked for (10 of 100, however many
+// were recorded), the last 5 points recorded, and everything from the first
+// non-finite value on (see window for how a NaN loss counts):
 //
 //   - steepest: the most negative slope d loss / d log lr;
 //   - valley: fastai's rule, a third of the way (plus a sixth of that) into

@@ -30,11 +30,28 @@ func RuleText(name string) string {
 	return ""
 }
 
-// Skipped at each end of the curve before the rules read it.
+// The window the rules read is fastai's. Its lr_find reads the suggestions
+// off the recorder's smoothed losses like this (fastai/callback/schedule.py
+// at commit 0a049e8a90b86d70860f68072698245a1ee787ca, lines 287-292,
+// generated from nbs/14_callback.schedule.ipynb):
+//
+//	lrs, losses = tensor(self.recorder.lrs[num_it//10:-5]), tensor(self.recorder.losses[num_it//10:-5])
+//	nan_idxs = torch.nonzero(torch.isnan(losses.view(-1)))
+//	if len(nan_idxs) > 0:
+//	    drop_idx = min(nan_idxs)
+//	    lrs = lrs[:drop_idx]
+//	    losses = losses[:drop_idx]
+//
+// num_it is the number of steps asked for, not the number recorded: a test
+// that stops early still skips a tenth of the steps it was asked to run.
 const (
-	skipStartFraction = 0.10
-	skipEnd           = 5
-	// minWindow is the fewest points the rules need.
+	// skipStartDivisor: the first steps/skipStartDivisor points are skipped
+	// (num_it//10), steps being the range test's Options.Steps.
+	skipStartDivisor = 10
+	// skipEnd points are skipped at the end of what was recorded ([:-5]).
+	skipEnd = 5
+	// minWindow is the fewest points the rules need. fastai has no such
+	// floor (its valley indexes an empty list and fails); we say why.
 	minWindow = 4
 )
 
@@ -51,21 +68,41 @@ type Suggestion struct {
 	Loss float64 `json:"smoothed_loss"`
 }
 
-// window returns the half-open range [lo, hi) of the points the rules read:
-// the points before the first non-finite loss or smoothed loss, less the
-// first 10% of them and the last 5.
-func window(points []Point) (lo, hi int, err error) {
-	n := 0
-	for _, p := range points {
-		if !finite(p.Loss) || !finite(p.Smoothed) || !finite(p.LR) || p.LR <= 0 {
-			break
+// window returns the half-open range [lo, hi) of the points the rules read
+// on a curve of a test asked to run steps steps: fastai's [steps/10, n-5)
+// over the n points recorded, ended at the first non-finite point.
+//
+// Where a non-finite loss ends the curve, fastai's recorder and ours hold
+// different lists, and hi is what fastai's would give:
+//
+//   - a NaN loss: fastai's LRFinder.after_batch (lines 183-187) does not
+//     stop, because NaN compares false with both its stop conditions; its
+//     recorder holds NaN from there up to step num_it, and the window ends
+//     at the first NaN, without skipping 5 points before it. Ours stops at
+//     the NaN, so hi = min(steps-5, the NaN's index).
+//   - an infinite loss makes fastai's smoothed loss infinite, and its
+//     divergence check (4x the best) stops there with that point recorded:
+//     hi = n-5, as for any other early stop.
+//
+// The weight guard's stop (train.CheckWeights) has no counterpart in
+// fastai; its last point is finite and counts like a divergence's.
+func window(points []Point, steps int) (lo, hi int, err error) {
+	n := len(points)
+	lo, hi = steps/skipStartDivisor, n-skipEnd
+	for i, p := range points {
+		if finite(p.Loss) && finite(p.Smoothed) && finite(p.LR) && p.LR > 0 {
+			continue
 		}
-		n++
+		if math.IsNaN(p.Loss) {
+			hi = min(steps-skipEnd, i)
+		} else {
+			hi = min(hi, i)
+		}
+		break
 	}
-	lo = int(float64(n) * skipStartFraction)
-	hi = n - skipEnd
 	if hi-lo < minWindow {
-		return lo, hi, fmt.Errorf("%w: %d finite points, %d left after skipping the first 10%% and the last %d", errTooShort, n, max(hi-lo, 0), skipEnd)
+		return lo, hi, fmt.Errorf("%w: %d points recorded, %d left after skipping the first %d (a tenth of the %d steps) and the last %d",
+			errTooShort, n, max(hi-lo, 0), lo, steps, skipEnd)
 	}
 	return lo, hi, nil
 }
@@ -89,11 +126,17 @@ func steepestIndex(logLR, losses []float64) int {
 	return best
 }
 
-// valleyIndex is fastai's valley rule: the longest strictly decreasing
-// subsequence of losses (not necessarily contiguous; O(n²) dynamic
-// programming; the earliest end wins ties), with end its last index and
-// start = end − its length, gives start + ⌊(end−start)/3⌋ + ⌊(end−start)/6⌋
-// (at least 0).
+// valleyIndex is fastai's valley rule, statement for statement
+// (fastai/callback/schedule.py, valley, lines 205-223 at commit 0a049e8a):
+// lds[i] is the length of the longest strictly decreasing subsequence (not
+// necessarily contiguous) ending at i; max_end is the first i with the
+// greatest lds, max_start = max_end - lds[max_end] (one before the
+// subsequence's first point, so -1 when it starts at 0); the pick is
+// max_start + int(sections) + int(sections/2) with sections =
+// (max_end - max_start)/3 in floating point. When nothing decreases,
+// max_start = max_end = 0 and the pick is 0. The one negative pick, -1
+// (the subsequence is the first two points), indexes the last point in
+// Python, and here too.
 func valleyIndex(losses []float64) int {
 	n := len(losses)
 	if n == 0 {
@@ -103,20 +146,24 @@ func valleyIndex(losses []float64) int {
 	for i := range lds {
 		lds[i] = 1
 	}
-	end := 0
+	maxStart, maxEnd := 0, 0
 	for i := 1; i < n; i++ {
 		for j := range i {
 			if losses[i] < losses[j] && lds[i] < lds[j]+1 {
 				lds[i] = lds[j] + 1
 			}
-		}
-		if lds[i] > lds[end] {
-			end = i
+			if lds[maxEnd] < lds[i] {
+				maxEnd = i
+				maxStart = maxEnd - lds[maxEnd]
+			}
 		}
 	}
-	start := end - lds[end]
-	d := end - start
-	return max(start+d/3+d/6, 0)
+	sections := float64(maxEnd-maxStart) / 3
+	idx := maxStart + int(sections) + int(sections/2)
+	if idx < 0 {
+		idx += n
+	}
+	return idx
 }
 
 // minimumIndex returns the index of the smallest loss (the first of
@@ -131,10 +178,11 @@ func minimumIndex(losses []float64) int {
 	return best
 }
 
-// Suggest reads every rule's suggestion off a curve's smoothed loss, in the
-// order of RuleNames.
-func Suggest(points []Point) ([]Suggestion, error) {
-	lo, hi, err := window(points)
+// Suggest reads every rule's suggestion off the smoothed loss of a curve
+// from a range test asked to run steps steps (Options.Steps), in the order
+// of RuleNames.
+func Suggest(points []Point, steps int) ([]Suggestion, error) {
+	lo, hi, err := window(points, steps)
 	if err != nil {
 		return nil, err
 	}

@@ -1,8 +1,13 @@
 package lrsweep
 
 import (
+	"encoding/csv"
 	"errors"
 	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
 	"testing"
 )
 
@@ -28,6 +33,9 @@ func TestValleyIndex(t *testing.T) {
 		{"late dip", []float64{1, 2, 3, 4, 5, 6, 0.5, 7, 8, 9, 10, 11, 12, 13, 14}, 4},
 		{"one point", []float64{1}, 0},
 		{"rising", []float64{1, 2, 3, 4}, 0},
+		// the longest is the first two points: end 1, start -1, -1 + 0 + 0;
+		// fastai's lrs[-1] is the last point.
+		{"first two only", []float64{2, 1, 3, 4}, 3},
 	}
 	for _, c := range cases {
 		if got := valleyIndex(c.losses); got != c.want {
@@ -97,41 +105,130 @@ func curve(smoothed []float64) []Point {
 }
 
 func TestWindow(t *testing.T) {
-	finite := make([]float64, 100)
-	for i := range finite {
-		finite[i] = 1
+	flat := make([]float64, 100)
+	for i := range flat {
+		flat[i] = 1
 	}
-	nanAt60 := append([]float64(nil), finite...)
-	nanAt60[60] = math.NaN()
-	infAt8 := append([]float64(nil), finite...)
-	infAt8[8] = math.Inf(1)
 	cases := []struct {
-		name           string
-		smoothed       []float64
-		lo, hi         int
-		wantTooShort   bool
-		smoothedNaNOff int // index from which only Smoothed is NaN (-1: none)
+		name         string
+		n, steps     int
+		nonFinite    int     // index of a non-finite point ending the curve (-1: none)
+		loss         float64 // its raw loss
+		lo, hi       int
+		wantTooShort bool
 	}{
-		{"100 finite points", finite, 10, 95, false, -1},
-		{"NaN at 60: 60 points count", nanAt60, 6, 55, false, -1},
-		{"smoothed NaN from 40", finite, 4, 35, false, 40},
-		{"Inf at 8: too short", infAt8, 0, 3, true, -1},
-		{"8 points: too short", finite[:8], 0, 3, true, -1},
-		{"9 points: the least that works", finite[:9], 0, 4, false, -1},
-		{"10 points", finite[:10], 1, 5, false, -1},
+		{"100 of 100 steps", 100, 100, -1, 0, 10, 95, false},
+		// A tenth of the steps asked for, not of the 81 recorded.
+		{"stopped after 81 of 100", 81, 100, -1, 0, 10, 76, false},
+		{"stopped after 55 of 60", 55, 60, -1, 0, 6, 50, false},
+		// fastai records NaN to step 100 and cuts at the first: no 5 skipped.
+		{"NaN at index 60", 61, 100, 60, math.NaN(), 10, 60, false},
+		{"NaN at index 97: the last 5 of 100 skipped", 98, 100, 97, math.NaN(), 10, 95, false},
+		// fastai stops at an infinite smoothed loss and skips 5 with it.
+		{"+Inf at index 60", 61, 100, 60, math.Inf(1), 10, 56, false},
+		{"NaN at index 13: too short", 14, 100, 13, math.NaN(), 10, 13, true},
+		{"18 of 100: too short", 18, 100, -1, 0, 10, 13, true},
+		{"19 of 100: the least that works", 19, 100, -1, 0, 10, 14, false},
+		{"9 of 9 steps", 9, 9, -1, 0, 0, 4, false},
+		{"8 of 9: too short", 8, 9, -1, 0, 0, 3, true},
 	}
 	for _, c := range cases {
-		pts := curve(c.smoothed)
-		if c.smoothedNaNOff >= 0 {
-			for i := c.smoothedNaNOff; i < len(pts); i++ {
-				pts[i].Smoothed = math.NaN()
-			}
+		pts := curve(flat[:c.n])
+		if c.nonFinite >= 0 {
+			pts[c.nonFinite].Loss, pts[c.nonFinite].Smoothed = c.loss, math.NaN()
 		}
-		lo, hi, err := window(pts)
+		lo, hi, err := window(pts, c.steps)
 		if lo != c.lo || hi != c.hi || errors.Is(err, errTooShort) != c.wantTooShort {
 			t.Errorf("%s: window = [%d, %d) err %v, want [%d, %d) too short %v", c.name, lo, hi, err, c.lo, c.hi, c.wantTooShort)
 		}
 	}
+}
+
+// fastaiValleyCases are the output of testdata/fastai_valley.py, which runs
+// fastai's own lr_find window and valley function (transcribed from
+// fastai/callback/schedule.py) on range tests we recorded; see its
+// docstring to regenerate. cut > 0 keeps the curve's first cut points and
+// adds one with raw loss cutLoss and a NaN smoothed loss, as our range test
+// records a non-finite step.
+var fastaiValleyCases = []struct {
+	name    string
+	file    string
+	seed    int
+	steps   int
+	cut     int
+	cutLoss float64
+	lo, hi  int
+	step    int
+	lr      float64
+}{
+	// name, file, seed, steps, cut (0: none; else the points kept), the cut's raw loss,
+	// fastai's window [lo, hi), the valley's step and lr.
+	{"cnn seed 1: diverged at 81", "digits_cnn_100.csv", 1, 100, 0, 0.0, 10, 76, 51, 0.0010974987654930556},
+	{"cnn seed 2: completed", "digits_cnn_100.csv", 2, 100, 0, 0.0, 10, 95, 46, 0.0004328761281083064},
+	{"cnn seed 3: completed", "digits_cnn_100.csv", 3, 100, 0, 0.0, 10, 95, 45, 0.0003593813663804628},
+	{"mlp seed 1: diverged at 55 of 60", "digits_mlp_60.csv", 1, 60, 0, 0.0, 6, 50, 30, 0.0008554672535565685},
+	{"mlp seed 2: diverged at 58 of 60", "digits_mlp_60.csv", 2, 60, 0, 0.0, 6, 53, 30, 0.0008554672535565685},
+	{"cnn seed 1 cut: NaN loss at 61", "digits_cnn_100.csv", 1, 100, 60, math.NaN(), 10, 60, 42, 0.00020565123083486522},
+	{"cnn seed 1 cut: +Inf loss at 61", "digits_cnn_100.csv", 1, 100, 60, math.Inf(1), 10, 56, 41, 0.00017073526474706911},
+	{"cnn seed 2 cut: NaN loss at 98", "digits_cnn_100.csv", 2, 100, 97, math.NaN(), 10, 95, 46, 0.0004328761281083064},
+}
+
+// TestValleyMatchesFastai: on recorded curves, our window and valley pick
+// exactly the point fastai's lr_find picks. The first case is the one where
+// skipping 10% of the points recorded (8 of 81) instead of a tenth of the
+// steps asked for (10) moved the pick by one step (to 9.1e-4 at step 50).
+func TestValleyMatchesFastai(t *testing.T) {
+	files := map[string]map[int][]Point{}
+	for _, c := range fastaiValleyCases {
+		if files[c.file] == nil {
+			files[c.file] = readCurves(t, filepath.Join("testdata", c.file))
+		}
+		pts := files[c.file][c.seed]
+		if c.cut > 0 {
+			next := pts[c.cut]
+			next.Loss, next.Smoothed = c.cutLoss, math.NaN()
+			pts = append(slices.Clone(pts[:c.cut]), next)
+		}
+		lo, hi, err := window(pts, c.steps)
+		if err != nil || lo != c.lo || hi != c.hi {
+			t.Errorf("%s: window [%d, %d) err %v, want fastai's [%d, %d)", c.name, lo, hi, err, c.lo, c.hi)
+			continue
+		}
+		sugg, err := Suggest(pts, c.steps)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		v := sugg[slices.IndexFunc(sugg, func(s Suggestion) bool { return s.Name == Valley })]
+		if v.Step != c.step || v.LR != c.lr {
+			t.Errorf("%s: valley at step %d lr %v, fastai's at step %d lr %v", c.name, v.Step, v.LR, c.step, c.lr)
+		}
+	}
+}
+
+// readCurves reads an lr_sweep.csv into each seed's points.
+func readCurves(t *testing.T, path string) map[int][]Point {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	curves := map[int][]Point{}
+	for _, r := range rows[1:] { // seed,step,lr,loss,smoothed
+		var v [5]float64
+		for i := range v {
+			if v[i], err = strconv.ParseFloat(r[i], 64); err != nil {
+				t.Fatalf("%s: %v", path, err)
+			}
+		}
+		seed := int(v[0])
+		curves[seed] = append(curves[seed], Point{Step: int(v[1]), LR: v[2], Loss: v[3], Smoothed: v[4]})
+	}
+	return curves
 }
 
 // TestSuggestParabola: a smoothed loss (i−70)²/1000 + 1 over the default
@@ -146,7 +243,7 @@ func TestSuggestParabola(t *testing.T) {
 		d := float64(i - 70)
 		sm[i] = d*d/1000 + 1
 	}
-	got, err := Suggest(curve(sm))
+	got, err := Suggest(curve(sm), 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,13 +283,14 @@ func TestSuggestIgnoresTheDivergedTail(t *testing.T) {
 	for i := 51; i < 100; i++ {
 		sm[i] = 0.01
 	}
-	got, err := Suggest(curve(sm))
+	got, err := Suggest(curve(sm), 100)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// 50 finite points: window 5..44; the minimum is its last point.
-	if want := LRAt(1e-7, 10, 44, 100) / 10; got[2].LR != want {
-		t.Errorf("minimum/10 = %v, want %v (lr of point 44 / 10)", got[2].LR, want)
+	// A NaN at index 50: fastai's window is 10..49 (it would record NaN to
+	// step 100, and cuts at the first); the minimum is its last point.
+	if want := LRAt(1e-7, 10, 49, 100) / 10; got[2].LR != want {
+		t.Errorf("minimum/10 = %v, want %v (lr of point 49 / 10)", got[2].LR, want)
 	}
 }
 

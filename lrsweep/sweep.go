@@ -95,7 +95,7 @@ func Run(ctx context.Context, p *setup.Prepared, m *model.Model, o train.Optimiz
 		}
 		res.Curves = append(res.Curves, curve)
 		sr := seedReport(curve)
-		sugg, err := Suggest(curve.Points)
+		sugg, err := Suggest(curve.Points, c.Steps)
 		if err != nil {
 			sr.Error = err.Error()
 			w := fmt.Sprintf("seed %d gave no suggestion: %v (lower lr_min or raise lr_steps)", seed, err)
