@@ -73,13 +73,15 @@ func plan(spec Spec, inputShape []int, classes int) []paramPlan {
 
 // newParams allocates and initializes the parameters of a plan from a
 // seeded generator (gorgonia's initializers use an unseeded global one).
+// A float32 model's values are drawn straight into float32: a float64
+// copy of each tensor first would double the memory of its largest layer
+// while it is built, which MemoryEstimate does not count.
 func newParams(pl []paramPlan, dt tensor.Dtype, seed uint64) []*Param {
 	rng := rand.New(rand.NewPCG(seed, 0x5eed))
 	out := make([]*Param, len(pl))
 	for i, p := range pl {
 		n := size(p.shape)
-		vals := make([]float64, n)
-		var bound float64
+		var bound, fill float64
 		switch p.init {
 		case "he":
 			bound = math.Sqrt(6 / float64(p.fanIn))
@@ -88,22 +90,25 @@ func newParams(pl []paramPlan, dt tensor.Dtype, seed uint64) []*Param {
 		case "small":
 			bound = 1 / math.Sqrt(float64(p.fanIn))
 		case "ones":
-			for k := range vals {
-				vals[k] = 1
-			}
+			fill = 1
 		}
-		if bound > 0 {
-			for k := range vals {
-				vals[k] = (2*rng.Float64() - 1) * bound
+		draw := func() float64 {
+			if bound > 0 {
+				return (2*rng.Float64() - 1) * bound
 			}
+			return fill
 		}
 		var t *tensor.Dense
 		if dt == tensor.Float64 {
+			vals := make([]float64, n)
+			for k := range vals {
+				vals[k] = draw()
+			}
 			t = tensor.New(tensor.WithShape(p.shape...), tensor.WithBacking(vals))
 		} else {
 			f := make([]float32, n)
-			for k, v := range vals {
-				f[k] = float32(v)
+			for k := range f {
+				f[k] = float32(draw())
 			}
 			t = tensor.New(tensor.WithShape(p.shape...), tensor.WithBacking(f))
 		}
