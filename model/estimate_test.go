@@ -5,10 +5,15 @@ import (
 )
 
 // TestEstimateMemory checks the estimate against values worked out by hand
-// on the digits' shape (1×8×8 = 64 inputs, 10 classes) at batch 128. Per
-// example, "held" values count once and "computed" ones twice (value and
-// gradient); the input and targets are 64 + 10 = 74 held, the output layer
-// 2·10 = 20 computed, the loss 4·10 + 3 = 43 computed.
+// on the digits' shape (1×8×8 = 64 inputs, 10 classes) at batch 128, with
+// the evaluation graph at 256. With P learnable parameters, S statistics, F
+// convolution filter weights and k optimizer slots, the bytes are:
+// parameters 4(P+S), gradients 4(P+F), optimizer 4kP, checkpoint
+// 8(P+S+kP). Per example, the training graph counts fed values once and
+// computed ones twice (value and gradient): the input and targets are
+// 64 + 10 = 74 fed, the output layer 2·10 = 20 and the loss 4·10 + 3 = 43
+// computed; the evaluation graph counts the input, the layers and the
+// output layer once.
 func TestEstimateMemory(t *testing.T) {
 	digits := []int{1, 8, 8}
 	cases := []struct {
@@ -17,51 +22,58 @@ func TestEstimateMemory(t *testing.T) {
 		slots  int
 		params int64
 		stats  int64
-		act    int64 // activation bytes
+		act    int64 // training graph bytes
+		eval   int64 // evaluation graph bytes
 		total  int64
 		driver string
 	}{
-		// 64·10 + 10 = 650 parameters, 650·4 bytes ×(1 + 1 gradient + 2
-		// Adam) = 10,400. Activations: 74 + 2·(20 + 43) = 200 per example,
-		// ×128×4 = 102,400.
-		{"linear", Spec{Arch: Linear, Activation: "relu"}, 2, 650, 0, 102_400, 112_800, KeyData},
-		// 64·128 + 128 + 128·10 + 10 = 9,610 parameters ×16 bytes = 153,760.
-		// Activations: 74 + 2·(3·128 + 20 + 43) = 968 per example, ×512 =
-		// 495,616.
-		{"mlp 64-128-10", Spec{Arch: MLP, Hidden: []int{128}, Activation: "relu"}, 2, 9_610, 0, 495_616, 649_376, KeyHidden},
+		// P = 64·10 + 10 = 650: 2,600 + 2,600 + 5,200 + 15,600. Training:
+		// 74 + 2·(20 + 43) = 200 per example, ×128×4 = 102,400. Evaluation:
+		// 64 + 20 = 84, ×256×4 = 86,016.
+		{"linear", Spec{Arch: Linear, Activation: "relu"}, 2, 650, 0, 102_400, 86_016, 214_416, KeyData},
+		// P = 64·128 + 128 + 128·10 + 10 = 9,610: 38,440 + 38,440 + 76,880 +
+		// 230,640. Training: 74 + 2·(3·128 + 20 + 43) = 968, ×512 = 495,616.
+		// Evaluation: 64 + 384 + 20 = 468, ×1,024 = 479,232.
+		{"mlp 64-128-10", Spec{Arch: MLP, Hidden: []int{128}, Activation: "relu"}, 2, 9_610, 0, 495_616, 479_232, 1_359_248, KeyHidden},
 		// conv0 32·1·9 + 32, conv1 64·32·9 + 64, dense 64·2·2 = 256 inputs:
-		// 256·128 + 128, out 128·10 + 10: 53,002 parameters ×16 = 848,032.
-		// Activations: conv0 32·8·8 = 2,048, pool 32·4·4 = 512, conv1
-		// 64·4·4 = 1,024, pool 64·2·2 = 256: 3,840; 74 + 2·(3,840 + 384 +
-		// 20 + 43) = 8,648 per example, ×512 = 4,427,776.
-		{"cnn 32,64 + 128", Spec{Arch: CNN, Channels: []int{32, 64}, Hidden: []int{128}, Activation: "relu"}, 2, 53_002, 0, 4_427_776, 5_275_808, KeyChannels},
-		// Batch norm instead of conv biases: 288 + 2·32 + 18,432 + 2·64 +
-		// 32,896 + 1,290 = 53,098 learnable ×4×(2 + 1 SGD slot) = 637,176,
-		// and 2·(32 + 64) = 192 running statistics ×4 = 768. Activations:
-		// convs and pools 3,840 + batch norm 2,048 + 1,024 = 6,912; dense
-		// 384 + dropout's product 128; held 74 + the mask 128: 202 +
-		// 2·(6,912 + 512 + 20 + 43) = 15,176 per example, ×512 = 7,770,112.
+		// 256·128 + 128, out 128·10 + 10: P = 53,002, F = 288 + 18,432 =
+		// 18,720: 212,008 + 286,888 + 424,016 + 1,272,048. Convolutions
+		// 32·8·8 = 2,048 and 64·4·4 = 1,024, pools 32·4·4 = 512 and 64·2·2 =
+		// 256: 3,840. Training: 74 + 2·(3,840 + 384 + 20 + 43) = 8,648,
+		// ×512 = 4,427,776. Evaluation: 64 + 3,840 + 384 + 20 = 4,308,
+		// ×1,024 = 4,411,392.
+		{"cnn 32,64 + 128", Spec{Arch: CNN, Channels: []int{32, 64}, Hidden: []int{128}, Activation: "relu"}, 2,
+			53_002, 0, 4_427_776, 4_411_392, 11_034_128, KeyChannels},
+		// Batch norm instead of conv biases: P = 288 + 2·32 + 18,432 + 2·64 +
+		// 32,896 + 1,290 = 53,098, S = 2·(32 + 64) = 192, one SGD slot:
+		// 213,160 + 287,272 + 212,392 + 851,104. Batch norm adds 2,048 +
+		// 1,024 = 6,912 in the conv blocks; dropout a fed mask of 128 and a
+		// computed product of 128 in training: 74 + 128 + 2·(6,912 + 384 +
+		// 128 + 20 + 43) = 15,176, ×512 = 7,770,112. Evaluation, without
+		// dropout: 64 + 6,912 + 384 + 20 = 7,380, ×1,024 = 7,557,120.
 		{"cnn batch norm, dropout, sgd", Spec{Arch: CNN, Channels: []int{32, 64}, Hidden: []int{128}, Activation: "relu", BatchNorm: true, Dropout: 0.5}, 1,
-			53_098, 192, 7_770_112, 637_176 + 768 + 7_770_112, KeyChannels},
-		// The largest sizes Validate lets through: 64·65,536 + 65,536 +
-		// 65,536² + 65,536 + 65,536·10 + 10 = 4,299,948,042 parameters,
-		// ×16 bytes = 68,799,168,672 (64 GiB: model.New would die of it).
-		// Activations: 74 + 2·(2·3·65,536 + 63) = 786,632 per example, ×512
-		// = 402,755,584.
+			53_098, 192, 7_770_112, 7_557_120, 16_891_160, KeyChannels},
+		// The largest sizes Validate lets through: P = 64·65,536 + 65,536 +
+		// 65,536² + 65,536 + 65,536·10 + 10 = 4,299,948,042, and with Adam
+		// 40P = 171,997,921,680 bytes for the parameters, gradients, moments
+		// and checkpoint: model.New alone would take 16 GiB of it. Training:
+		// 74 + 2·(2·3·65,536 + 63) = 786,632, ×512 = 402,755,584.
+		// Evaluation: 64 + 2·3·65,536 + 20 = 393,300, ×1,024 = 402,739,200.
 		{"mlp 65536,65536", Spec{Arch: MLP, Hidden: []int{65536, 65536}, Activation: "relu"}, 2,
-			4_299_948_042, 0, 402_755_584, 68_799_168_672 + 402_755_584, KeyHidden},
+			4_299_948_042, 0, 402_755_584, 402_739_200, 171_997_921_680 + 402_755_584 + 402_739_200, KeyHidden},
 	}
 	for _, c := range cases {
 		e, err := EstimateMemory(c.spec, digits, 10, 128, c.slots)
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
-		if e.Params != c.params || e.Stats != c.stats || e.ActivationBytes != c.act || e.Bytes() != c.total || e.Driver() != c.driver {
-			t.Errorf("%s: %d params, %d stats, activations %d B, total %d B, driver %s; want %d, %d, %d B, %d B, %s",
-				c.name, e.Params, e.Stats, e.ActivationBytes, e.Bytes(), e.Driver(), c.params, c.stats, c.act, c.total, c.driver)
+		if e.Params != c.params || e.Stats != c.stats || e.ActivationBytes != c.act || e.EvalBytes != c.eval || e.Bytes() != c.total || e.Driver() != c.driver {
+			t.Errorf("%s: %d params, %d stats, training graph %d B, evaluation graph %d B, total %d B, driver %s; want %d, %d, %d B, %d B, %d B, %s",
+				c.name, e.Params, e.Stats, e.ActivationBytes, e.EvalBytes, e.Bytes(), e.Driver(), c.params, c.stats, c.act, c.eval, c.total, c.driver)
 		}
-		if e.GradBytes != 4*e.Params || e.OptimizerBytes != 4*e.Params*int64(c.slots) || e.ParamBytes != 4*(e.Params+e.Stats) {
-			t.Errorf("%s: parameter bytes %d, gradients %d, optimizer %d", c.name, e.ParamBytes, e.GradBytes, e.OptimizerBytes)
+		k := int64(c.slots)
+		if e.ParamBytes != 4*(e.Params+e.Stats) || e.OptimizerBytes != 4*k*e.Params || e.CheckpointBytes != 8*(e.Params+e.Stats+k*e.Params) {
+			t.Errorf("%s: parameter bytes %d, optimizer %d, checkpoint %d", c.name, e.ParamBytes, e.OptimizerBytes, e.CheckpointBytes)
 		}
 		var sum int64
 		for _, v := range e.ByKey {

@@ -30,7 +30,7 @@ type Model struct {
 type Options struct {
 	// TrainBatch is the training graph's fixed batch size.
 	TrainBatch int
-	// EvalBatch is the evaluation graph's batch size (default 256); any
+	// EvalBatch is the evaluation graph's batch size (DefaultEvalBatch); any
 	// number of examples can be evaluated through it.
 	EvalBatch int
 	// Seed draws the initial weights.
@@ -40,6 +40,9 @@ type Options struct {
 	// Float64 builds the model in float64 (for gradient checks).
 	Float64 bool
 }
+
+// DefaultEvalBatch is the evaluation graph's batch when Options leave it 0.
+const DefaultEvalBatch = 256
 
 // New builds a model: weights drawn from opt.Seed, a training graph of
 // opt.TrainBatch examples and an evaluation graph sharing its weights.
@@ -54,7 +57,7 @@ func New(spec Spec, inputShape []int, classes int, opt Options) (*Model, error) 
 		return nil, fmt.Errorf("training batch size must be > 0, got %d", opt.TrainBatch)
 	}
 	if opt.EvalBatch <= 0 {
-		opt.EvalBatch = 256
+		opt.EvalBatch = DefaultEvalBatch
 	}
 	m := &Model{Spec: spec, InputShape: append([]int(nil), inputShape...), Classes: classes, dtype: tensor.Float32, dropoutOn: !opt.NoDropout}
 	if opt.Float64 {
