@@ -35,6 +35,9 @@ func Feasibility(ctx context.Context, cfg config.Experiment, tests feasibility.O
 	if err != nil {
 		return nil, err
 	}
+	if err := checkMemory(p, opt); err != nil {
+		return nil, err
+	}
 	if n := p.Splits.Train.Len(); tests.OverfitBatch > n {
 		return nil, setting.Errorf("overfit_batch", "%d: the training split has only %d examples", tests.OverfitBatch, n)
 	}

@@ -36,6 +36,9 @@ func Resume(ctx context.Context, path string, epochs int, opt Options) (*rundir.
 	if err != nil {
 		return nil, err
 	}
+	if err := checkMemory(p, opt); err != nil {
+		return nil, err
+	}
 	c, err := model.LoadCheckpoint(dir.Join(rundir.LastCheckpoint))
 	if err != nil {
 		return nil, err

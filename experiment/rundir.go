@@ -24,6 +24,15 @@ type Options struct {
 	Log      *slog.Logger
 	// Now is the run's start time (time.Now when zero).
 	Now time.Time
+	// MaxMemory, in bytes, refuses an experiment whose training step is
+	// estimated to need more (model.EstimateMemory) before its model is
+	// built; 0 for no limit. It describes the machine, not the experiment,
+	// so it is an option of the process and not a key of the config file:
+	// the same config.yaml must run on a machine with more memory.
+	MaxMemory int64
+	// MaxMemoryFrom says where MaxMemory came from, for the refusal
+	// (train: "--max-memory").
+	MaxMemoryFrom string
 }
 
 func (o Options) logger() *slog.Logger {
@@ -48,6 +57,9 @@ func newRun(cfg config.Experiment, opt Options, prefix string) (*setup.Prepared,
 	start := opt.start()
 	p, err := setup.Prepare(cfg, opt.Env)
 	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	if err := checkMemory(p, opt); err != nil {
 		return nil, nil, nil, nil, err
 	}
 	m, o, err := p.NewModel(model.Options{})
