@@ -47,7 +47,7 @@ func newApp(stdout, stderr io.Writer, args []string) *cli.App {
 		Version:   rundir.Version,
 		Writer:    stdout,
 		ErrWriter: stderr,
-		Flags:     slices.Concat(flags(), feasibilityFlags(), sweepFlags()),
+		Flags:     slices.Concat(flags(), feasibilityFlags(), sweepFlags(), []cli.Flag{maxMemoryFlag()}),
 		Action: func(c *cli.Context) error {
 			return withFlags(c, trainAction(c, &output{stdout: stdout, stderr: stderr, args: args}))
 		},
@@ -265,6 +265,11 @@ func trainAction(c *cli.Context, out *output) error {
 	if err != nil {
 		return err
 	}
+	maxMem, maxMemFrom, err := maxMemory(c)
+	if err != nil {
+		return err
+	}
+	defer holdHeapUnder(maxMem)()
 	stopProfiles, err := startProfiles(c)
 	if err != nil {
 		return err
@@ -272,7 +277,8 @@ func trainAction(c *cli.Context, out *output) error {
 	defer stopProfiles()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	opt := experiment.Options{Env: setup.Env{DataDir: data.DataDirFromEnv()}, Args: out.args, Log: cliutil.Logger(out.stderr, c.Bool("quiet"), c.Bool("verbose"))}
+	opt := experiment.Options{Env: setup.Env{DataDir: data.DataDirFromEnv()}, Args: out.args, Log: cliutil.Logger(out.stderr, c.Bool("quiet"), c.Bool("verbose")),
+		MaxMemory: maxMem, MaxMemoryFrom: maxMemFrom}
 	if !c.Bool("quiet") {
 		opt.Progress = out.stderr
 	}
@@ -376,10 +382,10 @@ func startProfiles(c *cli.Context) (func(), error) {
 }
 
 // resumeFlagsOnly rejects flags that would change a resumed run: it
-// continues with its own config.yaml; only --epochs (the new total) and
-// output flags apply.
+// continues with its own config.yaml; only --epochs (the new total),
+// output flags and --max-memory (the machine's) apply.
 func resumeFlagsOnly(c *cli.Context) error {
-	allowed := map[string]bool{"resume": true, "epochs": true, "json": true, "quiet": true, "q": true, "verbose": true, "cpuprofile": true, "memprofile": true}
+	allowed := map[string]bool{"resume": true, "epochs": true, "json": true, "quiet": true, "q": true, "verbose": true, "cpuprofile": true, "memprofile": true, "max-memory": true}
 	for _, name := range c.FlagNames() {
 		if c.IsSet(name) && !allowed[name] {
 			return fmt.Errorf("--%s cannot be combined with --resume: a resumed run keeps its config.yaml (only --epochs may raise the total)", name)
