@@ -616,3 +616,21 @@ func TestUncalibratedRun(t *testing.T) {
 		t.Error("a calibrated run's metrics.json has what_if_calibrated")
 	}
 }
+
+// TestTrainingWarningsRepeated: the report's summary repeats what train
+// warned of in summary.json, still-improving in words.
+func TestTrainingWarningsRepeated(t *testing.T) {
+	e := &Result{Run: &RunInfo{Summary: &rundir.Summary{BestEpoch: 20, EpochsRun: 20, StillImproving: true,
+		Warnings: []string{"val_loss was still improving at epoch 20, the last: try more epochs", "calibration: T = 100 is the top of its search range"}}}}
+	got := e.trainingWarnings()
+	want := []string{
+		"When training stopped, the model was still improving: its best epoch was the last one (20 of 20), so more epochs would likely make it better.",
+		"Training warned: calibration: T = 100 is the top of its search range.",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if w := (&Result{Run: &RunInfo{Summary: &rundir.Summary{BestEpoch: 3, EpochsRun: 9}}}).trainingWarnings(); len(w) != 0 {
+		t.Errorf("no warnings expected, got %q", w)
+	}
+}

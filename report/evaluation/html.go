@@ -233,6 +233,28 @@ func (e *Result) plainSummary(noun string) []string {
 		out = append(out, fmt.Sprintf("This model is served uncalibrated: %s, so predict gives softmax(logits) at T = 1, and the confidences above are those. To serve calibrated confidences, %s. The calibration section shows separately what that might change.",
 			u.why, u.how))
 	}
+	out = append(out, e.trainingWarnings()...)
+	return out
+}
+
+// trainingWarnings repeats what train warned of in summary.json (a model
+// still improving at its last epoch, splits too small to measure on, a
+// temperature not to be trusted), so that the reader of the report sees
+// it too.
+func (e *Result) trainingWarnings() []string {
+	if e.Run == nil || e.Run.Summary == nil {
+		return nil
+	}
+	s := e.Run.Summary
+	var out []string
+	if s.StillImproving {
+		out = append(out, fmt.Sprintf("When training stopped, the model was still improving: its best epoch was the last one (%d of %d), so more epochs would likely make it better.", s.BestEpoch, s.EpochsRun))
+	}
+	for _, w := range s.Warnings {
+		if !strings.Contains(w, "still improving") {
+			out = append(out, "Training warned: "+w+".")
+		}
+	}
 	return out
 }
 
