@@ -268,32 +268,34 @@ func (r runResult) diff(ref runResult) string {
 const processTimeout = 2 * time.Minute
 
 // startKilled runs train with args and sends it SIGKILL after delay. It
-// reports whether the process had already exited (successfully) by then;
-// any other ending fails the test.
-func startKilled(t *testing.T, label string, delay time.Duration, args ...string) (exited bool) {
+// reports whether the process had already exited (successfully) by then,
+// and how long it ran; any other ending fails the test.
+func startKilled(t *testing.T, label string, delay time.Duration, args ...string) (exited bool, ran time.Duration) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), processTimeout)
 	defer cancel()
 	cmd := trainCommand(ctx, args...)
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stderr, &stderr
+	began := time.Now()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(delay)
 	cmd.Process.Kill()
 	err := cmd.Wait()
+	ran = time.Since(began)
 	if err == nil {
-		return true
+		return true, ran
 	}
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
 		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL {
-			return false
+			return false, ran
 		}
 	}
 	t.Fatalf("%s: train ended with %v before the kill:\n%s", label, err, stderr.String())
-	return false
+	return false, ran
 }
 
 // runTrain runs train to its end and returns its exit error and output.
@@ -379,8 +381,13 @@ func TestKillAnywhereThenResume(t *testing.T) {
 		frac := (float64(n) + rng.Float64()) / float64(kills) * 1.1
 		delay := time.Duration(frac * float64(runTime))
 		label := fmt.Sprintf("kill %d (run %d, after %v)", n+1, run, delay.Round(time.Millisecond))
-		exited := startKilled(t, label, delay, args...)
+		exited, ran := startKilled(t, label, delay, args...)
 		n++
+		if exited {
+			// The machine is faster now than when the reference ran (it
+			// may be shared): later kills take the shorter scale.
+			runTime = min(runTime, ran)
+		}
 		st := checkRunDir(t, label, findRunDir(t, root))
 		phase := st.phase()
 		if exited {
@@ -405,7 +412,7 @@ func TestKillAnywhereThenResume(t *testing.T) {
 				killResume = false
 				delay := time.Duration(rng.Float64() * float64(runTime))
 				label = fmt.Sprintf("kill %d (run %d, its resume after %v)", n+1, run, delay.Round(time.Millisecond))
-				exited := startKilled(t, label, delay, resume...)
+				exited, _ := startKilled(t, label, delay, resume...)
 				n++
 				st = checkRunDir(t, label, st.dir)
 				phase := "resume: " + st.phase()
@@ -445,7 +452,7 @@ func TestKillAnywhereThenResume(t *testing.T) {
 	for _, k := range slices.Sorted(maps.Keys(temps)) {
 		fmt.Fprintf(&b, "\n  %3d  %s", temps[k], k)
 	}
-	t.Logf("%d kills in %v (a run takes %v); after each, every file of the run directory was complete, and every resume ended as the run never killed. Where the kills landed:%s",
+	t.Logf("%d kills in %v (delays scaled to a run of %v); after each, every file of the run directory was complete, and every resume ended as the run never killed. Where the kills landed:%s",
 		n, time.Since(began).Round(time.Second), runTime.Round(time.Millisecond), b.String())
 }
 
