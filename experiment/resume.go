@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"time"
 
+	"github.com/practica-ml/practica/kernels"
 	"github.com/practica-ml/practica/setup"
 
 	"github.com/practica-ml/practica/config"
@@ -19,8 +21,16 @@ import (
 // config (with epochs, when > 0, as the new total), the weights, batch-norm
 // statistics, optimizer state and position in the data order, so that the
 // metrics it writes are those of a run that was never interrupted.
+//
+// It also picks up a run killed outright (SIGKILL, a power cut), whose
+// files are whole but whose work stopped anywhere: it first removes the
+// temporary files of writes the kill cut short; a run killed before its
+// first checkpoint starts over in the same directory; a run killed after
+// its last epoch but before summary.json (while testing, calibrating or
+// drawing) gets that end done, without training.
 func Resume(ctx context.Context, path string, epochs int, opt Options) (*rundir.Summary, error) {
 	start := opt.start()
+	log := opt.logger()
 	dir, err := rundir.Open(path)
 	if err != nil {
 		return nil, err
@@ -39,26 +49,57 @@ func Resume(ctx context.Context, path string, epochs int, opt Options) (*rundir.
 	if err := checkMemory(p, opt); err != nil {
 		return nil, err
 	}
-	c, err := model.LoadCheckpoint(dir.Join(rundir.LastCheckpoint))
+	removed, err := dir.RemoveTemps()
 	if err != nil {
 		return nil, err
+	}
+	if len(removed) > 0 {
+		log.Info("removed the temporary files of writes cut short", "files", removed)
 	}
 	m, o, err := p.NewModel(model.Options{})
 	if err != nil {
 		return nil, err
 	}
+	lastPath := dir.Join(rundir.LastCheckpoint)
+	c, err := model.LoadCheckpoint(lastPath)
+	if errors.Is(err, fs.ErrNotExist) {
+		return startOver(ctx, dir, p, m, o, opt, start)
+	}
+	if err != nil {
+		return nil, err
+	}
 	if err := m.SetTensors(c.Tensors); err != nil {
-		return nil, fmt.Errorf("%s: %w", dir.Join(rundir.LastCheckpoint), err)
+		return nil, fmt.Errorf("%s: %w", lastPath, err)
 	}
 	rs, err := train.Restore(c, m, o)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", dir.Join(rundir.LastCheckpoint), err)
+		return nil, fmt.Errorf("%s: %w", lastPath, err)
 	}
 	if rs.Seed != cfg.Training.Seed {
-		return nil, fmt.Errorf("%s was written with seed %d, config.yaml says %d", dir.Join(rundir.LastCheckpoint), rs.Seed, cfg.Training.Seed)
+		return nil, fmt.Errorf("%s was written with seed %d, config.yaml says %d", lastPath, rs.Seed, cfg.Training.Seed)
 	}
-	if len(rs.History) >= cfg.Training.Epochs && rs.Position == nil {
-		return nil, fmt.Errorf("the run already has %d of %d epochs (training.epochs): resume with a larger total", len(rs.History), cfg.Training.Epochs)
+	// stopped is why the run had already stopped when its end was cut
+	// short: then only the end is left to do.
+	stopped := ""
+	if rs.Position == nil {
+		reason := ""
+		if es, ok := earlyStopping(cfg.Training); ok {
+			reason = es.Decide(rs.History)
+		}
+		if reason == "" && len(rs.History) >= cfg.Training.Epochs {
+			reason = train.StopMaxEpochs
+		}
+		switch {
+		case reason == "":
+		case !ended(dir, len(rs.History)):
+			stopped = reason
+			log.Info("the run had stopped before its end was written; finishing it", "epochs", len(rs.History), "stop_reason", reason)
+		case len(rs.History) >= cfg.Training.Epochs:
+			return nil, fmt.Errorf("the run already has %d of %d epochs (training.epochs): resume with a larger total", len(rs.History), cfg.Training.Epochs)
+		default:
+			// A run that early stopping ended, and whose end was
+			// written, trains on as it always has.
+		}
 	}
 	if err := restoreSeconds(dir, rs.History); err != nil {
 		return nil, err
@@ -72,25 +113,55 @@ func Resume(ctx context.Context, path string, epochs int, opt Options) (*rundir.
 	if err := rd.writeIdentity(); err != nil {
 		return nil, err
 	}
-	return runLoop(ctx, p, m, o, rd, opt, &rs)
+	return runLoop(ctx, p, m, o, rd, opt, &rs, stopped)
+}
+
+// ended reports whether the run wrote summary.json after epochs epochs
+// (and was not interrupted there): summary.json is the last file a run
+// writes, so its end (test split, calibration, plots) is complete.
+func ended(dir *rundir.Dir, epochs int) bool {
+	var s rundir.Summary
+	return dir.ReadJSON(rundir.SummaryFile, &s) == nil && s.EpochsRun == epochs && s.StopReason != train.StopInterrupted
+}
+
+// startOver trains a run that has no last.ckpt from its first epoch, in
+// its own directory: it was killed before its first checkpoint, so the
+// fresh model and optimizer (seeded as before) are exactly where it
+// began. Its metrics.csv may hold that first epoch, written just before
+// the kill; more than that means last.ckpt was lost some other way, and
+// starting over would discard finished epochs.
+func startOver(ctx context.Context, dir *rundir.Dir, p *setup.Prepared, m *model.Model, o train.Optimizer, opt Options, start time.Time) (*rundir.Summary, error) {
+	rows, err := readMetrics(dir)
+	if err != nil {
+		return nil, err
+	}
+	if len(rows) > 1 {
+		return nil, fmt.Errorf("%s is missing, yet %s records finished epochs: cannot resume", dir.Join(rundir.LastCheckpoint), dir.Join(rundir.MetricsFile))
+	}
+	opt.logger().Info("no epoch was saved before the run stopped; starting it over in its directory", "dir", dir.Path)
+	var meta rundir.Meta
+	err = dir.ReadJSON(rundir.MetaFile, &meta)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		// Killed between config.yaml and meta.json.
+		meta = rundir.NewMeta(p.Config.Training.Seed, opt.Args, start, kernels.InUse())
+	case err != nil:
+		return nil, err
+	}
+	meta.Resumed = append(meta.Resumed, rundir.Resumption{At: start, Command: opt.Args})
+	rd := &runDir{Dir: dir, p: p, meta: meta, args: meta.Command, start: start}
+	if err := rd.writeIdentity(); err != nil {
+		return nil, err
+	}
+	return runLoop(ctx, p, m, o, rd, opt, nil, "")
 }
 
 // restoreSeconds copies the wall times of finished epochs from metrics.csv
-// (checkpoints leave them out so that their bytes are reproducible). A run
-// interrupted inside its first epoch has no metrics.csv yet.
+// (checkpoints leave them out so that their bytes are reproducible).
 func restoreSeconds(dir *rundir.Dir, history []train.EpochMetrics) error {
-	path := dir.Join(rundir.MetricsFile)
-	f, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
+	rows, err := readMetrics(dir)
 	if err != nil {
 		return err
-	}
-	defer f.Close()
-	rows, err := train.ReadMetrics(f)
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
 	}
 	for _, r := range rows {
 		if r.Epoch >= 1 && r.Epoch <= len(history) {
@@ -98,4 +169,23 @@ func restoreSeconds(dir *rundir.Dir, history []train.EpochMetrics) error {
 		}
 	}
 	return nil
+}
+
+// readMetrics reads the run's metrics.csv. A run stopped inside its first
+// epoch has none yet: no rows.
+func readMetrics(dir *rundir.Dir) ([]train.EpochMetrics, error) {
+	path := dir.Join(rundir.MetricsFile)
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	rows, err := train.ReadMetrics(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return rows, nil
 }

@@ -97,6 +97,9 @@ func createRunDir(p *setup.Prepared, name string, opt Options, start time.Time) 
 	}
 	r := &runDir{Dir: dir, p: p, args: opt.Args, start: start, meta: rundir.NewMeta(p.Config.Training.Seed, opt.Args, start, kernels.InUse())}
 	if err := r.writeIdentity(); err != nil {
+		// A directory without its config.yaml is no run: leave nothing
+		// behind for the user to clean up or mistake for one.
+		dir.Discard()
 		return nil, err
 	}
 	opt.logger().Info("run directory", "path", dir.Path)

@@ -65,7 +65,7 @@ func TrainLRAuto(ctx context.Context, cfg config.Experiment, sc lrsweep.Config, 
 	if err := dir.writeIdentity(); err != nil {
 		return nil, nil, err
 	}
-	sum, err := runLoop(ctx, p, m, o, dir, opt, nil)
+	sum, err := runLoop(ctx, p, m, o, dir, opt, nil, "")
 	return sum, &res.Report, err
 }
 

@@ -23,12 +23,15 @@ func Train(ctx context.Context, cfg config.Experiment, opt Options) (*rundir.Sum
 	if err != nil {
 		return nil, err
 	}
-	return runLoop(ctx, p, m, o, dir, opt, nil)
+	return runLoop(ctx, p, m, o, dir, opt, nil, "")
 }
 
 // runLoop trains p's model in dir (from scratch, or from a resume state)
 // and writes metrics.csv, the checkpoints, curves.png and summary.json.
-func runLoop(ctx context.Context, p *setup.Prepared, m *model.Model, o train.Optimizer, dir *runDir, opt Options, resume *train.ResumeState) (*rundir.Summary, error) {
+// stopped, with a resume state, is why that run had already stopped: then
+// no epoch runs, and only the end (test split, calibration, plots,
+// summary) is written.
+func runLoop(ctx context.Context, p *setup.Prepared, m *model.Model, o train.Optimizer, dir *runDir, opt Options, resume *train.ResumeState, stopped string) (*rundir.Summary, error) {
 	log := opt.logger()
 	tc := p.Config.Training
 	loop := p.NewLoop(m, o, log)
@@ -37,8 +40,8 @@ func runLoop(ctx context.Context, p *setup.Prepared, m *model.Model, o train.Opt
 		train.MetricsCSV{Path: dir.Join(rundir.MetricsFile)},
 		&train.Checkpointer{LastPath: dir.Join(rundir.LastCheckpoint), BestPath: dir.Join(rundir.BestCheckpoint), Base: p.BaseCheckpoint(), Seed: tc.Seed},
 	}
-	if es := tc.EarlyStopping; es.Enabled {
-		loop.Hooks = append(loop.Hooks, train.EarlyStopping{Monitor: tc.Monitor, Patience: es.Patience, MinDelta: es.MinDelta, Baseline: es.Baseline, DivergenceThreshold: es.DivergenceThreshold})
+	if es, ok := earlyStopping(tc); ok {
+		loop.Hooks = append(loop.Hooks, es)
 	}
 	if opt.Progress != nil {
 		loop.Hooks = append(loop.Hooks, &train.Progress{W: opt.Progress})
@@ -47,11 +50,19 @@ func runLoop(ctx context.Context, p *setup.Prepared, m *model.Model, o train.Opt
 		loop.History, loop.Step, loop.Position = resume.History, resume.Step, resume.Position
 		log.Info("resuming", "epochs_done", len(resume.History), "step", resume.Step)
 	}
+	if stopped != "" {
+		// No epoch is left to run: the loop only returns the history's
+		// best epoch, and the stop reason is the one the run had.
+		loop.Epochs = len(resume.History)
+	}
 	for _, w := range p.Warnings {
 		log.Warn(w)
 	}
 	log.Info("training", "model", p.Config.Model.Arch, "params", countParams(m), "train", p.Splits.Train.Len(), "val", p.Splits.Val.Len(), "test", p.Splits.Test.Len(), "batch", m.TrainBatch(), "epochs", tc.Epochs)
 	res, runErr := loop.Run(ctx)
+	if stopped != "" && runErr == nil {
+		res.StopReason = stopped
+	}
 	sum := &rundir.Summary{RunDir: dir.Path, EpochsRun: len(res.History), StopReason: res.StopReason, Monitor: tc.Monitor,
 		Steps: res.Steps, Model: p.Config.Model.Arch, Data: p.Config.Data.Source}
 	sum.Warnings = append(sum.Warnings, p.Warnings...)
@@ -92,6 +103,12 @@ func runLoop(ctx context.Context, p *setup.Prepared, m *model.Model, o train.Opt
 		return nil, err
 	}
 	return sum, runErr
+}
+
+// earlyStopping is the run's early-stopping hook, when it has one.
+func earlyStopping(tc config.Training) (train.EarlyStopping, bool) {
+	es := tc.EarlyStopping
+	return train.EarlyStopping{Monitor: tc.Monitor, Patience: es.Patience, MinDelta: es.MinDelta, Baseline: es.Baseline, DivergenceThreshold: es.DivergenceThreshold}, es.Enabled
 }
 
 // testBest loads the best checkpoint's weights and scores them on the test

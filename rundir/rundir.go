@@ -9,13 +9,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"regexp"
 	"runtime"
 	"runtime/debug"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/practica-ml/practica/internal/atomicfile"
@@ -66,6 +69,8 @@ const (
 type Dir struct {
 	// Path is absolute.
 	Path string
+	// made are the parents Create made (the deepest first), for Discard.
+	made []string
 }
 
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
@@ -73,18 +78,20 @@ var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 // Create makes a new run directory <root>/<time>-<name>, unique even when
 // two runs start in the same second (a numeric suffix is added; the
 // directory is claimed with an exclusive mkdir, so two processes never share
-// one).
+// one). An error names the directory that could not be made.
 func Create(root, name string, now time.Time) (*Dir, error) {
 	name = strings.Trim(unsafeName.ReplaceAllString(name, "-"), "-")
 	if name == "" {
 		name = "run"
 	}
-	if err := os.MkdirAll(root, 0o755); err != nil {
-		return nil, fmt.Errorf("creating the runs directory: %w", err)
-	}
 	abs, err := filepath.Abs(root)
 	if err != nil {
 		return nil, err
+	}
+	made, err := mkdirAll(abs)
+	if err != nil {
+		removeDirs(made)
+		return nil, fmt.Errorf("creating the runs directory %s: %w", root, err)
 	}
 	base := now.Format("20060102-150405") + "-" + name
 	for i := 1; i < 10000; i++ {
@@ -94,16 +101,83 @@ func Create(root, name string, now time.Time) (*Dir, error) {
 		}
 		err := os.Mkdir(p, 0o755)
 		if err == nil {
+			d := &Dir{Path: p, made: made}
 			if err := os.Mkdir(filepath.Join(p, CheckpointsDir), 0o755); err != nil {
-				return nil, err
+				d.Discard()
+				return nil, fmt.Errorf("creating the run directory: %w", err)
 			}
-			return &Dir{Path: p}, nil
+			return d, nil
 		}
 		if !errors.Is(err, os.ErrExist) {
+			removeDirs(made)
 			return nil, fmt.Errorf("creating the run directory: %w", err)
 		}
 	}
+	removeDirs(made)
 	return nil, fmt.Errorf("could not find a free run directory name under %s", abs)
+}
+
+// mkdirAll is os.MkdirAll that also returns the directories it made, the
+// deepest first, so that a failed start can remove exactly those.
+func mkdirAll(p string) ([]string, error) {
+	if st, err := os.Stat(p); err == nil {
+		if st.IsDir() {
+			return nil, nil
+		}
+		return nil, &fs.PathError{Op: "mkdir", Path: p, Err: syscall.ENOTDIR}
+	}
+	var made []string
+	if parent := filepath.Dir(p); parent != p {
+		var err error
+		if made, err = mkdirAll(parent); err != nil {
+			return made, err
+		}
+	}
+	if err := os.Mkdir(p, 0o755); err != nil {
+		// Another process may have made it meanwhile.
+		if st, serr := os.Stat(p); serr == nil && st.IsDir() {
+			return made, nil
+		}
+		return made, err
+	}
+	return append([]string{p}, made...), nil
+}
+
+// removeDirs removes the directories mkdirAll made, the deepest first,
+// each only if empty (another run may have started in one meanwhile).
+func removeDirs(dirs []string) {
+	for _, d := range dirs {
+		os.Remove(d)
+	}
+}
+
+// Discard removes a run directory that could not be started (its
+// identifying files could not be written) and the parents that Create
+// made for it, so that a failed start leaves nothing behind. Call it only
+// before the run has produced anything.
+func (d *Dir) Discard() error {
+	err := os.RemoveAll(d.Path)
+	if err == nil {
+		removeDirs(d.made)
+	}
+	return err
+}
+
+// RemoveTemps removes the temporary files of atomic writes that a killed
+// process left in the run directory (see package atomicfile) and returns
+// their paths inside it. Only the process that owns the run may call it.
+func (d *Dir) RemoveTemps() ([]string, error) {
+	var removed []string
+	for _, sub := range []string{".", CheckpointsDir} {
+		names, err := atomicfile.RemoveTemps(d.Join(sub))
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return removed, err
+		}
+		for _, n := range names {
+			removed = append(removed, path.Join(sub, n))
+		}
+	}
+	return removed, nil
 }
 
 // Open opens an existing run directory.

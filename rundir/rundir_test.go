@@ -51,3 +51,24 @@ func TestJSONRoundTrip(t *testing.T) {
 		t.Fatalf("got %+v, want %+v", got, s)
 	}
 }
+
+// TestDiscardRemovesWhatCreateMade: a run that cannot start takes its
+// directory and the parents Create made for it away, and nothing else.
+func TestDiscardRemovesWhatCreateMade(t *testing.T) {
+	tmp := t.TempDir()
+	keep, err := Create(filepath.Join(tmp, "a"), "kept", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := Create(filepath.Join(tmp, "a", "b", "c"), "x", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Discard(); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(filepath.Join(tmp, "a"))
+	if len(entries) != 1 || filepath.Join(tmp, "a", entries[0].Name()) != keep.Path {
+		t.Fatalf("left in %s: %v", filepath.Join(tmp, "a"), entries)
+	}
+}

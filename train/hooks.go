@@ -86,9 +86,10 @@ type ResumeState struct {
 	} `json:"optimizer"`
 }
 
-// Checkpointer writes last.ckpt after every epoch and best.ckpt whenever
-// the epoch is the best so far, each atomically. Base carries what the
-// model cannot know (input schema, classes, normalization).
+// Checkpointer writes last.ckpt after every epoch and, before it,
+// best.ckpt whenever the epoch is the best so far, each atomically. Base
+// carries what the model cannot know (input schema, classes,
+// normalization).
 type Checkpointer struct {
 	NopHook
 	LastPath, BestPath string
@@ -106,13 +107,16 @@ func (h *Checkpointer) AfterEpoch(s *State) error {
 	if err != nil {
 		return err
 	}
-	if err := atomicfile.Write(h.LastPath, b); err != nil {
-		return err
-	}
+	// best.ckpt first: a process killed between the two writes then
+	// leaves last.ckpt one epoch behind, and --resume redoes that epoch,
+	// writing the same best.ckpt again. The other order would leave a
+	// last.ckpt past an improvement that best.ckpt never received.
 	if s.Improved {
-		return atomicfile.Write(h.BestPath, b)
+		if err := atomicfile.Write(h.BestPath, b); err != nil {
+			return err
+		}
 	}
-	return nil
+	return atomicfile.Write(h.LastPath, b)
 }
 
 // OnStop implements Hook: an interrupted run saves its exact position

@@ -131,7 +131,17 @@ func runAction(c *cli.Context, env setup.Env, stdout io.Writer) error {
 	default:
 		fmt.Fprintf(stdout, "%s split of %s: %s of %s right, accuracy %.4f (95%% CI %.4f-%.4f), macro F1 %.4f\n",
 			m.Split, m.Data, report.Commas(m.Correct), report.Commas(m.N), m.Accuracy, m.AccuracyCI95[0], m.AccuracyCI95[1], m.MacroAvg.F1)
-		fmt.Fprintf(stdout, "NLL %.4f, Brier %.4f, ECE %.4f -> %.4f after temperature scaling (T = %.3g)\n", m.NLL, m.Brier, m.ECEBefore, m.ECEAfter, m.Temperature)
+		if why, how := e.Uncalibrated(); why != "" {
+			// Served uncalibrated: the numbers first, as predict serves
+			// them, then the what-if on a line of its own.
+			fmt.Fprintf(stdout, "NLL %.4f, Brier %.4f, ECE %.4f, as predict serves them, uncalibrated (T = 1): %s\n", m.NLL, m.Brier, m.ECEAfter, why)
+			if w := m.WhatIfCalibrated; w.Calibration != nil {
+				fmt.Fprintf(stdout, "what if calibrated (not served): T = %.3g fitted by eval on the validation split would give ECE %.4f, NLL %.4f\n", w.Temperature, w.Calibration.After.ECE, w.Calibration.After.NLL)
+			}
+			fmt.Fprintf(stdout, "to serve calibrated probabilities, %s\n", how)
+		} else {
+			fmt.Fprintf(stdout, "NLL %.4f, Brier %.4f, ECE %.4f -> %.4f after temperature scaling (T = %.3g)\n", m.NLL, m.Brier, m.ECEBefore, m.ECEAfter, m.Temperature)
+		}
 		if m.ROCAUC != nil {
 			fmt.Fprintf(stdout, "ROC-AUC %.4f, PR-AUC %.4f (positive class %q, threshold %g)\n", *m.ROCAUC, *m.PRAUC, m.PositiveClass, *m.Threshold)
 		}

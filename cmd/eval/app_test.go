@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -14,9 +15,11 @@ import (
 	"testing"
 
 	"github.com/practica-ml/practica/calibration"
+	"github.com/practica-ml/practica/inference"
 	"github.com/practica-ml/practica/report"
 	"github.com/practica-ml/practica/report/evaluation"
 	"github.com/practica-ml/practica/rundir"
+	"github.com/practica-ml/practica/setup"
 )
 
 // evalRun evaluates a shared run into a fresh directory and returns it.
@@ -479,5 +482,65 @@ func TestEvalOtherCSV(t *testing.T) {
 	if got.Data != path || got.N != want.N || got.Correct != want.Correct || math.Abs(got.NLL-want.NLL) > 1e-12 || *got.ROCAUC != *want.ROCAUC {
 		t.Errorf("reversed columns: n %d correct %d nll %g auc %g; own split: n %d correct %d nll %g auc %g",
 			got.N, got.Correct, got.NLL, *got.ROCAUC, want.N, want.Correct, want.NLL, *want.ROCAUC)
+	}
+}
+
+// TestEvalUncalibratedRun: a run trained with --no-calibrate is scored as
+// predict serves it, at T = 1: predictions.csv holds exactly the
+// probabilities of inference.Predictor on the same checkpoint and split,
+// and every top-level number of metrics.json recomputes from them; the
+// temperature eval fits is only in what_if_calibrated, and stdout says the
+// model is served uncalibrated and how to calibrate it.
+func TestEvalUncalibratedRun(t *testing.T) {
+	dir := trainedRun(t, "cancer-nocal")
+	out := t.TempDir()
+	code, stdout, stderr := runEval("--run", dir, "--out", out)
+	if code != 0 {
+		t.Fatalf("eval exited %d: %s", code, stderr)
+	}
+	m := readMetrics(t, out)
+	p, err := evaluation.ReadPredictions(filepath.Join(out, evaluation.PredictionsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkRecomputed(t, m, p)
+	pred, err := inference.Load(filepath.Join(dir, rundir.BestCheckpoint))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rd, err := rundir.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := inference.ReadSplit(rd, "test", setup.Env{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	preds, err := pred.Predict(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var served []float64
+	for _, q := range preds {
+		served = append(served, q.Probabilities...)
+	}
+	if pred.Temperature != 1 || !slices.Equal(p.Probs, served) {
+		t.Errorf("predictions.csv differs from what predict serves (its temperature %g)", pred.Temperature)
+	}
+	if m.Temperature != 1 || !reflect.DeepEqual(m.Calibration.Before, m.Calibration.After) || m.ECEBefore != m.ECEAfter {
+		t.Errorf("temperature %g, ece %g -> %g: the top level is not all at T = 1", m.Temperature, m.ECEBefore, m.ECEAfter)
+	}
+	w := m.WhatIfCalibrated
+	if w == nil || w.Served || w.Temperature <= 0 || w.Temperature == 1 || w.Calibration == nil || !strings.Contains(w.Note, "--no-calibrate") {
+		t.Fatalf("what_if_calibrated: %+v", w)
+	}
+	for _, s := range []string{
+		fmt.Sprintf("ECE %.4f, as predict serves them, uncalibrated (T = 1): the checkpoint has no temperature because the run was trained with --no-calibrate", m.ECEAfter),
+		fmt.Sprintf("what if calibrated (not served): T = %.3g", w.Temperature),
+		"to serve calibrated probabilities, retrain without --no-calibrate",
+	} {
+		if !strings.Contains(stdout, s) {
+			t.Errorf("stdout does not say %q:\n%s", s, stdout)
+		}
 	}
 }

@@ -32,15 +32,49 @@ const checkJS = `(() => {
 	};
 })()`
 
+// skipWithoutChromium skips a test that needs a real browser when
+// Chromium is not installed; call it before any costly set-up.
+func skipWithoutChromium(t *testing.T) {
+	t.Helper()
+	if _, err := os.Stat(chromium); err != nil {
+		t.Skipf("skipping the real-browser test: %s is absent (sudo apt-get install -y chromium; .ci/run installs it)", chromium)
+	}
+}
+
+// newBrowser starts a headless Chromium with a fresh profile and no
+// network services, ended when the test ends or after timeout, and returns
+// the context of its first tab. The test must have called
+// skipWithoutChromium.
+func newBrowser(t *testing.T, timeout time.Duration) context.Context {
+	t.Helper()
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromium),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1200, 900),
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	t.Cleanup(cancel)
+	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	t.Cleanup(cancelAlloc)
+	browser, cancelBrowser := chromedp.NewContext(alloc)
+	t.Cleanup(cancelBrowser)
+	return browser
+}
+
 // TestReportInBrowser opens the evaluation, profile and comparison
 // reports in a real headless Chromium (file:// URLs, a fresh profile, no
 // network services), checks that every image has loaded and every section
 // is present, and saves full-page screenshots (into $PRACTICA_SCREENSHOTS
 // when set).
 func TestReportInBrowser(t *testing.T) {
-	if _, err := os.Stat(chromium); err != nil {
-		t.Skipf("skipping the real-browser test: %s is absent (sudo apt-get install -y chromium; .ci/run installs it)", chromium)
-	}
+	skipWithoutChromium(t)
 	shots := os.Getenv("PRACTICA_SCREENSHOTS")
 	if shots == "" {
 		shots = t.TempDir()
@@ -57,24 +91,7 @@ func TestReportInBrowser(t *testing.T) {
 		t.Fatalf("compare: exit %d: %s", code, stderr)
 	}
 
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromium),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1200, 900),
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancelAlloc()
-	browser, cancelBrowser := chromedp.NewContext(alloc)
-	defer cancelBrowser()
+	browser := newBrowser(t, 90*time.Second)
 
 	for _, page := range []struct {
 		name, dir string

@@ -39,7 +39,8 @@ var (
 // trainedRun trains (once per name) a short run and returns its
 // directory: "digits" is a 3-epoch MLP on the digits, "digits-seed2" the
 // same with seed 2 (another split), "digits-linear" a linear model on the
-// same split, "cancer" an MLP on the two-class breast-cancer CSV.
+// same split, "cancer" an MLP on the two-class breast-cancer CSV and
+// "cancer-nocal" the same trained with --no-calibrate.
 func trainedRun(t *testing.T, name string) string {
 	t.Helper()
 	runsMu.Lock()
@@ -59,11 +60,12 @@ func trainedRun(t *testing.T, name string) string {
 		cfg.Training.Seed = 2
 	case "digits-linear":
 		cfg.Model.Arch = "linear"
-	case "cancer":
+	case "cancer", "cancer-nocal":
 		cfg.Data.Source = filepath.Join("..", "..", "data", "testdata", "breast_cancer.csv")
 		cfg.Data.LabelColumn = "diagnosis"
 		cfg.Training.Epochs = 5
 		cfg.Training.BatchSize = 32
+		cfg.Calibration.Calibrate = name == "cancer"
 	default:
 		t.Fatalf("unknown test run %q", name)
 	}

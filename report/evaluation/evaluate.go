@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"slices"
 	"sort"
 
@@ -75,6 +76,9 @@ type Result struct {
 	// (softmax(logits/T) when the checkpoint has a temperature).
 	logits []float32
 	probs  []float64
+	// uncalibrated says why predict serves this checkpoint uncalibrated
+	// and how to calibrate it; nil when the checkpoint has a temperature.
+	uncalibrated *uncalibrated
 	// splitCounts are the run's own splits (train, val, test).
 	splitCounts []splitCounts
 	// roc and pr are the two-class curves (nil otherwise).
@@ -154,20 +158,29 @@ func Evaluate(runPath string, opt Options) (*Result, error) {
 	if e.logits, err = p.Logits(e.X); err != nil {
 		return nil, err
 	}
-	temp, tempSource, err := temperature(p, own.Val, opt.Split, opt.Data != "")
-	if err != nil {
-		return nil, err
-	}
 	e.Metrics.RunDir, e.Metrics.Checkpoint, e.Metrics.Data = info.Dir.Path, opt.Checkpoint, source
-	if err := e.score(temp, tempSource); err != nil {
+	var whatIf *WhatIfCalibrated
+	if !e.calibrated() {
+		// predict serves this checkpoint at T = 1, and so does every
+		// top-level number; a temperature eval fits goes only into the
+		// what-if block, labelled as not served.
+		e.uncalibrated = whyUncalibrated(info, opt.Checkpoint)
+		if whatIf, err = fitWhatIf(p, own.Val, opt.Split, opt.Data != ""); err != nil {
+			return nil, err
+		}
+		whatIf.Note = "not what predict serves: " + e.uncalibrated.why + ", so predict serves softmax(logits) at T = 1, as every number outside this block. " +
+			"This block is what temperature scaling would change, with T fitted by eval. To serve calibrated probabilities, " + e.uncalibrated.how + "."
+	}
+	if err := e.score(whatIf); err != nil {
 		return nil, err
 	}
 	return e, nil
 }
 
-// score fills the predictions and every metric from the logits and labels,
-// given the temperature and where it came from.
-func (e *Result) score(temp float64, tempSource string) error {
+// score fills the predictions and every metric from the logits and labels
+// at the checkpoint's temperature, and the what-if block (nil for a
+// calibrated checkpoint) from its temperature, when it has one.
+func (e *Result) score(whatIf *WhatIfCalibrated) error {
 	opt := e.opt
 	classes := e.checkpoint.Classes
 	c := len(classes)
@@ -177,13 +190,30 @@ func (e *Result) score(temp float64, tempSource string) error {
 	}
 	m := &e.Metrics
 	m.Split, m.Classes = opt.Split, classes
-	m.Calibration = Calibration{Bins: opt.Bins, Binning: calibration.Binning(opt.Bins), Bootstrap: *opt.Bootstrap, BootstrapSeed: *opt.BootstrapSeed,
-		Split: calibration.Compare(e.logits, e.Y, c, opt.Bins, *opt.Bootstrap, *opt.BootstrapSeed, temp)}
+	temp := ckptTemperature(e.checkpoint)
+	calib := func(T float64) Calibration {
+		return Calibration{Bins: opt.Bins, Binning: calibration.Binning(opt.Bins), Bootstrap: *opt.Bootstrap, BootstrapSeed: *opt.BootstrapSeed,
+			Split: calibration.Compare(e.logits, e.Y, c, opt.Bins, *opt.Bootstrap, *opt.BootstrapSeed, T)}
+	}
+	// "After" is after the checkpoint's temperature: for an uncalibrated
+	// checkpoint T = 1 and after is before, number for number (the same
+	// probabilities, the same bootstrap resamples).
+	m.Calibration = calib(temp)
 	// The probabilities reported per example are those predict serves:
 	// calibrated when the checkpoint carries a temperature.
-	e.probs, m.Probabilities = calibration.Softmax(e.logits, c, 1), "uncalibrated: softmax(logits), as predict serves them (the checkpoint has no temperature)"
-	if e.calibrated() {
-		e.probs, m.Probabilities = calibration.Softmax(e.logits, c, temp), "calibrated: softmax(logits/T) with the checkpoint's temperature, as predict serves them"
+	e.probs = calibration.Softmax(e.logits, c, temp)
+	m.Probabilities = "calibrated: softmax(logits/T) with the checkpoint's temperature, as predict serves them"
+	m.Temperature, m.TemperatureSource = temp, "checkpoint (fitted by train on the validation split)"
+	if u := e.uncalibrated; u != nil {
+		m.Probabilities = "uncalibrated: softmax(logits), as predict serves them (the checkpoint has no temperature)"
+		m.TemperatureSource = "none: " + u.why + ", so predict serves softmax(logits), T = 1; what_if_calibrated shows what a temperature fitted by eval would change"
+	}
+	if whatIf != nil {
+		if whatIf.Temperature > 0 {
+			cal := calib(whatIf.Temperature)
+			whatIf.Calibration = &cal
+		}
+		m.WhatIfCalibrated = whatIf
 	}
 	served := e.Served()
 	cls, err := metrics.Classify(e.Y, e.Predicted, classes)
@@ -196,7 +226,6 @@ func (e *Result) score(temp float64, tempSource string) error {
 	for _, k := range metrics.WorstClasses(cls.PerClass, min(3, c)) {
 		m.WorstClasses = append(m.WorstClasses, classes[k])
 	}
-	m.Temperature, m.TemperatureSource = temp, tempSource
 	m.NLL, m.Brier = served.NLL, served.Brier
 	cal := &m.Calibration
 	m.ECEBefore, m.ECEAfter, m.MCEBefore, m.MCEAfter = cal.Before.ECE, cal.After.ECE, cal.Before.MCE, cal.After.MCE
@@ -211,13 +240,86 @@ func (e *Result) score(temp float64, tempSource string) error {
 func (e *Result) calibrated() bool { return ckptTemperature(e.checkpoint) != 1 }
 
 // Served is the calibration report of the probabilities predict serves
-// (and predictions.csv holds): after temperature scaling when the
-// checkpoint carries a temperature, else before.
-func (e *Result) Served() calibration.Report {
-	if e.calibrated() {
-		return e.Metrics.Calibration.After
+// (and predictions.csv holds): after the checkpoint's temperature, which
+// for a checkpoint without one is the same as before.
+func (e *Result) Served() calibration.Report { return e.Metrics.Calibration.After }
+
+// Uncalibrated says, for a checkpoint without a temperature, why predict
+// serves it uncalibrated and how to give it one, in words; both are ""
+// for a calibrated checkpoint.
+func (e *Result) Uncalibrated() (why, how string) {
+	if u := e.uncalibrated; u != nil {
+		return u.why, u.how
 	}
-	return e.Metrics.Calibration.Before
+	return "", ""
+}
+
+// uncalibrated is why predict serves a checkpoint without a temperature
+// (a clause) and what would give it one (an imperative clause).
+type uncalibrated struct{ why, how string }
+
+// whyUncalibrated tells why the checkpoint has no temperature: the run was
+// trained with calibration off, or this is not the checkpoint train
+// stores the temperature in, or train could fit none.
+func whyUncalibrated(info *RunInfo, checkpoint string) *uncalibrated {
+	switch {
+	case !info.Config.Calibration.Calibrate:
+		return &uncalibrated{why: "the checkpoint has no temperature because the run was trained with --no-calibrate (calibration.calibrate: false)",
+			how: "retrain without --no-calibrate: train then fits T on the validation split and stores it in best.ckpt"}
+	case !sameFile(checkpoint, info.Dir.Join(rundir.BestCheckpoint)):
+		return &uncalibrated{why: "the checkpoint has no temperature because it is not best.ckpt, the one train stores the run's temperature in",
+			how: "use best.ckpt, which carries the run's temperature when train fitted one"}
+	}
+	return &uncalibrated{why: "the checkpoint has no temperature because train fitted none (no validation split, an interrupted run, or a validation split without a single error: calibration.json, when present, says which)",
+		how: "retrain to the end with a validation split the model makes some errors on (a larger data.val)"}
+}
+
+// sameFile tells whether two paths name the same file, however written
+// (--checkpoint may be relative, or reach best.ckpt by a link).
+func sameFile(a, b string) bool {
+	sa, err := os.Stat(a)
+	if err != nil {
+		return false
+	}
+	sb, err := os.Stat(b)
+	return err == nil && os.SameFile(sa, sb)
+}
+
+// fitWhatIf fits a temperature on the run's validation split, for the
+// what-if block of an uncalibrated checkpoint; when none can be fitted,
+// the block says why and holds no temperature.
+func fitWhatIf(p *inference.Predictor, val *data.Dataset, split string, otherData bool) (*WhatIfCalibrated, error) {
+	w := &WhatIfCalibrated{}
+	if val.Len() == 0 {
+		w.TemperatureSource = "none: the run has no validation split to fit one on"
+		return w, nil
+	}
+	in, err := p.Conform(val)
+	if err != nil {
+		return nil, err
+	}
+	logits, err := p.Logits(in.X)
+	if err != nil {
+		return nil, err
+	}
+	t, err := calibration.FitTemperature(logits, in.Y, len(p.Checkpoint.Classes))
+	if errors.Is(err, calibration.ErrSeparable) {
+		w.TemperatureSource = fmt.Sprintf("none: the model gets all %d validation examples right, so no temperature can be fitted there (the NLL keeps falling as T → 0)", val.Len())
+		return w, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("fitting a temperature on the validation split: %w", err)
+	}
+	w.Temperature, w.FittedOn, w.FittedN = t, "val", val.Len()
+	w.TemperatureSource = fmt.Sprintf("fitted by eval on the run's validation split (%d examples)", val.Len())
+	switch {
+	case otherData:
+	case split == "val":
+		w.TemperatureSource += "; fitted and scored on the same split, so the 'after' figures are optimistic"
+	case split == "all":
+		w.TemperatureSource += "; the scored examples include the validation split it was fitted on, so the 'after' figures are optimistic"
+	}
+	return w, nil
 }
 
 // binary fills the two-class metrics: class 1 is the positive class.
@@ -239,37 +341,6 @@ func (e *Result) binary() {
 	if e.pr, ap, err = metrics.PR(scores, pos); err == nil {
 		m.PRAUC = &ap
 	}
-}
-
-// temperature is the checkpoint's temperature when training stored one,
-// else one fitted here on the run's validation split.
-func temperature(p *inference.Predictor, val *data.Dataset, split string, otherData bool) (float64, string, error) {
-	if t := ckptTemperature(p.Checkpoint); t != 1 {
-		return t, "checkpoint (fitted by train on the validation split)", nil
-	}
-	if val.Len() == 0 {
-		return 1, "none: the checkpoint has no temperature and the run has no validation split to fit one", nil
-	}
-	in, err := p.Conform(val)
-	if err != nil {
-		return 0, "", err
-	}
-	logits, err := p.Logits(in.X)
-	if err != nil {
-		return 0, "", err
-	}
-	t, err := calibration.FitTemperature(logits, in.Y, len(p.Checkpoint.Classes))
-	if errors.Is(err, calibration.ErrSeparable) {
-		return 1, fmt.Sprintf("none: the model gets all %d validation examples right, so no temperature can be fitted there (the NLL keeps falling as T → 0)", val.Len()), nil
-	}
-	if err != nil {
-		return 0, "", fmt.Errorf("fitting a temperature on the validation split: %w", err)
-	}
-	src := fmt.Sprintf("fitted by eval on the run's validation split (%d examples); the checkpoint has none", val.Len())
-	if split == "val" && !otherData {
-		src += "; fitted and scored on the same split, so the 'after' figures are optimistic"
-	}
-	return t, src, nil
 }
 
 // ckptTemperature is the checkpoint's temperature, 1 when it has none.

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"sort"
@@ -16,10 +17,13 @@ import (
 
 	"github.com/practica-ml/practica/calibration"
 	"github.com/practica-ml/practica/config"
+	"github.com/practica-ml/practica/inference"
 	"github.com/practica-ml/practica/internal/golden"
 	"github.com/practica-ml/practica/internal/kerneltest"
 	"github.com/practica-ml/practica/report"
 	"github.com/practica-ml/practica/report/internal/fakerun"
+	"github.com/practica-ml/practica/rundir"
+	"github.com/practica-ml/practica/setup"
 	"github.com/practica-ml/practica/train"
 )
 
@@ -67,8 +71,16 @@ func csvOf(t *testing.T, path string, columns ...string) string {
 // and the temporary directory.
 func fakeRun(t *testing.T, T float64) (run, tmp string) {
 	t.Helper()
+	return fakeRunCalibrate(t, T, true)
+}
+
+// fakeRunCalibrate is fakeRun with calibration.calibrate of its config
+// (false: as trained with --no-calibrate).
+func fakeRunCalibrate(t *testing.T, T float64, calibrate bool) (run, tmp string) {
+	t.Helper()
 	tmp = t.TempDir()
 	cfg := config.Default()
+	cfg.Calibration.Calibrate = calibrate
 	cfg.Data.Source = csvOf(t, filepath.Join(tmp, "scores.csv"), "x", "y", "label")
 	cfg.Data.LabelColumn, cfg.Data.Normalize, cfg.Data.Val, cfg.Data.Test = "label", false, 0.25, 0.25
 	cfg.Training.Seed = 3
@@ -110,7 +122,7 @@ func TestEvaluateByHand(t *testing.T) {
 	}{
 		{name: "checkpoint temperature", T: 2, calibrated: "calibrated: ", source: "checkpoint"},
 		{name: "columns reversed in another CSV", T: 2, columns: []string{"label", "y", "x"}, calibrated: "calibrated: ", source: "checkpoint"},
-		{name: "no temperature", T: 0, calibrated: "uncalibrated: ", source: ""},
+		{name: "no temperature", T: 0, calibrated: "uncalibrated: ", source: "none: "},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			run, tmp := fakeRun(t, c.T)
@@ -146,11 +158,16 @@ func TestEvaluateByHand(t *testing.T) {
 			if math.Abs(m.NLL-nllOf(served)) > 1e-12 || !strings.HasPrefix(m.Probabilities, c.calibrated) {
 				t.Errorf("nll %.15g (%s); want %.15g (%s...)", m.NLL, m.Probabilities, nllOf(served), c.calibrated)
 			}
-			if math.Abs(m.Calibration.Before.NLL-nllOf(1)) > 1e-12 || math.Abs(m.Calibration.After.NLL-nllOf(m.Temperature)) > 1e-9 {
-				t.Errorf("before/after NLL %g %g; want %g %g", m.Calibration.Before.NLL, m.Calibration.After.NLL, nllOf(1), nllOf(m.Temperature))
+			// "After" is after the checkpoint's temperature: without one,
+			// after is before.
+			if math.Abs(m.Calibration.Before.NLL-nllOf(1)) > 1e-12 || math.Abs(m.Calibration.After.NLL-nllOf(served)) > 1e-12 {
+				t.Errorf("before/after NLL %g %g; want %g %g", m.Calibration.Before.NLL, m.Calibration.After.NLL, nllOf(1), nllOf(served))
 			}
-			if c.source != "" && (m.Temperature != c.T || !strings.HasPrefix(m.TemperatureSource, c.source)) {
-				t.Errorf("temperature %g from %q; want %g from the checkpoint", m.Temperature, m.TemperatureSource, c.T)
+			if m.Temperature != served || !strings.HasPrefix(m.TemperatureSource, c.source) {
+				t.Errorf("temperature %g from %q; want %g from %q...", m.Temperature, m.TemperatureSource, served, c.source)
+			}
+			if (m.WhatIfCalibrated != nil) != (c.T == 0) {
+				t.Errorf("what_if_calibrated %+v with temperature %g in the checkpoint", m.WhatIfCalibrated, c.T)
 			}
 			// Two classes: threshold 0.5 on p(pos), ROC-AUC over the 100
 			// (pos, neg) pairs by hand: pos at x = 2 (4 rows) beat the
@@ -403,5 +420,217 @@ func TestReadRun(t *testing.T) {
 	}
 	if _, err := ReadRun(filepath.Join(dir, "missing")); err == nil {
 		t.Error("a missing directory reads")
+	}
+}
+
+// TestUncalibratedRun: for a run trained with --no-calibrate (no
+// temperature in best.ckpt), the top-level numbers of metrics.json and
+// predictions.csv are those at T = 1, worked out by hand and equal to what
+// predict serves (inference.Predictor on the same checkpoint and split);
+// a temperature eval fits appears only in the labelled what_if_calibrated
+// block and the report's dashed box, and the report says in words that
+// the model is served uncalibrated and how to calibrate it.
+func TestUncalibratedRun(t *testing.T) {
+	run, _ := fakeRunCalibrate(t, 0, false)
+	e, err := Evaluate(run, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	if _, err := e.Write(out); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(out, MetricsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m Metrics
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		t.Fatal(err)
+	}
+
+	// What predict serves: the checkpoint at its temperature (none: 1) on
+	// the same split.
+	p, err := inference.Load(filepath.Join(run, rundir.BestCheckpoint))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Temperature != 1 {
+		t.Fatalf("predict's temperature %g; want 1 for a checkpoint without one", p.Temperature)
+	}
+	dir, err := rundir.Open(run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := inference.ReadSplit(dir, "test", setup.Env{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	preds, err := p.Predict(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var probs []float64
+	for _, pr := range preds {
+		probs = append(probs, pr.Probabilities...)
+	}
+	served := calibration.Evaluate(probs, in.Y, 2, m.Calibration.Bins)
+	// By hand: p(pos) = sigmoid(2x) at T = 1.
+	var nll, brier float64
+	for i, y := range in.Y {
+		pos := 1 / (1 + math.Exp(-2*float64(in.X[2*i])))
+		q := []float64{1 - pos, pos}
+		nll -= math.Log(q[y])
+		brier += 2 * (1 - q[y]) * (1 - q[y]) // two classes: both terms are (1 − p_y)²
+	}
+	nll /= float64(len(in.Y))
+	brier /= float64(len(in.Y))
+	if m.N != len(in.Y) || m.N == 0 {
+		t.Fatalf("n %d; predict scored %d", m.N, len(in.Y))
+	}
+	if math.Abs(m.NLL-nll) > 1e-12 || math.Abs(m.Brier-brier) > 1e-12 {
+		t.Errorf("nll %.15g brier %.15g; want those at T = 1: %.15g %.15g", m.NLL, m.Brier, nll, brier)
+	}
+	if m.NLL != served.NLL || m.Brier != served.Brier || m.ECEBefore != served.ECE || m.ECEAfter != served.ECE || m.MCEBefore != served.MCE || m.MCEAfter != served.MCE {
+		t.Errorf("nll %g brier %g ece %g/%g mce %g/%g; predict serves nll %g brier %g ece %g mce %g",
+			m.NLL, m.Brier, m.ECEBefore, m.ECEAfter, m.MCEBefore, m.MCEAfter, served.NLL, served.Brier, served.ECE, served.MCE)
+	}
+	if !reflect.DeepEqual(m.Calibration.Before, m.Calibration.After) {
+		t.Error("calibration: after the checkpoint's temperature (none) differs from before")
+	}
+	if m.Temperature != 1 || !strings.HasPrefix(m.TemperatureSource, "none: ") || !strings.Contains(m.TemperatureSource, "--no-calibrate") || !strings.HasPrefix(m.Probabilities, "uncalibrated: ") {
+		t.Errorf("temperature %g from %q, probabilities %q", m.Temperature, m.TemperatureSource, m.Probabilities)
+	}
+	pc, err := ReadPredictions(filepath.Join(out, PredictionsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(pc.Probs, probs) || !slices.Equal(pc.Label, in.Y) {
+		t.Error("predictions.csv does not hold the probabilities predict serves")
+	}
+
+	// The what-if block: present, labelled, and the only place of the
+	// temperature eval fits.
+	var block map[string]any
+	if err := json.Unmarshal(raw["what_if_calibrated"], &block); err != nil || block == nil {
+		t.Fatalf("metrics.json has no what_if_calibrated (%v):\n%s", err, b)
+	}
+	if s, ok := block["served"]; !ok || s != false {
+		t.Errorf("what_if_calibrated.served is %v; want false", s)
+	}
+	w := m.WhatIfCalibrated
+	if !strings.HasPrefix(w.Note, "not what predict serves: ") || !strings.Contains(w.Note, "retrain without --no-calibrate") {
+		t.Errorf("what_if_calibrated.note %q", w.Note)
+	}
+	if w.Temperature <= 0 || w.Temperature == 1 || w.FittedOn != "val" || w.FittedN == 0 || w.Calibration == nil ||
+		!strings.HasPrefix(w.TemperatureSource, "fitted by eval on the run's validation split") {
+		t.Fatalf("what_if_calibrated: %+v", w)
+	}
+	if !reflect.DeepEqual(w.Calibration.Before, m.Calibration.Before) {
+		t.Error("what_if_calibrated.calibration.before is not the served calibration")
+	}
+	var whatIfNLL float64
+	for i, y := range in.Y {
+		pos := 1 / (1 + math.Exp(-2*float64(in.X[2*i])/w.Temperature))
+		whatIfNLL -= math.Log([]float64{1 - pos, pos}[y])
+	}
+	if got, want := w.Calibration.After.NLL, whatIfNLL/float64(len(in.Y)); math.Abs(got-want) > 1e-9 {
+		t.Errorf("what-if NLL %g; want %g at T = %g", got, want, w.Temperature)
+	}
+
+	html, err := os.ReadFile(filepath.Join(out, report.HTMLFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(html)
+	for _, s := range []string{"This model is served uncalibrated: the checkpoint has no temperature because the run was trained with --no-calibrate",
+		"To serve calibrated confidences, retrain without --no-calibrate", "<b>This model is served uncalibrated:</b>",
+		`<div class="whatif" id="what-if-calibrated">`, "What if it were calibrated? Not what predict serves"} {
+		if !strings.Contains(page, s) {
+			t.Errorf("report.html does not say %q", s)
+		}
+	}
+	start := strings.Index(page, `<div class="whatif"`)
+	end := start + strings.Index(page[start:], "</div>")
+	box, rest := page[start:end], page[:start]+page[end:]
+	for _, f := range []string{"%.3g", "%.4g"} {
+		T := "T = " + fmt.Sprintf(f, w.Temperature)
+		if !strings.Contains(box, T) || strings.Contains(rest, T) {
+			t.Errorf("%q: in the what-if box %v, outside it %v; want only in it", T, strings.Contains(box, T), strings.Contains(rest, T))
+		}
+	}
+	if strings.Contains(rest, fmt.Sprintf("%.4f", w.Calibration.After.ECE)) {
+		t.Error("the what-if ECE appears outside the what-if box")
+	}
+
+	// Why a checkpoint has no temperature, when calibration was on: train
+	// fitted none into best.ckpt (however its path is written), or the
+	// checkpoint is another file.
+	fitNone, _ := fakeRun(t, 0)
+	best := filepath.Join(fitNone, rundir.BestCheckpoint)
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel, err := filepath.Rel(wd, best)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Join(t.TempDir(), "copy.ckpt")
+	if b, err := os.ReadFile(best); err != nil || os.WriteFile(other, b, 0o644) != nil {
+		t.Fatal("copying best.ckpt")
+	}
+	for _, c := range []struct{ checkpoint, why string }{
+		{"", "because train fitted none"}, {rel, "because train fitted none"}, {other, "because it is not best.ckpt"},
+	} {
+		e, err := Evaluate(fitNone, Options{Checkpoint: c.checkpoint})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if why, _ := e.Uncalibrated(); !strings.Contains(why, c.why) || !strings.Contains(e.Metrics.WhatIfCalibrated.Note, c.why) {
+			t.Errorf("--checkpoint %q: %q; want %q", c.checkpoint, why, c.why)
+		}
+	}
+
+	// A calibrated run has no what-if block and no such words.
+	cal, _ := fakeRun(t, 2)
+	ce, err := Evaluate(cal, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, why := ce.Uncalibrated(); ce.Metrics.WhatIfCalibrated != nil || why != "" {
+		t.Errorf("a calibrated run: what_if_calibrated %+v, %q", ce.Metrics.WhatIfCalibrated, why)
+	}
+	cout := t.TempDir()
+	if _, err := ce.Write(cout); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(cout, report.HTMLFile)); bytes.Contains(b, []byte("served uncalibrated")) || bytes.Contains(b, []byte("what-if")) {
+		t.Error("a calibrated run's report speaks of serving it uncalibrated")
+	}
+	if b, _ := os.ReadFile(filepath.Join(cout, MetricsFile)); bytes.Contains(b, []byte("what_if_calibrated")) {
+		t.Error("a calibrated run's metrics.json has what_if_calibrated")
+	}
+}
+
+// TestTrainingWarningsRepeated: the report's summary repeats what train
+// warned of in summary.json, still-improving in words.
+func TestTrainingWarningsRepeated(t *testing.T) {
+	e := &Result{Run: &RunInfo{Summary: &rundir.Summary{BestEpoch: 20, EpochsRun: 20, StillImproving: true,
+		Warnings: []string{"val_loss was still improving at epoch 20, the last: try more epochs", "calibration: T = 100 is the top of its search range"}}}}
+	got := e.trainingWarnings()
+	want := []string{
+		"When training stopped, the model was still improving: its best epoch was the last one (20 of 20), so more epochs would likely make it better.",
+		"Training warned: calibration: T = 100 is the top of its search range.",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if w := (&Result{Run: &RunInfo{Summary: &rundir.Summary{BestEpoch: 3, EpochsRun: 9}}}).trainingWarnings(); len(w) != 0 {
+		t.Errorf("no warnings expected, got %q", w)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/practica-ml/practica/calibration"
 	"github.com/practica-ml/practica/data"
 	"github.com/practica-ml/practica/metrics"
 	"github.com/practica-ml/practica/report"
@@ -36,6 +37,29 @@ type evalView struct {
 	Repro     [][2]string
 	EvalArgs  string
 	SweepRows [][2]string
+	// CalTable is the calibration of the served probabilities: before and
+	// after the checkpoint's temperature, or as served alone when it has
+	// none.
+	CalTable calTable
+	// WhatIf, for an uncalibrated checkpoint, is what a temperature fitted
+	// by eval would change (WhatIfTable: nil when none could be fitted),
+	// shown apart from everything served; UncalibratedWhy and
+	// UncalibratedHow say why it is uncalibrated and how to calibrate it.
+	WhatIf                           *WhatIfCalibrated
+	WhatIfTable                      *calTable
+	UncalibratedWhy, UncalibratedHow string
+}
+
+// calTable is a table of calibration metrics, one column per report.
+type calTable struct {
+	// Bootstrap is non-zero when the reports have ECE intervals.
+	Bootstrap int
+	Cols      []calColumn
+}
+
+type calColumn struct {
+	Head string
+	R    calibration.Report
 }
 
 type classRow struct {
@@ -80,6 +104,18 @@ func (e *Result) html(dir string) ([]byte, error) {
 	for _, i := range idx {
 		v.TopLosses = append(v.TopLosses, lossRow{Index: i, Actual: m.Classes[e.Y[i]], Predicted: m.Classes[e.Predicted[i]],
 			Confidence: e.probs[i*c+e.Predicted[i]], PActual: e.probs[i*c+e.Y[i]], Loss: e.loss(i)})
+	}
+	cal := m.Calibration
+	v.CalTable = calTable{Bootstrap: cal.Bootstrap, Cols: []calColumn{
+		{"before (T = 1)", cal.Before}, {fmt.Sprintf("after (T = %.3g)", m.Temperature), cal.After}}}
+	if u := e.uncalibrated; u != nil {
+		v.UncalibratedWhy, v.UncalibratedHow = u.why, u.how
+		v.CalTable.Cols = []calColumn{{"as served (T = 1)", cal.Before}}
+		v.WhatIf = m.WhatIfCalibrated
+		if w := v.WhatIf.Calibration; w != nil {
+			v.WhatIfTable = &calTable{Bootstrap: w.Bootstrap, Cols: []calColumn{
+				{"as served (T = 1)", w.Before}, {fmt.Sprintf("if calibrated (T = %.3g): not served", v.WhatIf.Temperature), w.After}}}
+		}
 	}
 	v.Training = e.trainingFacts()
 	v.Repro = e.reproFacts()
@@ -190,9 +226,34 @@ func (e *Result) plainSummary(noun string) []string {
 		out = append(out, fmt.Sprintf("Of the %s %q cases it finds %s (%s); of the %s it calls %q, %s really are (%s).",
 			report.Commas(pos.Support), pos.Class, report.Commas(pos.Correct), report.Pct(pos.Recall), report.Commas(pos.Predicted), pos.Class, report.Commas(pos.Correct), report.Pct(pos.Precision)))
 	}
-	if m.Temperature != 1 && !e.calibrated() && m.ECEAfter < m.ECEBefore {
-		out = append(out, fmt.Sprintf("Rescaling its confidence (temperature scaling, T = %.2f, fitted on the validation split) would bring the average calibration error from %s down to %s.",
-			m.Temperature, report.Pct(m.ECEBefore), report.Pct(m.ECEAfter)))
+	// Every number above is of what predict serves; for an uncalibrated
+	// checkpoint the summary says so and how to calibrate, and leaves a
+	// temperature eval fitted to the calibration section's what-if block.
+	if u := e.uncalibrated; u != nil {
+		out = append(out, fmt.Sprintf("This model is served uncalibrated: %s, so predict gives softmax(logits) at T = 1, and the confidences above are those. To serve calibrated confidences, %s. The calibration section shows separately what that might change.",
+			u.why, u.how))
+	}
+	out = append(out, e.trainingWarnings()...)
+	return out
+}
+
+// trainingWarnings repeats what train warned of in summary.json (a model
+// still improving at its last epoch, splits too small to measure on, a
+// temperature not to be trusted), so that the reader of the report sees
+// it too.
+func (e *Result) trainingWarnings() []string {
+	if e.Run == nil || e.Run.Summary == nil {
+		return nil
+	}
+	s := e.Run.Summary
+	var out []string
+	if s.StillImproving {
+		out = append(out, fmt.Sprintf("When training stopped, the model was still improving: its best epoch was the last one (%d of %d), so more epochs would likely make it better.", s.BestEpoch, s.EpochsRun))
+	}
+	for _, w := range s.Warnings {
+		if !strings.Contains(w, "still improving") {
+			out = append(out, "Training warned: "+w+".")
+		}
 	}
 	return out
 }

@@ -25,9 +25,11 @@ const (
 	topLossesPlot   = "top_losses.png"
 )
 
-// Metrics is metrics.json. Every number in it can be recomputed from
-// predictions.csv (the calibrated figures with the temperature): the
-// probabilities there are softmax(logits), written exactly.
+// Metrics is metrics.json. Every top-level number is of the probabilities
+// predict serves: softmax(logits/T) with the checkpoint's temperature T (T
+// = 1 when it has none). Every number in it can be recomputed from
+// predictions.csv, which holds those probabilities exactly, and the
+// temperatures (for the other side of a calibration).
 type Metrics struct {
 	RunDir     string `json:"run_dir"`
 	Checkpoint string `json:"checkpoint"`
@@ -54,10 +56,16 @@ type Metrics struct {
 	ECEAfter  float64 `json:"ece_after"`
 	MCEBefore float64 `json:"mce_before"`
 	MCEAfter  float64 `json:"mce_after"`
-	// Temperature is T; TemperatureSource says where it came from.
+	// Temperature is the checkpoint's T, the one predict applies (1 when
+	// it has none); TemperatureSource says where it came from.
 	Temperature       float64     `json:"temperature"`
 	TemperatureSource string      `json:"temperature_source"`
 	Calibration       Calibration `json:"calibration"`
+	// WhatIfCalibrated is present only when the checkpoint has no
+	// temperature: every number above is then at T = 1, as predict serves
+	// them, and this block alone holds what a temperature fitted by eval
+	// would change.
+	WhatIfCalibrated *WhatIfCalibrated `json:"what_if_calibrated,omitempty"`
 	// ConfusionMatrix[actual][predicted] counts examples.
 	ConfusionMatrix [][]int `json:"confusion_matrix"`
 	// Two-class tasks only: the positive class is the second class;
@@ -86,4 +94,28 @@ type Calibration struct {
 	Bootstrap     int    `json:"bootstrap_resamples"`
 	BootstrapSeed uint64 `json:"bootstrap_seed"`
 	calibration.Split
+}
+
+// WhatIfCalibrated is metrics.json's "what_if_calibrated", written only
+// for a checkpoint without a temperature, which predict serves
+// uncalibrated: what temperature scaling would change, with T fitted by
+// eval on the run's validation split. None of it is what predict serves,
+// which Served (always false) and Note say in the file itself, so that no
+// reader takes it for the model's numbers.
+type WhatIfCalibrated struct {
+	Served bool `json:"served"`
+	// Note says why the checkpoint is served uncalibrated and how to
+	// calibrate it.
+	Note string `json:"note"`
+	// Temperature is the T fitted (absent when none could be, and
+	// TemperatureSource says why), FittedOn and FittedN the split and its
+	// size.
+	Temperature       float64 `json:"temperature,omitempty"`
+	TemperatureSource string  `json:"temperature_source"`
+	FittedOn          string  `json:"fitted_on,omitempty"`
+	FittedN           int     `json:"fitted_n,omitempty"`
+	// Calibration is the scored split before (T = 1: the served numbers)
+	// and after the fitted T, in the schema of the top-level calibration;
+	// absent without a temperature.
+	Calibration *Calibration `json:"calibration,omitempty"`
 }

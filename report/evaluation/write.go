@@ -93,7 +93,17 @@ func (e *Result) writeFigures(out string) ([]string, error) {
 		}
 	}
 	title := fmt.Sprintf("Reliability on the %s split (%d examples): before and after temperature scaling (T = %.3g)", m.Split, m.N, m.Temperature)
-	if err := figures.ReliabilityPNG(path(reliabilityPlot), title, m.Calibration.Before, m.Calibration.After); err != nil {
+	after := m.Calibration.After
+	// An uncalibrated checkpoint: the left side is what predict serves,
+	// the right the what-if temperature, which the title says is not.
+	if w := m.WhatIfCalibrated; w != nil {
+		title = fmt.Sprintf("Reliability on the %s split (%d examples): as served, uncalibrated (T = 1); no temperature to compare with", m.Split, m.N)
+		if w.Calibration != nil {
+			title = fmt.Sprintf("Reliability on the %s split (%d examples): as served, uncalibrated (left); what-if T = %.3g fitted by eval, not served (right)", m.Split, m.N, w.Temperature)
+			after = w.Calibration.After
+		}
+	}
+	if err := figures.ReliabilityPNG(path(reliabilityPlot), title, m.Calibration.Before, after); err != nil {
 		return nil, err
 	}
 	if e.kind == data.Image && len(e.shape) == 3 {
