@@ -24,7 +24,7 @@ type Options struct {
 	Log      *slog.Logger
 	// Now is the run's start time (time.Now when zero).
 	Now time.Time
-	// MaxMemory, in bytes, refuses an experiment whose training step is
+	// MaxMemory, in bytes, refuses an experiment whose training is
 	// estimated to need more (model.EstimateMemory) before its model is
 	// built; 0 for no limit. It describes the machine, not the experiment,
 	// so it is an option of the process and not a key of the config file:
