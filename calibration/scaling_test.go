@@ -18,15 +18,7 @@ func TestFitVectorScalingRecoversScalesAndBiases(t *testing.T) {
 		for k := range row {
 			row[k] = float32(2 * rng.NormFloat64())
 		}
-		p := VectorScaling{Scale: scale, Bias: bias}.Probabilities(row)
-		u, acc := rng.Float64(), 0.0
-		labels[i] = c - 1
-		for k, v := range p {
-			if acc += v; u < acc {
-				labels[i] = k
-				break
-			}
-		}
+		labels[i] = sampleClass(rng, VectorScaling{Scale: scale, Bias: bias}.Probabilities(row))
 	}
 	v, err := FitVectorScaling(logits, labels, c)
 	if err != nil {

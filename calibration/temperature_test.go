@@ -49,17 +49,21 @@ func synthetic(n, c int, t0 float64, seed uint64) ([]float32, []int) {
 		for k := range c {
 			logits[i*c+k] = float32(3 * rng.NormFloat64())
 		}
-		p := Softmax(logits[i*c:(i+1)*c], c, t0)
-		u, acc := rng.Float64(), 0.0
-		labels[i] = c - 1
-		for k, v := range p {
-			if acc += v; u < acc {
-				labels[i] = k
-				break
-			}
-		}
+		labels[i] = sampleClass(rng, Softmax(logits[i*c:(i+1)*c], c, t0))
 	}
 	return logits, labels
+}
+
+// sampleClass draws a class from the probabilities p (inverse CDF; the
+// last class takes what rounding leaves).
+func sampleClass(rng *rand.Rand, p []float64) int {
+	u, acc := rng.Float64(), 0.0
+	for k, v := range p {
+		if acc += v; u < acc {
+			return k
+		}
+	}
+	return len(p) - 1
 }
 
 func TestFitTemperatureRecoversKnownT(t *testing.T) {

@@ -2,6 +2,7 @@ package figures
 
 import (
 	"image/png"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -44,25 +45,32 @@ func TestReliabilityPNG(t *testing.T) {
 	}
 }
 
-// synthetic draws logits of n examples of c classes and labels sampled
-// from softmax(logits / t0): a model whose probabilities are calibrated
-// at temperature t0 (a copy of calibration's test helper).
+// synthetic draws logits of n examples of c classes, each labelled with
+// its top class, except that a label is replaced by a random class with a
+// probability that falls as the top logit's margin grows: confident rows
+// are mostly right, unsure ones often wrong, as a trained model's are. The
+// drawing only needs reports with such a spread; t0 scales the logits.
 func synthetic(n, c int, t0 float64, seed uint64) ([]float32, []int) {
 	rng := rand.New(rand.NewPCG(seed, 1))
 	logits := make([]float32, n*c)
 	labels := make([]int, n)
-	for i := range n {
-		for k := range c {
-			logits[i*c+k] = float32(3 * rng.NormFloat64())
-		}
-		p := calibration.Softmax(logits[i*c:(i+1)*c], c, t0)
-		u, acc := rng.Float64(), 0.0
-		labels[i] = c - 1
-		for k, v := range p {
-			if acc += v; u < acc {
-				labels[i] = k
-				break
+	for i := range labels {
+		row := logits[i*c : (i+1)*c]
+		top, second := 0, -1
+		for k := range row {
+			row[k] = float32(3 * t0 * rng.NormFloat64())
+			if row[k] > row[top] {
+				top = k
 			}
+		}
+		for k := range row {
+			if k != top && (second < 0 || row[k] > row[second]) {
+				second = k
+			}
+		}
+		labels[i] = top
+		if margin := float64(row[top]-row[second]) / t0; rng.Float64() < math.Exp(-margin) {
+			labels[i] = rng.IntN(c)
 		}
 	}
 	return logits, labels

@@ -118,6 +118,37 @@ func (p *Predictor) prepare(raw []float32) ([]float32, error) {
 }
 
 // Predict scores every example of in.
+// LoadRun opens the run directory runDir and loads the checkpoint served
+// from it: checkpoint when it is not empty, else the run's best.ckpt.
+func LoadRun(runDir, checkpoint string) (*Predictor, *rundir.Dir, error) {
+	dir, err := rundir.Open(runDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	if checkpoint == "" {
+		checkpoint = dir.Join(rundir.BestCheckpoint)
+	}
+	p, err := Load(checkpoint)
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, dir, nil
+}
+
+// Probabilities returns the N×classes probabilities predict serves for in,
+// row-major: softmax of the logits at the checkpoint's temperature.
+func (p *Predictor) Probabilities(in Input) ([]float64, error) {
+	preds, err := p.Predict(in)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]float64, 0, len(preds)*len(p.Checkpoint.Classes))
+	for _, q := range preds {
+		out = append(out, q.Probabilities...)
+	}
+	return out, nil
+}
+
 func (p *Predictor) Predict(in Input) ([]Prediction, error) {
 	logits, err := p.Logits(in.X)
 	if err != nil {

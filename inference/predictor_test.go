@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -141,5 +142,35 @@ func TestPredictRejectsMismatchedInputs(t *testing.T) {
 	}
 	if len(in.Y) != 569 {
 		t.Fatalf("read %d labelled rows, want 569", len(in.Y))
+	}
+}
+
+// TestProbabilitiesArePredictions: Probabilities is Predict's rows, in
+// order, as one row-major slice.
+func TestProbabilitiesArePredictions(t *testing.T) {
+	cfg := config.Default()
+	cfg.Data.Source, cfg.Training.Epochs = "../data/testdata/breast_cancer.csv", 1
+	dir, prep, _ := trainRun(t, cfg)
+	p, err := Load(dir.Join(rundir.BestCheckpoint))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := Input{X: prep.Splits.Test.X, Y: prep.Splits.Test.Y}
+	preds, err := p.Predict(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	probs, err := p.Probabilities(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := len(p.Checkpoint.Classes)
+	if len(probs) != len(preds)*c {
+		t.Fatalf("%d probabilities for %d predictions of %d classes", len(probs), len(preds), c)
+	}
+	for i, q := range preds {
+		if !slices.Equal(probs[i*c:(i+1)*c], q.Probabilities) {
+			t.Fatalf("row %d: %v, Predict gave %v", i, probs[i*c:(i+1)*c], q.Probabilities)
+		}
 	}
 }

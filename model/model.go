@@ -158,14 +158,11 @@ func (m *Model) TrainStep(x []float32, targets []float32, n int, rng *rand.Rand)
 // in eval mode and writes n×Classes logits into out. Any n works: the last
 // partial chunk is padded, and in eval mode rows do not interact.
 func (m *Model) Logits(x []float32, out []float32) error {
+	n, err := m.examples(x, out)
+	if err != nil {
+		return err
+	}
 	s := size(m.InputShape)
-	if len(x)%s != 0 {
-		return fmt.Errorf("%d feature values are not whole examples of %d", len(x), s)
-	}
-	n := len(x) / s
-	if len(out) != n*m.Classes {
-		return fmt.Errorf("logits buffer holds %d values, need %d", len(out), n*m.Classes)
-	}
 	if err := m.pushStats(); err != nil {
 		return err
 	}
@@ -291,3 +288,17 @@ func scalar(v G.Value) (float64, error) {
 // HasBatchNorm tells whether the model normalizes by batch statistics in
 // training, so that a padded partial batch would distort them.
 func (m *Model) HasBatchNorm() bool { return len(m.train.bnOps) > 0 }
+
+// examples checks that x holds whole examples and out has room for their
+// logits, and returns how many examples x holds.
+func (m *Model) examples(x, out []float32) (int, error) {
+	s := size(m.InputShape)
+	if len(x)%s != 0 {
+		return 0, fmt.Errorf("%d feature values are not whole examples of %d", len(x), s)
+	}
+	n := len(x) / s
+	if len(out) != n*m.Classes {
+		return 0, fmt.Errorf("logits buffer holds %d values, need %d", len(out), n*m.Classes)
+	}
+	return n, nil
+}

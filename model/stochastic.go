@@ -24,14 +24,11 @@ func (m *Model) StochasticLogits(x []float32, rng *rand.Rand, out []float32) err
 	if p <= 0 || len(m.Spec.Hidden) == 0 || m.Spec.Arch == Linear {
 		return errors.New("the model has no dropout layer (model.dropout is 0 or there is no dense hidden layer): MC dropout needs one")
 	}
+	n, err := m.examples(x, out)
+	if err != nil {
+		return err
+	}
 	s := size(m.InputShape)
-	if len(x)%s != 0 {
-		return fmt.Errorf("%d feature values are not whole examples of %d", len(x), s)
-	}
-	n := len(x) / s
-	if len(out) != n*m.Classes {
-		return fmt.Errorf("logits buffer holds %d values, need %d", len(out), n*m.Classes)
-	}
 	if m.stoch == nil {
 		gr, err := buildGraph(m.Spec, m.InputShape, m.Classes, m.params, m.dtype, m.eval.batch, false, true)
 		if err != nil {

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/practica-ml/practica/data"
 	"github.com/practica-ml/practica/rundir"
 )
 
@@ -151,3 +152,38 @@ func JSON(v any) ([]byte, error) {
 
 // Timestamp is the time a page says it was written, to the second.
 func Timestamp() string { return time.Now().Format("2006-01-02 15:04:05 MST") }
+
+// ClassRow is one class's count and share of examples in each split, a
+// row of the class-balance tables of the eval and profile pages.
+type ClassRow struct {
+	Class  string
+	Counts []int
+	Shares []float64
+}
+
+// ClassRows builds the class-balance table: counts[s][k] is the number of
+// examples of class k in split s, sizes[s] the split's size.
+func ClassRows(classes []string, counts [][]int, sizes []int) []ClassRow {
+	rows := make([]ClassRow, len(classes))
+	for k, name := range classes {
+		rows[k].Class = name
+		for s, c := range counts {
+			share := 0.0
+			if sizes[s] > 0 {
+				share = float64(c[k]) / float64(sizes[s])
+			}
+			rows[k].Counts = append(rows[k].Counts, c[k])
+			rows[k].Shares = append(rows[k].Shares, share)
+		}
+	}
+	return rows
+}
+
+// Noun is what the pages call a dataset's examples: "images" for images,
+// "examples" for tabular data.
+func Noun(kind data.Kind) string {
+	if kind == data.Image {
+		return "images"
+	}
+	return "examples"
+}

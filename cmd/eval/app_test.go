@@ -504,11 +504,7 @@ func TestEvalUncalibratedRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkRecomputed(t, m, p)
-	pred, err := inference.Load(filepath.Join(dir, rundir.BestCheckpoint))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rd, err := rundir.Open(dir)
+	pred, rd, err := inference.LoadRun(dir, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -516,13 +512,9 @@ func TestEvalUncalibratedRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	preds, err := pred.Predict(in)
+	served, err := pred.Probabilities(in)
 	if err != nil {
 		t.Fatal(err)
-	}
-	var served []float64
-	for _, q := range preds {
-		served = append(served, q.Probabilities...)
 	}
 	if pred.Temperature != 1 || !slices.Equal(p.Probs, served) {
 		t.Errorf("predictions.csv differs from what predict serves (its temperature %g)", pred.Temperature)

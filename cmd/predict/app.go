@@ -73,15 +73,7 @@ func predictAction(c *cli.Context, stdout io.Writer) error {
 	case c.IsSet("top") && c.Int("top") < 1:
 		return fmt.Errorf("--top must be at least 1, got %d", c.Int("top"))
 	}
-	dir, err := rundir.Open(c.String("run"))
-	if err != nil {
-		return err
-	}
-	ckpt := c.String("checkpoint")
-	if ckpt == "" {
-		ckpt = dir.Join(rundir.BestCheckpoint)
-	}
-	p, err := inference.Load(ckpt)
+	p, dir, err := inference.LoadRun(c.String("run"), c.String("checkpoint"))
 	if err != nil {
 		return err
 	}

@@ -55,19 +55,12 @@ func TestPredict(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			var stdout, stderr bytes.Buffer
-			code := run(append([]string{"predict", "--run", runDir}, c.args...), &stdout, &stderr)
-			if c.wantErr != "" {
-				if code == 0 || !strings.Contains(stderr.String(), c.wantErr) {
-					t.Fatalf("exit %d, stderr %q; want an error containing %q", code, stderr.String(), c.wantErr)
-				}
+			stdout, ok := runPredict(t, append([]string{"predict", "--run", runDir}, c.args...), c.wantErr)
+			if !ok {
 				return
 			}
-			if code != 0 {
-				t.Fatalf("exit %d: %s", code, stderr.String())
-			}
 			n := 0
-			sc := bufio.NewScanner(&stdout)
+			sc := bufio.NewScanner(stdout)
 			for sc.Scan() {
 				var p struct {
 					Index         int       `json:"index"`
@@ -94,4 +87,23 @@ func TestPredict(t *testing.T) {
 	if err != nil || strings.Count(string(b), "\n") != 569 {
 		t.Fatalf("--output file: %d lines, %v", strings.Count(string(b), "\n"), err)
 	}
+}
+
+// runPredict runs the command on args. With wantErr set it asserts a
+// non-zero exit whose stderr contains wantErr and returns ok false;
+// otherwise it asserts exit 0 and returns stdout.
+func runPredict(t *testing.T, args []string, wantErr string) (stdout *bytes.Buffer, ok bool) {
+	t.Helper()
+	var out, stderr bytes.Buffer
+	code := run(args, &out, &stderr)
+	if wantErr != "" {
+		if code == 0 || !strings.Contains(stderr.String(), wantErr) {
+			t.Fatalf("exit %d, stderr %q; want an error containing %q", code, stderr.String(), wantErr)
+		}
+		return nil, false
+	}
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	return &out, true
 }

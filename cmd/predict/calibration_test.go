@@ -2,12 +2,10 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"math"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 )
 
@@ -88,19 +86,12 @@ func TestPredictCalibrationAndUncertainty(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			var stdout, stderr bytes.Buffer
-			code := run(append(append([]string{"predict", "--run", sum.RunDir}, c.args...), "--split", "test"), &stdout, &stderr)
-			if c.wantErr != "" {
-				if code == 0 || !strings.Contains(stderr.String(), c.wantErr) {
-					t.Fatalf("exit %d, stderr %q; want an error containing %q", code, stderr.String(), c.wantErr)
-				}
+			stdout, ok := runPredict(t, append(append([]string{"predict", "--run", sum.RunDir}, c.args...), "--split", "test"), c.wantErr)
+			if !ok {
 				return
 			}
-			if code != 0 {
-				t.Fatalf("exit %d: %s", code, stderr.String())
-			}
 			var lines []line
-			sc := bufio.NewScanner(&stdout)
+			sc := bufio.NewScanner(stdout)
 			for sc.Scan() {
 				var l line
 				if err := json.Unmarshal(sc.Bytes(), &l); err != nil {

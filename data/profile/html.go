@@ -14,19 +14,12 @@ import (
 //go:embed profile.html
 var page embed.FS
 
-// classRow is one class's counts and shares in each split.
-type classRow struct {
-	Class  string
-	Counts []int
-	Shares []float64
-}
-
 type profileView struct {
 	P         *Report
 	Generated string
 	Noun      string
 	Summary   []string
-	ClassRows []classRow
+	ClassRows []report.ClassRow
 	// Features is the feature table (all tabular features; for images
 	// the per-channel summary instead).
 	Features  []Feature
@@ -41,27 +34,14 @@ const maxFeatureRows = 200
 
 // html renders the profile's report.html; the figures must be in dir.
 func (p *Report) html(dir string) ([]byte, error) {
-	v := &profileView{P: p, Generated: report.Timestamp(), Noun: "examples", Command: report.ShellJoin(p.args)}
-	if p.Kind == data.Image {
-		v.Noun = "images"
-	}
+	v := &profileView{P: p, Generated: report.Timestamp(), Noun: report.Noun(p.Kind), Command: report.ShellJoin(p.args)}
 	v.Summary = p.plainSummary(v.Noun)
-	total := make([]int, len(p.Splits))
-	for i, s := range p.Splits {
-		total[i] = s.N
+	var counts [][]int
+	var sizes []int
+	for _, s := range p.Splits {
+		counts, sizes = append(counts, s.ClassCounts), append(sizes, s.N)
 	}
-	for k, name := range p.Classes {
-		r := classRow{Class: name}
-		for _, s := range p.Splits {
-			r.Counts = append(r.Counts, s.ClassCounts[k])
-			share := 0.0
-			if s.N > 0 {
-				share = float64(s.ClassCounts[k]) / float64(s.N)
-			}
-			r.Shares = append(r.Shares, share)
-		}
-		v.ClassRows = append(v.ClassRows, r)
-	}
+	v.ClassRows = report.ClassRows(p.Classes, counts, sizes)
 	if p.Kind == data.Image && len(p.Shape) == 3 {
 		ch, hw := p.Shape[0], p.Shape[1]*p.Shape[2]
 		for c := range ch {

@@ -190,14 +190,7 @@ func TestGoldenMetrics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := t.TempDir()
-	if _, err := e.Write(out); err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(filepath.Join(out, MetricsFile))
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, b := writtenMetrics(t, e)
 	got := bytes.ReplaceAll(b, []byte(tmp), []byte("$TMP"))
 	goldenPath := filepath.Join("testdata", "metrics.json")
 	golden.Check(t, goldenPath, got)
@@ -436,14 +429,7 @@ func TestUncalibratedRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := t.TempDir()
-	if _, err := e.Write(out); err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(filepath.Join(out, MetricsFile))
-	if err != nil {
-		t.Fatal(err)
-	}
+	out, b := writtenMetrics(t, e)
 	var m Metrics
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(b, &m); err != nil {
@@ -455,28 +441,20 @@ func TestUncalibratedRun(t *testing.T) {
 
 	// What predict serves: the checkpoint at its temperature (none: 1) on
 	// the same split.
-	p, err := inference.Load(filepath.Join(run, rundir.BestCheckpoint))
+	p, dir, err := inference.LoadRun(run, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if p.Temperature != 1 {
 		t.Fatalf("predict's temperature %g; want 1 for a checkpoint without one", p.Temperature)
 	}
-	dir, err := rundir.Open(run)
-	if err != nil {
-		t.Fatal(err)
-	}
 	in, err := inference.ReadSplit(dir, "test", setup.Env{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	preds, err := p.Predict(in)
+	probs, err := p.Probabilities(in)
 	if err != nil {
 		t.Fatal(err)
-	}
-	var probs []float64
-	for _, pr := range preds {
-		probs = append(probs, pr.Probabilities...)
 	}
 	served := calibration.Evaluate(probs, in.Y, 2, m.Calibration.Bins)
 	// By hand: p(pos) = sigmoid(2x) at T = 1.
@@ -633,4 +611,19 @@ func TestTrainingWarningsRepeated(t *testing.T) {
 	if w := (&Result{Run: &RunInfo{Summary: &rundir.Summary{BestEpoch: 3, EpochsRun: 9}}}).trainingWarnings(); len(w) != 0 {
 		t.Errorf("no warnings expected, got %q", w)
 	}
+}
+
+// writtenMetrics writes e's files into a temporary directory and returns
+// the directory and the metrics.json written there.
+func writtenMetrics(t *testing.T, e *Result) (string, []byte) {
+	t.Helper()
+	out := t.TempDir()
+	if _, err := e.Write(out); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(out, MetricsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out, b
 }

@@ -29,7 +29,7 @@ type evalView struct {
 	Generated   string
 	Summary     []string
 	// ClassRows are the class balance of the run's splits.
-	ClassRows []classRow
+	ClassRows []report.ClassRow
 	Training  [][2]string
 	Worst     []metrics.ClassMetrics
 	TopLosses []lossRow
@@ -62,12 +62,6 @@ type calColumn struct {
 	R    calibration.Report
 }
 
-type classRow struct {
-	Class  string
-	Counts []int
-	Shares []float64
-}
-
 type lossRow struct {
 	Index               int
 	Actual, Predicted   string
@@ -78,23 +72,14 @@ type lossRow struct {
 // html renders report.html; the figures must already be in dir.
 func (e *Result) html(dir string) ([]byte, error) {
 	m := &e.Metrics
-	v := &evalView{M: m, Run: e.Run, Kind: e.kind, Shape: e.shape, SplitCounts: e.splitCounts, Noun: "examples", Generated: report.Timestamp()}
-	if e.kind == data.Image {
-		v.Noun = "images"
-	}
+	v := &evalView{M: m, Run: e.Run, Kind: e.kind, Shape: e.shape, SplitCounts: e.splitCounts, Noun: report.Noun(e.kind), Generated: report.Timestamp()}
 	v.Summary = e.plainSummary(v.Noun)
-	for k, name := range m.Classes {
-		r := classRow{Class: name}
-		for _, s := range e.splitCounts {
-			r.Counts = append(r.Counts, s.Counts[k])
-			share := 0.0
-			if s.N > 0 {
-				share = float64(s.Counts[k]) / float64(s.N)
-			}
-			r.Shares = append(r.Shares, share)
-		}
-		v.ClassRows = append(v.ClassRows, r)
+	var counts [][]int
+	var sizes []int
+	for _, s := range e.splitCounts {
+		counts, sizes = append(counts, s.Counts), append(sizes, s.N)
 	}
+	v.ClassRows = report.ClassRows(m.Classes, counts, sizes)
 	for _, k := range metrics.WorstClasses(m.PerClass, min(3, len(m.Classes))) {
 		v.Worst = append(v.Worst, m.PerClass[k])
 	}
