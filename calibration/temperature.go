@@ -26,7 +26,11 @@ func FitWarning(T float64, errors int) string {
 	case T >= MaxTemperature*(1-1e-6):
 		return fmt.Sprintf("T = %g is the top of its search range: the model's logits carry no information on the validation split, and its probabilities are close to uniform after calibration", T)
 	case errors < MinFitErrors:
-		return fmt.Sprintf("T = %.3g rests on only %d misclassified validation examples (fewer than %d): it may not carry over to new data; a larger data.val fits it more reliably", T, errors, MinFitErrors)
+		noun := "examples"
+		if errors == 1 {
+			noun = "example"
+		}
+		return fmt.Sprintf("T = %.3g rests on only %d misclassified validation %s (fewer than %d): it may not carry over to new data; a larger data.val fits it more reliably", T, errors, noun, MinFitErrors)
 	}
 	return ""
 }

@@ -137,6 +137,7 @@ func TestFitWarning(t *testing.T) {
 		{MaxTemperature, 40, "is the top of its search range: the model's logits carry no information"},
 		{99.99999999, 40, "is the top of its search range"},
 		{1.5, 3, "rests on only 3 misclassified validation examples (fewer than 10)"},
+		{0.228, 1, "rests on only 1 misclassified validation example (fewer than 10)"},
 		{0.5, MinFitErrors, ""},
 		{2, 100, ""},
 	}
