@@ -23,12 +23,9 @@ import (
 // TestMain scores on the matrix multiply the commands install.
 func TestMain(m *testing.M) { kerneltest.Main(m) }
 
-// The examples: "pos" when x > 0, except two "pos" rows at x = −1 and two
-// "neg" rows at x = 1 and 2.
-var (
-	posX = []int{2, 2, 2, 1, 1, 1, 1, -1, -1, 2}
-	negX = []int{-2, -2, -1, -1, -1, -2, -1, 1, 2, -2}
-)
+// The examples (fakerun.PosX, NegX): "pos" when x > 0, except two "pos"
+// rows at x = −1 and two "neg" rows at x = 1 and 2.
+var posX, negX = fakerun.PosX(), fakerun.NegX()
 
 // runs writes the examples and four runs over them: a predicts "pos" when
 // x > 0 (16 of 20 right), b always predicts "pos" (10 of 20), c is a with
@@ -40,7 +37,7 @@ func runs(t *testing.T) []string {
 	var b strings.Builder
 	b.WriteString("x,y,label\n")
 	for i := range posX {
-		fmt.Fprintf(&b, "%d,%d,pos\n%d,%d,neg\n", posX[i], 2*i, negX[i], 2*i+1)
+		fmt.Fprintf(&b, "%g,%d,pos\n%g,%d,neg\n", posX[i], 2*i, negX[i], 2*i+1)
 	}
 	path := filepath.Join(tmp, "scores.csv")
 	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {

@@ -30,14 +30,11 @@ import (
 // TestMain scores on the matrix multiply the commands install.
 func TestMain(m *testing.M) { kerneltest.Main(m) }
 
-// The examples of the tests: one feature x decides, y is noise. The model
-// predicts "pos" exactly when x > 0 (logits 0 and 2x), so it gets 8 of the
-// 10 "pos" rows right (two have x = -1) and 8 of the 10 "neg" rows (two
-// have x > 0): 16 of 20.
-var (
-	posX = []float64{2, 2, 2, 1, 1, 1, 1, -1, -1, 2}
-	negX = []float64{-2, -2, -1, -1, -1, -2, -1, 1, 2, -2}
-)
+// The examples of the tests (fakerun.PosX, NegX): one feature x decides, y
+// is noise. The model predicts "pos" exactly when x > 0 (logits 0 and 2x),
+// so it gets 8 of the 10 "pos" rows right and 8 of the 10 "neg" rows: 16
+// of 20.
+var posX, negX = fakerun.PosX(), fakerun.NegX()
 
 // csvOf writes the examples with the columns in the given order (x, y and
 // label by name).

@@ -18,6 +18,15 @@ import (
 	"github.com/practica-ml/practica/train"
 )
 
+// PosX and NegX are the one feature x of the report tests' examples, by
+// class: a model that predicts "pos" exactly when x > 0 gets 8 of the 10
+// "pos" rows right (two have x = -1) and 8 of the 10 "neg" rows (two have
+// x > 0): 16 of 20, every figure of the reports worked out by hand.
+func PosX() []float64 { return []float64{2, 2, 2, 1, 1, 1, 1, -1, -1, 2} }
+
+// NegX: see PosX.
+func NegX() []float64 { return []float64{-2, -2, -1, -1, -1, -2, -1, 1, 2, -2} }
+
 // Run is a run directory to write.
 type Run struct {
 	// Config is written as config.yaml; its data source gives the
