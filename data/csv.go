@@ -95,6 +95,19 @@ func ReadCSVFeatures(path string, featureNames []string, labelColumn string, cla
 	return readCSVFeatures(f.Reader, path, featureNames, labelColumn, classes)
 }
 
+// ReadCSVFeaturesFrom is ReadCSVFeatures on a stream (standard input in a
+// shell pipeline), plain or gzipped; name stands for it in messages.
+func ReadCSVFeaturesFrom(r io.Reader, name string, featureNames []string, labelColumn string, classes []string) (x []float32, y []int, err error) {
+	r, gz, err := maybeGunzip(r, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	if gz != nil {
+		defer gz.Close()
+	}
+	return readCSVFeatures(r, name, featureNames, labelColumn, classes)
+}
+
 // readCSVFeatures is ReadCSVFeatures on an opened stream; path is used in
 // messages.
 func readCSVFeatures(r io.Reader, path string, featureNames []string, labelColumn string, classes []string) (x []float32, y []int, err error) {

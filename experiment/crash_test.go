@@ -158,7 +158,7 @@ func TestResumeFinishesWhatAKillCutShort(t *testing.T) {
 			if c.metrics != "" {
 				os.WriteFile(filepath.Join(dir, rundir.MetricsFile), []byte(c.metrics), 0o644)
 			}
-			sum, err := Resume(context.Background(), dir, 0, Options{Args: []string{"train", "--resume", dir}})
+			sum, err := Resume(context.Background(), dir, nil, Options{Args: []string{"train", "--resume", dir}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -174,7 +174,7 @@ func TestResumeFinishesWhatAKillCutShort(t *testing.T) {
 			if err := json.Unmarshal(b, &meta); err != nil || len(meta.Resumed) != 1 || meta.End.IsZero() {
 				t.Errorf("meta.json %s (%v)", b, err)
 			}
-			if _, err := Resume(context.Background(), dir, 0, Options{}); err == nil || !strings.Contains(err.Error(), "already has 4 of 4 epochs") {
+			if _, err := Resume(context.Background(), dir, nil, Options{}); err == nil || !strings.Contains(err.Error(), "already has 4 of 4 epochs") {
 				t.Errorf("resuming it again: %v", err)
 			}
 		})
@@ -182,7 +182,7 @@ func TestResumeFinishesWhatAKillCutShort(t *testing.T) {
 
 	t.Run("last.ckpt lost after several epochs", func(t *testing.T) {
 		dir := killedAt(t, ref.RunDir, false, rundir.SummaryFile, rundir.LastCheckpoint)
-		_, err := Resume(context.Background(), dir, 0, Options{})
+		_, err := Resume(context.Background(), dir, nil, Options{})
 		if err == nil || !strings.Contains(err.Error(), "last.ckpt is missing, yet") {
 			t.Fatalf("got %v", err)
 		}
@@ -208,7 +208,7 @@ func TestResumeFinishesWhatAKillCutShort(t *testing.T) {
 			t.Fatalf("the reference run stopped by %q after %d epochs", ref.StopReason, ref.EpochsRun)
 		}
 		dir := killedAt(t, ref.RunDir, true, rundir.SummaryFile, rundir.CalibrationFile, rundir.ReliabilityPlot, rundir.CurvesPlot)
-		sum, err := Resume(context.Background(), dir, 0, Options{})
+		sum, err := Resume(context.Background(), dir, nil, Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

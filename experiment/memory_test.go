@@ -99,7 +99,7 @@ func TestMemoryLimitEveryMode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Resume(context.Background(), sum.RunDir, 2, Options{MaxMemory: 100_000}); err == nil || !strings.Contains(err.Error(), "model.hidden [32] needs about") {
+	if _, err := Resume(context.Background(), sum.RunDir, Epochs(2), Options{MaxMemory: 100_000}); err == nil || !strings.Contains(err.Error(), "model.hidden [32] needs about") {
 		t.Errorf("resume: %v", err)
 	}
 }

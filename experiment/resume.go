@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
+	"github.com/practica-ml/practica/internal/setting"
 	"github.com/practica-ml/practica/kernels"
 	"github.com/practica-ml/practica/setup"
 
@@ -18,7 +21,7 @@ import (
 )
 
 // Resume continues the run in the directory path from checkpoints/last.ckpt: the same
-// config (with epochs, when > 0, as the new total), the weights, batch-norm
+// config (but for what edit changes, see Resumable), the weights, batch-norm
 // statistics, optimizer state and position in the data order, so that the
 // metrics it writes are those of a run that was never interrupted.
 //
@@ -28,7 +31,13 @@ import (
 // first checkpoint starts over in the same directory; a run killed after
 // its last epoch but before summary.json (while testing, calibrating or
 // drawing) gets that end done, without training.
-func Resume(ctx context.Context, path string, epochs int, opt Options) (*rundir.Summary, error) {
+//
+// edit, when not nil, may change the settings a run can continue with
+// (Resumable: the total of epochs and early stopping), so that a run
+// stopped by patience can be continued on purpose; the changes are
+// recorded in meta.json's resumptions and config.yaml holds the new
+// values. Any other change is an error naming the key.
+func Resume(ctx context.Context, path string, edit func(*config.Experiment) error, opt Options) (*rundir.Summary, error) {
 	start := opt.start()
 	log := opt.logger()
 	dir, err := rundir.Open(path)
@@ -39,8 +48,9 @@ func Resume(ctx context.Context, path string, epochs int, opt Options) (*rundir.
 	if err != nil {
 		return nil, err
 	}
-	if epochs > 0 {
-		cfg.Training.Epochs = epochs
+	changes, err := editResumed(&cfg, edit)
+	if err != nil {
+		return nil, err
 	}
 	p, err := setup.Prepare(cfg, opt.Env)
 	if err != nil {
@@ -63,7 +73,7 @@ func Resume(ctx context.Context, path string, epochs int, opt Options) (*rundir.
 	lastPath := dir.Join(rundir.LastCheckpoint)
 	c, err := model.LoadCheckpoint(lastPath)
 	if errors.Is(err, fs.ErrNotExist) {
-		return startOver(ctx, dir, p, m, o, opt, start)
+		return startOver(ctx, dir, p, m, o, opt, start, changes)
 	}
 	if err != nil {
 		return nil, err
@@ -95,10 +105,10 @@ func Resume(ctx context.Context, path string, epochs int, opt Options) (*rundir.
 			stopped = reason
 			log.Info("the run had stopped before its end was written; finishing it", "epochs", len(rs.History), "stop_reason", reason)
 		case len(rs.History) >= cfg.Training.Epochs:
-			return nil, fmt.Errorf("the run already has %d of %d epochs (training.epochs): resume with a larger total", len(rs.History), cfg.Training.Epochs)
+			return nil, setting.Errorf("training.epochs", "the run already has %d of %d epochs: resume with a larger total", len(rs.History), cfg.Training.Epochs)
 		default:
-			// A run that early stopping ended, and whose end was
-			// written, trains on as it always has.
+			return nil, setting.Errorf("training.early_stopping.patience", "the run was stopped by early stopping after %d epochs (%s) and would stop again at once: "+
+				"to continue it, raise the patience, lower the min_delta or turn early stopping off", len(rs.History), reason)
 		}
 	}
 	if err := restoreSeconds(dir, rs.History); err != nil {
@@ -108,12 +118,50 @@ func Resume(ctx context.Context, path string, epochs int, opt Options) (*rundir.
 	if err := dir.ReadJSON(rundir.MetaFile, &meta); err != nil {
 		return nil, err
 	}
-	meta.Resumed = append(meta.Resumed, rundir.Resumption{At: start, Command: opt.Args})
+	meta.Resumed = append(meta.Resumed, rundir.Resumption{At: start, Command: opt.Args, Changes: changes})
 	rd := &runDir{Dir: dir, p: p, meta: meta, args: meta.Command, start: start}
 	if err := rd.writeIdentity(); err != nil {
 		return nil, err
 	}
 	return runLoop(ctx, p, m, o, rd, opt, &rs, stopped)
+}
+
+// Epochs is the edit of Resume that raises the total of epochs to n.
+func Epochs(n int) func(*config.Experiment) error {
+	return func(cfg *config.Experiment) error {
+		cfg.Training.Epochs = n
+		return nil
+	}
+}
+
+// Resumable are the config keys a resumed run may change: the total of
+// epochs and when early stopping ends it. The rest (the data, the model,
+// the optimizer, the schedule) would make the continued run a different
+// experiment from the one its first epochs belong to.
+var Resumable = []string{"training.epochs", "training.early_stopping.enabled", "training.early_stopping.patience",
+	"training.early_stopping.min_delta", "training.early_stopping.baseline", "training.early_stopping.divergence_threshold"}
+
+// editResumed applies edit to a resumed run's cfg and returns what it
+// changed, refusing a key outside Resumable.
+func editResumed(cfg *config.Experiment, edit func(*config.Experiment) error) ([]rundir.Change, error) {
+	if edit == nil {
+		return nil, nil
+	}
+	before := *cfg
+	if err := edit(cfg); err != nil {
+		return nil, err
+	}
+	var changes []rundir.Change
+	for _, c := range config.Diff(before, *cfg) {
+		if !slices.Contains(Resumable, c.Key) {
+			return nil, setting.Errorf(c.Key, "cannot change when resuming (from %v to %v): a resumed run keeps its config.yaml but for %s", c.From, c.To, strings.Join(Resumable, ", "))
+		}
+		changes = append(changes, rundir.Change{Key: c.Key, From: c.From, To: c.To})
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return changes, nil
 }
 
 // ended reports whether the run wrote summary.json after epochs epochs
@@ -130,7 +178,7 @@ func ended(dir *rundir.Dir, epochs int) bool {
 // began. Its metrics.csv may hold that first epoch, written just before
 // the kill; more than that means last.ckpt was lost some other way, and
 // starting over would discard finished epochs.
-func startOver(ctx context.Context, dir *rundir.Dir, p *setup.Prepared, m *model.Model, o train.Optimizer, opt Options, start time.Time) (*rundir.Summary, error) {
+func startOver(ctx context.Context, dir *rundir.Dir, p *setup.Prepared, m *model.Model, o train.Optimizer, opt Options, start time.Time, changes []rundir.Change) (*rundir.Summary, error) {
 	rows, err := readMetrics(dir)
 	if err != nil {
 		return nil, err
@@ -148,7 +196,7 @@ func startOver(ctx context.Context, dir *rundir.Dir, p *setup.Prepared, m *model
 	case err != nil:
 		return nil, err
 	}
-	meta.Resumed = append(meta.Resumed, rundir.Resumption{At: start, Command: opt.Args})
+	meta.Resumed = append(meta.Resumed, rundir.Resumption{At: start, Command: opt.Args, Changes: changes})
 	rd := &runDir{Dir: dir, p: p, meta: meta, args: meta.Command, start: start}
 	if err := rd.writeIdentity(); err != nil {
 		return nil, err

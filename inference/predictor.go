@@ -2,6 +2,7 @@ package inference
 
 import (
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -176,15 +177,38 @@ func (p *Predictor) Predict(in Input) ([]Prediction, error) {
 // ReadCSV reads a CSV of new tabular examples; its header must name the
 // training features (labelColumn, when present, gives labels).
 func (p *Predictor) ReadCSV(path, labelColumn string) (Input, error) {
-	in := p.Checkpoint.Input
-	if in.Kind != data.Tabular {
-		return Input{}, fmt.Errorf("%s: this model takes %v images, not CSV rows", path, in.Shape)
+	if err := p.takesRows(path); err != nil {
+		return Input{}, err
 	}
+	in := p.Checkpoint.Input
 	x, y, err := data.ReadCSVFeatures(path, in.FeatureNames, labelColumn, p.Checkpoint.Classes)
 	if err != nil {
 		return Input{}, err
 	}
 	return Input{X: x, Y: y}, nil
+}
+
+// ReadCSVFrom is ReadCSV on a stream (standard input); name stands for it
+// in messages.
+func (p *Predictor) ReadCSVFrom(r io.Reader, name, labelColumn string) (Input, error) {
+	if err := p.takesRows(name); err != nil {
+		return Input{}, err
+	}
+	in := p.Checkpoint.Input
+	x, y, err := data.ReadCSVFeaturesFrom(r, name, in.FeatureNames, labelColumn, p.Checkpoint.Classes)
+	if err != nil {
+		return Input{}, err
+	}
+	return Input{X: x, Y: y}, nil
+}
+
+// takesRows refuses CSV rows, from the file or stream name, for a model of
+// images.
+func (p *Predictor) takesRows(name string) error {
+	if in := p.Checkpoint.Input; in.Kind != data.Tabular {
+		return fmt.Errorf("%s: this model takes %v images, not CSV rows", name, in.Shape)
+	}
+	return nil
 }
 
 // ReadIDX reads an IDX images file (and optionally its labels file) and

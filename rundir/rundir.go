@@ -254,6 +254,16 @@ type Meta struct {
 type Resumption struct {
 	At      time.Time `json:"at"`
 	Command []string  `json:"command"`
+	// Changes are the settings the continuation changed (more epochs,
+	// another patience), config keys as in config.yaml.
+	Changes []Change `json:"changes,omitempty"`
+}
+
+// Change is a setting a resumption changed.
+type Change struct {
+	Key  string `json:"key"`
+	From any    `json:"from"`
+	To   any    `json:"to"`
 }
 
 // NewMeta fills the build and machine facts of a run starting now; kernel

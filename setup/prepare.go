@@ -35,12 +35,15 @@ type Prepared struct {
 // temperature rest on the validation split.
 const MinEvalExamples = 30
 
+// MaxAutoBatchSize is the largest batch AutoBatchSize picks.
+const MaxAutoBatchSize = 128
+
 // AutoBatchSize is the training batch when training.batch_size is 0: 128,
 // or a tenth of a small training split (at least 1), so that a 120-row
 // dataset takes 10 steps per epoch rather than one. Splits of 1,280
 // examples and more (the digits' 1,439, Fashion-MNIST's 54,000) get 128.
 func AutoBatchSize(trainExamples int) int {
-	return max(1, min(128, trainExamples/10))
+	return max(1, min(MaxAutoBatchSize, trainExamples/10))
 }
 
 // Env is what the process contributes besides the config.

@@ -12,9 +12,11 @@ package main
 import (
 	"os"
 
+	"github.com/practica-ml/practica/internal/command/evalcmd"
+
 	_ "go4.org/unsafe/assume-no-moving-gc" // gorgonia panics at start-up on Go 1.26 without it
 )
 
 func main() {
-	os.Exit(run(os.Args, os.Stdout, os.Stderr))
+	os.Exit(evalcmd.Run(os.Args, os.Stdin, os.Stdout, os.Stderr))
 }

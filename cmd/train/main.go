@@ -9,9 +9,11 @@ package main
 import (
 	"os"
 
+	"github.com/practica-ml/practica/internal/command/traincmd"
+
 	_ "go4.org/unsafe/assume-no-moving-gc" // gorgonia panics at start-up on Go 1.26 without it
 )
 
 func main() {
-	os.Exit(run(os.Args, os.Stdout, os.Stderr))
+	os.Exit(traincmd.Run(os.Args, os.Stdin, os.Stdout, os.Stderr))
 }

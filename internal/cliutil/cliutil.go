@@ -23,8 +23,22 @@ const (
 	ExitError = 1
 	// ExitVerdict is a feasibility test that answered FAIL or NO SIGNAL.
 	ExitVerdict = 3
-	// ExitInterrupted is a run stopped by SIGINT or SIGTERM.
+	// ExitInterrupted is a run stopped by SIGINT (128 + 2); SIGTERM exits
+	// 143 (128 + 15), see SignalContext.
 	ExitInterrupted = 130
+)
+
+// Environment variables of the commands' flags (PRACTICA_DATA, the
+// directory of downloaded datasets, is the data package's). A flag given
+// on the command line overrides its variable.
+const (
+	// EnvOut is train's --out, the root of run directories.
+	EnvOut = "PRACTICA_OUT"
+	// EnvSeed is the --seed of train and eval: the split's (and in train
+	// the weights', batch order's and dropout's).
+	EnvSeed = "PRACTICA_SEED"
+	// EnvQuiet, true or 1, is --quiet for every command.
+	EnvQuiet = "PRACTICA_QUIET"
 )
 
 // Exit wraps an error with the exit code the process should end with.
@@ -47,6 +61,11 @@ func (e *Exit) Unwrap() error { return e.Err }
 func Handle(stderr io.Writer, name string, err error) int {
 	if err == nil {
 		return ExitOK
+	}
+	var usage *Usage
+	if errors.As(err, &usage) {
+		fmt.Fprintf(stderr, "%s: %s\nrun '%s'\n", name, OneLine(err), usage.Help)
+		return ExitUsage
 	}
 	code := ExitError
 	var ex *Exit
@@ -71,7 +90,7 @@ func OneLine(err error) string {
 func NoStrayFlags(c *cli.Context) error {
 	for _, a := range c.Args().Slice() {
 		if strings.HasPrefix(a, "-") && a != "-" {
-			return fmt.Errorf("%q comes after a positional argument: put flags first, before any file names", a)
+			return Usagef(c, "%q comes after a positional argument: put flags first, before any file names", a)
 		}
 	}
 	return nil

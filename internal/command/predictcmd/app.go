@@ -1,0 +1,160 @@
+package predictcmd
+
+import (
+	"bufio"
+	"encoding/json"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/practica-ml/practica/setup"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/practica-ml/practica/calibration"
+	"github.com/practica-ml/practica/data"
+	"github.com/practica-ml/practica/inference"
+	"github.com/practica-ml/practica/internal/atomicfile"
+	"github.com/practica-ml/practica/internal/cliutil"
+	"github.com/practica-ml/practica/kernels"
+)
+
+// Run runs the predict app on args (args[0] is the program) and returns
+// the exit code; a CSV named "-" is read from stdin.
+func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	kernels.Install()
+	cliutil.TuneGC()
+	return cliutil.Handle(stderr, "predict", App(stdin, stdout, stderr, args).Run(args))
+}
+
+// run is Run without standard input, as most tests call it.
+func run(args []string, stdout, stderr io.Writer) int {
+	return Run(args, strings.NewReader(""), stdout, stderr)
+}
+
+// App is the predict command as a program of its own (cmd/predict).
+func App(stdin io.Reader, stdout, stderr io.Writer, args []string) *cli.App {
+	return cliutil.Standalone(Command(), stdin, stdout, stderr, args)
+}
+
+// renames are the old spellings of predict's flags: --labels and --seed
+// meant other things here than in train and eval.
+var renames = []cliutil.Rename{{Old: "labels", New: "idx-labels"}, {Old: "seed", New: "mc-seed"}}
+
+// Command is the predict command: practica's subcommand and cmd/predict.
+func Command() *cli.Command {
+	cmd := &cli.Command{
+		Name:  "predict",
+		Usage: "score inputs with a trained run's model: one JSON line each, probabilities softmax(logits / T), T the temperature train fitted",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "run", Usage: "run directory written by train", Required: true},
+			&cli.StringFlag{Name: "checkpoint", Usage: "checkpoint file", DefaultText: "RUN/checkpoints/best.ckpt"},
+			&cli.StringFlag{Name: "split", Usage: "score a split of the run's own data: train, val or test"},
+			&cli.StringFlag{Name: "label-column", Usage: "CSV column with true labels, if present", DefaultText: "the training label column"},
+			&cli.StringFlag{Name: "idx-labels", Usage: "IDX labels file for an IDX images input"},
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the JSON lines to this file (atomically) instead of stdout"},
+			&cli.BoolFlag{Name: "uncalibrated", Usage: "probabilities of the raw logits: skip the checkpoint's calibration temperature"},
+			&cli.IntFlag{Name: "mc-dropout", Usage: "K >= 2 stochastic passes with dropout on: adds mc_probabilities, entropy and mutual_information", DefaultText: "off"},
+			&cli.StringFlag{Name: "rank", Usage: "output the examples most worth labelling first: least-confident, margin, entropy or bald (needs --mc-dropout)"},
+			&cli.IntFlag{Name: "top", Usage: "with --rank: only the N most valuable examples", DefaultText: "all"},
+			&cli.Uint64Flag{Name: "mc-seed", Value: 1, Usage: "seed of the MC dropout masks"},
+			&cli.StringFlag{Name: "labels", Hidden: true},
+			&cli.Uint64Flag{Name: "seed", Hidden: true},
+		},
+		Before: func(c *cli.Context) error { return cliutil.ApplyRenames(c, renames) },
+		Action: func(c *cli.Context) error {
+			return cliutil.FlagErrors(predictAction(c, c.App.Reader, c.App.Writer), map[string]string{"split": "split", "rank": "rank", "mc_dropout": "mc-dropout"}, c.IsSet)
+		},
+	}
+	cmd.CustomHelpTemplate = cliutil.HelpTemplate(cmd.Flags, nil,
+		"--run DIR --split test|val|train     score a split of the run's own data",
+		"--run DIR FILE...                    one CSV, one IDX images file (*idx3-ubyte[.gz]), or PNG/JPEG images",
+		"--run DIR - < rows.csv               a CSV on standard input")
+	return cmd
+}
+
+func predictAction(c *cli.Context, stdin io.Reader, stdout io.Writer) error {
+	if err := cliutil.NoStrayFlags(c); err != nil {
+		return err
+	}
+	mcPasses, method := c.Int("mc-dropout"), c.String("rank")
+	switch {
+	case c.IsSet("mc-dropout") && mcPasses < 2:
+		return cliutil.Usagef(c, "--mc-dropout must be at least 2 passes, got %d", mcPasses)
+	case c.IsSet("rank") && !slices.Contains(calibration.Methods(), method):
+		return cliutil.Usagef(c, "--rank must be least-confident, margin, entropy or bald, got %q", method)
+	case method == calibration.BALD && mcPasses == 0:
+		return cliutil.Usagef(c, "--rank bald needs --mc-dropout K (the mutual information of K stochastic passes)")
+	case c.IsSet("top") && !c.IsSet("rank"):
+		return cliutil.Usagef(c, "--top needs --rank")
+	case c.IsSet("top") && c.Int("top") < 1:
+		return cliutil.Usagef(c, "--top must be at least 1, got %d", c.Int("top"))
+	}
+	p, dir, err := inference.LoadRun(c.String("run"), c.String("checkpoint"))
+	if err != nil {
+		return err
+	}
+	if c.Bool("uncalibrated") {
+		p.Temperature = 1
+	}
+	var in inference.Input
+	switch {
+	case c.IsSet("split") && c.NArg() > 0:
+		return cliutil.Usagef(c, "give either --split or input files, not both")
+	case c.IsSet("split"):
+		in, err = inference.ReadSplit(dir, c.String("split"), setup.Env{DataDir: data.DataDirFromEnv()})
+	default:
+		labelColumn := c.String("label-column")
+		if !c.IsSet("label-column") {
+			labelColumn = p.Checkpoint.Input.LabelColumn
+		}
+		if c.Args().Len() == 1 && c.Args().First() == "-" {
+			in, err = p.ReadCSVFrom(stdin, "standard input", labelColumn)
+			break
+		}
+		in, err = p.ReadFiles(c.Args().Slice(), labelColumn, c.String("idx-labels"))
+	}
+	if err != nil {
+		return err
+	}
+	preds, err := p.Predict(in)
+	if err != nil {
+		return err
+	}
+	if mcPasses > 0 {
+		if err := p.AddMCDropout(preds, in, mcPasses, c.Uint64("mc-seed")); err != nil {
+			return err
+		}
+	}
+	if method != "" {
+		if preds, err = inference.Rank(preds, len(p.Checkpoint.Classes), method, c.Int("top")); err != nil {
+			return err
+		}
+	}
+	if out := c.String("output"); out != "" {
+		var buf bufferWriter
+		if err := writeLines(&buf, preds); err != nil {
+			return err
+		}
+		return atomicfile.Write(out, buf.b)
+	}
+	w := bufio.NewWriter(stdout)
+	if err := writeLines(w, preds); err != nil {
+		return err
+	}
+	return w.Flush()
+}
+
+func writeLines(w io.Writer, preds []inference.Prediction) error {
+	enc := json.NewEncoder(w)
+	for i := range preds {
+		if err := enc.Encode(&preds[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type bufferWriter struct{ b []byte }
+
+func (w *bufferWriter) Write(p []byte) (int, error) { w.b = append(w.b, p...); return len(p), nil }

@@ -1,0 +1,522 @@
+package traincmd
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/practica-ml/practica/lrsweep"
+	"github.com/practica-ml/practica/setup"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/practica-ml/practica/config"
+	"github.com/practica-ml/practica/data"
+	"github.com/practica-ml/practica/experiment"
+	"github.com/practica-ml/practica/internal/atomicfile"
+	"github.com/practica-ml/practica/internal/cliutil"
+	"github.com/practica-ml/practica/kernels"
+	"github.com/practica-ml/practica/rundir"
+	"github.com/practica-ml/practica/train"
+)
+
+// Run runs the train app on args (args[0] is the program) and returns the
+// exit code.
+func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	kernels.Install()
+	cliutil.TuneGC()
+	return cliutil.Handle(stderr, "train", App(stdin, stdout, stderr, args).Run(args))
+}
+
+// run is Run without standard input, as the tests call it.
+func run(args []string, stdout, stderr io.Writer) int {
+	return Run(args, strings.NewReader(""), stdout, stderr)
+}
+
+// App is the train command as a program of its own (cmd/train); args is
+// the command line it will run, recorded in the run directory.
+func App(stdin io.Reader, stdout, stderr io.Writer, args []string) *cli.App {
+	return cliutil.Standalone(Command(), stdin, stdout, stderr, args)
+}
+
+// Command is the train command: practica's subcommand and cmd/train.
+func Command() *cli.Command {
+	fl := slices.Concat(flags(), feasibilityFlags(), sweepFlags(), []cli.Flag{maxMemoryFlag()})
+	return &cli.Command{
+		Name:  "train",
+		Usage: "train a model and write a run directory that reproduces it",
+		Flags: fl,
+		CustomHelpTemplate: cliutil.HelpTemplate(fl, categories,
+			"[flags]   (no flags: the default model on the embedded digits; a default is what a run without the flag gets)"),
+		Action: func(c *cli.Context) error {
+			return withFlags(c, trainAction(c, newOutput(c)))
+		},
+	}
+}
+
+// Flag categories of the help.
+const (
+	catData        = "data"
+	catModel       = "model"
+	catOptim       = "optimization"
+	catSchedule    = "schedule and early stopping"
+	catFeasibility = "feasibility"
+	catSweep       = "LR sweep"
+	catCalibration = "calibration"
+	catOutput      = "output"
+)
+
+// categories is the order of the help's sections.
+var categories = []string{catData, catModel, catOptim, catSchedule, catFeasibility, catSweep, catCalibration, catOutput}
+
+// flags are the flags of a training run. A flag that sets a config key
+// shows that key's default (config.Default), so that the help tells what
+// a run without the flag does.
+func flags() []cli.Flag {
+	d := config.Default()
+	t, es, sch := d.Training, d.Training.EarlyStopping, d.Training.Schedule
+	return []cli.Flag{
+		&cli.StringFlag{Name: "config", Category: catData, Usage: "YAML experiment file; flags override it"},
+		&cli.StringFlag{Name: "data", Category: catData, Value: d.Data.Source, Usage: "digits, fashion-mnist, mnist, blobs, spirals, noise[:n=,d=,c=], a .csv, an IDX or image folder"},
+		&cli.StringFlag{Name: "label-column", Category: catData, Usage: "CSV column holding the label", DefaultText: "the last"},
+		&cli.StringFlag{Name: "labels", Category: catData, Usage: "labels file replacing the source's labels (one per line, or CSV index,label)"},
+		&cli.IntFlag{Name: "augment-shift", Category: catData, Value: d.Data.Augment.Shift, Usage: "images: random shift by up to this many pixels"},
+		&cli.BoolFlag{Name: "augment-flip", Category: catData, Value: d.Data.Augment.Flip, Usage: "images: random horizontal flips"},
+		&cli.Float64Flag{Name: "augment-noise", Category: catData, Value: float64(d.Data.Augment.Noise), Usage: "images: gaussian noise of this standard deviation (normalized units)"},
+
+		&cli.StringFlag{Name: "model", Category: catModel, Usage: "linear, mlp or cnn", DefaultText: "cnn for images, mlp for tabular data"},
+		&cli.StringFlag{Name: "hidden", Category: catModel, Usage: "dense hidden sizes, comma-separated", DefaultText: "mlp: 128, or 256,128 for 256 inputs or more; cnn: 128"},
+		&cli.StringFlag{Name: "channels", Category: catModel, Usage: "cnn convolution channels, comma-separated", DefaultText: "32,64"},
+		&cli.Float64Flag{Name: "dropout", Category: catModel, Value: d.Model.Dropout, Usage: "dropout probability after dense hidden layers"},
+		&cli.BoolFlag{Name: "batch-norm", Category: catModel, Value: d.Model.BatchNorm, Usage: "batch normalization after each convolution"},
+
+		&cli.IntFlag{Name: "epochs", Category: catOptim, Value: t.Epochs, Usage: "number of epochs (with --resume: the new total)"},
+		&cli.IntFlag{Name: "batch-size", Category: catOptim, Value: t.BatchSize, Usage: "mini-batch size",
+			DefaultText: fmt.Sprintf("%d, or a tenth of the training split when smaller", setup.MaxAutoBatchSize)},
+		&cli.StringFlag{Name: "lr", Category: catOptim, Value: strconv.FormatFloat(d.Optimizer.LR, 'g', -1, 64), Usage: "learning rate, or auto (range test, then train with its answer)"},
+		&cli.StringFlag{Name: "optimizer", Category: catOptim, Value: d.Optimizer.Name, Usage: "adam, adamw or sgd"},
+		&cli.Float64Flag{Name: "weight-decay", Category: catOptim, Value: d.Optimizer.WeightDecay, Usage: "L2 (adam, sgd) or decoupled (adamw) weight decay"},
+		&cli.Float64Flag{Name: "momentum", Category: catOptim, Value: d.Optimizer.Momentum, Usage: "sgd momentum"},
+		&cli.Float64Flag{Name: "label-smoothing", Category: catOptim, Value: t.LabelSmoothing, Usage: "spread this much of each target over all classes"},
+		&cli.StringFlag{Name: "class-weights", Category: catOptim, Value: t.ClassWeights, Usage: "balanced: weight classes by inverse frequency", DefaultText: "equal"},
+		&cli.Uint64Flag{Name: "seed", Category: catOptim, Value: t.Seed, EnvVars: []string{cliutil.EnvSeed}, Usage: "seed of the split, the weights, the batch order and dropout"},
+
+		&cli.StringFlag{Name: "schedule", Category: catSchedule, Value: sch.Name, Usage: "learning-rate schedule: constant, step, cosine, onecycle or plateau"},
+		&cli.Float64Flag{Name: "warmup-epochs", Category: catSchedule, Value: sch.WarmupEpochs, Usage: "cosine: linear warm-up epochs"},
+		&cli.Float64Flag{Name: "min-lr", Category: catSchedule, Value: sch.MinLR, Usage: "cosine and plateau: the lowest learning rate"},
+		&cli.StringFlag{Name: "monitor", Category: catSchedule, Value: t.Monitor, Usage: "val_loss or val_accuracy: picks the best epoch, drives early stopping"},
+		&cli.BoolFlag{Name: "early-stopping", Category: catSchedule, Value: es.Enabled, Usage: "stop when the monitored metric stops improving (the best weights are kept either way)"},
+		&cli.IntFlag{Name: "patience", Category: catSchedule, Value: es.Patience, Usage: "early stopping: epochs without improvement"},
+		&cli.Float64Flag{Name: "min-delta", Category: catSchedule, Value: es.MinDelta, Usage: "early stopping: the least change that counts as improvement"},
+		&cli.Float64Flag{Name: "divergence-threshold", Category: catSchedule, Usage: "early stopping: stop at once when the metric is worse than this", DefaultText: "none"},
+		&cli.Float64Flag{Name: "baseline", Category: catSchedule, Usage: "early stopping: a value the metric must beat within --patience epochs", DefaultText: "none"},
+		&cli.StringFlag{Name: "resume", Category: catSchedule, Usage: "continue the run in this directory from its last.ckpt"},
+
+		&cli.BoolFlag{Name: "no-calibrate", Category: catCalibration, Value: !d.Calibration.Calibrate, Usage: "skip temperature scaling at the end of training"},
+		&cli.IntFlag{Name: "bootstrap", Category: catCalibration, Value: d.Calibration.Bootstrap, Usage: "resamples of the bootstrap 95% interval of ECE (0: none)"},
+
+		&cli.StringFlag{Name: "out", Category: catOutput, Value: d.Output.Root, EnvVars: []string{cliutil.EnvOut}, Usage: "root directory of run directories"},
+		&cli.StringFlag{Name: "name", Category: catOutput, Usage: "short name of the run directory", DefaultText: "model-data"},
+		&cli.BoolFlag{Name: "print-config", Category: catOutput, Usage: "print the resolved config (file and flags merged) as YAML and exit"},
+		&cli.BoolFlag{Name: "json", Category: catOutput, Usage: "print summary.json on stdout instead of a summary for people"},
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Category: catOutput, EnvVars: []string{cliutil.EnvQuiet}, Usage: "no progress: only warnings and errors on stderr"},
+		&cli.BoolFlag{Name: "verbose", Category: catOutput, Usage: "debug logging"},
+		&cli.StringFlag{Name: "cpuprofile", Category: catOutput, Usage: "write a CPU profile of the run to this file (go tool pprof)"},
+		&cli.StringFlag{Name: "memprofile", Category: catOutput, Usage: "write a heap profile at the end of the run to this file (go tool pprof)"},
+	}
+}
+
+// buildConfig reads --config (or the defaults) and applies every flag that
+// was set, on the command line or by its environment variable: a flag
+// overrides its environment variable, which overrides the config file,
+// which overrides the defaults.
+func buildConfig(c *cli.Context) (config.Experiment, error) {
+	cfg := config.Default()
+	if p := c.String("config"); p != "" {
+		var err error
+		if cfg, err = config.Load(p); err != nil {
+			return cfg, err
+		}
+	}
+	if err := applyFlags(c, &cfg, c.IsSet); err != nil {
+		return cfg, err
+	}
+	return cfg, cfg.Validate()
+}
+
+// applyFlags sets the config keys of the flags for which isSet is true.
+func applyFlags(c *cli.Context, cfg *config.Experiment, isSet func(flag string) bool) error {
+	str := map[string]*string{"data": &cfg.Data.Source, "label-column": &cfg.Data.LabelColumn, "labels": &cfg.Data.Labels,
+		"model": &cfg.Model.Arch, "optimizer": &cfg.Optimizer.Name, "out": &cfg.Output.Root, "name": &cfg.Output.Name}
+	for name, dst := range str {
+		if isSet(name) {
+			*dst = c.String(name)
+		}
+	}
+	if isSet("model") {
+		// A new architecture takes its own default sizes unless given.
+		cfg.Model.Hidden, cfg.Model.Channels = nil, nil
+	}
+	for name, dst := range map[string]*[]int{"hidden": &cfg.Model.Hidden, "channels": &cfg.Model.Channels} {
+		if isSet(name) {
+			v, err := parseInts(c.String(name))
+			if err != nil {
+				return fmt.Errorf("--%s: %w", name, err)
+			}
+			*dst = v
+		}
+	}
+	if isSet("dropout") {
+		cfg.Model.Dropout = c.Float64("dropout")
+	}
+	if isSet("batch-norm") {
+		cfg.Model.BatchNorm = c.Bool("batch-norm")
+	}
+	if isSet("epochs") {
+		cfg.Training.Epochs = c.Int("epochs")
+	}
+	if isSet("batch-size") {
+		cfg.Training.BatchSize = c.Int("batch-size")
+	}
+	if isSet("seed") {
+		cfg.Training.Seed = c.Uint64("seed")
+	}
+	// --lr auto keeps the configured lr: runSweep's range test replaces it.
+	if isSet("lr") && c.String("lr") != "auto" {
+		v, err := strconv.ParseFloat(c.String("lr"), 64)
+		if err != nil {
+			return fmt.Errorf("--lr must be a number, got %q", c.String("lr"))
+		}
+		cfg.Optimizer.LR = v
+	}
+	if isSet("weight-decay") {
+		cfg.Optimizer.WeightDecay = c.Float64("weight-decay")
+	}
+	if isSet("momentum") {
+		cfg.Optimizer.Momentum = c.Float64("momentum")
+	}
+	t := &cfg.Training
+	if isSet("early-stopping") {
+		t.EarlyStopping.Enabled = c.Bool("early-stopping")
+	}
+	if isSet("patience") {
+		t.EarlyStopping.Patience = c.Int("patience")
+	}
+	if isSet("min-delta") {
+		t.EarlyStopping.MinDelta = c.Float64("min-delta")
+	}
+	if isSet("divergence-threshold") {
+		v := c.Float64("divergence-threshold")
+		t.EarlyStopping.DivergenceThreshold = &v
+	}
+	if isSet("baseline") {
+		v := c.Float64("baseline")
+		t.EarlyStopping.Baseline = &v
+	}
+	for name, dst := range map[string]*string{"monitor": &t.Monitor, "schedule": &t.Schedule.Name, "class-weights": &t.ClassWeights} {
+		if isSet(name) {
+			*dst = c.String(name)
+		}
+	}
+	if isSet("warmup-epochs") {
+		t.Schedule.WarmupEpochs = c.Float64("warmup-epochs")
+	}
+	if isSet("min-lr") {
+		t.Schedule.MinLR = c.Float64("min-lr")
+	}
+	if isSet("label-smoothing") {
+		t.LabelSmoothing = c.Float64("label-smoothing")
+	}
+	if isSet("augment-shift") {
+		cfg.Data.Augment.Shift = c.Int("augment-shift")
+	}
+	if isSet("augment-flip") {
+		cfg.Data.Augment.Flip = c.Bool("augment-flip")
+	}
+	if isSet("augment-noise") {
+		cfg.Data.Augment.Noise = float32(c.Float64("augment-noise"))
+	}
+	if isSet("no-calibrate") {
+		cfg.Calibration.Calibrate = !c.Bool("no-calibrate")
+	}
+	if isSet("bootstrap") {
+		cfg.Calibration.Bootstrap = c.Int("bootstrap")
+	}
+	return nil
+}
+
+func parseInts(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		v, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || v <= 0 {
+			return nil, fmt.Errorf("want positive integers separated by commas, got %q", s)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// output is where a mode of the train command prints, the command line
+// it records and the command that resumes it.
+type output struct {
+	stdout, stderr io.Writer
+	args           []string
+	prog           string
+}
+
+func newOutput(c *cli.Context) *output {
+	return &output{stdout: c.App.Writer, stderr: c.App.ErrWriter, args: cliutil.Args(c), prog: cliutil.Prog(c)}
+}
+
+// json prints v as indented JSON on stdout.
+func (o *output) json(v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(o.stdout, string(b))
+	return nil
+}
+
+func trainAction(c *cli.Context, out *output) error {
+	if c.NArg() > 0 {
+		if err := cliutil.NoStrayFlags(c); err != nil {
+			return err
+		}
+		return cliutil.Usagef(c, "unexpected arguments %q: train takes only flags (the data source is --data)", c.Args().Slice())
+	}
+	var cfg config.Experiment
+	if c.Bool("print-config") {
+		return printConfig(c, out)
+	}
+	if c.IsSet("resume") {
+		if err := resumeFlagsOnly(c); err != nil {
+			return err
+		}
+	} else {
+		var err error
+		if cfg, err = buildConfig(c); err != nil {
+			return err
+		}
+	}
+	tests, err := feasibilityTests(c)
+	if err != nil {
+		return err
+	}
+	sweep, auto, err := sweepConfig(c)
+	if err != nil {
+		return err
+	}
+	maxMem, maxMemFrom, err := maxMemory(c)
+	if err != nil {
+		return err
+	}
+	defer holdHeapUnder(maxMem)()
+	stopProfiles, err := startProfiles(c)
+	if err != nil {
+		return err
+	}
+	defer stopProfiles()
+	ctx, stop := cliutil.SignalContext(context.Background())
+	defer stop()
+	opt := experiment.Options{Env: setup.Env{DataDir: data.DataDirFromEnv()}, Args: out.args, Log: cliutil.Logger(out.stderr, c.Bool("quiet"), c.Bool("verbose")),
+		MaxMemory: maxMem, MaxMemoryFrom: maxMemFrom}
+	if !c.Bool("quiet") {
+		opt.Progress = out.stderr
+	}
+	switch {
+	case tests != nil:
+		rep, err := experiment.Feasibility(ctx, cfg, *tests, opt)
+		if err != nil {
+			return interrupted(ctx, err)
+		}
+		return printFeasibility(c, out, rep)
+	case sweep != nil && !auto:
+		rep, err := experiment.Sweep(ctx, cfg, *sweep, opt)
+		if err != nil {
+			return interrupted(ctx, err)
+		}
+		if c.Bool("json") {
+			return out.json(rep)
+		}
+		lrsweep.WriteText(out.stdout, rep)
+		return nil
+	case sweep != nil:
+		sum, rep, err := experiment.TrainLRAuto(ctx, cfg, *sweep, opt)
+		if sum == nil {
+			return interrupted(ctx, err)
+		}
+		if !c.Bool("json") {
+			fmt.Fprintf(out.stdout, "lr auto: %.3g (%s, the median over %d seed(s)); the range test is in %s and %s\n",
+				rep.Recommended, rep.RecommendedBy, len(rep.Suggestions[rep.RecommendedBy].PerSeed), rundir.LRSweepFile, rundir.LRSweepPlot)
+		}
+		return finishTraining(ctx, c, out, sum, err)
+	case c.IsSet("resume"):
+		sum, err := experiment.Resume(ctx, c.String("resume"), func(cfg *config.Experiment) error {
+			return applyFlags(c, cfg, func(name string) bool { return resumeFlags[name] && c.IsSet(name) })
+		}, opt)
+		if sum == nil {
+			return err
+		}
+		return finishTraining(ctx, c, out, sum, err)
+	default:
+		sum, err := experiment.Train(ctx, cfg, opt)
+		if sum == nil {
+			return err
+		}
+		return finishTraining(ctx, c, out, sum, err)
+	}
+}
+
+// finishTraining prints a training summary (JSON or for people) and maps
+// how training ended to an exit: a non-finite loss is an error, an
+// interrupt exits 130 with the command that resumes.
+func finishTraining(ctx context.Context, c *cli.Context, out *output, sum *rundir.Summary, err error) error {
+	if c.Bool("json") {
+		if jerr := out.json(sum); jerr != nil {
+			return jerr
+		}
+	} else {
+		printSummary(out.stdout, sum)
+	}
+	if err != nil {
+		return err
+	}
+	if sum.StopReason == train.StopInterrupted {
+		return &cliutil.Exit{Code: cliutil.InterruptCode(ctx), Err: fmt.Errorf("interrupted after %d epochs; resume with: %s --resume %s", sum.EpochsRun, out.prog, sum.RunDir)}
+	}
+	return nil
+}
+
+// interrupted turns an error caused by SIGINT or SIGTERM into exit code
+// 130 or 143.
+func interrupted(ctx context.Context, err error) error {
+	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		return &cliutil.Exit{Code: cliutil.InterruptCode(ctx), Err: err}
+	}
+	return err
+}
+
+// printConfig prints the config a run with these flags would use: the
+// file (--config) or the defaults, with the flags and environment
+// variables applied; with --resume, the run's own config.yaml with the
+// changes the flags make to it.
+func printConfig(c *cli.Context, out *output) error {
+	var cfg config.Experiment
+	var err error
+	if c.IsSet("resume") {
+		if err := resumeFlagsOnly(c); err != nil {
+			return err
+		}
+		dir, err := rundir.Open(c.String("resume"))
+		if err != nil {
+			return err
+		}
+		if cfg, err = config.Load(dir.Join(rundir.ConfigFile)); err != nil {
+			return err
+		}
+		err = applyFlags(c, &cfg, func(name string) bool { return resumeFlags[name] && c.IsSet(name) })
+		if err == nil {
+			err = cfg.Validate()
+		}
+	} else {
+		cfg, err = buildConfig(c)
+	}
+	if err != nil {
+		return err
+	}
+	b, err := cfg.Marshal()
+	if err != nil {
+		return err
+	}
+	_, err = out.stdout.Write(b)
+	return err
+}
+
+// startProfiles starts --cpuprofile and arms --memprofile; the function it
+// returns stops and writes them.
+func startProfiles(c *cli.Context) (func(), error) {
+	var stops []func()
+	if p := c.String("cpuprofile"); p != "" {
+		f, err := os.Create(p)
+		if err != nil {
+			return nil, err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return nil, err
+		}
+		stops = append(stops, func() { pprof.StopCPUProfile(); f.Close() })
+	}
+	if p := c.String("memprofile"); p != "" {
+		stops = append(stops, func() {
+			if err := writeHeapProfile(p); err != nil {
+				fmt.Fprintf(c.App.ErrWriter, "warning: heap profile not written to %s: %v\n", p, err)
+			}
+		})
+	}
+	return func() {
+		for _, f := range stops {
+			f()
+		}
+	}, nil
+}
+
+// resumeFlags are the flags a resumed run takes: the settings it may
+// change (experiment.Resumable: more epochs, other early stopping) and
+// those of this invocation alone (output, profiles, the machine's memory).
+var resumeFlags = map[string]bool{"resume": true, "epochs": true,
+	"early-stopping": true, "patience": true, "min-delta": true, "baseline": true, "divergence-threshold": true,
+	"print-config": true, "json": true, "quiet": true, "q": true, "verbose": true, "cpuprofile": true, "memprofile": true, "max-memory": true}
+
+// resumeFlagsOnly rejects, among the flags given on the command line (an
+// environment variable such as PRACTICA_SEED does not count: the run
+// keeps its own), those that would change a resumed run.
+func resumeFlagsOnly(c *cli.Context) error {
+	for _, name := range c.LocalFlagNames() {
+		if !resumeFlags[name] {
+			return cliutil.Usagef(c, "--%s cannot be combined with --resume: a resumed run keeps its config.yaml, but for --epochs (the new total) and the early-stopping flags", name)
+		}
+	}
+	return nil
+}
+
+func printSummary(w io.Writer, s *rundir.Summary) {
+	fmt.Fprintf(w, "%s on %s: %d epochs in %.1fs (%s)\n", s.Model, s.Data, s.EpochsRun, s.Seconds, s.StopReason)
+	if s.EpochsRun > 0 {
+		fmt.Fprintf(w, "best epoch %d: val_loss %.4f  val_accuracy %.4f\n", s.BestEpoch, s.ValLoss, s.ValAccuracy)
+	}
+	if s.TestAccuracy != nil {
+		fmt.Fprintf(w, "test (best weights): loss %.4f  accuracy %.4f on %d examples\n", *s.TestLoss, *s.TestAccuracy, s.TestSize)
+	}
+	switch {
+	case s.TestECEBefore != nil && s.Temperature > 0:
+		fmt.Fprintf(w, "calibration: T %.3f (fitted on validation), test ECE %.4f -> %.4f (calibration.json)\n", s.Temperature, *s.TestECEBefore, *s.TestECEAfter)
+	case s.TestECEBefore != nil:
+		fmt.Fprintf(w, "calibration: no temperature fitted (see calibration.json), test ECE %.4f\n", *s.TestECEBefore)
+	}
+	for _, warning := range s.Warnings {
+		fmt.Fprintf(w, "warning: %s\n", warning)
+	}
+	fmt.Fprintf(w, "run directory: %s\n", s.RunDir)
+}
+
+// writeHeapProfile writes the heap profile: live memory and, with
+// -sample_index=alloc_space, everything the run allocated.
+// It is written atomically: a failure leaves no partial file.
+func writeHeapProfile(path string) error {
+	var buf bytes.Buffer
+	if err := pprof.Lookup("allocs").WriteTo(&buf, 0); err != nil {
+		return err
+	}
+	return atomicfile.Write(path, buf.Bytes())
+}

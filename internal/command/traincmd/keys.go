@@ -1,0 +1,33 @@
+package traincmd
+
+import (
+	"github.com/urfave/cli/v2"
+
+	"github.com/practica-ml/practica/internal/cliutil"
+)
+
+// flagOfKey maps the settings the libraries name in their errors (config
+// keys, and the options of the feasibility tests and the LR sweep) to the
+// flags of this command.
+var flagOfKey = map[string]string{
+	"data.source": "data", "data.label_column": "label-column", "data.labels": "labels",
+	"data.augment.shift": "augment-shift", "data.augment.flip": "augment-flip", "data.augment.noise": "augment-noise",
+	"model.arch": "model", "model.hidden": "hidden", "model.channels": "channels", "model.dropout": "dropout", "model.batch_norm": "batch-norm",
+	"optimizer.name": "optimizer", "optimizer.lr": "lr", "optimizer.weight_decay": "weight-decay", "optimizer.momentum": "momentum",
+	"training.epochs": "epochs", "training.batch_size": "batch-size", "training.seed": "seed", "training.monitor": "monitor",
+	"training.label_smoothing": "label-smoothing", "training.class_weights": "class-weights",
+	"training.early_stopping.enabled": "early-stopping", "training.early_stopping.patience": "patience",
+	"training.early_stopping.min_delta": "min-delta", "training.early_stopping.baseline": "baseline",
+	"training.early_stopping.divergence_threshold": "divergence-threshold",
+	"training.schedule.name":                       "schedule", "training.schedule.warmup_epochs": "warmup-epochs", "training.schedule.min_lr": "min-lr",
+	"calibration.calibrate": "no-calibrate", "calibration.bootstrap": "bootstrap",
+	"output.root": "out", "output.name": "name",
+	"overfit_batch": "overfit-batch", "overfit_steps": "overfit-steps",
+	"lr_min": "lr-min", "lr_max": "lr-max", "lr_steps": "lr-steps", "seeds": "lr-sweep-seeds",
+	"recommended_by": "lr-suggestion", "grid": "grid", "grid_epochs": "sweep-epochs",
+}
+
+// withFlags names this command's flags in the setting errors of err.
+func withFlags(c *cli.Context, err error) error {
+	return cliutil.FlagErrors(err, flagOfKey, c.IsSet)
+}
