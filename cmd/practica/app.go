@@ -2,7 +2,6 @@ package main
 
 import (
 	"io"
-	"path/filepath"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -65,12 +64,4 @@ func rootAction(c *cli.Context) error {
 		msg += "; did you mean " + s + "?"
 	}
 	return cliutil.Usagef(c, "%s", msg)
-}
-
-// progName is the program as a user types it: its base name.
-func progName(args []string) string {
-	if len(args) == 0 {
-		return "practica"
-	}
-	return filepath.Base(args[0])
 }

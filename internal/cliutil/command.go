@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/practica-ml/practica/kernels"
 	"github.com/xrash/smetrics"
 )
 
@@ -40,6 +42,16 @@ func helpCommand(c *cli.Context) string {
 // Metadata keys of the apps: the command line as typed (recorded in run
 // directories and in the commands a message suggests).
 const argsKey = "args"
+
+// RunStandalone runs cmd as a program of its own on args (args[0] is the
+// program) and returns the exit code: what cmd/train, cmd/eval and
+// cmd/predict do, with the process-wide set-up every command makes first
+// (the matrix-multiply kernels, the garbage collector's target).
+func RunStandalone(cmd *cli.Command, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	kernels.Install()
+	TuneGC()
+	return Handle(stderr, cmd.Name, Standalone(cmd, stdin, stdout, stderr, args).Run(args))
+}
 
 // Standalone is cmd as an app of its own (cmd/train, cmd/eval,
 // cmd/predict): the same flags, action and help as the practica

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/debug"
-	"strings"
 
 	"github.com/practica-ml/practica/rundir"
 )
@@ -26,40 +25,19 @@ func version(bi *debug.BuildInfo) string {
 	if mv := bi.Main.Version; mv != "" && mv != "(devel)" {
 		v = mv
 	}
-	var rev, at string
-	dirty := false
+	set := map[string]string{"GOOS": runtime.GOOS, "GOARCH": runtime.GOARCH}
 	for _, s := range bi.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.time":
-			at = s.Value
-		case "vcs.modified":
-			dirty = s.Value == "true"
-		}
+		set[s.Key] = s.Value
 	}
-	var parts []string
-	if rev != "" {
-		if dirty {
+	rev := "no VCS revision in the build (-buildvcs=false, or built outside a git checkout)"
+	if r := set["vcs.revision"]; r != "" {
+		rev = "revision " + r
+		if set["vcs.modified"] == "true" {
 			rev += "+dirty"
 		}
-		r := "revision " + rev
-		if at != "" {
-			r += " of " + at
-		}
-		parts = append(parts, r)
-	} else {
-		parts = append(parts, "no VCS revision in the build (-buildvcs=false, or built outside a git checkout)")
-	}
-	goos, goarch := runtime.GOOS, runtime.GOARCH
-	for _, s := range bi.Settings {
-		switch s.Key {
-		case "GOOS":
-			goos = s.Value
-		case "GOARCH":
-			goarch = s.Value
+		if at := set["vcs.time"]; at != "" {
+			rev += " of " + at
 		}
 	}
-	parts = append(parts, fmt.Sprintf("%s %s/%s", bi.GoVersion, goos, goarch))
-	return v + " (" + strings.Join(parts, ", ") + ")"
+	return fmt.Sprintf("%s (%s, %s %s/%s)", v, rev, bi.GoVersion, set["GOOS"], set["GOARCH"])
 }

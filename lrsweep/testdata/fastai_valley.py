@@ -12,9 +12,9 @@ no torch): fastai's tensors only index and compare here.
 The curves are lr_sweep.csv files written by the range test on the embedded
 digits:
 
-    digits_cnn_100.csv   go run ./cmd/train --lr-sweep
+    digits_cnn_100.csv   go run ./cmd/practica train --lr-sweep
                          (seed 1 diverges after 81 of its 100 steps)
-    digits_mlp_60.csv    go run ./cmd/train --lr-sweep --model mlp --lr-steps 60 --lr-sweep-seeds 2
+    digits_mlp_60.csv    go run ./cmd/practica train --lr-sweep --model mlp --lr-steps 60 --lr-sweep-seeds 2
                          (both seeds diverge, after 55 and 58 steps)
 
 plus curves cut from them that end on a non-finite loss, as our range test

@@ -16,28 +16,20 @@ import (
 
 	"github.com/practica-ml/practica/data"
 	"github.com/practica-ml/practica/internal/cliutil"
-	"github.com/practica-ml/practica/kernels"
 	"github.com/practica-ml/practica/report"
 	"github.com/practica-ml/practica/report/evaluation"
 	"github.com/practica-ml/practica/rundir"
 )
 
-// Run runs the eval app on args (args[0] is the program) and returns the
-// exit code.
+// Run runs the eval command as a program of its own (cmd/eval) on args
+// (args[0] is the program) and returns the exit code.
 func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	kernels.Install()
-	cliutil.TuneGC()
-	return cliutil.Handle(stderr, "eval", App(stdin, stdout, stderr, args).Run(args))
+	return cliutil.RunStandalone(Command(), args, stdin, stdout, stderr)
 }
 
 // run is Run without standard input, as the tests call it.
 func run(args []string, stdout, stderr io.Writer) int {
 	return Run(args, strings.NewReader(""), stdout, stderr)
-}
-
-// App is the eval command as a program of its own (cmd/eval).
-func App(stdin io.Reader, stdout, stderr io.Writer, args []string) *cli.App {
-	return cliutil.Standalone(Command(), stdin, stdout, stderr, args)
 }
 
 // Command is the eval command: practica's subcommand and cmd/eval.

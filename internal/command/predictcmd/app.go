@@ -16,25 +16,17 @@ import (
 	"github.com/practica-ml/practica/inference"
 	"github.com/practica-ml/practica/internal/atomicfile"
 	"github.com/practica-ml/practica/internal/cliutil"
-	"github.com/practica-ml/practica/kernels"
 )
 
-// Run runs the predict app on args (args[0] is the program) and returns
-// the exit code; a CSV named "-" is read from stdin.
+// Run runs the predict command as a program of its own (cmd/predict) on args
+// (args[0] is the program) and returns the exit code.
 func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	kernels.Install()
-	cliutil.TuneGC()
-	return cliutil.Handle(stderr, "predict", App(stdin, stdout, stderr, args).Run(args))
+	return cliutil.RunStandalone(Command(), args, stdin, stdout, stderr)
 }
 
-// run is Run without standard input, as most tests call it.
+// run is Run without standard input, as the tests call it.
 func run(args []string, stdout, stderr io.Writer) int {
 	return Run(args, strings.NewReader(""), stdout, stderr)
-}
-
-// App is the predict command as a program of its own (cmd/predict).
-func App(stdin io.Reader, stdout, stderr io.Writer, args []string) *cli.App {
-	return cliutil.Standalone(Command(), stdin, stdout, stderr, args)
 }
 
 // renames are the old spellings of predict's flags: --labels and --seed

@@ -23,28 +23,19 @@ import (
 	"github.com/practica-ml/practica/experiment"
 	"github.com/practica-ml/practica/internal/atomicfile"
 	"github.com/practica-ml/practica/internal/cliutil"
-	"github.com/practica-ml/practica/kernels"
 	"github.com/practica-ml/practica/rundir"
 	"github.com/practica-ml/practica/train"
 )
 
-// Run runs the train app on args (args[0] is the program) and returns the
-// exit code.
+// Run runs the train command as a program of its own (cmd/train) on args
+// (args[0] is the program) and returns the exit code.
 func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	kernels.Install()
-	cliutil.TuneGC()
-	return cliutil.Handle(stderr, "train", App(stdin, stdout, stderr, args).Run(args))
+	return cliutil.RunStandalone(Command(), args, stdin, stdout, stderr)
 }
 
 // run is Run without standard input, as the tests call it.
 func run(args []string, stdout, stderr io.Writer) int {
 	return Run(args, strings.NewReader(""), stdout, stderr)
-}
-
-// App is the train command as a program of its own (cmd/train); args is
-// the command line it will run, recorded in the run directory.
-func App(stdin io.Reader, stdout, stderr io.Writer, args []string) *cli.App {
-	return cliutil.Standalone(Command(), stdin, stdout, stderr, args)
 }
 
 // Command is the train command: practica's subcommand and cmd/train.
@@ -154,16 +145,17 @@ func buildConfig(c *cli.Context) (config.Experiment, error) {
 
 // applyFlags sets the config keys of the flags for which isSet is true.
 func applyFlags(c *cli.Context, cfg *config.Experiment, isSet func(flag string) bool) error {
-	str := map[string]*string{"data": &cfg.Data.Source, "label-column": &cfg.Data.LabelColumn, "labels": &cfg.Data.Labels,
-		"model": &cfg.Model.Arch, "optimizer": &cfg.Optimizer.Name, "out": &cfg.Output.Root, "name": &cfg.Output.Name}
-	for name, dst := range str {
-		if isSet(name) {
-			*dst = c.String(name)
-		}
-	}
+	t, es := &cfg.Training, &cfg.Training.EarlyStopping
 	if isSet("model") {
 		// A new architecture takes its own default sizes unless given.
 		cfg.Model.Hidden, cfg.Model.Channels = nil, nil
+	}
+	for name, dst := range map[string]*string{"data": &cfg.Data.Source, "label-column": &cfg.Data.LabelColumn, "labels": &cfg.Data.Labels,
+		"model": &cfg.Model.Arch, "optimizer": &cfg.Optimizer.Name, "out": &cfg.Output.Root, "name": &cfg.Output.Name,
+		"monitor": &t.Monitor, "schedule": &t.Schedule.Name, "class-weights": &t.ClassWeights} {
+		if isSet(name) {
+			*dst = c.String(name)
+		}
 	}
 	for name, dst := range map[string]*[]int{"hidden": &cfg.Model.Hidden, "channels": &cfg.Model.Channels} {
 		if isSet(name) {
@@ -174,20 +166,32 @@ func applyFlags(c *cli.Context, cfg *config.Experiment, isSet func(flag string) 
 			*dst = v
 		}
 	}
-	if isSet("dropout") {
-		cfg.Model.Dropout = c.Float64("dropout")
+	for name, dst := range map[string]*int{"epochs": &t.Epochs, "batch-size": &t.BatchSize, "patience": &es.Patience,
+		"augment-shift": &cfg.Data.Augment.Shift, "bootstrap": &cfg.Calibration.Bootstrap} {
+		if isSet(name) {
+			*dst = c.Int(name)
+		}
 	}
-	if isSet("batch-norm") {
-		cfg.Model.BatchNorm = c.Bool("batch-norm")
+	for name, dst := range map[string]*float64{"dropout": &cfg.Model.Dropout, "weight-decay": &cfg.Optimizer.WeightDecay,
+		"momentum": &cfg.Optimizer.Momentum, "min-delta": &es.MinDelta, "warmup-epochs": &t.Schedule.WarmupEpochs,
+		"min-lr": &t.Schedule.MinLR, "label-smoothing": &t.LabelSmoothing} {
+		if isSet(name) {
+			*dst = c.Float64(name)
+		}
 	}
-	if isSet("epochs") {
-		cfg.Training.Epochs = c.Int("epochs")
+	for name, dst := range map[string]**float64{"divergence-threshold": &es.DivergenceThreshold, "baseline": &es.Baseline} {
+		if isSet(name) {
+			v := c.Float64(name)
+			*dst = &v
+		}
 	}
-	if isSet("batch-size") {
-		cfg.Training.BatchSize = c.Int("batch-size")
+	for name, dst := range map[string]*bool{"batch-norm": &cfg.Model.BatchNorm, "early-stopping": &es.Enabled, "augment-flip": &cfg.Data.Augment.Flip} {
+		if isSet(name) {
+			*dst = c.Bool(name)
+		}
 	}
 	if isSet("seed") {
-		cfg.Training.Seed = c.Uint64("seed")
+		t.Seed = c.Uint64("seed")
 	}
 	// --lr auto keeps the configured lr: runSweep's range test replaces it.
 	if isSet("lr") && c.String("lr") != "auto" {
@@ -197,58 +201,11 @@ func applyFlags(c *cli.Context, cfg *config.Experiment, isSet func(flag string) 
 		}
 		cfg.Optimizer.LR = v
 	}
-	if isSet("weight-decay") {
-		cfg.Optimizer.WeightDecay = c.Float64("weight-decay")
-	}
-	if isSet("momentum") {
-		cfg.Optimizer.Momentum = c.Float64("momentum")
-	}
-	t := &cfg.Training
-	if isSet("early-stopping") {
-		t.EarlyStopping.Enabled = c.Bool("early-stopping")
-	}
-	if isSet("patience") {
-		t.EarlyStopping.Patience = c.Int("patience")
-	}
-	if isSet("min-delta") {
-		t.EarlyStopping.MinDelta = c.Float64("min-delta")
-	}
-	if isSet("divergence-threshold") {
-		v := c.Float64("divergence-threshold")
-		t.EarlyStopping.DivergenceThreshold = &v
-	}
-	if isSet("baseline") {
-		v := c.Float64("baseline")
-		t.EarlyStopping.Baseline = &v
-	}
-	for name, dst := range map[string]*string{"monitor": &t.Monitor, "schedule": &t.Schedule.Name, "class-weights": &t.ClassWeights} {
-		if isSet(name) {
-			*dst = c.String(name)
-		}
-	}
-	if isSet("warmup-epochs") {
-		t.Schedule.WarmupEpochs = c.Float64("warmup-epochs")
-	}
-	if isSet("min-lr") {
-		t.Schedule.MinLR = c.Float64("min-lr")
-	}
-	if isSet("label-smoothing") {
-		t.LabelSmoothing = c.Float64("label-smoothing")
-	}
-	if isSet("augment-shift") {
-		cfg.Data.Augment.Shift = c.Int("augment-shift")
-	}
-	if isSet("augment-flip") {
-		cfg.Data.Augment.Flip = c.Bool("augment-flip")
-	}
 	if isSet("augment-noise") {
 		cfg.Data.Augment.Noise = float32(c.Float64("augment-noise"))
 	}
 	if isSet("no-calibrate") {
 		cfg.Calibration.Calibrate = !c.Bool("no-calibrate")
-	}
-	if isSet("bootstrap") {
-		cfg.Calibration.Bootstrap = c.Int("bootstrap")
 	}
 	return nil
 }

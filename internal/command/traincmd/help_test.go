@@ -199,3 +199,52 @@ func TestUsageErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryFlagSetsItsKey gives every flag that sets a config key a value
+// other than its default and reads the key back from --print-config.
+func TestEveryFlagSetsItsKey(t *testing.T) {
+	values := map[string]string{
+		"data": "blobs", "label-column": "y", "labels": "l.txt", "model": "cnn", "hidden": "7,5", "channels": "3",
+		"dropout": "0.25", "batch-norm": "true", "epochs": "3", "batch-size": "17", "seed": "9", "lr": "0.02",
+		"optimizer": "sgd", "weight-decay": "0.001", "momentum": "0.8", "early-stopping": "true", "patience": "4",
+		"min-delta": "0.01", "divergence-threshold": "9", "baseline": "2", "monitor": "val_accuracy", "schedule": "cosine",
+		"warmup-epochs": "1", "min-lr": "1e-05", "label-smoothing": "0.1", "class-weights": "balanced", "augment-shift": "1",
+		"augment-flip": "true", "augment-noise": "0.1", "no-calibrate": "true", "bootstrap": "50", "out": "elsewhere", "name": "n",
+	}
+	args := []string{"train", "--print-config"}
+	for flag, v := range values {
+		args = append(args, "--"+flag+"="+v)
+	}
+	var stdout, stderr bytes.Buffer
+	if code := run(args, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	cfg, err := config.Parse(stdout.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for key, flag := range flagOfKey {
+		if !strings.Contains(key, ".") {
+			continue
+		}
+		want, ok := values[flag]
+		if !ok {
+			t.Errorf("--%s (%s) has no test value", flag, key)
+			continue
+		}
+		got, _ := config.Get(cfg, key)
+		s := fmt.Sprint(got)
+		switch v := got.(type) {
+		case []int:
+			s = strings.Trim(strings.ReplaceAll(fmt.Sprint(v), " ", ","), "[]")
+		case float32:
+			s = strconv.FormatFloat(float64(v), 'g', -1, 32)
+		}
+		if flag == "no-calibrate" {
+			s = strconv.FormatBool(!got.(bool))
+		}
+		if s != want {
+			t.Errorf("--%s=%s gives %s = %s", flag, want, key, s)
+		}
+	}
+}
