@@ -105,10 +105,10 @@ func Resume(ctx context.Context, path string, edit func(*config.Experiment) erro
 			stopped = reason
 			log.Info("the run had stopped before its end was written; finishing it", "epochs", len(rs.History), "stop_reason", reason)
 		case len(rs.History) >= cfg.Training.Epochs:
-			return nil, setting.Errorf("training.epochs", "the run already has %d of %d epochs: resume with a larger total", len(rs.History), cfg.Training.Epochs)
+			return nil, setting.Errorf("training.epochs", "is %d, and the run already has %d of %d epochs: resume with a larger total", cfg.Training.Epochs, len(rs.History), cfg.Training.Epochs)
 		default:
-			return nil, setting.Errorf("training.early_stopping.patience", "the run was stopped by early stopping after %d epochs (%s) and would stop again at once: "+
-				"to continue it, raise the patience, lower the min_delta or turn early stopping off", len(rs.History), reason)
+			return nil, setting.Errorf("training.early_stopping", "stopped the run after %d epochs (%s) and would stop it again at once: "+
+				"to continue it, raise its patience, lower its min_delta or disable it", len(rs.History), reason)
 		}
 	}
 	if err := restoreSeconds(dir, rs.History); err != nil {

@@ -134,8 +134,8 @@ func TestResumeWithOtherEarlyStopping(t *testing.T) {
 		edit    func(*config.Experiment) error
 		wantErr string
 	}{
-		{"unchanged", nil, "stopped by early stopping after 2 epochs"},
-		{"more epochs alone", Epochs(8), "would stop again at once"},
+		{"unchanged", nil, "training.early_stopping stopped the run after 2 epochs (patience)"},
+		{"more epochs alone", Epochs(8), "would stop it again at once"},
 		{"another learning rate", func(c *config.Experiment) error { c.Optimizer.LR = 0.1; return nil }, "optimizer.lr cannot change when resuming"},
 		{"a bad patience", func(c *config.Experiment) error { c.Training.EarlyStopping.Patience = -1; return nil }, "patience"},
 	}

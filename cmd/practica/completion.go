@@ -80,22 +80,3 @@ func completionCommand() *cli.Command {
 		},
 	}
 }
-
-func manCommand() *cli.Command {
-	return &cli.Command{
-		Name:      "man",
-		Usage:     "print the man page (every command and flag) in roff",
-		UsageText: "practica man > practica.1; man ./practica.1",
-		Action: func(c *cli.Context) error {
-			if c.NArg() > 0 {
-				return cliutil.Usagef(c, "man takes no arguments")
-			}
-			page, err := c.App.ToMan()
-			if err != nil {
-				return err
-			}
-			_, err = fmt.Fprint(c.App.Writer, page)
-			return err
-		},
-	}
-}

@@ -73,7 +73,6 @@ func Standalone(cmd *cli.Command, stdin io.Reader, stdout, stderr io.Writer, arg
 		ErrWriter:             stderr,
 	}
 	Configure(app, args)
-	app.DisableSliceFlagSeparator = true
 	return app
 }
 
@@ -85,6 +84,9 @@ func Configure(app *cli.App, args []string) {
 	app.OnUsageError = OnUsageError
 	app.ExitErrHandler = func(*cli.Context, error) {}
 	app.Metadata = map[string]any{argsKey: args}
+	// A repeated flag (eval --compare DIR --compare DIR) takes each value
+	// whole: a directory's name may hold a comma.
+	app.DisableSliceFlagSeparator = true
 	for _, c := range app.Commands {
 		if c.OnUsageError == nil {
 			c.OnUsageError = OnUsageError

@@ -451,7 +451,7 @@ func TestBadInvocations(t *testing.T) {
 		{[]string{"--compare", dir, "--run", dir}, "either --run or --compare"},
 		{[]string{"--run", dir, "extra"}, "unexpected argument"},
 		{[]string{"--data", "digits", "--split", "val"}, "--split applies to the evaluation of a run"},
-		{[]string{"--data", "no-such-file.csv"}, "no-such-file.csv"},
+		{[]string{"--data", "no-such-file.csv", "--out", filepath.Join(t.TempDir(), "profile")}, "no-such-file.csv"}, // the report of what could be read goes to --out
 	} {
 		code, _, stderr := runEval(c.args...)
 		// A command line eval cannot take is a usage error: exit 2, and a
