@@ -12,7 +12,7 @@ package main
 import (
 	"os"
 
-	"github.com/practica-ml/practica/internal/command/evalcmd"
+	"github.com/practica-ml/practica/cmd/internal/evalcmd"
 
 	_ "go4.org/unsafe/assume-no-moving-gc" // gorgonia panics at start-up on Go 1.26 without it
 )

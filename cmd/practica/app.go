@@ -6,10 +6,10 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/practica-ml/practica/cmd/internal/evalcmd"
+	"github.com/practica-ml/practica/cmd/internal/predictcmd"
+	"github.com/practica-ml/practica/cmd/internal/traincmd"
 	"github.com/practica-ml/practica/internal/cliutil"
-	"github.com/practica-ml/practica/internal/command/evalcmd"
-	"github.com/practica-ml/practica/internal/command/predictcmd"
-	"github.com/practica-ml/practica/internal/command/traincmd"
 	"github.com/practica-ml/practica/kernels"
 )
 

@@ -9,10 +9,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/practica-ml/practica/cmd/internal/evalcmd"
+	"github.com/practica-ml/practica/cmd/internal/predictcmd"
+	"github.com/practica-ml/practica/cmd/internal/traincmd"
 	"github.com/practica-ml/practica/internal/cliutil"
-	"github.com/practica-ml/practica/internal/command/evalcmd"
-	"github.com/practica-ml/practica/internal/command/predictcmd"
-	"github.com/practica-ml/practica/internal/command/traincmd"
 )
 
 // asPractica, set in a child's environment, makes the test binary behave

@@ -10,7 +10,7 @@ package main
 import (
 	"os"
 
-	"github.com/practica-ml/practica/internal/command/predictcmd"
+	"github.com/practica-ml/practica/cmd/internal/predictcmd"
 
 	_ "go4.org/unsafe/assume-no-moving-gc" // gorgonia panics at start-up on Go 1.26 without it
 )

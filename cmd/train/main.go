@@ -9,7 +9,7 @@ package main
 import (
 	"os"
 
-	"github.com/practica-ml/practica/internal/command/traincmd"
+	"github.com/practica-ml/practica/cmd/internal/traincmd"
 
 	_ "go4.org/unsafe/assume-no-moving-gc" // gorgonia panics at start-up on Go 1.26 without it
 )
