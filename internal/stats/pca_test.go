@@ -2,8 +2,11 @@ package stats
 
 import (
 	"math"
+	"math/rand/v2"
+	"slices"
 	"testing"
 
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -161,4 +164,142 @@ func eye(n int) *mat.Dense {
 		m.Set(i, i, 1)
 	}
 	return m
+}
+
+// spectrum returns n rows of d values whose centred singular values decay
+// geometrically (scale·ratio^i along seeded random orthonormal directions)
+// over a little seeded noise: principal components well separated, as in
+// real data.
+func spectrum(n, d, rank int, scale, ratio, noise float64, seed uint64) []float32 {
+	r := rand.New(rand.NewPCG(seed, 7))
+	gauss := func(rows, cols int) *mat.Dense {
+		m := mat.NewDense(rows, cols, nil)
+		for i := range m.RawMatrix().Data {
+			m.RawMatrix().Data[i] = r.NormFloat64()
+		}
+		return m
+	}
+	u, v := gauss(n, rank), gauss(d, rank)
+	orthonormalize(u)
+	orthonormalize(v)
+	s := scale
+	for c := range rank {
+		col := mat.Col(nil, c, u)
+		floats.Scale(s, col)
+		u.SetCol(c, col)
+		s *= ratio
+	}
+	var a mat.Dense
+	a.Mul(u, v.T())
+	x := make([]float32, n*d)
+	for i := range n {
+		for j := range d {
+			x[i*d+j] = float32(a.At(i, j) + noise*r.NormFloat64() + float64(j%5))
+		}
+	}
+	return x
+}
+
+// reference is the full-SVD PCA of x, the exact answer the randomized
+// path approximates: variances, the total variance, and the first k
+// components with their signs fixed.
+func reference(t *testing.T, x []float32, d, k int) ([]float64, float64, *mat.Dense) {
+	t.Helper()
+	n := len(x) / d
+	a := mat.NewDense(n, d, Float64s(x))
+	for j := range d {
+		col := mat.Col(nil, j, a)
+		m := floats.Sum(col) / float64(n)
+		floats.AddConst(-m, col)
+		a.SetCol(j, col)
+	}
+	vals, v, err := fullSVD(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vars := sq(vals, n)
+	comps := mat.NewDense(d, k, nil)
+	for c := range k {
+		comps.SetCol(c, signed(mat.Col(nil, c, v)))
+	}
+	return vars, floats.Sum(vars), comps
+}
+
+// TestPCARandomizedMatchesFullSVD: on data wide and long enough for the
+// randomized path, FitPCA's components, variances and explained share
+// equal the full SVD's (components up to the sign both fix the same way),
+// and two fits are identical bit for bit.
+func TestPCARandomizedMatchesFullSVD(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		n, d, k  int
+		fraction float64
+		tol      float64
+	}{
+		{"tall, 2-D view", 700, 500, 2, 1, 1e-9},
+		{"wide, 2-D view", 500, 1200, 2, 1, 1e-9},
+		{"wide, 5 components for 99%", 600, 800, 5, 0.99, 1e-9},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			x := spectrum(c.n, c.d, 12, 400, 0.6, 0.05, 3)
+			if !((2*powerIterations+2)*(c.k+oversample) < min(c.n, c.d)) {
+				t.Fatalf("%d×%d does not take the randomized path", c.n, c.d)
+			}
+			p, err := FitPCA(x, c.d, c.fraction, c.k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			vars, total, comps := reference(t, x, c.d, c.k)
+			if p.K() != c.k {
+				t.Fatalf("%d components, want %d", p.K(), c.k)
+			}
+			for i := range c.k {
+				if !near(p.Variance[i], vars[i], c.tol*vars[i]) {
+					t.Errorf("variance %d: %v, full SVD %v", i, p.Variance[i], vars[i])
+				}
+				for j := range c.d {
+					if !near(p.Components.At(j, i), comps.At(j, i), c.tol) {
+						t.Fatalf("component %d, loading %d: %v, full SVD %v", i, j, p.Components.At(j, i), comps.At(j, i))
+					}
+				}
+			}
+			if want := floats.Sum(vars[:c.k]) / total; !near(p.Explained, want, 1e-12) {
+				t.Errorf("explained %v, full SVD %v", p.Explained, want)
+			}
+			again, err := FitPCA(x, c.d, c.fraction, c.k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !mat.Equal(again.Components, p.Components) || !slices.Equal(again.Variance, p.Variance) || again.Explained != p.Explained {
+				t.Fatal("two fits of the same data differ")
+			}
+		})
+	}
+}
+
+// TestPCARandomizedOnNoise: on pure noise no direction is principal and
+// the sketch cannot find the exact top components; what it finds must
+// still explain nearly as much variance as they do (within 2% of it), with
+// orthonormal components.
+func TestPCARandomizedOnNoise(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	n, d := 500, 600
+	x := make([]float32, n*d)
+	for i := range x {
+		x[i] = float32(r.NormFloat64())
+	}
+	p, err := FitPCA(x, d, 1, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vars, total, _ := reference(t, x, d, 2)
+	want := (vars[0] + vars[1]) / total
+	if p.Explained > want*(1+1e-12) || p.Explained < 0.98*want {
+		t.Fatalf("explained %v, full SVD %v", p.Explained, want)
+	}
+	var g mat.Dense
+	g.Mul(p.Components.T(), p.Components)
+	if !mat.EqualApprox(&g, eye(2), 1e-12) {
+		t.Fatalf("componentsᵀ·components = %v", mat.Formatted(&g))
+	}
 }
