@@ -24,7 +24,7 @@ func (r *Report) Markdown(about string) string {
 		fmt.Fprintf(&b, "- Naive embeddings: **%s** (best probe %.3f, majority class %.3f)\n", r.NaiveEmbeddings.Verdict, r.NaiveEmbeddings.Best.Accuracy, r.NaiveEmbeddings.MajorityRate)
 	}
 	if r.Clustering != nil {
-		fmt.Fprintf(&b, "- Clustering: NMI %.3f, purity %.3f (no verdict)\n", r.Clustering.NMI, r.Clustering.Purity)
+		fmt.Fprintf(&b, "- Clustering: **%s** (NMI %.3f against %.3f by chance, purity %.3f; informs, does not decide the exit status)\n", r.Clustering.Verdict, r.Clustering.NMI, r.Clustering.ChanceNMI, r.Clustering.Purity)
 	}
 	b.WriteString("\n")
 	if r.memorizesNoise() {
@@ -60,12 +60,13 @@ func (r *Report) Markdown(about string) string {
 	}
 	if c := r.Clustering; c != nil {
 		b.WriteString("## Clustering\n\n")
+		fmt.Fprintf(&b, "**%s.** %s.\n\n", c.Verdict, capitalize(c.Reason))
 		fmt.Fprintf(&b, "k-means++ (k = %d, the number of classes; %d seeded restarts) on the `%s` embedding (%d dimensions) of %d training examples:\n\n", c.K, c.Restarts, c.Embedding, c.Dim, c.Points)
 		b.WriteString("| purity | NMI | adjusted Rand index | silhouette |\n| --- | --- | --- | --- |\n")
 		fmt.Fprintf(&b, "| %.3f | %.3f | %.3f | %.3f (on %d points) |\n\n", c.Purity, c.NMI, c.ARI, c.Silhouette, c.SilhouettePoints)
 		fmt.Fprintf(&b, "Cluster sizes: %v. The scatter shows %d points on the embedding's first two principal components (%.1f%% of its variance), coloured by label.\n\n", c.ClusterSizes, c.ScatterPoints, 100*c.ScatterExplained)
 		b.WriteString("![PCA scatter](" + rundir.PCAScatterPlot + ")\n\n")
-		b.WriteString("**What it means:** purity, NMI and the adjusted Rand index near 1 say the classes form separate groups in this embedding without any label being used; a silhouette well above 0 says the groups are compact. **What it does not mean:** low scores do not prove there is no signal — classes can be separable by a linear probe without forming round clusters, and k-means only finds round ones. This section has no verdict.\n")
+		fmt.Fprintf(&b, "**What it means:** purity, NMI and the adjusted Rand index near 1 say the classes form separate groups in this embedding without any label being used; a silhouette well above 0 says the groups are compact. **What it does not mean:** low scores do not prove there is no signal — classes can be separable by a linear probe without forming round clusters, and k-means only finds round ones. **CLUSTERS** needs the NMI to beat seeded shuffles of the labels (p < %g) and an adjusted Rand index of at least %g; **NO CLUSTERS** is not a reason to stop, and this verdict does not change the exit status.\n", c.Alpha, c.MinARI)
 	}
 	return b.String()
 }
@@ -140,8 +141,8 @@ func (r *Report) Text() string {
 		}
 	}
 	if c := r.Clustering; c != nil {
-		fmt.Fprintf(&b, "clustering: k-means++ (k=%d) on %s: purity %.3f, NMI %.3f, adjusted Rand %.3f, silhouette %.3f (%d points).\n",
-			c.K, c.Embedding, c.Purity, c.NMI, c.ARI, c.Silhouette, c.SilhouettePoints)
+		fmt.Fprintf(&b, "clustering: %s: k-means++ (k=%d) on %s: purity %.3f, NMI %.3f (%.3f by chance, p = %.3g), adjusted Rand %.3f, silhouette %.3f (%d points).\n",
+			c.Verdict, c.K, c.Embedding, c.Purity, c.NMI, c.ChanceNMI, c.PValue, c.ARI, c.Silhouette, c.SilhouettePoints)
 	}
 	if r.memorizesNoise() {
 		b.WriteString("note: the model memorizes, yet simple features carry no signal: memorizing needs no signal.\n")

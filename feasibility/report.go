@@ -6,6 +6,10 @@ const (
 	Fail     = "FAIL"
 	Signal   = "SIGNAL"
 	NoSignal = "NO SIGNAL"
+	// Clusters and NoClusters are clustering's verdicts, which inform
+	// and do not decide the exit status (see ClusterResult).
+	Clusters   = "CLUSTERS"
+	NoClusters = "NO CLUSTERS"
 )
 
 // Report is feasibility.json: one key per test that ran.
@@ -18,7 +22,8 @@ type Report struct {
 	Clustering      *ClusterResult `json:"clustering,omitempty"`
 }
 
-// Verdicts lists the verdicts of the tests that ran, in order.
+// Verdicts lists the verdicts of the tests that ran and decide the exit
+// status, in order: clustering's is not one of them.
 func (r *Report) Verdicts() []string {
 	var v []string
 	if r.OverfitOne != nil {

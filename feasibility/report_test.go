@@ -47,7 +47,7 @@ func TestRunWritesEveryOutput(t *testing.T) {
 	if err := json.Unmarshal(b, &back); err != nil {
 		t.Fatal(err)
 	}
-	if back.OverfitOne.Verdict != Pass || back.OverfitBatch.ZeroInput == nil || back.NaiveEmbeddings.Verdict != NoSignal || back.Clustering.NMI != rep.Clustering.NMI {
+	if back.OverfitOne.Verdict != Pass || back.OverfitBatch.ZeroInput == nil || back.NaiveEmbeddings.Verdict != NoSignal || back.Clustering.NMI != rep.Clustering.NMI || back.Clustering.Verdict != NoClusters {
 		t.Fatalf("round trip %+v", back)
 	}
 	md := []byte(rep.Markdown("mlp on noise"))
@@ -57,7 +57,7 @@ func TestRunWritesEveryOutput(t *testing.T) {
 		}
 	}
 	text := rep.Text()
-	for _, s := range []string{"overfit-one: PASS", "overfit-batch 16: PASS", "naive embeddings: NO SIGNAL", "clustering: k-means++", "memorizing needs no signal"} {
+	for _, s := range []string{"overfit-one: PASS", "overfit-batch 16: PASS", "naive embeddings: NO SIGNAL", "clustering: NO CLUSTERS: k-means++", "memorizing needs no signal"} {
 		if !strings.Contains(text, s) {
 			t.Errorf("text report lacks %q:\n%s", s, text)
 		}
