@@ -42,7 +42,12 @@ type ClassMetrics struct {
 }
 
 // Average is an average of the per-class scores: macro (each class
-// counts the same) or weighted (each class by its support).
+// counts the same) or weighted (each class by its support). The macro
+// average is over the classes present in the labels or the predictions,
+// as scikit-learn's default (labels=None) does: a class absent from
+// both, as a subset of the data may lack one, has no precision or recall
+// to average, and counting it as 0 would halve the F1 of a perfect
+// classifier on a two-class subset of three classes.
 type Average struct {
 	Precision float64 `json:"precision"`
 	Recall    float64 `json:"recall"`
@@ -107,10 +112,18 @@ func Classify(labels, predicted []int, classes []string) (Classification, error)
 		}
 		r.PerClass[k] = m
 	}
+	present := 0
 	for _, m := range r.PerClass {
-		r.Macro.Precision += m.Precision / float64(c)
-		r.Macro.Recall += m.Recall / float64(c)
-		r.Macro.F1 += m.F1 / float64(c)
+		if m.Support > 0 || m.Predicted > 0 {
+			present++
+		}
+	}
+	for _, m := range r.PerClass {
+		if m.Support > 0 || m.Predicted > 0 {
+			r.Macro.Precision += m.Precision / float64(present)
+			r.Macro.Recall += m.Recall / float64(present)
+			r.Macro.F1 += m.F1 / float64(present)
+		}
 		if r.N > 0 {
 			w := float64(m.Support) / float64(r.N)
 			r.Weighted.Precision += w * m.Precision

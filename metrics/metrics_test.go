@@ -111,3 +111,51 @@ func TestMcNemar(t *testing.T) {
 		t.Errorf("identical classifiers: %+v", same)
 	}
 }
+
+// TestMacroOverPresentClasses: the macro average is over the classes in
+// the labels or the predictions, as scikit-learn's f1_score(...,
+// average="macro") with its default labels=None; a class in neither is
+// left out, one only predicted counts with recall 0.
+func TestMacroOverPresentClasses(t *testing.T) {
+	rep := func(k, n int) []int {
+		out := make([]int, n)
+		for i := range out {
+			out[i] = k
+		}
+		return out
+	}
+	forty := append(rep(0, 20), rep(1, 20)...)
+	for _, c := range []struct {
+		name           string
+		labels, preds  []int
+		p, r, f1       float64
+		weightedF1     float64
+		perClassLength int
+	}{
+		// 40 of 40 right on a subset without class c: 1, not 2/3.
+		{"absent class, all right", forty, forty, 1, 1, 1, 1, 3},
+		// Classes a and b: F1 2/3 (P 1, R 1/2) and 0.8 (P 2/3, R 1).
+		{"absent class, one error", []int{0, 0, 1, 1}, []int{0, 1, 1, 1}, 5.0 / 6, 0.75, (2.0/3 + 0.8) / 2, (2.0/3 + 0.8) / 2, 3},
+		// c is predicted once, never true: it counts, with P 0 and R 0.
+		{"class only predicted", []int{0, 0, 1, 1}, []int{0, 2, 1, 1}, 2.0 / 3, 0.5, (2.0/3 + 1) / 3, (2.0/3 + 1) / 2, 3},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r, err := Classify(c.labels, c.preds, []string{"a", "b", "c"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			near(t, "macro precision", r.Macro.Precision, c.p, 1e-12)
+			near(t, "macro recall", r.Macro.Recall, c.r, 1e-12)
+			near(t, "macro f1", r.Macro.F1, c.f1, 1e-12)
+			near(t, "weighted f1", r.Weighted.F1, c.weightedF1, 1e-12)
+			if len(r.PerClass) != c.perClassLength || r.PerClass[2].Support != 0 {
+				t.Errorf("per class %+v: every class is listed, c with support 0", r.PerClass)
+			}
+		})
+	}
+	// No example at all: nothing is present, every average is 0.
+	r, err := Classify(nil, nil, []string{"a", "b"})
+	if err != nil || r.Macro.F1 != 0 || r.Macro.Precision != 0 {
+		t.Fatalf("empty: %+v %v", r.Macro, err)
+	}
+}
