@@ -1,6 +1,7 @@
 package data
 
 import (
+	"errors"
 	"fmt"
 	"math"
 )
@@ -98,6 +99,11 @@ func (d *Dataset) ClassCounts() []int {
 	return c
 }
 
+// ErrOneClass is wrapped by Validate's error for a dataset of fewer than
+// two classes, which a model cannot be trained on but can be scored on.
+// Its text is empty, so the message stays the sentence Validate writes.
+var ErrOneClass = errors.New("")
+
 // Validate checks that the features and labels agree in length, that every
 // label names a class and that every feature is finite. The error names the
 // source and the first offending example.
@@ -113,7 +119,7 @@ func (d *Dataset) Validate() error {
 		return fmt.Errorf("%s: no examples", d.Source)
 	}
 	if len(d.Classes) < 2 {
-		return fmt.Errorf("%s: %d class(es); classification needs at least 2", d.Source, len(d.Classes))
+		return fmt.Errorf("%s: %d class(es); classification needs at least 2%w", d.Source, len(d.Classes), ErrOneClass)
 	}
 	for i, y := range d.Y {
 		if y < 0 || y >= len(d.Classes) {

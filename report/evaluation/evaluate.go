@@ -31,6 +31,9 @@ type Options struct {
 	// size, fractions, seed); its classes and features are matched to the
 	// model's by name.
 	Data string
+	// LabelColumn is Data's label column (a CSV); "" means the one the
+	// checkpoint's labels came from, whatever its place in Data.
+	LabelColumn string
 	// Checkpoint is the model file (default RUN/checkpoints/best.ckpt).
 	Checkpoint string
 	// Bins is the number of confidence bins (when 0, the run's
@@ -138,10 +141,11 @@ func Evaluate(runPath string, opt Options) (*Result, error) {
 	}
 	source := info.Config.Data.Source
 	splits := own
+	if opt.LabelColumn != "" && opt.Data == "" {
+		return nil, setting.Errorf("label_column", "applies to another data source (data), not to the run's own, got %q", opt.LabelColumn)
+	}
 	if opt.Data != "" {
-		cfg := info.Config
-		cfg.Data.Source, cfg.Data.Labels = opt.Data, ""
-		if splits, err = setup.OpenSplits(cfg, opt.Env); err != nil {
+		if splits, err = openOther(info, p, opt); err != nil {
 			return nil, err
 		}
 		source = opt.Data
@@ -175,6 +179,39 @@ func Evaluate(runPath string, opt Options) (*Result, error) {
 		return nil, err
 	}
 	return e, nil
+}
+
+// openOther opens and splits another data source with the run's data
+// settings. Its label column is opt.LabelColumn, else the checkpoint's:
+// the run may have taken the default, the last column, which another file
+// need not have last. A CSV of one class, which no model is trained on
+// but which can be scored, is read against the checkpoint's classes and
+// features (as predict reads it) and split as well.
+func openOther(info *RunInfo, p *inference.Predictor, opt Options) (*data.Splits, error) {
+	cfg := info.Config
+	cfg.Data.Source, cfg.Data.Labels = opt.Data, ""
+	in := p.Checkpoint.Input
+	switch {
+	case opt.LabelColumn != "":
+		cfg.Data.LabelColumn = opt.LabelColumn
+	case in.LabelColumn != "":
+		cfg.Data.LabelColumn = in.LabelColumn
+	}
+	splits, err := setup.OpenSplits(cfg, opt.Env)
+	if !errors.Is(err, data.ErrOneClass) || in.Kind != data.Tabular {
+		return splits, err
+	}
+	label := cfg.Data.LabelColumn
+	x, y, rerr := data.ReadCSVFeatures(opt.Data, in.FeatureNames, label, p.Checkpoint.Classes)
+	if rerr != nil {
+		return nil, err
+	}
+	if y == nil {
+		return nil, fmt.Errorf("%s has no label column %q to score the model against", opt.Data, label)
+	}
+	d := &data.Dataset{Source: opt.Data, Kind: data.Tabular, Shape: []int{len(in.FeatureNames)}, X: x, Y: y,
+		Classes: p.Checkpoint.Classes, FeatureNames: in.FeatureNames, LabelColumn: label}
+	return data.SplitReusing(&data.Source{Train: d}, data.SplitConfig{Val: cfg.Data.Val, Test: cfg.Data.Test, Seed: cfg.Training.Seed})
 }
 
 // score fills the predictions and every metric from the logits and labels
