@@ -2,8 +2,11 @@ package evalcmd
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -48,7 +51,7 @@ func Command() *cli.Command {
 			&cli.IntFlag{Name: "bins", Usage: "confidence bins of ECE, MCE and the reliability diagram", DefaultText: "the run's calibration.bins, " + strconv.Itoa(d.Calibration.Bins)},
 			&cli.IntFlag{Name: "bootstrap", Usage: "resamples of the bootstrap 95% interval of ECE (0 for none)", DefaultText: "the run's calibration.bootstrap, " + strconv.Itoa(d.Calibration.Bootstrap)},
 			&cli.Uint64Flag{Name: "bootstrap-seed", Usage: "seed of the bootstrap resamples", DefaultText: "the run's training.seed"},
-			&cli.StringFlag{Name: "label-column", Usage: "profile: CSV column holding the label", DefaultText: "the last"},
+			&cli.StringFlag{Name: "label-column", Usage: "CSV column holding the label (with --run --data: default the column the run's labels came from)", DefaultText: "the last"},
 			&cli.StringFlag{Name: "labels", Usage: "profile: labels file replacing the source's labels"},
 			&cli.Uint64Flag{Name: "seed", Value: d.Training.Seed, EnvVars: []string{cliutil.EnvSeed}, Usage: "profile: seed of the train/val/test split (as train --seed)"},
 			&cli.BoolFlag{Name: "json", Usage: "print metrics.json (profile.json, compare.json) on stdout instead of a short summary"},
@@ -91,7 +94,7 @@ func evalAction(c *cli.Context, stdout io.Writer) error {
 	case len(compare) > 0:
 		return cliutil.FlagErrors(compareAction(c, compare, env, stdout), map[string]string{"dirs": "compare", "split": "split"}, c.IsSet)
 	case c.IsSet("run"):
-		return cliutil.FlagErrors(runAction(c, env, stdout), map[string]string{"split": "split", "bins": "bins", "bootstrap": "bootstrap"}, c.IsSet)
+		return cliutil.FlagErrors(runAction(c, env, stdout), map[string]string{"split": "split", "bins": "bins", "bootstrap": "bootstrap", "label_column": "label-column"}, c.IsSet)
 	case c.IsSet("data"):
 		return profileAction(c, env, stdout)
 	}
@@ -99,13 +102,16 @@ func evalAction(c *cli.Context, stdout io.Writer) error {
 }
 
 func runAction(c *cli.Context, env setup.Env, stdout io.Writer) error {
-	for _, f := range []string{"label-column", "labels", "seed"} {
+	for _, f := range []string{"labels", "seed"} {
 		if c.IsSet(f) {
 			return cliutil.Usagef(c, "--%s applies to a data profile (--data without --run); with --run the run's own data settings are used", f)
 		}
 	}
+	if c.IsSet("label-column") && !c.IsSet("data") {
+		return cliutil.Usagef(c, "--label-column applies to --data: with --run alone the run's own data and label column are used")
+	}
 	opt := evaluation.Options{
-		Split: c.String("split"), Data: c.String("data"), Checkpoint: c.String("checkpoint"),
+		Split: c.String("split"), Data: c.String("data"), LabelColumn: c.String("label-column"), Checkpoint: c.String("checkpoint"),
 		Bins: c.Int("bins"), Env: env, Args: commandLine(c),
 	}
 	if c.IsSet("bootstrap") {
@@ -164,8 +170,28 @@ func printJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-// defaultOut is runs/<time>-<name>, the place of a profile or comparison
-// without --out.
-func defaultOut(name string) string {
-	return filepath.Join("runs", time.Now().Format("20060102-150405")+"-"+name)
+// defaultOut makes runs/<time>-<name>, the place of a profile or
+// comparison without --out, and returns it. The time has one-second
+// resolution, so the directory is claimed with an exclusive mkdir and,
+// when another eval took that name in the same second, gets a suffix (-2,
+// -3, ...): two evals never write into one directory.
+func defaultOut(root, name string, now time.Time) (string, error) {
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return "", fmt.Errorf("creating the runs directory %s: %w", root, err)
+	}
+	base := filepath.Join(root, now.Format("20060102-150405")+"-"+name)
+	for i := 1; i < 10000; i++ {
+		p := base
+		if i > 1 {
+			p = fmt.Sprintf("%s-%d", base, i)
+		}
+		err := os.Mkdir(p, 0o755)
+		if err == nil {
+			return p, nil
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			return "", fmt.Errorf("creating the output directory: %w", err)
+		}
+	}
+	return "", fmt.Errorf("no free output directory name for %s under %s; give --out", name, root)
 }

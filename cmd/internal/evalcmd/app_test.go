@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/practica-ml/practica/calibration"
 	"github.com/practica-ml/practica/inference"
@@ -541,5 +542,40 @@ func TestEvalUncalibratedRun(t *testing.T) {
 		if !strings.Contains(stdout, s) {
 			t.Errorf("stdout does not say %q:\n%s", s, stdout)
 		}
+	}
+}
+
+// TestDefaultOutUnique: two evals in the same second get two directories,
+// the second with a suffix, each made (claimed) by defaultOut.
+func TestDefaultOutUnique(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "runs")
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	var got []string
+	for range 3 {
+		d, err := defaultOut(root, "profile-x", now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st, err := os.Stat(d); err != nil || !st.IsDir() {
+			t.Fatalf("%s was not made: %v", d, err)
+		}
+		got = append(got, filepath.Base(d))
+	}
+	if want := []string{"20260102-030405-profile-x", "20260102-030405-profile-x-2", "20260102-030405-profile-x-3"}; !slices.Equal(got, want) {
+		t.Fatalf("directories %v, want %v", got, want)
+	}
+}
+
+// TestLabelColumnWithRunData: --label-column goes with --run --data and is
+// refused with --run alone, naming the flag.
+func TestLabelColumnWithRunData(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run([]string{"eval", "--run", t.TempDir(), "--label-column", "label"}, &out, &errb); code != 2 || !strings.Contains(errb.String(), "--label-column applies to --data") {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	errb.Reset()
+	code := run([]string{"eval", "--run", t.TempDir(), "--data", "x.csv", "--label-column", "label"}, &out, &errb)
+	if code == 0 || strings.Contains(errb.String(), "--label-column") {
+		t.Fatalf("--label-column with --run --data was refused for itself (exit %d): %s", code, errb.String())
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"time"
 
 	"github.com/practica-ml/practica/setup"
 
@@ -26,7 +27,9 @@ func compareAction(c *cli.Context, dirs []string, env setup.Env, stdout io.Write
 	}
 	out := c.String("out")
 	if out == "" {
-		out = defaultOut("compare")
+		if out, err = defaultOut("runs", "compare", time.Now()); err != nil {
+			return err
+		}
 	}
 	if out, err = filepath.Abs(out); err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/practica-ml/practica/setup"
 
@@ -29,7 +30,10 @@ func profileAction(c *cli.Context, env setup.Env, stdout io.Writer) error {
 	}
 	out := c.String("out")
 	if out == "" {
-		out = defaultOut("profile-" + sourceName(source))
+		var err error
+		if out, err = defaultOut("runs", "profile-"+sourceName(source), time.Now()); err != nil {
+			return err
+		}
 	}
 	out, err := filepath.Abs(out)
 	if err != nil {
