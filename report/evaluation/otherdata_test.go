@@ -1,6 +1,8 @@
 package evaluation
 
 import (
+	"bytes"
+	"encoding/csv"
 	"errors"
 	"fmt"
 	"math"
@@ -102,3 +104,42 @@ func TestOneClassEvaluation(t *testing.T) {
 }
 
 func near(a, b, tol float64) bool { return math.Abs(a-b) <= tol }
+
+// TestPredictionsInertCells: class names a spreadsheet would run as
+// formulas are written with a leading quote (OWASP's advice on CSV
+// injection); other names are written as they are; ReadPredictions gives
+// every name back.
+func TestPredictionsInertCells(t *testing.T) {
+	classes := []string{"=1+2", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "'=q", "plain", "a=b"}
+	want := []string{"'=1+2", "'+1", "'-1", "'@SUM(A1)", "'\tx", "'\rx", "''=q", "plain", "a=b"}
+	c := len(classes)
+	e := &Result{Y: make([]int, c), Predicted: make([]int, c), probs: make([]float64, c*c)}
+	e.Metrics.Classes = classes
+	for i := range c {
+		e.Y[i], e.Predicted[i] = i, (i+1)%c
+		e.probs[i*c+e.Predicted[i]] = 1
+	}
+	b := e.formatPredictions()
+	rows, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range rows[1:] {
+		if r[1] != want[i] || r[2] != want[(i+1)%c] {
+			t.Errorf("row %d: label %q, predicted %q; want %q, %q", i, r[1], r[2], want[i], want[(i+1)%c])
+		}
+	}
+	path := filepath.Join(t.TempDir(), "predictions.csv")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err := ReadPredictions(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range c {
+		if p.Classes[p.Label[i]] != classes[i] || p.Classes[p.Predicted[i]] != classes[(i+1)%c] {
+			t.Fatalf("read back: row %d is %q predicted %q", i, p.Classes[p.Label[i]], p.Classes[p.Predicted[i]])
+		}
+	}
+}

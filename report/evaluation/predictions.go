@@ -33,7 +33,7 @@ func (e *Result) formatPredictions() []byte {
 	row := make([]string, 4+c)
 	for i, y := range e.Y {
 		p := e.probs[i*c : (i+1)*c]
-		row[0], row[1], row[2], row[3] = strconv.Itoa(i), classes[y], classes[e.Predicted[i]], f(p[e.Predicted[i]])
+		row[0], row[1], row[2], row[3] = strconv.Itoa(i), inertCell(classes[y]), inertCell(classes[e.Predicted[i]]), f(p[e.Predicted[i]])
 		for k, v := range p {
 			row[4+k] = f(v)
 		}
@@ -41,6 +41,27 @@ func (e *Result) formatPredictions() []byte {
 	}
 	w.Flush()
 	return buf.Bytes()
+}
+
+// inertCell keeps a spreadsheet from reading a cell of user text (a class
+// name) as a formula: a cell that starts with =, +, -, @, a tab or a
+// carriage return gets a leading single quote, as OWASP's advice on CSV
+// injection has it, and so does one that starts with a quote, so that
+// readCell can undo it without ambiguity. The header's cells start with
+// "p_" and need none.
+func inertCell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r'", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+// readCell undoes inertCell.
+func readCell(s string) string {
+	if len(s) > 1 && s[0] == '\'' && strings.ContainsRune("=+-@\t\r'", rune(s[1])) {
+		return s[1:]
+	}
+	return s
 }
 
 // Predictions is predictions.csv read back.
@@ -75,8 +96,8 @@ func ReadPredictions(path string) (*Predictions, error) {
 		index[name] = k
 	}
 	for i, r := range rows[1:] {
-		y, ok1 := index[r[1]]
-		pr, ok2 := index[r[2]]
+		y, ok1 := index[readCell(r[1])]
+		pr, ok2 := index[readCell(r[2])]
 		if !ok1 || !ok2 {
 			return nil, fmt.Errorf("%s: line %d: unknown class %q or %q", path, i+2, r[1], r[2])
 		}
