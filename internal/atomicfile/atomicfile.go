@@ -35,6 +35,11 @@ func IsTemp(name string) bool { return tempPattern.MatchString(name) }
 // (not the temporary file) and wraps the cause, so that errors.Is finds
 // syscall.ENOSPC and the like.
 func Write(path string, b []byte) error {
+	// Renaming a file over a directory fails with a message about the
+	// temporary file; say what is wrong instead, before writing anything.
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return fmt.Errorf("writing %s: it is a directory, not a file", path)
+	}
 	dir := filepath.Dir(path)
 	prefix := "." + filepath.Base(path) + ".tmp"
 	f, err := os.CreateTemp(dir, prefix+"*")

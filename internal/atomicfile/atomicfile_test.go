@@ -74,3 +74,16 @@ func TestRemoveTemps(t *testing.T) {
 		t.Fatalf("%d entries left, want %d", len(entries), len(keep))
 	}
 }
+
+// TestWriteOverDirectory: a directory in the target's place is an error of
+// one line naming it, and the directory is left as it was.
+func TestWriteOverDirectory(t *testing.T) {
+	dir := t.TempDir()
+	err := Write(dir, []byte("x"))
+	if err == nil || err.Error() != "writing "+dir+": it is a directory, not a file" {
+		t.Fatalf("error %v", err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Fatalf("left %v in the directory", entries)
+	}
+}

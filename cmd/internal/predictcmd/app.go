@@ -3,7 +3,10 @@ package predictcmd
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -81,6 +84,12 @@ func predictAction(c *cli.Context, stdin io.Reader, stdout io.Writer) error {
 		return cliutil.Usagef(c, "--top needs --rank")
 	case c.IsSet("top") && c.Int("top") < 1:
 		return cliutil.Usagef(c, "--top must be at least 1, got %d", c.Int("top"))
+	}
+	if out := c.String("output"); out != "" {
+		// Checked before any work: the lines go to a file.
+		if st, err := os.Stat(out); err == nil && st.IsDir() {
+			return fmt.Errorf("--output %s is a directory: give a file to write the JSON lines to, such as %s", out, filepath.Join(out, "predictions.jsonl"))
+		}
 	}
 	p, dir, err := inference.LoadRun(c.String("run"), c.String("checkpoint"))
 	if err != nil {

@@ -48,6 +48,7 @@ func TestPredict(t *testing.T) {
 		{"test split", []string{"--split", "test"}, 57, ""},
 		{"csv with labels", []string{"../../../data/testdata/breast_cancer.csv"}, 569, ""},
 		{"output file", []string{"--output", outFile, "../../../data/testdata/breast_cancer.csv"}, 0, ""},
+		{"output a directory", []string{"--output", tmp, "../../../data/testdata/breast_cancer.csv"}, 0, "--output " + tmp + " is a directory: give a file"},
 		{"wrong features", []string{"../../../data/testdata/iris.csv"}, 0, "iris.csv"},
 		{"flag after file", []string{"../../../data/testdata/breast_cancer.csv", "--split", "test"}, 0, "put flags first"},
 		{"split and files", []string{"--split", "test", "../../../data/testdata/breast_cancer.csv"}, 0, "not both"},
