@@ -238,10 +238,14 @@ func TestCheckpointerWritesBestBeforeLast(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	h := &train.Checkpointer{LastPath: filepath.Join(dir, "missing", "last.ckpt"), BestPath: filepath.Join(dir, "best.ckpt"), Base: p.BaseCheckpoint(), Seed: 1}
+	h := &train.Checkpointer{LastPath: filepath.Join(dir, "last.ckpt"), BestPath: filepath.Join(dir, "best.ckpt"), Base: p.BaseCheckpoint(), Seed: 1}
+	// A directory where last.ckpt should go: renaming a file over it fails.
+	if err := os.Mkdir(h.LastPath, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	s := &train.State{Model: m, Optimizer: o, History: []train.EpochMetrics{{Epoch: 1, ValLoss: 1}}, Improved: true}
 	if err := h.AfterEpoch(s); err == nil || !strings.Contains(err.Error(), h.LastPath) {
-		t.Fatalf("writing last.ckpt into a missing directory: %v", err)
+		t.Fatalf("writing last.ckpt over a directory: %v", err)
 	}
 	if _, err := model.LoadCheckpoint(h.BestPath); err != nil {
 		t.Fatalf("best.ckpt was not written first: %v", err)

@@ -56,7 +56,7 @@ func (s runState) finished() bool {
 func (s runState) phase() string {
 	switch {
 	case s.dir == "":
-		return "start-up: no run directory yet"
+		return "start-up: no run directory yet (at most its hidden temporary one)"
 	case !s.hasConfig:
 		return "start-up: run directory without config.yaml"
 	case s.lastEpochs < 0:
@@ -85,6 +85,11 @@ func findRunDir(t *testing.T, root string) string {
 	}
 	found := ""
 	for _, e := range entries {
+		if atomicfile.IsTemp(e.Name()) {
+			// A run directory still being filled, under its temporary
+			// name: no run yet.
+			continue
+		}
 		p := filepath.Join(root, e.Name())
 		if _, err := os.Stat(filepath.Join(p, rundir.ConfigFile)); err == nil {
 			return p
@@ -389,6 +394,9 @@ func TestKillAnywhereThenResume(t *testing.T) {
 			runTime = min(runTime, ran)
 		}
 		st := checkRunDir(t, label, findRunDir(t, root))
+		if st.dir != "" && !st.hasConfig {
+			t.Fatalf("%s: the run directory %s has no config.yaml: --resume could not start it over", label, st.dir)
+		}
 		phase := st.phase()
 		if exited {
 			phase = "after the process had exited"
@@ -399,8 +407,9 @@ func TestKillAnywhereThenResume(t *testing.T) {
 		killResume := run%3 == 2
 		for {
 			if !st.hasConfig {
-				// Killed before config.yaml: nothing to resume; a new run
-				// must still work beside the empty directory.
+				// Killed before the run directory got its name: nothing
+				// to resume; a new run must still work beside what the
+				// kill left.
 				if out, err := runTrain(t, args...); err != nil {
 					t.Fatalf("%s: a new run after the kill: %v\n%s", label, err, out)
 				}
