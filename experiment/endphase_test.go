@@ -2,13 +2,18 @@ package experiment
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/practica-ml/practica/config"
 	"github.com/practica-ml/practica/lrsweep"
+	"github.com/practica-ml/practica/rundir"
+	"github.com/practica-ml/practica/train"
 )
 
 // TestLRAutoCutShortLeavesNoRunDirectory: lr auto's range test runs
@@ -31,5 +36,64 @@ func TestLRAutoCutShortLeavesNoRunDirectory(t *testing.T) {
 	}
 	if entries, err := os.ReadDir(cfg.Output.Root); err != nil || len(entries) != 0 {
 		t.Fatalf("the runs directory holds %v (%v), want nothing", entries, err)
+	}
+}
+
+// TestRunWithoutAnEpochSaysSo: a run that ends before its first epoch
+// has no best epoch: summary.json says null, not zeros that read as a
+// loss and an accuracy, and a loss that diverges at once says that no
+// checkpoint was written rather than that one is kept.
+func TestRunWithoutAnEpochSaysSo(t *testing.T) {
+	cases := []struct {
+		name        string
+		lr          float64
+		interrupted bool
+		wantErr     string
+		wantStop    string
+	}{
+		{"a loss that diverges at once", 1e30, false, "training stopped (try a lower optimizer.lr); no epoch finished: no checkpoint was written", train.StopNonFinite},
+		{"interrupted before its first step", 1e-3, true, "", train.StopInterrupted},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := config.Default()
+			cfg.Model.Arch = "mlp"
+			cfg.Training.Epochs = 2
+			cfg.Optimizer.LR = c.lr
+			cfg.Output.Root = t.TempDir()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			if c.interrupted {
+				cancel()
+			}
+			sum, trainErr := Train(ctx, cfg, Options{})
+			if c.wantErr == "" && trainErr != nil || c.wantErr != "" && (trainErr == nil || !strings.HasSuffix(trainErr.Error(), c.wantErr)) {
+				t.Fatalf("error %v, want one ending %q", trainErr, c.wantErr)
+			}
+			if sum == nil || sum.StopReason != c.wantStop || sum.EpochsRun != 0 {
+				t.Fatalf("summary %+v", sum)
+			}
+			var js map[string]any
+			b, err := os.ReadFile(filepath.Join(sum.RunDir, rundir.SummaryFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal(b, &js); err != nil {
+				t.Fatal(err)
+			}
+			for _, k := range []string{"best_epoch", "val_loss", "val_accuracy"} {
+				if v, ok := js[k]; !ok || v != nil {
+					t.Errorf("summary.json %s = %v (present %v), want null", k, v, ok)
+				}
+			}
+			if c.wantErr != "" {
+				if _, err := os.Stat(filepath.Join(sum.RunDir, rundir.CheckpointsDir)); !errors.Is(err, fs.ErrNotExist) {
+					t.Errorf("%s: %v, want none", rundir.CheckpointsDir, err)
+				}
+				if js["error"] != trainErr.Error() {
+					t.Errorf("summary.json error %q", js["error"])
+				}
+			}
+		})
 	}
 }

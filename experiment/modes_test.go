@@ -103,8 +103,8 @@ func TestStillImproving(t *testing.T) {
 			t.Fatalf("%s: %v", c.name, err)
 		}
 		warned := slices.ContainsFunc(sum.Warnings, func(w string) bool { return strings.Contains(w, "was still improving at epoch") })
-		if sum.StillImproving != c.want || warned != c.want || (sum.BestEpoch == sum.EpochsRun) != c.want {
-			t.Errorf("%s: still_improving %v, warned %v, best epoch %d of %d; want %v", c.name, sum.StillImproving, warned, sum.BestEpoch, sum.EpochsRun, c.want)
+		if sum.StillImproving != c.want || warned != c.want || (*sum.BestEpoch == sum.EpochsRun) != c.want {
+			t.Errorf("%s: still_improving %v, warned %v, best epoch %d of %d; want %v", c.name, sum.StillImproving, warned, *sum.BestEpoch, sum.EpochsRun, c.want)
 		}
 	}
 }

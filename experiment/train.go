@@ -16,8 +16,9 @@ import (
 
 // Train runs a whole experiment and returns its summary. Bad input is
 // reported before the run directory is created. A loss that stops being
-// finite ends the run with a *train.NonFiniteError next to the summary;
-// summary.json records it and the last good checkpoint stays.
+// finite ends the run with a *train.NonFiniteError next to the summary,
+// saying which checkpoints stay (none when no epoch finished);
+// summary.json records it.
 func Train(ctx context.Context, cfg config.Experiment, opt Options) (*rundir.Summary, error) {
 	p, m, o, dir, err := newRun(cfg, opt, "")
 	if err != nil {
@@ -67,7 +68,7 @@ func runLoop(ctx context.Context, p *setup.Prepared, m *model.Model, o train.Opt
 		Steps: res.Steps, Model: p.Config.Model.Arch, Data: p.Config.Data.Source}
 	sum.Warnings = append(sum.Warnings, p.Warnings...)
 	if best, ok := res.BestMetrics(); ok {
-		sum.BestEpoch, sum.ValLoss, sum.ValAccuracy = best.Epoch, best.ValLoss, best.ValAccuracy
+		sum.BestEpoch, sum.ValLoss, sum.ValAccuracy = &best.Epoch, &best.ValLoss, &best.ValAccuracy
 		if sum.StillImproving = res.Best == len(res.History)-1; sum.StillImproving {
 			w := fmt.Sprintf("%s was still improving at epoch %d, the last: try more epochs (training.epochs) or a larger learning rate", tc.Monitor, best.Epoch)
 			log.Warn(w)
@@ -79,6 +80,7 @@ func runLoop(ctx context.Context, p *setup.Prepared, m *model.Model, o train.Opt
 		return nil, runErr
 	}
 	if runErr != nil {
+		runErr = fmt.Errorf("%w; %s", runErr, keptCheckpoints(res))
 		sum.Error = runErr.Error()
 	}
 	if res.Best >= 0 && p.Splits.Test.Len() > 0 {
@@ -103,6 +105,16 @@ func runLoop(ctx context.Context, p *setup.Prepared, m *model.Model, o train.Opt
 		return nil, err
 	}
 	return sum, runErr
+}
+
+// keptCheckpoints says what a run that stopped on a non-finite loss
+// leaves to use or to resume from.
+func keptCheckpoints(res train.Result) string {
+	best, ok := res.BestMetrics()
+	if !ok {
+		return "no epoch finished: no checkpoint was written"
+	}
+	return fmt.Sprintf("checkpoints/last.ckpt keeps epoch %d, the last that finished, and best.ckpt epoch %d", len(res.History), best.Epoch)
 }
 
 // earlyStopping is the run's early-stopping hook, when it has one.

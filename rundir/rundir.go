@@ -343,12 +343,15 @@ func gitCommit() string {
 // Summary is summary.json: how a run ended and its best epoch, whose weights
 // are in checkpoints/best.ckpt.
 type Summary struct {
-	RunDir      string  `json:"run_dir"`
-	BestEpoch   int     `json:"best_epoch"`
-	ValLoss     float64 `json:"val_loss"`
-	ValAccuracy float64 `json:"val_accuracy"`
-	EpochsRun   int     `json:"epochs_run"`
-	StopReason  string  `json:"stop_reason"`
+	RunDir string `json:"run_dir"`
+	// BestEpoch, ValLoss and ValAccuracy are the best epoch's, null when
+	// no epoch finished (a loss that diverged at once, an early
+	// interrupt): zeros would read as values.
+	BestEpoch   *int     `json:"best_epoch"`
+	ValLoss     *float64 `json:"val_loss"`
+	ValAccuracy *float64 `json:"val_accuracy"`
+	EpochsRun   int      `json:"epochs_run"`
+	StopReason  string   `json:"stop_reason"`
 	// Monitor is the metric that chose the best epoch.
 	Monitor string `json:"monitor"`
 	Steps   int64  `json:"steps"`

@@ -45,7 +45,7 @@ func TestJSONRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := Summary{RunDir: d.Path, BestEpoch: 3, ValLoss: 0.25, ValAccuracy: 0.9, EpochsRun: 5, StopReason: "max-epochs", StillImproving: true, Warnings: []string{"w"}}
+	s := Summary{RunDir: d.Path, BestEpoch: new(3), ValLoss: new(0.25), ValAccuracy: new(0.9), EpochsRun: 5, StopReason: "max-epochs", StillImproving: true, Warnings: []string{"w"}}
 	if err := d.WriteJSON(SummaryFile, s); err != nil {
 		t.Fatal(err)
 	}

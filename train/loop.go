@@ -157,7 +157,7 @@ type NonFiniteError struct {
 }
 
 func (e *NonFiniteError) Error() string {
-	return fmt.Sprintf("training loss is %v at epoch %d, step %d (global step %d): training stopped; the last good checkpoint is kept (try a lower optimizer.lr)", e.Loss, e.Epoch, e.Step, e.GlobalStep)
+	return fmt.Sprintf("training loss is %v at epoch %d, step %d (global step %d): training stopped (try a lower optimizer.lr)", e.Loss, e.Epoch, e.Step, e.GlobalStep)
 }
 
 // StreamSeed derives independent generator seeds for an epoch's streams.
