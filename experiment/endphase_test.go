@@ -97,3 +97,59 @@ func TestRunWithoutAnEpochSaysSo(t *testing.T) {
 		})
 	}
 }
+
+// cancelOn is a progress writer that cancels a run once a line contains
+// at: an interrupt at a known moment.
+type cancelOn struct {
+	at     string
+	cancel context.CancelFunc
+}
+
+func (c cancelOn) Write(b []byte) (int, error) {
+	if strings.Contains(string(b), c.at) {
+		c.cancel()
+	}
+	return len(b), nil
+}
+
+// TestResumeDecidesEarlyStoppingFirst: a run interrupted inside an epoch
+// and resumed with a lower patience, which its finished epochs already
+// run out, trains no more: it ends as a run that had that patience from
+// the start, with its epochs, steps, best.ckpt and calibration.
+func TestResumeDecidesEarlyStoppingFirst(t *testing.T) {
+	cfg := config.Default()
+	cfg.Model.Arch, cfg.Model.Hidden = "mlp", []int{32}
+	cfg.Training.Epochs, cfg.Training.BatchSize = 6, 64
+	cfg.Training.EarlyStopping = config.EarlyStopping{Enabled: true, Patience: 3, MinDelta: 10}
+	cfg.Output.Root = t.TempDir()
+
+	straightCfg := cfg
+	straightCfg.Training.EarlyStopping.Patience = 1
+	straight, err := Train(context.Background(), straightCfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if straight.StopReason != train.StopPatience || straight.EpochsRun != 2 {
+		t.Fatalf("the straight run stopped by %q after %d epochs, want patience after 2", straight.StopReason, straight.EpochsRun)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cut, err := Train(ctx, cfg, Options{Progress: cancelOn{at: "epoch 2/6", cancel: cancel}})
+	if err != nil || cut.StopReason != train.StopInterrupted || cut.EpochsRun != 2 {
+		t.Fatalf("the interrupted run: %v, stopped by %q after %d epochs", err, cut.StopReason, cut.EpochsRun)
+	}
+	resumed, err := Resume(context.Background(), cut.RunDir, func(c *config.Experiment) error {
+		c.Training.EarlyStopping.Patience = 1
+		return nil
+	}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resumed.StopReason != train.StopPatience || resumed.EpochsRun != 2 || resumed.Steps != straight.Steps {
+		t.Fatalf("resumed: stopped by %q after %d epochs and %d steps; straight: %q after %d and %d", resumed.StopReason, resumed.EpochsRun, resumed.Steps, straight.StopReason, straight.EpochsRun, straight.Steps)
+	}
+	if outcome(t, cut.RunDir) != outcome(t, straight.RunDir) {
+		t.Error("the outcome differs from the straight run's")
+	}
+}
