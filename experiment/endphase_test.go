@@ -153,3 +153,35 @@ func TestResumeDecidesEarlyStoppingFirst(t *testing.T) {
 		t.Error("the outcome differs from the straight run's")
 	}
 }
+
+// TestInterruptedEndIsResumed: an interrupt after the last epoch stops
+// the end of the run (test split, calibration, figures) instead of being
+// ignored: the summary says interrupted, best.ckpt and calibration.json
+// are not written as if calibrated, and --resume writes the end of the
+// run never interrupted.
+func TestInterruptedEndIsResumed(t *testing.T) {
+	cfg := config.Default()
+	cfg.Model.Arch = "mlp"
+	cfg.Training.Epochs, cfg.Training.BatchSize = 2, 64
+	cfg.Output.Root = t.TempDir()
+	ref, err := Train(context.Background(), cfg, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cut, err := Train(ctx, cfg, Options{Progress: cancelOn{at: "epoch 2/2", cancel: cancel}})
+	if err != nil || cut.StopReason != train.StopInterrupted || cut.EpochsRun != 2 || cut.TestECEAfter != nil {
+		t.Fatalf("interrupted after the last epoch: %v, summary %+v", err, cut)
+	}
+	if _, err := os.Stat(filepath.Join(cut.RunDir, rundir.CalibrationFile)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("calibration.json after the interrupt: %v", err)
+	}
+	sum, err := Resume(context.Background(), cut.RunDir, nil, Options{})
+	if err != nil || sum.StopReason != train.StopMaxEpochs {
+		t.Fatalf("resumed: %v, summary %+v", err, sum)
+	}
+	if outcome(t, cut.RunDir) != outcome(t, ref.RunDir) {
+		t.Error("the outcome differs from the run never interrupted")
+	}
+}

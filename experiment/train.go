@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/practica-ml/practica/config"
@@ -83,18 +84,21 @@ func runLoop(ctx context.Context, p *setup.Prepared, m *model.Model, o train.Opt
 		runErr = fmt.Errorf("%w; %s", runErr, keptCheckpoints(res))
 		sum.Error = runErr.Error()
 	}
-	if res.Best >= 0 && p.Splits.Test.Len() > 0 {
-		if err := testBest(dir, m, p, sum); err != nil {
+	// The end of a run whose training finished stops at an interrupt
+	// like its epochs do (its bootstrap can be long): the summary then
+	// says interrupted, and --resume does the end again. One interrupted
+	// while training still scores its best weights and draws its curves,
+	// which are quick (a second signal ends the process at once).
+	endCtx := ctx
+	if res.StopReason == train.StopInterrupted {
+		endCtx = context.WithoutCancel(ctx)
+	}
+	if err := writeEnd(endCtx, dir, m, p, res, sum, log); err != nil {
+		if endCtx.Err() == nil || !errors.Is(err, endCtx.Err()) {
 			return nil, err
 		}
-	}
-	if err := calibrate(dir.Dir, m, p, res, sum, log); err != nil {
-		return nil, err
-	}
-	if len(res.History) > 0 {
-		if err := figures.CurvesPNG(dir.Join(rundir.CurvesPlot), res.History, res.Best, res.StopReason); err != nil {
-			return nil, err
-		}
+		log.Warn("interrupted before the end of the run (test split, calibration, figures) was written: --resume writes it", "epochs", len(res.History))
+		sum.StopReason = train.StopInterrupted
 	}
 	end := time.Now()
 	sum.Seconds = end.Sub(dir.start).Seconds()
@@ -115,6 +119,34 @@ func keptCheckpoints(res train.Result) string {
 		return "no epoch finished: no checkpoint was written"
 	}
 	return fmt.Sprintf("checkpoints/last.ckpt keeps epoch %d, the last that finished, and best.ckpt epoch %d", len(res.History), best.Epoch)
+}
+
+// writeEnd is the end of a run, after its epochs: the best weights scored
+// on the test split, temperature scaling (best.ckpt's T,
+// calibration.json, reliability.png) and curves.png. Every step computes
+// from the checkpoints, the history and the seed alone and writes whole
+// files, so that doing it again after a kill or an interrupt, from any
+// point, gives the same bytes. It returns ctx's error when ctx ends
+// first.
+func writeEnd(ctx context.Context, dir *runDir, m *model.Model, p *setup.Prepared, res train.Result, sum *rundir.Summary, log *slog.Logger) error {
+	if res.Best >= 0 && p.Splits.Test.Len() > 0 {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := testBest(dir, m, p, sum); err != nil {
+			return err
+		}
+	}
+	if err := calibrate(ctx, dir.Dir, m, p, res, sum, log); err != nil {
+		return err
+	}
+	if len(res.History) == 0 {
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return figures.CurvesPNG(dir.Join(rundir.CurvesPlot), res.History, res.Best, res.StopReason)
 }
 
 // earlyStopping is the run's early-stopping hook, when it has one.
