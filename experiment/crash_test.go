@@ -147,7 +147,10 @@ func TestResumeFinishesWhatAKillCutShort(t *testing.T) {
 		metrics string
 	}{
 		{"after the last epoch, before calibration", true, []string{rundir.SummaryFile, rundir.CalibrationFile, rundir.ReliabilityPlot, rundir.CurvesPlot}, ""},
+		{"after best.ckpt's temperature, before calibration.json", false, []string{rundir.SummaryFile, rundir.CalibrationFile, rundir.ReliabilityPlot, rundir.CurvesPlot}, ""},
+		{"after calibration.json, before reliability.png", false, []string{rundir.SummaryFile, rundir.ReliabilityPlot, rundir.CurvesPlot}, ""},
 		{"after calibration, before summary.json", false, []string{rundir.SummaryFile, rundir.CurvesPlot}, ""},
+		{"after meta.json's end time, before summary.json", false, []string{rundir.SummaryFile}, ""},
 		{"before the first checkpoint", false, []string{rundir.SummaryFile, rundir.CalibrationFile, rundir.ReliabilityPlot, rundir.CurvesPlot, rundir.BestCheckpoint, rundir.LastCheckpoint, rundir.MetricsFile}, ""},
 		{"after the first epoch's metrics.csv, before its checkpoints", false, []string{rundir.SummaryFile, rundir.CalibrationFile, rundir.ReliabilityPlot, rundir.CurvesPlot, rundir.BestCheckpoint, rundir.LastCheckpoint}, first},
 		{"before meta.json", false, []string{rundir.SummaryFile, rundir.CalibrationFile, rundir.ReliabilityPlot, rundir.CurvesPlot, rundir.BestCheckpoint, rundir.LastCheckpoint, rundir.MetricsFile, rundir.MetaFile, rundir.CommandFile}, ""},

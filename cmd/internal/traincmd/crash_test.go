@@ -42,7 +42,8 @@ type runState struct {
 	temps []string
 	// lastEpochs is the number of epochs in last.ckpt (-1: no last.ckpt).
 	lastEpochs int
-	// bestT is best.ckpt's calibration temperature (0: none yet).
+	// bestT is best.ckpt's calibration temperature (1 until the end fits one;
+	// 0 when there is no best.ckpt).
 	bestT   float64
 	summary *rundir.Summary
 }
@@ -65,7 +66,7 @@ func (s runState) phase() string {
 		return fmt.Sprintf("epoch %d: %d saved", s.lastEpochs+1, s.lastEpochs)
 	case s.finished():
 		return "end: summary.json written"
-	case s.bestT != 0:
+	case s.bestT != 0 && s.bestT != 1:
 		return "end: best.ckpt calibrated, no summary.json"
 	default:
 		return "end: best.ckpt not yet calibrated"
