@@ -28,9 +28,9 @@ import (
 // It also picks up a run killed outright (SIGKILL, a power cut), whose
 // files are whole but whose work stopped anywhere: it first removes the
 // temporary files of writes the kill cut short; a run killed before its
-// first checkpoint starts over in the same directory; a run killed after
-// its last epoch but before summary.json (while testing, calibrating or
-// drawing) gets that end done, without training.
+// first checkpoint starts over in the same directory; a run killed or
+// interrupted after its last epoch but before summary.json (while
+// testing, calibrating or drawing) gets that end done, without training.
 //
 // edit, when not nil, may change the settings a run can continue with
 // (Resumable: the total of epochs and early stopping), so that a run

@@ -30,9 +30,10 @@ func Train(ctx context.Context, cfg config.Experiment, opt Options) (*rundir.Sum
 
 // runLoop trains p's model in dir (from scratch, or from a resume state)
 // and writes metrics.csv, the checkpoints, curves.png and summary.json.
-// stopped, with a resume state, is why that run had already stopped: then
-// no epoch runs, and only the end (test split, calibration, plots,
-// summary) is written.
+// stopped, with a resume state, is why that run is over after its
+// finished epochs (it had stopped, or the settings it resumes with end
+// it there): then no epoch runs, and only the end (test split,
+// calibration, plots, summary) is written.
 func runLoop(ctx context.Context, p *setup.Prepared, m *model.Model, o train.Optimizer, dir *runDir, opt Options, resume *train.ResumeState, stopped string) (*rundir.Summary, error) {
 	log := opt.logger()
 	tc := p.Config.Training
