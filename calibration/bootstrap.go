@@ -1,6 +1,7 @@
 package calibration
 
 import (
+	"context"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -16,10 +17,18 @@ const bootstrapStream = 0xCA11B8A7E
 // generator seeded by seed. It returns 0, 0 when resamples ≤ 0 or there
 // are no examples.
 func Bootstrap(probs []float64, labels []int, classes, bins, resamples int, seed uint64) (lo, hi float64) {
+	lo, hi, _ = BootstrapContext(context.Background(), probs, labels, classes, bins, resamples, seed)
+	return lo, hi
+}
+
+// BootstrapContext is Bootstrap that stops when ctx ends (a long
+// bootstrap at the end of a run must not outlive an interrupt), returning
+// ctx's error.
+func BootstrapContext(ctx context.Context, probs []float64, labels []int, classes, bins, resamples int, seed uint64) (lo, hi float64, err error) {
 	check(probs, labels, classes)
 	n := len(labels)
 	if resamples <= 0 || n == 0 {
-		return 0, 0
+		return 0, 0, nil
 	}
 	if bins <= 0 {
 		bins = DefaultBins
@@ -29,6 +38,9 @@ func Bootstrap(probs []float64, labels []int, classes, bins, resamples int, seed
 	rc, rh := make([]float64, n), make([]float64, n)
 	eces := make([]float64, resamples)
 	for r := range eces {
+		if err := ctx.Err(); err != nil {
+			return 0, 0, err
+		}
 		for i := range n {
 			j := rng.IntN(n)
 			rc[i], rh[i] = conf[j], hit[j]
@@ -36,7 +48,7 @@ func Bootstrap(probs []float64, labels []int, classes, bins, resamples int, seed
 		eces[r] = ECE(rc, rh, bins)
 	}
 	slices.Sort(eces)
-	return quantile(eces, 0.025), quantile(eces, 0.975)
+	return quantile(eces, 0.025), quantile(eces, 0.975), nil
 }
 
 // quantile of sorted values, linearly interpolated between order
@@ -53,9 +65,17 @@ func quantile(sorted []float64, q float64) float64 {
 // WithInterval returns r with its bootstrap interval computed from the
 // same probabilities and labels.
 func WithInterval(r Report, probs []float64, labels []int, classes, bins, resamples int, seed uint64) Report {
-	r.ECELow, r.ECEHigh = Bootstrap(probs, labels, classes, bins, resamples, seed)
+	r, _ = withInterval(context.Background(), r, probs, labels, classes, bins, resamples, seed)
+	return r
+}
+
+func withInterval(ctx context.Context, r Report, probs []float64, labels []int, classes, bins, resamples int, seed uint64) (Report, error) {
+	var err error
+	if r.ECELow, r.ECEHigh, err = BootstrapContext(ctx, probs, labels, classes, bins, resamples, seed); err != nil {
+		return r, err
+	}
 	if resamples > 0 && len(labels) > 0 {
 		r.Resamples = resamples
 	}
-	return r
+	return r, nil
 }

@@ -1,7 +1,10 @@
 package calibration
 
 import (
+	"context"
+	"errors"
 	"math"
+	"reflect"
 	"testing"
 )
 
@@ -186,5 +189,22 @@ func TestBootstrap(t *testing.T) {
 	}
 	if got := quantile([]float64{0, 1, 2, 3, 4}, 0.975); !near(got, 3.9, 1e-12) {
 		t.Errorf("quantile = %v, want 3.9", got)
+	}
+}
+
+// TestCompareContextStops: a cancelled context stops the bootstrap with
+// the context's error; a live one gives Compare's answer.
+func TestCompareContextStops(t *testing.T) {
+	logits := []float32{2, 0, 0, 1, 1, 0, 0, 0, 3, 1, 2, 0}
+	labels := []int{0, 1, 2, 0}
+	want := Compare(logits, labels, 3, 15, 50, 7, 1.5)
+	got, err := CompareContext(context.Background(), logits, labels, 3, 15, 50, 7, 1.5)
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %+v (%v), want %+v", got, err, want)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := CompareContext(ctx, logits, labels, 3, 15, 50, 7, 1.5); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled: %v", err)
 	}
 }

@@ -1,5 +1,7 @@
 package calibration
 
+import "context"
+
 // Split is one split's metrics before calibration (softmax of the raw
 // logits) and after (softmax of logits/T).
 type Split struct {
@@ -11,17 +13,27 @@ type Split struct {
 // temperature scaling by T, each Report with its bootstrap interval of ECE
 // (resamples resamples seeded by seed; none when resamples ≤ 0).
 func Compare(logits []float32, labels []int, classes, bins, resamples int, seed uint64, T float64) Split {
+	s, _ := CompareContext(context.Background(), logits, labels, classes, bins, resamples, seed, T)
+	return s
+}
+
+// CompareContext is Compare that stops when ctx ends, inside the
+// bootstrap too, returning ctx's error.
+func CompareContext(ctx context.Context, logits []float32, labels []int, classes, bins, resamples int, seed uint64, T float64) (Split, error) {
 	var s Split
 	for i, t := range []float64{1, T} {
 		probs := Softmax(logits, classes, t)
-		r := WithInterval(Evaluate(probs, labels, classes, bins), probs, labels, classes, bins, resamples, seed)
+		r, err := withInterval(ctx, Evaluate(probs, labels, classes, bins), probs, labels, classes, bins, resamples, seed)
+		if err != nil {
+			return Split{}, err
+		}
 		if i == 0 {
 			s.Before = r
 		} else {
 			s.After = r
 		}
 	}
-	return s
+	return s, nil
 }
 
 // Result is calibration.json: the temperature fitted at the end of

@@ -1,6 +1,7 @@
 package experiment
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -26,10 +27,15 @@ import (
 // and the test ECE in the summary. When every validation example is
 // classified correctly the NLL has no minimum: T stays 1 and
 // calibration.json says why. The model is left with the best weights.
-func calibrate(dir *rundir.Dir, m *model.Model, p *setup.Prepared, res train.Result, sum *rundir.Summary, log *slog.Logger) error {
+// It returns ctx's error when ctx ends first (between its steps and
+// inside the bootstraps).
+func calibrate(ctx context.Context, dir *rundir.Dir, m *model.Model, p *setup.Prepared, res train.Result, sum *rundir.Summary, log *slog.Logger) error {
 	cc := p.Config.Calibration
 	if !cc.Calibrate || res.Best < 0 || res.StopReason == train.StopInterrupted || p.Splits.Val.Len() == 0 {
 		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	path := dir.Join(rundir.BestCheckpoint)
 	c, err := model.LoadCheckpoint(path)
@@ -73,21 +79,33 @@ func calibrate(dir *rundir.Dir, m *model.Model, p *setup.Prepared, res train.Res
 			return err
 		}
 	}
-	vs := calibration.Compare(val.Logits, p.Splits.Val.Y, classes, cc.Bins, cc.Bootstrap, p.Config.Training.Seed, T)
+	vs, err := calibration.CompareContext(ctx, val.Logits, p.Splits.Val.Y, classes, cc.Bins, cc.Bootstrap, p.Config.Training.Seed, T)
+	if err != nil {
+		return err
+	}
 	out.Val = &vs
 	shown, name := vs, "validation"
 	if p.Splits.Test.Len() > 0 {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		test, err := train.Evaluate(m, p.Splits.Test)
 		if err != nil {
 			return err
 		}
-		ts := calibration.Compare(test.Logits, p.Splits.Test.Y, classes, cc.Bins, cc.Bootstrap, p.Config.Training.Seed, T)
+		ts, err := calibration.CompareContext(ctx, test.Logits, p.Splits.Test.Y, classes, cc.Bins, cc.Bootstrap, p.Config.Training.Seed, T)
+		if err != nil {
+			return err
+		}
 		out.Test = &ts
 		shown, name = ts, "test"
 		sum.TestECEBefore, sum.TestECEAfter = &ts.Before.ECE, &ts.After.ECE
 	}
 	if out.Fitted {
 		sum.Temperature = T
+	}
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	if err := dir.WriteJSON(rundir.CalibrationFile, out); err != nil {
 		return err

@@ -147,7 +147,10 @@ func TestResumeFinishesWhatAKillCutShort(t *testing.T) {
 		metrics string
 	}{
 		{"after the last epoch, before calibration", true, []string{rundir.SummaryFile, rundir.CalibrationFile, rundir.ReliabilityPlot, rundir.CurvesPlot}, ""},
+		{"after best.ckpt's temperature, before calibration.json", false, []string{rundir.SummaryFile, rundir.CalibrationFile, rundir.ReliabilityPlot, rundir.CurvesPlot}, ""},
+		{"after calibration.json, before reliability.png", false, []string{rundir.SummaryFile, rundir.ReliabilityPlot, rundir.CurvesPlot}, ""},
 		{"after calibration, before summary.json", false, []string{rundir.SummaryFile, rundir.CurvesPlot}, ""},
+		{"after meta.json's end time, before summary.json", false, []string{rundir.SummaryFile}, ""},
 		{"before the first checkpoint", false, []string{rundir.SummaryFile, rundir.CalibrationFile, rundir.ReliabilityPlot, rundir.CurvesPlot, rundir.BestCheckpoint, rundir.LastCheckpoint, rundir.MetricsFile}, ""},
 		{"after the first epoch's metrics.csv, before its checkpoints", false, []string{rundir.SummaryFile, rundir.CalibrationFile, rundir.ReliabilityPlot, rundir.CurvesPlot, rundir.BestCheckpoint, rundir.LastCheckpoint}, first},
 		{"before meta.json", false, []string{rundir.SummaryFile, rundir.CalibrationFile, rundir.ReliabilityPlot, rundir.CurvesPlot, rundir.BestCheckpoint, rundir.LastCheckpoint, rundir.MetricsFile, rundir.MetaFile, rundir.CommandFile}, ""},
@@ -238,10 +241,14 @@ func TestCheckpointerWritesBestBeforeLast(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	h := &train.Checkpointer{LastPath: filepath.Join(dir, "missing", "last.ckpt"), BestPath: filepath.Join(dir, "best.ckpt"), Base: p.BaseCheckpoint(), Seed: 1}
+	h := &train.Checkpointer{LastPath: filepath.Join(dir, "last.ckpt"), BestPath: filepath.Join(dir, "best.ckpt"), Base: p.BaseCheckpoint(), Seed: 1}
+	// A directory where last.ckpt should go: renaming a file over it fails.
+	if err := os.Mkdir(h.LastPath, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	s := &train.State{Model: m, Optimizer: o, History: []train.EpochMetrics{{Epoch: 1, ValLoss: 1}}, Improved: true}
 	if err := h.AfterEpoch(s); err == nil || !strings.Contains(err.Error(), h.LastPath) {
-		t.Fatalf("writing last.ckpt into a missing directory: %v", err)
+		t.Fatalf("writing last.ckpt over a directory: %v", err)
 	}
 	if _, err := model.LoadCheckpoint(h.BestPath); err != nil {
 		t.Fatalf("best.ckpt was not written first: %v", err)

@@ -44,7 +44,7 @@ func Feasibility(ctx context.Context, cfg config.Experiment, tests feasibility.O
 	if (tests.NaiveEmbeddings || tests.Clustering) && p.Splits.Val.Len() == 0 {
 		return nil, fmt.Errorf("the naive-embedding probe scores on the validation split, which is empty: set data.val above 0")
 	}
-	dir, err := createRunDir(p, "feasibility-"+p.RunName(), opt, start)
+	dir, err := createRunDir(p, "feasibility-"+p.RunName(), opt, start, nil)
 	if err != nil {
 		return nil, err
 	}

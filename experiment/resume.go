@@ -28,9 +28,9 @@ import (
 // It also picks up a run killed outright (SIGKILL, a power cut), whose
 // files are whole but whose work stopped anywhere: it first removes the
 // temporary files of writes the kill cut short; a run killed before its
-// first checkpoint starts over in the same directory; a run killed after
-// its last epoch but before summary.json (while testing, calibrating or
-// drawing) gets that end done, without training.
+// first checkpoint starts over in the same directory; a run killed or
+// interrupted after its last epoch but before summary.json (while
+// testing, calibrating or drawing) gets that end done, without training.
 //
 // edit, when not nil, may change the settings a run can continue with
 // (Resumable: the total of epochs and early stopping), so that a run
@@ -88,28 +88,31 @@ func Resume(ctx context.Context, path string, edit func(*config.Experiment) erro
 	if rs.Seed != cfg.Training.Seed {
 		return nil, fmt.Errorf("%s was written with seed %d, config.yaml says %d", lastPath, rs.Seed, cfg.Training.Seed)
 	}
-	// stopped is why the run had already stopped when its end was cut
-	// short: then only the end is left to do.
+	// stopped is why the run is over after its finished epochs: it had
+	// stopped when its end was cut short, or the settings it resumes
+	// with end it there. Then only the end is left to do, and the steps an
+	// interrupt left it inside the next epoch are abandoned with that
+	// epoch. It is decided before any epoch starts, whatever the run was
+	// doing when it stopped.
 	stopped := ""
-	if rs.Position == nil {
-		reason := ""
-		if es, ok := earlyStopping(cfg.Training); ok {
-			reason = es.Decide(rs.History)
-		}
-		if reason == "" && len(rs.History) >= cfg.Training.Epochs {
-			reason = train.StopMaxEpochs
-		}
-		switch {
-		case reason == "":
-		case !ended(dir, len(rs.History)):
-			stopped = reason
-			log.Info("the run had stopped before its end was written; finishing it", "epochs", len(rs.History), "stop_reason", reason)
-		case len(rs.History) >= cfg.Training.Epochs:
-			return nil, setting.Errorf("training.epochs", "is %d, and the run already has %d of %d epochs: resume with a larger total", cfg.Training.Epochs, len(rs.History), cfg.Training.Epochs)
-		default:
-			return nil, setting.Errorf("training.early_stopping", "stopped the run after %d epochs (%s) and would stop it again at once: "+
-				"to continue it, raise its patience, lower its min_delta or disable it", len(rs.History), reason)
-		}
+	reason := ""
+	if es, ok := earlyStopping(cfg.Training); ok {
+		reason = es.Decide(rs.History)
+	}
+	if reason == "" && len(rs.History) >= cfg.Training.Epochs {
+		reason = train.StopMaxEpochs
+	}
+	switch {
+	case reason == "":
+	case rs.Position != nil || !ended(dir, len(rs.History)):
+		stopped = reason
+		rs.Position, rs.Step = nil, rs.History[len(rs.History)-1].Step
+		log.Info("the run is over after its finished epochs; finishing its end", "epochs", len(rs.History), "stop_reason", reason)
+	case len(rs.History) >= cfg.Training.Epochs:
+		return nil, setting.Errorf("training.epochs", "is %d, and the run already has %d of %d epochs: resume with a larger total", cfg.Training.Epochs, len(rs.History), cfg.Training.Epochs)
+	default:
+		return nil, setting.Errorf("training.early_stopping", "stopped the run after %d epochs (%s) and would stop it again at once: "+
+			"to continue it, raise its patience, lower its min_delta or disable it", len(rs.History), reason)
 	}
 	if err := restoreSeconds(dir, rs.History); err != nil {
 		return nil, err

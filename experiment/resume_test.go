@@ -56,7 +56,7 @@ func TestResumeMatchesStraightRun(t *testing.T) {
 	if a != b || strings.Count(a, "\n") != 7 {
 		t.Fatalf("metrics differ:\nstraight\n%s\nresumed\n%s", a, b)
 	}
-	if *straight.TestAccuracy != *resumed.TestAccuracy || straight.BestEpoch != resumed.BestEpoch {
+	if *straight.TestAccuracy != *resumed.TestAccuracy || *straight.BestEpoch != *resumed.BestEpoch {
 		t.Fatalf("summaries differ: %+v vs %+v", straight, resumed)
 	}
 	if _, err := Resume(context.Background(), first.RunDir, Epochs(6), Options{}); err == nil || !strings.Contains(err.Error(), "already has 6 of 6 epochs") {
@@ -80,7 +80,7 @@ func TestEarlyStoppingKeepsBestWeights(t *testing.T) {
 	if sum.StopReason != "patience" || sum.EpochsRun >= 100 {
 		t.Fatalf("stopped by %q after %d epochs", sum.StopReason, sum.EpochsRun)
 	}
-	t.Logf("stopped after %d epochs, best %d, val loss %.5f", sum.EpochsRun, sum.BestEpoch, sum.ValLoss)
+	t.Logf("stopped after %d epochs, best %d, val loss %.5f", sum.EpochsRun, *sum.BestEpoch, *sum.ValLoss)
 	rows := strings.Split(strings.TrimSpace(withoutSeconds(t, sum.RunDir+"/"+rundir.MetricsFile)), "\n")[1:]
 	best := -1.0
 	for _, r := range rows {
@@ -99,8 +99,8 @@ func TestEarlyStoppingKeepsBestWeights(t *testing.T) {
 		t.Fatal(err)
 	}
 	ev := evalCheckpoint(t, sum.RunDir+"/"+rundir.BestCheckpoint, p)
-	if ev != sum.ValLoss || sum.ValLoss != best {
-		t.Fatalf("best.ckpt val loss %v, summary %v, metrics.csv best %v", ev, sum.ValLoss, best)
+	if ev != *sum.ValLoss || *sum.ValLoss != best {
+		t.Fatalf("best.ckpt val loss %v, summary %v, metrics.csv best %v", ev, *sum.ValLoss, best)
 	}
 }
 

@@ -55,22 +55,32 @@ func (o Options) start() time.Time {
 // (or output.name). Bad input is reported before anything is created.
 func newRun(cfg config.Experiment, opt Options, prefix string) (*setup.Prepared, *model.Model, train.Optimizer, *runDir, error) {
 	start := opt.start()
-	p, err := setup.Prepare(cfg, opt.Env)
+	p, m, o, err := newModel(cfg, opt)
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
-	if err := checkMemory(p, opt); err != nil {
-		return nil, nil, nil, nil, err
-	}
-	m, o, err := p.NewModel(model.Options{})
-	if err != nil {
-		return nil, nil, nil, nil, err
-	}
-	dir, err := createRunDir(p, prefix+p.RunName(), opt, start)
+	dir, err := createRunDir(p, prefix+p.RunName(), opt, start, nil)
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
 	return p, m, o, dir, nil
+}
+
+// newModel prepares the experiment and builds its model and optimizer,
+// refusing one too large for the machine's memory.
+func newModel(cfg config.Experiment, opt Options) (*setup.Prepared, *model.Model, train.Optimizer, error) {
+	p, err := setup.Prepare(cfg, opt.Env)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if err := checkMemory(p, opt); err != nil {
+		return nil, nil, nil, err
+	}
+	m, o, err := p.NewModel(model.Options{})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return p, m, o, nil
 }
 
 // runDir is a run directory being written: where it is, the experiment it
@@ -84,24 +94,27 @@ type runDir struct {
 }
 
 // createRunDir creates the run directory of a prepared experiment, named
-// name (the config's output.name when set), and writes what identifies
-// the run: config.yaml (resolved), command.txt and meta.json (whose end
-// time finish fills in).
-func createRunDir(p *setup.Prepared, name string, opt Options, start time.Time) (*runDir, error) {
+// name (the config's output.name when set), with what identifies the run:
+// config.yaml (resolved), command.txt and meta.json (whose end time finish
+// fills in), then what also writes (nil: nothing more). The directory
+// gets its name only once they are written (rundir.Fill): one without its
+// config.yaml would be no run, which --resume could not start over.
+func createRunDir(p *setup.Prepared, name string, opt Options, start time.Time, also func(*runDir) error) (*runDir, error) {
 	if p.Config.Output.Name != "" {
 		name = p.Config.Output.Name
 	}
-	dir, err := rundir.Create(p.Config.Output.Root, name, start)
+	r := &runDir{p: p, args: opt.Args, start: start, meta: rundir.NewMeta(p.Config.Training.Seed, opt.Args, start, kernels.InUse())}
+	dir, err := rundir.Fill(p.Config.Output.Root, name, start, func(d *rundir.Dir) error {
+		r.Dir = d
+		if err := r.writeIdentity(); err != nil || also == nil {
+			return err
+		}
+		return also(r)
+	})
 	if err != nil {
 		return nil, err
 	}
-	r := &runDir{Dir: dir, p: p, args: opt.Args, start: start, meta: rundir.NewMeta(p.Config.Training.Seed, opt.Args, start, kernels.InUse())}
-	if err := r.writeIdentity(); err != nil {
-		// A directory without its config.yaml is no run: leave nothing
-		// behind for the user to clean up or mistake for one.
-		dir.Discard()
-		return nil, err
-	}
+	r.Dir = dir
 	opt.logger().Info("run directory", "path", dir.Path)
 	return r, nil
 }

@@ -44,25 +44,36 @@ func TrainLRAuto(ctx context.Context, cfg config.Experiment, sc lrsweep.Config, 
 	if err := sc.Validate(); err != nil {
 		return nil, nil, err
 	}
-	p, m, o, dir, err := newRun(cfg, opt, "")
+	start := opt.start()
+	p, m, o, err := newModel(cfg, opt)
 	if err != nil {
 		return nil, nil, err
 	}
 	log := opt.logger()
 	sc.Progress, sc.Log = opt.Progress, log
+	// The range test runs before the run directory exists, which then
+	// appears with config.yaml holding the rate it chose and the test's
+	// files: a run directory made before would say, if the test were cut
+	// short, another rate, and --resume would train with that one.
 	res, err := lrsweep.Run(ctx, p, m, o, sc)
 	if err != nil {
-		return nil, nil, interrupted(ctx, err, dir)
+		if ctx.Err() != nil {
+			return nil, nil, fmt.Errorf("interrupted during the learning-rate sweep, before the run directory was made: %w", ctx.Err())
+		}
+		return nil, nil, err
 	}
 	lr := res.Report.Recommended
-	res.Report.RunDir, res.Report.TrainedWith = dir.Path, lr
+	res.Report.TrainedWith = lr
 	p.Config.Optimizer.LR = lr
 	o.SetLR(lr)
 	log.Info("lr auto", "lr", lr, "rule", res.Report.RecommendedBy)
-	if err := writeSweep(dir, res); err != nil {
+	dir, err := createRunDir(p, p.RunName(), opt, start, func(d *runDir) error { return writeSweep(d, res) })
+	if err != nil {
 		return nil, nil, err
 	}
-	if err := dir.writeIdentity(); err != nil {
+	// The directory's path is known once it has its name.
+	res.Report.RunDir = dir.Path
+	if err := dir.WriteJSON(rundir.LRSweepFile, res.Report); err != nil {
 		return nil, nil, err
 	}
 	sum, err := runLoop(ctx, p, m, o, dir, opt, nil, "")

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path"
@@ -17,6 +18,7 @@ import (
 	"regexp"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -75,11 +77,24 @@ type Dir struct {
 
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 
-// Create makes a new run directory <root>/<time>-<name>, unique even when
-// two runs start in the same second (a numeric suffix is added; the
-// directory is claimed with an exclusive mkdir, so two processes never share
-// one). An error names the directory that could not be made.
+// Create makes a new, empty run directory <root>/<time>-<name>: Fill
+// with no files.
 func Create(root, name string, now time.Time) (*Dir, error) {
+	return Fill(root, name, now, nil)
+}
+
+// Fill makes a new run directory <root>/<time>-<name>, unique even when
+// two runs start in the same second (a numeric suffix is added; the name
+// is claimed with an exclusive mkdir, so two processes never share one),
+// holding the files that identify the run, which write writes into it.
+// write fills the directory under a hidden temporary name
+// (".<time>-<name>.tmp<digits>", see atomicfile.IsTemp), which is then
+// renamed to the claimed name: a run directory never exists without those
+// files, and a process killed before the rename leaves at most the hidden
+// directory, which no command takes for a run. When write fails, nothing
+// is left behind (nor the parents Fill made). An error names the
+// directory that could not be made.
+func Fill(root, name string, now time.Time, write func(*Dir) error) (*Dir, error) {
 	name = strings.Trim(unsafeName.ReplaceAllString(name, "-"), "-")
 	if name == "" {
 		name = "run"
@@ -94,27 +109,57 @@ func Create(root, name string, now time.Time) (*Dir, error) {
 		return nil, fmt.Errorf("creating the runs directory %s: %w", root, err)
 	}
 	base := now.Format("20060102-150405") + "-" + name
+	tmp, err := mkdirTemp(abs, "."+base+".tmp")
+	if err != nil {
+		removeDirs(made)
+		return nil, fmt.Errorf("creating the run directory: %w", err)
+	}
+	d := &Dir{Path: tmp, made: made}
+	if write != nil {
+		if err := write(d); err != nil {
+			d.Discard()
+			return nil, err
+		}
+	}
 	for i := 1; i < 10000; i++ {
 		p := filepath.Join(abs, base)
 		if i > 1 {
 			p = fmt.Sprintf("%s-%d", p, i)
 		}
 		err := os.Mkdir(p, 0o755)
-		if err == nil {
-			d := &Dir{Path: p, made: made}
-			if err := os.Mkdir(filepath.Join(p, CheckpointsDir), 0o755); err != nil {
-				d.Discard()
-				return nil, fmt.Errorf("creating the run directory: %w", err)
-			}
-			return d, nil
+		if errors.Is(err, os.ErrExist) {
+			continue
 		}
-		if !errors.Is(err, os.ErrExist) {
-			removeDirs(made)
+		if err == nil {
+			// The claimed directory is empty, and rename(2) replaces an
+			// empty directory (os.Rename refuses any).
+			if err = syscall.Rename(tmp, p); err != nil {
+				err = &os.LinkError{Op: "rename", Old: tmp, New: p, Err: err}
+				os.Remove(p)
+			}
+		}
+		if err != nil {
+			d.Discard()
 			return nil, fmt.Errorf("creating the run directory: %w", err)
 		}
+		d.Path = p
+		return d, nil
 	}
-	removeDirs(made)
+	d.Discard()
 	return nil, fmt.Errorf("could not find a free run directory name under %s", abs)
+}
+
+// mkdirTemp makes a new directory in dir named prefix followed by random
+// digits. Unlike os.MkdirTemp it honours the umask (0755 before it), as
+// the run directory it becomes would.
+func mkdirTemp(dir, prefix string) (string, error) {
+	for {
+		p := filepath.Join(dir, prefix+strconv.FormatUint(uint64(rand.Uint32()), 10))
+		err := os.Mkdir(p, 0o755)
+		if !errors.Is(err, os.ErrExist) {
+			return p, err
+		}
+	}
 }
 
 // mkdirAll is os.MkdirAll that also returns the directories it made, the
@@ -151,10 +196,9 @@ func removeDirs(dirs []string) {
 	}
 }
 
-// Discard removes a run directory that could not be started (its
-// identifying files could not be written) and the parents that Create
-// made for it, so that a failed start leaves nothing behind. Call it only
-// before the run has produced anything.
+// Discard removes a run directory that could not be started and the
+// parents that Create made for it, so that a failed start leaves nothing
+// behind. Call it only before the run has produced anything.
 func (d *Dir) Discard() error {
 	err := os.RemoveAll(d.Path)
 	if err == nil {
@@ -192,6 +236,9 @@ func Open(path string) (*Dir, error) {
 	}
 	if !st.IsDir() {
 		return nil, fmt.Errorf("run directory %s is not a directory", path)
+	}
+	if atomicfile.IsTemp(filepath.Base(abs)) {
+		return nil, fmt.Errorf("%s is not a run directory: a run being created was killed before it got its name; remove it and start the run again", path)
 	}
 	if _, err := os.Stat(filepath.Join(abs, ConfigFile)); err != nil {
 		return nil, fmt.Errorf("%s is not a run directory (no %s)", path, ConfigFile)
@@ -296,12 +343,15 @@ func gitCommit() string {
 // Summary is summary.json: how a run ended and its best epoch, whose weights
 // are in checkpoints/best.ckpt.
 type Summary struct {
-	RunDir      string  `json:"run_dir"`
-	BestEpoch   int     `json:"best_epoch"`
-	ValLoss     float64 `json:"val_loss"`
-	ValAccuracy float64 `json:"val_accuracy"`
-	EpochsRun   int     `json:"epochs_run"`
-	StopReason  string  `json:"stop_reason"`
+	RunDir string `json:"run_dir"`
+	// BestEpoch, ValLoss and ValAccuracy are the best epoch's, null when
+	// no epoch finished (a loss that diverged at once, an early
+	// interrupt): zeros would read as values.
+	BestEpoch   *int     `json:"best_epoch"`
+	ValLoss     *float64 `json:"val_loss"`
+	ValAccuracy *float64 `json:"val_accuracy"`
+	EpochsRun   int      `json:"epochs_run"`
+	StopReason  string   `json:"stop_reason"`
 	// Monitor is the metric that chose the best epoch.
 	Monitor string `json:"monitor"`
 	Steps   int64  `json:"steps"`

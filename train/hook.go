@@ -27,6 +27,16 @@ type Hook interface {
 	OnStop(s *State, reason string) error
 }
 
+// A Stopper is a hook whose decision to stop rests on the finished
+// epochs alone (early stopping). The loop asks it before every epoch, the
+// first of a resumed run included, so that no epoch starts that its
+// decision has already ruled out, whatever the run was doing when it
+// was interrupted or killed.
+type Stopper interface {
+	// Decide returns the stop reason after history, or "".
+	Decide(history []EpochMetrics) string
+}
+
 // NopHook implements every Hook call as doing nothing; embed it.
 type NopHook struct{}
 

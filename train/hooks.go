@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -112,11 +114,22 @@ func (h *Checkpointer) AfterEpoch(s *State) error {
 	// writing the same best.ckpt again. The other order would leave a
 	// last.ckpt past an improvement that best.ckpt never received.
 	if s.Improved {
-		if err := atomicfile.Write(h.BestPath, b); err != nil {
+		if err := writeCheckpoint(h.BestPath, b); err != nil {
 			return err
 		}
 	}
-	return atomicfile.Write(h.LastPath, b)
+	return writeCheckpoint(h.LastPath, b)
+}
+
+// writeCheckpoint writes a checkpoint atomically, making its directory
+// first: a run directory gets checkpoints/ with its first checkpoint, so
+// that the modes that write none (feasibility, the range test) and a run
+// stopped before its first epoch leave no empty folder.
+func writeCheckpoint(path string, b []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return atomicfile.Write(path, b)
 }
 
 // OnStop implements Hook: an interrupted run saves its exact position
@@ -134,7 +147,7 @@ func (h *Checkpointer) OnStop(s *State, reason string) error {
 	if err != nil {
 		return err
 	}
-	return atomicfile.Write(h.LastPath, b)
+	return writeCheckpoint(h.LastPath, b)
 }
 
 // Snapshot builds a checkpoint of the model's weights, the optimizer's

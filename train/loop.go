@@ -157,7 +157,7 @@ type NonFiniteError struct {
 }
 
 func (e *NonFiniteError) Error() string {
-	return fmt.Sprintf("training loss is %v at epoch %d, step %d (global step %d): training stopped; the last good checkpoint is kept (try a lower optimizer.lr)", e.Loss, e.Epoch, e.Step, e.GlobalStep)
+	return fmt.Sprintf("training loss is %v at epoch %d, step %d (global step %d): training stopped (try a lower optimizer.lr)", e.Loss, e.Epoch, e.Step, e.GlobalStep)
 }
 
 // StreamSeed derives independent generator seeds for an epoch's streams.
@@ -226,6 +226,13 @@ func (l *Loop) Run(ctx context.Context) (Result, error) {
 	var batch data.Batch
 	targets := make([]float32, bs*classes)
 	for epoch := len(s.History) + 1; epoch <= l.Epochs; epoch++ {
+		if reason := l.decided(s.History); reason != "" {
+			// Steps a resumed run had taken into this epoch (before an
+			// interrupt) are abandoned with it: the run ends where its
+			// last finished epoch did.
+			s.Step = s.History[len(s.History)-1].Step
+			return result(reason), nil
+		}
 		s.Epoch = epoch
 		start := time.Now()
 		order := data.EpochOrder(n, l.Seed, epoch, l.Shuffle)
@@ -315,6 +322,21 @@ func (l *Loop) Run(ctx context.Context) (Result, error) {
 		}
 	}
 	return result(StopMaxEpochs), nil
+}
+
+// decided is the first Stopper hook's stop reason after history, or "".
+func (l *Loop) decided(history []EpochMetrics) string {
+	if len(history) == 0 {
+		return ""
+	}
+	for _, h := range l.Hooks {
+		if st, ok := h.(Stopper); ok {
+			if reason := st.Decide(history); reason != "" {
+				return reason
+			}
+		}
+	}
+	return ""
 }
 
 func (l *Loop) check() error {

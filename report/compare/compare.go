@@ -129,7 +129,10 @@ func Runs(opt Options) (*Comparison, error) {
 			r.Name = fmt.Sprintf("%s (%d)", r.Name, names[r.Name])
 		}
 		if s := info.Summary; s != nil {
-			r.EpochsRun, r.BestEpoch, r.StopReason, r.ValLoss, r.Seconds = s.EpochsRun, s.BestEpoch, s.StopReason, s.ValLoss, s.Seconds
+			r.EpochsRun, r.StopReason, r.Seconds = s.EpochsRun, s.StopReason, s.Seconds
+			if s.BestEpoch != nil && s.ValLoss != nil {
+				r.BestEpoch, r.ValLoss = *s.BestEpoch, *s.ValLoss
+			}
 		}
 		if _, err := os.Stat(info.Dir.Join(rundir.BestCheckpoint)); err != nil {
 			r.Error = "no checkpoints/best.ckpt: nothing to score"

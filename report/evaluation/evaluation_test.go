@@ -595,7 +595,7 @@ func TestUncalibratedRun(t *testing.T) {
 // TestTrainingWarningsRepeated: the report's summary repeats what train
 // warned of in summary.json, still-improving in words.
 func TestTrainingWarningsRepeated(t *testing.T) {
-	e := &Result{Run: &RunInfo{Summary: &rundir.Summary{BestEpoch: 20, EpochsRun: 20, StillImproving: true,
+	e := &Result{Run: &RunInfo{Summary: &rundir.Summary{BestEpoch: new(20), EpochsRun: 20, StillImproving: true,
 		Warnings: []string{"val_loss was still improving at epoch 20, the last: try more epochs", "calibration: T = 100 is the top of its search range"}}}}
 	got := e.trainingWarnings()
 	want := []string{
@@ -605,7 +605,7 @@ func TestTrainingWarningsRepeated(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("got %q, want %q", got, want)
 	}
-	if w := (&Result{Run: &RunInfo{Summary: &rundir.Summary{BestEpoch: 3, EpochsRun: 9}}}).trainingWarnings(); len(w) != 0 {
+	if w := (&Result{Run: &RunInfo{Summary: &rundir.Summary{BestEpoch: new(3), EpochsRun: 9}}}).trainingWarnings(); len(w) != 0 {
 		t.Errorf("no warnings expected, got %q", w)
 	}
 }

@@ -233,7 +233,7 @@ func (e *Result) trainingWarnings() []string {
 	s := e.Run.Summary
 	var out []string
 	if s.StillImproving {
-		out = append(out, fmt.Sprintf("When training stopped, the model was still improving: its best epoch was the last one (%d of %d), so more epochs would likely make it better.", s.BestEpoch, s.EpochsRun))
+		out = append(out, fmt.Sprintf("When training stopped, the model was still improving: its best epoch was the last one (%d of %d), so more epochs would likely make it better.", s.EpochsRun, s.EpochsRun))
 	}
 	for _, w := range s.Warnings {
 		if !strings.Contains(w, "still improving") {
@@ -280,7 +280,9 @@ func (e *Result) trainingFacts() [][2]string {
 	add("schedule", cfg.Training.Schedule.Name)
 	if s := e.Run.Summary; s != nil {
 		add("epochs", fmt.Sprintf("%d of %d run; stopped by %s", s.EpochsRun, cfg.Training.Epochs, s.StopReason))
-		add("best epoch", fmt.Sprintf("%d by %s: validation loss %.4f, validation accuracy %s", s.BestEpoch, s.Monitor, s.ValLoss, report.Pct(s.ValAccuracy)))
+		if s.BestEpoch != nil && s.ValLoss != nil && s.ValAccuracy != nil {
+			add("best epoch", fmt.Sprintf("%d by %s: validation loss %.4f, validation accuracy %s", *s.BestEpoch, s.Monitor, *s.ValLoss, report.Pct(*s.ValAccuracy)))
+		}
 		if s.TestAccuracy != nil {
 			add("test accuracy at the end of training", fmt.Sprintf("%s of %s", report.Pct(*s.TestAccuracy), report.Commas(s.TestSize)))
 		}

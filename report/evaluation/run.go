@@ -100,11 +100,11 @@ func ReadRun(path string) (*RunInfo, error) {
 
 // bestIndex is the index in History of the summary's best epoch, or -1.
 func (r *RunInfo) bestIndex() int {
-	if r.Summary == nil {
+	if r.Summary == nil || r.Summary.BestEpoch == nil {
 		return -1
 	}
 	for i, m := range r.History {
-		if m.Epoch == r.Summary.BestEpoch {
+		if m.Epoch == *r.Summary.BestEpoch {
 			return i
 		}
 	}

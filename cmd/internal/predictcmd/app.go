@@ -3,14 +3,18 @@ package predictcmd
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
+	"github.com/practica-ml/practica/rundir"
 	"github.com/practica-ml/practica/setup"
+	"github.com/practica-ml/practica/train"
 
 	"github.com/urfave/cli/v2"
 
@@ -95,6 +99,11 @@ func predictAction(c *cli.Context, stdin io.Reader, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if !c.IsSet("checkpoint") {
+		if w := unfinished(dir); w != "" {
+			fmt.Fprintln(c.App.ErrWriter, "warning: "+w)
+		}
+	}
 	if c.Bool("uncalibrated") {
 		p.Temperature = 1
 	}
@@ -144,6 +153,29 @@ func predictAction(c *cli.Context, stdin io.Reader, stdout io.Writer) error {
 		return err
 	}
 	return w.Flush()
+}
+
+// unfinished says, for a run whose end was never written (its summary.json
+// is missing or says interrupted: killed or interrupted during its
+// epochs or its end), that its best.ckpt is the best epoch so far and
+// may lack the calibration temperature, so that predict does not serve it
+// without a word; "" for a finished run.
+func unfinished(dir *rundir.Dir) string {
+	var s rundir.Summary
+	err := dir.ReadJSON(rundir.SummaryFile, &s)
+	why := ""
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		why = "has no " + rundir.SummaryFile
+	case err != nil:
+		why = "has an unreadable " + rundir.SummaryFile
+	case s.StopReason == train.StopInterrupted:
+		why = "was interrupted"
+	default:
+		return ""
+	}
+	return fmt.Sprintf("the run %s %s: its training or the end of it (test split, calibration) did not finish, so %s is the best epoch so far and may lack its calibration temperature; train --resume %s finishes it",
+		dir.Path, why, rundir.BestCheckpoint, dir.Path)
 }
 
 func writeLines(w io.Writer, preds []inference.Prediction) error {

@@ -128,3 +128,50 @@ func runPredict(t *testing.T, args []string, wantErr string) (stdout *bytes.Buff
 	}
 	return &out, true
 }
+
+// TestPredictWarnsOfAnUnfinishedRun: a run whose end was never written
+// (killed before summary.json, or interrupted) may have a best.ckpt
+// without its calibration temperature; predict still serves it, with a
+// warning that says how to finish the run. A finished run, or a
+// checkpoint given by name, gets none.
+func TestPredictWarnsOfAnUnfinishedRun(t *testing.T) {
+	runDir := trainedRun(t)
+	summary, err := os.ReadFile(filepath.Join(runDir, "summary.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	interrupted := strings.Replace(string(summary), `"stop_reason": "max-epochs"`, `"stop_reason": "interrupted"`, 1)
+	cases := []struct {
+		name    string
+		summary string // "" removes summary.json
+		args    []string
+		want    string // the warning's start, "" for none
+	}{
+		{"finished", string(summary), nil, ""},
+		{"killed before summary.json", "", nil, "warning: the run " + runDir + " has no summary.json: its training or the end of it"},
+		{"interrupted", interrupted, nil, "warning: the run " + runDir + " was interrupted: "},
+		{"a checkpoint by name", "", []string{"--checkpoint", filepath.Join(runDir, "checkpoints", "best.ckpt")}, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := filepath.Join(runDir, "summary.json")
+			if c.summary == "" {
+				os.Remove(p)
+			} else if err := os.WriteFile(p, []byte(c.summary), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			var stdout, stderr bytes.Buffer
+			args := append(append([]string{"predict", "--run", runDir}, c.args...), "--split", "test")
+			if code := run(args, &stdout, &stderr); code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr.String())
+			}
+			got := stderr.String()
+			if c.want == "" && got != "" || c.want != "" && (!strings.HasPrefix(got, c.want) || !strings.HasSuffix(got, "train --resume "+runDir+" finishes it\n")) {
+				t.Errorf("stderr %q, want %q", got, c.want)
+			}
+			if strings.Count(stdout.String(), "\n") != 57 {
+				t.Errorf("%d predictions", strings.Count(stdout.String(), "\n"))
+			}
+		})
+	}
+}

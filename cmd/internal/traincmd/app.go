@@ -449,8 +449,8 @@ func resumeFlagsOnly(c *cli.Context) error {
 
 func printSummary(w io.Writer, s *rundir.Summary) {
 	fmt.Fprintf(w, "%s on %s: %d epochs in %.1fs (%s)\n", s.Model, s.Data, s.EpochsRun, s.Seconds, s.StopReason)
-	if s.EpochsRun > 0 {
-		fmt.Fprintf(w, "best epoch %d: val_loss %.4f  val_accuracy %.4f\n", s.BestEpoch, s.ValLoss, s.ValAccuracy)
+	if s.BestEpoch != nil && s.ValLoss != nil && s.ValAccuracy != nil {
+		fmt.Fprintf(w, "best epoch %d: val_loss %.4f  val_accuracy %.4f\n", *s.BestEpoch, *s.ValLoss, *s.ValAccuracy)
 	}
 	if s.TestAccuracy != nil {
 		fmt.Fprintf(w, "test (best weights): loss %.4f  accuracy %.4f on %d examples\n", *s.TestLoss, *s.TestAccuracy, s.TestSize)

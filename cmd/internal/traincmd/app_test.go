@@ -132,3 +132,18 @@ func TestMemProfile(t *testing.T) {
 		})
 	}
 }
+
+// TestDivergedAtOnceSaysNoCheckpoint: a learning rate that makes the loss
+// non-finite in the first epoch ends with exit 1 and an error that says no
+// checkpoint was written (there is none to keep), and the summary for
+// people prints no best epoch.
+func TestDivergedAtOnceSaysNoCheckpoint(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"train", "--epochs", "2", "--model", "mlp", "--lr", "1e30", "--out", t.TempDir(), "-q"}, &stdout, &stderr)
+	if code != 1 || !strings.HasSuffix(strings.TrimSpace(stderr.String()), "no epoch finished: no checkpoint was written") || strings.Contains(stderr.String(), "kept") {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr.String())
+	}
+	if !strings.HasPrefix(stdout.String(), "mlp on digits: 0 epochs in ") || strings.Contains(stdout.String(), "best epoch") {
+		t.Errorf("summary:\n%s", stdout.String())
+	}
+}

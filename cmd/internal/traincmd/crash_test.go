@@ -42,7 +42,8 @@ type runState struct {
 	temps []string
 	// lastEpochs is the number of epochs in last.ckpt (-1: no last.ckpt).
 	lastEpochs int
-	// bestT is best.ckpt's calibration temperature (0: none yet).
+	// bestT is best.ckpt's calibration temperature (1 until the end fits one;
+	// 0 when there is no best.ckpt).
 	bestT   float64
 	summary *rundir.Summary
 }
@@ -56,7 +57,7 @@ func (s runState) finished() bool {
 func (s runState) phase() string {
 	switch {
 	case s.dir == "":
-		return "start-up: no run directory yet"
+		return "start-up: no run directory yet (at most its hidden temporary one)"
 	case !s.hasConfig:
 		return "start-up: run directory without config.yaml"
 	case s.lastEpochs < 0:
@@ -65,7 +66,7 @@ func (s runState) phase() string {
 		return fmt.Sprintf("epoch %d: %d saved", s.lastEpochs+1, s.lastEpochs)
 	case s.finished():
 		return "end: summary.json written"
-	case s.bestT != 0:
+	case s.bestT != 0 && s.bestT != 1:
 		return "end: best.ckpt calibrated, no summary.json"
 	default:
 		return "end: best.ckpt not yet calibrated"
@@ -85,6 +86,11 @@ func findRunDir(t *testing.T, root string) string {
 	}
 	found := ""
 	for _, e := range entries {
+		if atomicfile.IsTemp(e.Name()) {
+			// A run directory still being filled, under its temporary
+			// name: no run yet.
+			continue
+		}
 		p := filepath.Join(root, e.Name())
 		if _, err := os.Stat(filepath.Join(p, rundir.ConfigFile)); err == nil {
 			return p
@@ -389,6 +395,9 @@ func TestKillAnywhereThenResume(t *testing.T) {
 			runTime = min(runTime, ran)
 		}
 		st := checkRunDir(t, label, findRunDir(t, root))
+		if st.dir != "" && !st.hasConfig {
+			t.Fatalf("%s: the run directory %s has no config.yaml: --resume could not start it over", label, st.dir)
+		}
 		phase := st.phase()
 		if exited {
 			phase = "after the process had exited"
@@ -399,8 +408,9 @@ func TestKillAnywhereThenResume(t *testing.T) {
 		killResume := run%3 == 2
 		for {
 			if !st.hasConfig {
-				// Killed before config.yaml: nothing to resume; a new run
-				// must still work beside the empty directory.
+				// Killed before the run directory got its name: nothing
+				// to resume; a new run must still work beside what the
+				// kill left.
 				if out, err := runTrain(t, args...); err != nil {
 					t.Fatalf("%s: a new run after the kill: %v\n%s", label, err, out)
 				}

@@ -87,3 +87,63 @@ func interruptThenResume(t *testing.T, sig syscall.Signal, wantCode int) {
 		t.Fatalf("interrupted+resumed metrics differ from a straight run:\n%s\n%s", a, b)
 	}
 }
+
+// TestInterruptDuringTheEndThenResume sends SIGINT or SIGTERM to a real
+// train process once its last epoch is done, while it writes the end of
+// the run (a bootstrap of 100000 resamples makes that last about a
+// second): it must stop there, exit 130 or 143 with the resume command,
+// and leave a summary that says interrupted and no calibration.json;
+// resuming must write the end of a run never interrupted, byte for byte.
+func TestInterruptDuringTheEndThenResume(t *testing.T) {
+	tmp := t.TempDir()
+	args := []string{"--model", "mlp", "--epochs", "2", "--batch-size", "64", "--bootstrap", "100000"}
+	refRoot := filepath.Join(tmp, "reference")
+	if out, err := runTrain(t, append(args, "--out", refRoot, "-q")...); err != nil {
+		t.Fatalf("reference run: %v\n%s", err, out)
+	}
+	ref := readResult(t, findRunDir(t, refRoot))
+	for _, c := range []struct {
+		sig  syscall.Signal
+		code int
+	}{{syscall.SIGINT, 130}, {syscall.SIGTERM, 143}} {
+		t.Run(c.sig.String(), func(t *testing.T) {
+			cmd := trainCommand(context.Background(), append(args, "--out", filepath.Join(tmp, c.sig.String()))...)
+			stderr, err := cmd.StderrPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			sc := bufio.NewScanner(stderr)
+			var lines []string
+			for sc.Scan() {
+				lines = append(lines, sc.Text())
+				if strings.HasPrefix(sc.Text(), "epoch 2/2  train_loss") {
+					cmd.Process.Signal(c.sig)
+				}
+			}
+			err = cmd.Wait()
+			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != c.code {
+				t.Fatalf("exit %v, want %d\n%s", err, c.code, strings.Join(lines, "\n"))
+			}
+			m := regexp.MustCompile(`resume with: .* --resume (\S+)$`).FindStringSubmatch(lines[len(lines)-1])
+			if m == nil {
+				t.Fatalf("no resume command in %q", lines[len(lines)-1])
+			}
+			st := checkRunDir(t, "interrupted", m[1])
+			if st.summary == nil || st.summary.StopReason != "interrupted" || st.summary.EpochsRun != 2 {
+				t.Fatalf("summary %+v", st.summary)
+			}
+			if _, err := os.Stat(filepath.Join(m[1], "calibration.json")); err == nil {
+				t.Error("calibration.json written after the interrupt")
+			}
+			if out, err := runTrain(t, "--resume", m[1], "-q"); err != nil {
+				t.Fatalf("resume: %v\n%s", err, out)
+			}
+			if d := readResult(t, m[1]).diff(ref); d != "" {
+				t.Fatalf("the resumed run differs from one never interrupted:\n%s", d)
+			}
+		})
+	}
+}

@@ -94,7 +94,7 @@ func (r Run) Write(parent, name string) (string, error) {
 			return "", err
 		}
 		last := r.History[n-1]
-		sum := rundir.Summary{RunDir: dir, BestEpoch: last.Epoch, ValLoss: last.ValLoss, ValAccuracy: last.ValAccuracy, EpochsRun: last.Epoch,
+		sum := rundir.Summary{RunDir: dir, BestEpoch: &last.Epoch, ValLoss: &last.ValLoss, ValAccuracy: &last.ValAccuracy, EpochsRun: last.Epoch,
 			StopReason: "max-epochs", Monitor: "val_loss", Steps: last.Step, Seconds: 1.5, Model: model.Linear, Data: cfg.Data.Source}
 		b, err := json.MarshalIndent(sum, "", "  ")
 		if err != nil {
