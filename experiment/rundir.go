@@ -95,7 +95,7 @@ func createRunDir(p *setup.Prepared, name string, opt Options, start time.Time) 
 	if err != nil {
 		return nil, err
 	}
-	r := &runDir{Dir: dir, p: p, args: opt.Args, start: start, meta: rundir.NewMeta(p.Config.Training.Seed, opt.Args, start, kernels.InUse())}
+	r := &runDir{Dir: dir, p: p, args: opt.Args, start: start, meta: newMeta(p, opt.Args, start)}
 	if err := r.writeIdentity(); err != nil {
 		// A directory without its config.yaml is no run: leave nothing
 		// behind for the user to clean up or mistake for one.
@@ -121,6 +121,15 @@ func (r *runDir) writeIdentity() error {
 		return err
 	}
 	return r.WriteJSON(rundir.MetaFile, r.meta)
+}
+
+// newMeta is the meta.json of a run of p starting now: the build and the
+// machine, the command and the data, as given and fingerprinted.
+func newMeta(p *setup.Prepared, args []string, now time.Time) rundir.Meta {
+	m := rundir.NewMeta(p.Config.Training.Seed, args, now, kernels.InUse())
+	d := p.Data
+	m.Data = &d
+	return m
 }
 
 // finish records the end time in meta.json.
