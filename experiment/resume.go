@@ -121,7 +121,7 @@ func Resume(ctx context.Context, path string, edit func(*config.Experiment) erro
 	if err := dir.ReadJSON(rundir.MetaFile, &meta); err != nil {
 		return nil, err
 	}
-	meta.Resumed = append(meta.Resumed, rundir.Resumption{At: start, Command: opt.Args, Changes: changes, DataFingerprint: dataChange})
+	meta.Resumed = append(meta.Resumed, rundir.Resumption{At: start, Command: rerunnable(opt.Args), Changes: changes, DataFingerprint: dataChange})
 	rd := &runDir{Dir: dir, p: p, meta: meta, args: meta.Command, start: start}
 	if err := rd.writeIdentity(); err != nil {
 		return nil, err
@@ -229,7 +229,7 @@ func startOver(ctx context.Context, dir *rundir.Dir, p *setup.Prepared, m *model
 	case err != nil:
 		return nil, err
 	}
-	meta.Resumed = append(meta.Resumed, rundir.Resumption{At: start, Command: opt.Args, Changes: changes, DataFingerprint: dataChange})
+	meta.Resumed = append(meta.Resumed, rundir.Resumption{At: start, Command: rerunnable(opt.Args), Changes: changes, DataFingerprint: dataChange})
 	rd := &runDir{Dir: dir, p: p, meta: meta, args: meta.Command, start: start}
 	if err := rd.writeIdentity(); err != nil {
 		return nil, err
