@@ -21,7 +21,8 @@ func absData(d config.Data) (config.Data, error) {
 		return d, setting.Errorf("data.source", "%v", err)
 	}
 	if d.Labels != "" {
-		if d.Labels, err = data.AbsSource(d.Labels); err != nil {
+		// A labels file is always a path, even one named like a source.
+		if d.Labels, err = filepath.Abs(d.Labels); err != nil {
 			return d, setting.Errorf("data.labels", "%v", err)
 		}
 	}

@@ -26,8 +26,10 @@ func TestPrepareRecordsTheDataItTrainsOn(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(wd, "iris.csv"), csv, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(wd, "labels.txt"), []byte(strings.Repeat("a\nb\n", 75)), 0o644); err != nil {
-		t.Fatal(err)
+	for _, name := range []string{"labels.txt", "digits"} {
+		if err := os.WriteFile(filepath.Join(wd, name), []byte(strings.Repeat("a\nb\n", 75)), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	t.Chdir(wd)
 	sum := func(b []byte) string { h := sha256.Sum256(b); return hex.EncodeToString(h[:]) }
@@ -39,6 +41,7 @@ func TestPrepareRecordsTheDataItTrainsOn(t *testing.T) {
 	}{
 		{"a CSV", "iris.csv", "", filepath.Join(wd, "iris.csv"), "", sum(csv), ""},
 		{"a CSV and a labels file", "./iris.csv", "labels.txt", filepath.Join(wd, "iris.csv"), filepath.Join(wd, "labels.txt"), sum(csv), sum([]byte(strings.Repeat("a\nb\n", 75)))},
+		{"a labels file named like a source", "iris.csv", "digits", filepath.Join(wd, "iris.csv"), filepath.Join(wd, "digits"), sum(csv), sum([]byte(strings.Repeat("a\nb\n", 75)))},
 		{"a generator", "noise:n=60,d=4,c=2", "", "noise:n=60,d=4,c=2", "", "", ""},
 	}
 	for _, c := range cases {
