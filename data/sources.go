@@ -109,6 +109,33 @@ func Open(spec string, opt OpenOptions) (*Source, error) {
 	return src, nil
 }
 
+// IsPath reports whether Open reads spec as a path (a CSV file, an IDX
+// directory, an image folder) rather than as one of the names: digits,
+// fashion-mnist, mnist and the generators, with or without parameters.
+// Only a path depends on the working directory it was given in.
+func IsPath(spec string) bool {
+	name, _, _ := strings.Cut(spec, ":")
+	switch name {
+	case "", DigitsSource, "fashion-mnist", "mnist", "blobs", "spirals", "noise":
+		return false
+	}
+	return true
+}
+
+// AbsSource returns spec with a path made absolute (see IsPath), so that a
+// run records a source that opens from any working directory; a name is
+// returned as it is.
+func AbsSource(spec string) (string, error) {
+	if !IsPath(spec) {
+		return spec, nil
+	}
+	abs, err := filepath.Abs(spec)
+	if err != nil {
+		return "", fmt.Errorf("source %q: %w", spec, err)
+	}
+	return abs, nil
+}
+
 // open loads a source without the labels file and the final validation.
 func open(spec string, opt OpenOptions) (*Source, error) {
 	name, params, _ := strings.Cut(spec, ":")
@@ -139,25 +166,15 @@ func open(spec string, opt OpenOptions) (*Source, error) {
 
 // openNamedIDX finds fashion-mnist or mnist in the data directories.
 func openNamedIDX(name, dataDir string) (*Source, error) {
-	var dirs []string
-	if dataDir != "" {
-		dirs = append(dirs, filepath.Join(dataDir, name))
-	}
-	if name == "fashion-mnist" {
-		dirs = append(dirs, filepath.Join(systemDataDir, name))
+	dir, dirs, err := namedIDXDir(name, dataDir)
+	if err != nil {
+		return nil, err
 	}
 	classes := MNISTClasses()
 	if name == "fashion-mnist" {
 		classes = FashionMNISTClasses()
 	}
-	for _, dir := range dirs {
-		files, err := findIDX(dir)
-		if err != nil {
-			return nil, err
-		}
-		if files == nil {
-			continue
-		}
+	if dir != "" {
 		src, err := OpenIDXDir(dir, classes)
 		if err != nil {
 			return nil, err
@@ -177,6 +194,28 @@ func openNamedIDX(name, dataDir string) (*Source, error) {
 		return nil, fmt.Errorf("mnist: $%s is not set; MNIST is read from $%s/mnist (no Debian package ships it): put %s there", DataDirEnv, DataDirEnv, files)
 	}
 	return nil, fmt.Errorf("mnist: not found in %s (no Debian package ships MNIST); put %s there", where, files)
+}
+
+// namedIDXDir is the directory Open reads fashion-mnist or mnist from:
+// the first of dirs (DataDir/name, then the system's for fashion-mnist)
+// that holds IDX files, or "" when none does.
+func namedIDXDir(name, dataDir string) (dir string, dirs []string, err error) {
+	if dataDir != "" {
+		dirs = append(dirs, filepath.Join(dataDir, name))
+	}
+	if name == "fashion-mnist" {
+		dirs = append(dirs, filepath.Join(systemDataDir, name))
+	}
+	for _, d := range dirs {
+		files, err := findIDX(d)
+		if err != nil {
+			return "", dirs, err
+		}
+		if files != nil {
+			return d, dirs, nil
+		}
+	}
+	return "", dirs, nil
 }
 
 // openSynthetic parses the parameters of a generator spec and runs it.

@@ -1,6 +1,9 @@
 package data
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -23,6 +26,46 @@ type SplitConfig struct {
 // split whose fraction is 0 is an empty dataset (Len 0), never nil.
 type Splits struct {
 	Train, Val, Test *Dataset
+	// index are the positions in the source's training examples of the
+	// examples of each split (train, val, test), ascending; ownTest is the
+	// size of the source's own test split, when it has one (then
+	// index[2] is empty). IndexSHA256 hashes them.
+	index   [3][]int
+	ownTest int
+}
+
+// IndexSHA256 returns the hex SHA-256 of which examples of the source went
+// to which split, so that a reader of a run can tell a split drawn
+// otherwise from the same bytes (another seed, a reader that skips other
+// rows). It hashes, for train, val and test in turn, the split's name, its
+// size as 8 bytes little-endian and each index into the source's training
+// examples as 8 bytes little-endian; a source's own test split is hashed
+// as the name "test(source)" and its size alone.
+func (s *Splits) IndexSHA256() string {
+	h := sha256.New()
+	var b []byte
+	for i, name := range []string{"train", "val", "test"} {
+		idx := s.index[i]
+		n := len(idx)
+		if i == 2 && s.ownTest > 0 {
+			name, n = "test(source)", s.ownTest
+		}
+		b = append(b[:0], name...)
+		b = binary.LittleEndian.AppendUint64(b, uint64(n))
+		for _, k := range idx {
+			b = binary.LittleEndian.AppendUint64(b, uint64(k))
+		}
+		h.Write(b)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// record keeps the indices a split was drawn with, for IndexSHA256.
+func (s *Splits) record(src *Source, train, val, test []int) {
+	s.index = [3][]int{train, val, test}
+	if src.Test != nil {
+		s.index[2], s.ownTest = nil, src.Test.Len()
+	}
 }
 
 // splitStream tells the split generator apart from other users of a seed.
@@ -44,6 +87,7 @@ func Split(src *Source, cfg SplitConfig) (*Splits, error) {
 	if src.Test != nil {
 		out.Test = src.Test
 	}
+	out.record(src, train, val, test)
 	return out, nil
 }
 
@@ -61,6 +105,7 @@ func SplitReusing(src *Source, cfg SplitConfig) (*Splits, error) {
 	if src.Test != nil {
 		out.Test = src.Test
 	}
+	out.record(src, train, val, test)
 	// train is ascending, so each example moves towards the front, over
 	// examples already moved or left behind.
 	s := d.SampleSize()

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/practica-ml/practica/internal/setting"
-	"github.com/practica-ml/practica/kernels"
 	"github.com/practica-ml/practica/setup"
 
 	"github.com/practica-ml/practica/config"
@@ -54,6 +53,10 @@ func Resume(ctx context.Context, path string, edit func(*config.Experiment) erro
 	}
 	p, err := setup.Prepare(cfg, opt.Env)
 	if err != nil {
+		return nil, setup.ExplainRelative(dir.Path, cfg, err)
+	}
+	dataChange, err := checkResumedData(dir, p, opt.Env.AllowDataChange)
+	if err != nil {
 		return nil, err
 	}
 	if err := checkMemory(p, opt); err != nil {
@@ -73,7 +76,7 @@ func Resume(ctx context.Context, path string, edit func(*config.Experiment) erro
 	lastPath := dir.Join(rundir.LastCheckpoint)
 	c, err := model.LoadCheckpoint(lastPath)
 	if errors.Is(err, fs.ErrNotExist) {
-		return startOver(ctx, dir, p, m, o, opt, start, changes)
+		return startOver(ctx, dir, p, m, o, opt, start, changes, dataChange)
 	}
 	if err != nil {
 		return nil, err
@@ -121,7 +124,7 @@ func Resume(ctx context.Context, path string, edit func(*config.Experiment) erro
 	if err := dir.ReadJSON(rundir.MetaFile, &meta); err != nil {
 		return nil, err
 	}
-	meta.Resumed = append(meta.Resumed, rundir.Resumption{At: start, Command: opt.Args, Changes: changes})
+	meta.Resumed = append(meta.Resumed, rundir.Resumption{At: start, Command: rerunnable(opt.Args), Changes: changes, DataFingerprint: dataChange})
 	rd := &runDir{Dir: dir, p: p, meta: meta, args: meta.Command, start: start}
 	if err := rd.writeIdentity(); err != nil {
 		return nil, err
@@ -167,6 +170,36 @@ func editResumed(cfg *config.Experiment, edit func(*config.Experiment) error) ([
 	return changes, nil
 }
 
+// checkResumedData refuses to resume a run on data other than those its
+// meta.json pins, unless allowChange (see setup.CheckData), and returns
+// the fingerprint the resumption records: nil when the data are those the
+// run recorded. A warning (data that cannot be checked, or differ and are
+// allowed) joins p's, which training logs and summary.json keeps.
+func checkResumedData(dir *rundir.Dir, p *setup.Prepared, allowChange bool) (*rundir.DataFingerprint, error) {
+	var meta rundir.Meta
+	err := dir.ReadJSON(rundir.MetaFile, &meta)
+	if errors.Is(err, fs.ErrNotExist) {
+		// Killed before meta.json was written: startOver writes it
+		// afresh, with this data's fingerprint.
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	recorded, now := meta.DataFingerprint(), p.Data.Fingerprint
+	warning, err := setup.CheckData(dir.Path, p.Config, recorded, *now, allowChange)
+	if err != nil {
+		return nil, err
+	}
+	if warning != "" {
+		p.Warnings = append(p.Warnings, warning)
+	}
+	if recorded != nil && *recorded == *now {
+		return nil, nil
+	}
+	return now, nil
+}
+
 // ended reports whether the run wrote summary.json after epochs epochs
 // (and was not interrupted there): summary.json is the last file a run
 // writes, so its end (test split, calibration, plots) is complete.
@@ -181,7 +214,7 @@ func ended(dir *rundir.Dir, epochs int) bool {
 // began. Its metrics.csv may hold that first epoch, written just before
 // the kill; more than that means last.ckpt was lost some other way, and
 // starting over would discard finished epochs.
-func startOver(ctx context.Context, dir *rundir.Dir, p *setup.Prepared, m *model.Model, o train.Optimizer, opt Options, start time.Time, changes []rundir.Change) (*rundir.Summary, error) {
+func startOver(ctx context.Context, dir *rundir.Dir, p *setup.Prepared, m *model.Model, o train.Optimizer, opt Options, start time.Time, changes []rundir.Change, dataChange *rundir.DataFingerprint) (*rundir.Summary, error) {
 	rows, err := readMetrics(dir)
 	if err != nil {
 		return nil, err
@@ -195,11 +228,11 @@ func startOver(ctx context.Context, dir *rundir.Dir, p *setup.Prepared, m *model
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		// Killed between config.yaml and meta.json.
-		meta = rundir.NewMeta(p.Config.Training.Seed, opt.Args, start, kernels.InUse())
+		meta = newMeta(p, opt.Args, start)
 	case err != nil:
 		return nil, err
 	}
-	meta.Resumed = append(meta.Resumed, rundir.Resumption{At: start, Command: opt.Args, Changes: changes})
+	meta.Resumed = append(meta.Resumed, rundir.Resumption{At: start, Command: rerunnable(opt.Args), Changes: changes, DataFingerprint: dataChange})
 	rd := &runDir{Dir: dir, p: p, meta: meta, args: meta.Command, start: start}
 	if err := rd.writeIdentity(); err != nil {
 		return nil, err

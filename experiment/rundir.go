@@ -3,6 +3,8 @@ package experiment
 import (
 	"io"
 	"log/slog"
+	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -103,7 +105,7 @@ func createRunDir(p *setup.Prepared, name string, opt Options, start time.Time, 
 	if p.Config.Output.Name != "" {
 		name = p.Config.Output.Name
 	}
-	r := &runDir{p: p, args: opt.Args, start: start, meta: rundir.NewMeta(p.Config.Training.Seed, opt.Args, start, kernels.InUse())}
+	r := &runDir{p: p, args: opt.Args, start: start, meta: newMeta(p, opt.Args, start)}
 	dir, err := rundir.Fill(p.Config.Output.Root, name, start, func(d *rundir.Dir) error {
 		r.Dir = d
 		if err := r.writeIdentity(); err != nil || also == nil {
@@ -130,16 +132,46 @@ func (r *runDir) writeIdentity() error {
 	if err := r.WriteFile(rundir.ConfigFile, cfgYAML); err != nil {
 		return err
 	}
-	if err := r.WriteFile(rundir.CommandFile, []byte(shellJoin(r.args)+"\n")); err != nil {
+	if err := r.WriteFile(rundir.CommandFile, []byte(shellJoin(rerunnable(r.args))+"\n")); err != nil {
 		return err
 	}
 	return r.WriteJSON(rundir.MetaFile, r.meta)
+}
+
+// newMeta is the meta.json of a run of p starting now: the build and the
+// machine, the command and the data, as given and fingerprinted.
+func newMeta(p *setup.Prepared, args []string, now time.Time) rundir.Meta {
+	m := rundir.NewMeta(p.Config.Training.Seed, rerunnable(args), now, kernels.InUse())
+	d := p.Data
+	m.Data = &d
+	return m
 }
 
 // finish records the end time in meta.json.
 func (r *runDir) finish(end time.Time) error {
 	r.meta.End = end
 	return r.WriteJSON(rundir.MetaFile, r.meta)
+}
+
+// rerunnable is the command line args with a program that go run built
+// in a temporary directory ($TMPDIR/go-build.../exe/practica, removed when
+// go run exits) replaced by its base name, practica: the recorded command
+// is for a user to run again, and the temporary path no longer exists by
+// the time anyone reads it.
+func rerunnable(args []string) []string {
+	if len(args) == 0 || !isGoRunBinary(args[0]) {
+		return args
+	}
+	out := slices.Clone(args)
+	out[0] = filepath.Base(args[0])
+	return out
+}
+
+// isGoRunBinary reports whether prog is a program go run built: go run
+// links it as <work>/b001/exe/<name> under a go-build work directory.
+func isGoRunBinary(prog string) bool {
+	dir := filepath.Dir(prog)
+	return filepath.Base(dir) == "exe" && strings.Contains(filepath.ToSlash(dir), "/go-build")
 }
 
 // shellJoin quotes args so that the line can be pasted into a shell.

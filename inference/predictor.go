@@ -1,8 +1,10 @@
 package inference
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -65,6 +67,9 @@ type Input struct {
 	Y []int
 	// Names names each example's origin (a file), when there is one per file.
 	Names []string
+	// Warnings are what the user should know about where the inputs came
+	// from (a run's data that cannot be checked against its fingerprint).
+	Warnings []string
 }
 
 // Prediction is one JSON line of predict's output.
@@ -263,24 +268,31 @@ func (p *Predictor) ReadImages(paths []string) (Input, error) {
 }
 
 // ReadSplit recovers a split (train, val or test) of the run's own data
-// source, exactly as training drew it, in raw (unnormalized) form.
+// source, exactly as training drew it, in raw (unnormalized) form. Data
+// that differ from the fingerprint in the run's meta.json are an error
+// unless env.AllowDataChange (see setup.CheckData); Input.Warnings says
+// when they cannot be checked or differ and are allowed.
 func ReadSplit(dir *rundir.Dir, split string, env setup.Env) (Input, error) {
+	if split != "train" && split != "val" && split != "test" {
+		return Input{}, setting.Errorf("split", "must be train, val or test, got %q", split)
+	}
 	cfg, err := config.Load(dir.Join(rundir.ConfigFile))
 	if err != nil {
 		return Input{}, err
 	}
-	sp, err := setup.OpenSplits(cfg, env)
-	if err != nil {
+	var meta *rundir.Meta
+	if err := dir.ReadJSON(rundir.MetaFile, &meta); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return Input{}, err
 	}
-	if split != "train" && split != "val" && split != "test" {
-		return Input{}, setting.Errorf("split", "must be train, val or test, got %q", split)
+	sp, warnings, err := setup.OpenRunSplits(dir.Path, cfg, meta, env)
+	if err != nil {
+		return Input{}, err
 	}
 	d, err := SelectSplit(sp, split, cfg.Data.Source)
 	if err != nil {
 		return Input{}, err
 	}
-	return Input{X: d.X, Y: d.Y}, nil
+	return Input{X: d.X, Y: d.Y, Warnings: warnings}, nil
 }
 
 // ReadFiles reads positional inputs by their kind: CSV files, an IDX

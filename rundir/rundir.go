@@ -281,20 +281,70 @@ func (d *Dir) ReadJSON(name string, v any) error {
 
 // Meta records what produced a run.
 type Meta struct {
-	Version   string    `json:"practica_version"`
-	GoVersion string    `json:"go_version"`
-	OS        string    `json:"os"`
-	Arch      string    `json:"arch"`
-	CPUs      int       `json:"cpus"`
-	Seed      uint64    `json:"seed"`
-	GitCommit string    `json:"git_commit,omitempty"`
-	Command   []string  `json:"command"`
-	Start     time.Time `json:"start"`
-	End       time.Time `json:"end,omitzero"`
+	Version   string `json:"practica_version"`
+	GoVersion string `json:"go_version"`
+	OS        string `json:"os"`
+	Arch      string `json:"arch"`
+	CPUs      int    `json:"cpus"`
+	Seed      uint64 `json:"seed"`
+	// GitCommit is Practica's commit: the VCS revision the binary was
+	// built from (BuildRevision), "" when the build did not record one.
+	GitCommit string `json:"git_commit,omitempty"`
+	// WorkingDirGitCommit is the commit of the git checkout the run was
+	// started in (the user's project, say), with +dirty for uncommitted
+	// changes to tracked files; "" outside one.
+	WorkingDirGitCommit string    `json:"working_dir_git_commit,omitempty"`
+	Command             []string  `json:"command"`
+	Start               time.Time `json:"start"`
+	End                 time.Time `json:"end,omitzero"`
 	// Kernel names the matrix-multiply implementation in use.
 	Kernel string `json:"kernel"`
+	// Data is what the run was trained on; nil in runs written before
+	// Practica recorded it.
+	Data *Data `json:"data,omitempty"`
 	// Resumed lists each time the run was continued with --resume.
 	Resumed []Resumption `json:"resumed,omitempty"`
+}
+
+// Data is the data a run was trained on: data.source and data.labels as
+// they were given (config.yaml holds a path made absolute, so that the run
+// opens from any working directory), and the fingerprint that pins them.
+type Data struct {
+	Source      string           `json:"source"`
+	Labels      string           `json:"labels,omitempty"`
+	Fingerprint *DataFingerprint `json:"fingerprint,omitempty"`
+}
+
+// DataFingerprint pins the data of a run: readers of the run (eval,
+// predict --split, train --resume) recompute it and refuse data that
+// differ. The hashes are hex SHA-256 (see data.SourceSHA256,
+// data.FileSHA256 and data.Splits.IndexSHA256 for what each covers).
+type DataFingerprint struct {
+	// Source hashes the bytes the source is read from.
+	Source string `json:"source_sha256"`
+	// Labels hashes the labels file (data.labels), when the run has one.
+	Labels string `json:"labels_sha256,omitempty"`
+	// Split hashes which examples went to the train, val and test splits.
+	Split string `json:"split_sha256"`
+}
+
+// DataFingerprint is the fingerprint of the data the run's last stretch
+// of training saw: that of the last resumption that recorded one (a run
+// resumed on purpose on changed data, or one written before fingerprints),
+// else the run's own; nil when the run records none.
+func (m *Meta) DataFingerprint() *DataFingerprint {
+	if m == nil {
+		return nil
+	}
+	for i := len(m.Resumed) - 1; i >= 0; i-- {
+		if f := m.Resumed[i].DataFingerprint; f != nil {
+			return f
+		}
+	}
+	if m.Data == nil {
+		return nil
+	}
+	return m.Data.Fingerprint
 }
 
 // Resumption is one continuation of a run.
@@ -304,6 +354,10 @@ type Resumption struct {
 	// Changes are the settings the continuation changed (more epochs,
 	// another patience), config keys as in config.yaml.
 	Changes []Change `json:"changes,omitempty"`
+	// DataFingerprint is the fingerprint of the data the continuation
+	// trained on, when it is not the one the run recorded before (data
+	// changed and allowed, or a run that recorded none).
+	DataFingerprint *DataFingerprint `json:"data_fingerprint,omitempty"`
 }
 
 // Change is a setting a resumption changed.
@@ -317,27 +371,56 @@ type Change struct {
 // names the matrix multiply in use.
 func NewMeta(seed uint64, args []string, now time.Time, kernel string) Meta {
 	return Meta{Version: Version, GoVersion: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH,
-		CPUs: runtime.NumCPU(), Seed: seed, GitCommit: gitCommit(), Command: args, Start: now, Kernel: kernel}
+		CPUs: runtime.NumCPU(), Seed: seed, GitCommit: BuildRevision(), WorkingDirGitCommit: workingDirGitCommit(),
+		Command: args, Start: now, Kernel: kernel}
 }
 
-// gitCommit is the commit of the working directory's git checkout, or of
-// the build when the binary was stamped with one, or "".
-func gitCommit() string {
-	if out, err := exec.Command("git", "rev-parse", "HEAD").Output(); err == nil {
-		c := strings.TrimSpace(string(out))
-		if st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(strings.TrimSpace(string(st))) > 0 {
-			c += "+dirty"
-		}
-		return c
+// BuildRevision is the VCS revision Practica's binary was built from,
+// with +dirty when the checkout had uncommitted changes, or "" when the
+// build recorded none (go test, -buildvcs=false, a build outside a
+// checkout).
+func BuildRevision() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
 	}
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" {
-				return s.Value
-			}
+	rev, _ := Revision(bi)
+	return rev
+}
+
+// Revision reads the VCS revision of a build (with +dirty when
+// vcs.modified) and its time from its build settings; both "" when the
+// build recorded none.
+func Revision(bi *debug.BuildInfo) (rev, at string) {
+	var modified bool
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.time":
+			at = s.Value
+		case "vcs.modified":
+			modified = s.Value == "true"
 		}
 	}
-	return ""
+	if rev != "" && modified {
+		rev += "+dirty"
+	}
+	return rev, at
+}
+
+// workingDirGitCommit is the commit of the git checkout of the working
+// directory, with +dirty when tracked files have changes, or "".
+func workingDirGitCommit() string {
+	out, err := exec.Command("git", "rev-parse", "HEAD").Output()
+	if err != nil {
+		return ""
+	}
+	c := strings.TrimSpace(string(out))
+	if st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(strings.TrimSpace(string(st))) > 0 {
+		c += "+dirty"
+	}
+	return c
 }
 
 // Summary is summary.json: how a run ended and its best epoch, whose weights

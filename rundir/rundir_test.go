@@ -1,13 +1,15 @@
 package rundir
 
 import (
+	"encoding/json"
 	"errors"
 	"io/fs"
-	"strings"
-
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
+	"runtime/debug"
+	"strings"
 	"testing"
 	"time"
 
@@ -125,5 +127,78 @@ func TestFillNamesTheDirectoryOnlyOnceFilled(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Dir(failed)); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("a failed start left %s behind (%v)", filepath.Dir(failed), err)
+	}
+}
+
+// TestMetaGitCommits: meta.json's git_commit is Practica's (the binary's
+// build information, none in a test binary), never that of the checkout
+// the run was started in, which is working_dir_git_commit, with +dirty
+// when a tracked file has changes.
+func TestMetaGitCommits(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("no git")
+	}
+	repo := t.TempDir()
+	git := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command("git", append([]string{"-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "commit.gpgsign=false"}, args...)...)
+		cmd.Dir = repo
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	git("init", "-q")
+	os.WriteFile(filepath.Join(repo, "notes.txt"), []byte("one\n"), 0o644)
+	git("add", "notes.txt")
+	git("commit", "-q", "-m", "user's project")
+	head := git("rev-parse", "HEAD")
+	t.Chdir(repo)
+
+	meta := func() map[string]any {
+		b, err := json.Marshal(NewMeta(1, []string{"train"}, time.Now(), "k"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	m := meta()
+	if got, _ := m["git_commit"].(string); got != BuildRevision() || strings.HasPrefix(got, head) {
+		t.Errorf("git_commit %q, want Practica's build revision %q, not the working directory's %s", got, BuildRevision(), head)
+	}
+	if got := m["working_dir_git_commit"]; got != head {
+		t.Errorf("working_dir_git_commit %v, want %s", got, head)
+	}
+	os.WriteFile(filepath.Join(repo, "notes.txt"), []byte("two\n"), 0o644)
+	if got := meta()["working_dir_git_commit"]; got != head+"+dirty" {
+		t.Errorf("with a tracked file changed: working_dir_git_commit %v, want %s+dirty", got, head)
+	}
+	t.Chdir(t.TempDir())
+	if got, ok := meta()["working_dir_git_commit"]; ok {
+		t.Errorf("outside a checkout: working_dir_git_commit %v, want none", got)
+	}
+}
+
+func TestRevision(t *testing.T) {
+	cases := []struct {
+		name      string
+		settings  []debug.BuildSetting
+		rev, when string
+	}{
+		{"no VCS", nil, "", ""},
+		{"clean", []debug.BuildSetting{{Key: "vcs.revision", Value: "0123abcd"}, {Key: "vcs.time", Value: "2026-11-29T04:00:00Z"}, {Key: "vcs.modified", Value: "false"}}, "0123abcd", "2026-11-29T04:00:00Z"},
+		{"dirty", []debug.BuildSetting{{Key: "vcs.modified", Value: "true"}, {Key: "vcs.revision", Value: "0123abcd"}}, "0123abcd+dirty", ""},
+		{"modified without a revision", []debug.BuildSetting{{Key: "vcs.modified", Value: "true"}}, "", ""},
+	}
+	for _, c := range cases {
+		rev, when := Revision(&debug.BuildInfo{Settings: c.settings})
+		if rev != c.rev || when != c.when {
+			t.Errorf("%s: Revision = %q, %q; want %q, %q", c.name, rev, when, c.rev, c.when)
+		}
 	}
 }

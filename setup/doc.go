@@ -4,4 +4,10 @@
 // one constructor of a training loop. The orchestrator (experiment), the
 // stages (feasibility, lrsweep), inference and the reports all start from a
 // Prepared, so none of them can drift from what training did.
+//
+// Prepare also makes a run independent of the working directory it was
+// started in: a source or labels file given as a path becomes absolute in
+// the config a run records, and the data are fingerprinted (the bytes
+// read and the split drawn) so that the readers of a run (OpenRunSplits,
+// CheckData) can refuse data that are no longer those it was trained on.
 package setup

@@ -10,6 +10,7 @@ import (
 	"github.com/practica-ml/practica/data"
 	"github.com/practica-ml/practica/internal/setting"
 	"github.com/practica-ml/practica/model"
+	"github.com/practica-ml/practica/rundir"
 	"github.com/practica-ml/practica/train"
 )
 
@@ -27,6 +28,9 @@ type Prepared struct {
 	// split too small to measure on); the orchestrator logs them and
 	// records them in the run's summary.
 	Warnings []string
+	// Data is data.source and data.labels as given (Config holds a path
+	// made absolute) and the fingerprint of the data, for meta.json.
+	Data rundir.Data
 }
 
 // MinEvalExamples is the size below which a validation or test split
@@ -50,20 +54,35 @@ func AutoBatchSize(trainExamples int) int {
 type Env struct {
 	// DataDir is $PRACTICA_DATA.
 	DataDir string
+	// AllowDataChange lets a reader of an existing run (eval, predict
+	// --split, train --resume) go on, with a warning, when the run's data
+	// differ from the fingerprint it recorded (see CheckData).
+	AllowDataChange bool
 }
 
 // Prepare opens the data source, splits it with the config's seed, fits
 // the normalization on the training split and applies it to every split,
-// and resolves the model spec. It creates no files.
+// and resolves the model spec: a source or labels file given as a path
+// becomes absolute, and the data are fingerprinted. It creates no files.
 func Prepare(cfg config.Experiment, env Env) (*Prepared, error) {
 	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	typed := rundir.Data{Source: cfg.Data.Source, Labels: cfg.Data.Labels}
+	var err error
+	if cfg.Data, err = absData(cfg.Data); err != nil {
 		return nil, err
 	}
 	sp, err := OpenSplits(cfg, env)
 	if err != nil {
 		return nil, err
 	}
-	p := &Prepared{Config: cfg, Splits: sp, Classes: sp.Train.Classes}
+	fp, err := Fingerprint(cfg, env, sp)
+	if err != nil {
+		return nil, err
+	}
+	typed.Fingerprint = &fp
+	p := &Prepared{Config: cfg, Splits: sp, Classes: sp.Train.Classes, Data: typed}
 	p.Schema = model.InputSchema{Kind: sp.Train.Kind, Shape: sp.Train.Shape, FeatureNames: sp.Train.FeatureNames, LabelColumn: sp.Train.LabelColumn, RawMax: sp.Train.RawMax}
 	if cfg.Data.Normalize {
 		if p.Normalization, err = data.FitNormalization(sp.Train); err != nil {

@@ -25,19 +25,21 @@ func version(bi *debug.BuildInfo) string {
 	if mv := bi.Main.Version; mv != "" && mv != "(devel)" {
 		v = mv
 	}
-	set := map[string]string{"GOOS": runtime.GOOS, "GOARCH": runtime.GOARCH}
+	goos, goarch := runtime.GOOS, runtime.GOARCH
 	for _, s := range bi.Settings {
-		set[s.Key] = s.Value
+		switch s.Key {
+		case "GOOS":
+			goos = s.Value
+		case "GOARCH":
+			goarch = s.Value
+		}
 	}
 	rev := "no VCS revision in the build (-buildvcs=false, or built outside a git checkout)"
-	if r := set["vcs.revision"]; r != "" {
+	if r, at := rundir.Revision(bi); r != "" {
 		rev = "revision " + r
-		if set["vcs.modified"] == "true" {
-			rev += "+dirty"
-		}
-		if at := set["vcs.time"]; at != "" {
+		if at != "" {
 			rev += " of " + at
 		}
 	}
-	return fmt.Sprintf("%s (%s, %s %s/%s)", v, rev, bi.GoVersion, set["GOOS"], set["GOARCH"])
+	return fmt.Sprintf("%s (%s, %s %s/%s)", v, rev, bi.GoVersion, goos, goarch)
 }

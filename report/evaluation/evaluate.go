@@ -68,6 +68,10 @@ type Result struct {
 	X         []float32
 	Y         []int
 	Predicted []int
+	// DataWarnings say that the run's data could not be checked against
+	// the fingerprint in its meta.json, or differ from it and were
+	// allowed (Options.Env.AllowDataChange).
+	DataWarnings []string
 
 	// opt are the options the evaluation ran with, defaults filled.
 	opt        Options
@@ -128,11 +132,11 @@ func Evaluate(runPath string, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	own, err := setup.OpenSplits(info.Config, opt.Env)
+	own, warnings, err := setup.OpenRunSplits(info.Dir.Path, info.Config, info.Meta, opt.Env)
 	if err != nil {
 		return nil, err
 	}
-	e := &Result{Run: info, checkpoint: p.Checkpoint, opt: opt, kind: p.Checkpoint.Input.Kind, shape: p.Checkpoint.Input.Shape}
+	e := &Result{Run: info, checkpoint: p.Checkpoint, opt: opt, kind: p.Checkpoint.Input.Kind, shape: p.Checkpoint.Input.Shape, DataWarnings: warnings}
 	for _, s := range []struct {
 		name string
 		d    *data.Dataset

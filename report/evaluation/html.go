@@ -219,6 +219,9 @@ func (e *Result) plainSummary(noun string) []string {
 			u.why, u.how))
 	}
 	out = append(out, e.trainingWarnings()...)
+	for _, w := range e.DataWarnings {
+		out = append(out, "Data: "+w+".")
+	}
 	return out
 }
 
@@ -306,7 +309,13 @@ func (e *Result) reproFacts() [][2]string {
 		add("Practica version", mt.Version)
 		add("Go", fmt.Sprintf("%s on %s/%s, %d CPUs, %s", mt.GoVersion, mt.OS, mt.Arch, mt.CPUs, mt.Kernel))
 		if mt.GitCommit != "" {
-			add("git commit", mt.GitCommit)
+			add("Practica commit", mt.GitCommit)
+		}
+		if mt.WorkingDirGitCommit != "" {
+			add("working directory's git commit", mt.WorkingDirGitCommit)
+		}
+		if d := mt.Data; d != nil && d.Fingerprint != nil {
+			add("data", fmt.Sprintf("%s, sha256 %s, split sha256 %s", d.Source, d.Fingerprint.Source, d.Fingerprint.Split))
 		}
 		add("started", mt.Start.Format("2006-01-02 15:04:05 MST"))
 		if !mt.End.IsZero() {

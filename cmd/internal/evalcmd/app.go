@@ -48,6 +48,7 @@ func Command() *cli.Command {
 			&cli.StringSliceFlag{Name: "compare", Usage: "a run directory to compare; repeat the flag for each run (at least two)"},
 			&cli.StringFlag{Name: "out", Usage: "output directory", DefaultText: "RUN/eval; runs/<time>-profile-<name> and runs/<time>-compare"},
 			&cli.StringFlag{Name: "checkpoint", Usage: "model file to evaluate", DefaultText: "RUN/checkpoints/best.ckpt"},
+			&cli.BoolFlag{Name: "allow-data-change", Usage: "with --run: go on when the run's data differ from the fingerprint in its meta.json"},
 			&cli.IntFlag{Name: "bins", Usage: "confidence bins of ECE, MCE and the reliability diagram", DefaultText: "the run's calibration.bins, " + strconv.Itoa(d.Calibration.Bins)},
 			&cli.IntFlag{Name: "bootstrap", Usage: "resamples of the bootstrap 95% interval of ECE (0 for none)", DefaultText: "the run's calibration.bootstrap, " + strconv.Itoa(d.Calibration.Bootstrap)},
 			&cli.Uint64Flag{Name: "bootstrap-seed", Usage: "seed of the bootstrap resamples", DefaultText: "the run's training.seed"},
@@ -94,7 +95,10 @@ func evalAction(c *cli.Context, stdout io.Writer) error {
 	case len(compare) > 0:
 		return cliutil.FlagErrors(compareAction(c, compare, env, stdout), map[string]string{"dirs": "compare", "split": "split"}, c.IsSet)
 	case c.IsSet("run"):
-		return cliutil.FlagErrors(runAction(c, env, stdout), map[string]string{"split": "split", "bins": "bins", "bootstrap": "bootstrap", "label_column": "label-column"}, c.IsSet)
+		env.AllowDataChange = c.Bool("allow-data-change")
+		return cliutil.FlagErrors(runAction(c, env, stdout), map[string]string{"split": "split", "bins": "bins", "bootstrap": "bootstrap", "label_column": "label-column", "allow_data_change": "allow-data-change"}, c.IsSet)
+	case c.IsSet("allow-data-change"):
+		return cliutil.Usagef(c, "--allow-data-change needs --run: only a run has data recorded to check")
 	case c.IsSet("data"):
 		return profileAction(c, env, stdout)
 	}
@@ -125,6 +129,9 @@ func runAction(c *cli.Context, env setup.Env, stdout io.Writer) error {
 	e, err := evaluation.Evaluate(c.String("run"), opt)
 	if err != nil {
 		return err
+	}
+	for _, w := range e.DataWarnings {
+		fmt.Fprintf(c.App.ErrWriter, "warning: %s\n", w)
 	}
 	out := c.String("out")
 	if out == "" {

@@ -49,6 +49,7 @@ func Command() *cli.Command {
 			&cli.StringFlag{Name: "run", Usage: "run directory written by train", Required: true},
 			&cli.StringFlag{Name: "checkpoint", Usage: "checkpoint file", DefaultText: "RUN/checkpoints/best.ckpt"},
 			&cli.StringFlag{Name: "split", Usage: "score a split of the run's own data: train, val or test"},
+			&cli.BoolFlag{Name: "allow-data-change", Usage: "with --split: go on when the run's data differ from the fingerprint in its meta.json"},
 			&cli.StringFlag{Name: "label-column", Usage: "CSV column with true labels, if present", DefaultText: "the training label column"},
 			&cli.StringFlag{Name: "idx-labels", Usage: "IDX labels file for an IDX images input"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the JSON lines to this file (atomically) instead of stdout"},
@@ -62,7 +63,7 @@ func Command() *cli.Command {
 		},
 		Before: func(c *cli.Context) error { return cliutil.ApplyRenames(c, renames) },
 		Action: func(c *cli.Context) error {
-			return cliutil.FlagErrors(predictAction(c, c.App.Reader, c.App.Writer), map[string]string{"split": "split", "rank": "rank", "mc_dropout": "mc-dropout"}, c.IsSet)
+			return cliutil.FlagErrors(predictAction(c, c.App.Reader, c.App.Writer), map[string]string{"split": "split", "rank": "rank", "mc_dropout": "mc-dropout", "allow_data_change": "allow-data-change"}, c.IsSet)
 		},
 	}
 	cmd.CustomHelpTemplate = cliutil.HelpTemplate(cmd.Flags, nil,
@@ -88,6 +89,8 @@ func predictAction(c *cli.Context, stdin io.Reader, stdout io.Writer) error {
 		return cliutil.Usagef(c, "--top needs --rank")
 	case c.IsSet("top") && c.Int("top") < 1:
 		return cliutil.Usagef(c, "--top must be at least 1, got %d", c.Int("top"))
+	case c.IsSet("allow-data-change") && !c.IsSet("split"):
+		return cliutil.Usagef(c, "--allow-data-change needs --split: only a split of the run's own data has a fingerprint to check")
 	}
 	if out := c.String("output"); out != "" {
 		// Checked before any work: the lines go to a file.
@@ -112,7 +115,10 @@ func predictAction(c *cli.Context, stdin io.Reader, stdout io.Writer) error {
 	case c.IsSet("split") && c.NArg() > 0:
 		return cliutil.Usagef(c, "give either --split or input files, not both")
 	case c.IsSet("split"):
-		in, err = inference.ReadSplit(dir, c.String("split"), setup.Env{DataDir: data.DataDirFromEnv()})
+		in, err = inference.ReadSplit(dir, c.String("split"), setup.Env{DataDir: data.DataDirFromEnv(), AllowDataChange: c.Bool("allow-data-change")})
+		for _, w := range in.Warnings {
+			fmt.Fprintf(c.App.ErrWriter, "warning: %s\n", w)
+		}
 	default:
 		labelColumn := c.String("label-column")
 		if !c.IsSet("label-column") {

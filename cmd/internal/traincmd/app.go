@@ -110,6 +110,7 @@ func flags() []cli.Flag {
 		&cli.Float64Flag{Name: "divergence-threshold", Category: catSchedule, Usage: "early stopping: stop at once when the metric is worse than this", DefaultText: "none"},
 		&cli.Float64Flag{Name: "baseline", Category: catSchedule, Usage: "early stopping: a value the metric must beat within --patience epochs", DefaultText: "none"},
 		&cli.StringFlag{Name: "resume", Category: catSchedule, Usage: "continue the run in this directory from its last.ckpt"},
+		&cli.BoolFlag{Name: "allow-data-change", Category: catSchedule, Usage: "with --resume: go on when the run's data differ from the fingerprint in its meta.json"},
 
 		&cli.BoolFlag{Name: "no-calibrate", Category: catCalibration, Value: !d.Calibration.Calibrate, Usage: "skip temperature scaling at the end of training"},
 		&cli.IntFlag{Name: "bootstrap", Category: catCalibration, Value: d.Calibration.Bootstrap, Usage: "resamples of the bootstrap 95% interval of ECE (0: none)"},
@@ -260,6 +261,9 @@ func trainAction(c *cli.Context, out *output) error {
 			return err
 		}
 	} else {
+		if c.IsSet("allow-data-change") {
+			return cliutil.Usagef(c, "--allow-data-change needs --resume: only a resumed run has data recorded to check")
+		}
 		var err error
 		if cfg, err = buildConfig(c); err != nil {
 			return err
@@ -285,7 +289,7 @@ func trainAction(c *cli.Context, out *output) error {
 	defer stopProfiles()
 	ctx, stop := cliutil.SignalContext(context.Background())
 	defer stop()
-	opt := experiment.Options{Env: setup.Env{DataDir: data.DataDirFromEnv()}, Args: out.args, Log: cliutil.Logger(out.stderr, c.Bool("quiet"), c.Bool("verbose")),
+	opt := experiment.Options{Env: setup.Env{DataDir: data.DataDirFromEnv(), AllowDataChange: c.Bool("allow-data-change")}, Args: out.args, Log: cliutil.Logger(out.stderr, c.Bool("quiet"), c.Bool("verbose")),
 		MaxMemory: maxMem, MaxMemoryFrom: maxMemFrom}
 	if !c.Bool("quiet") {
 		opt.Progress = out.stderr
@@ -431,7 +435,7 @@ func startProfiles(c *cli.Context) (func(), error) {
 // resumeFlags are the flags a resumed run takes: the settings it may
 // change (experiment.Resumable: more epochs, other early stopping) and
 // those of this invocation alone (output, profiles, the machine's memory).
-var resumeFlags = map[string]bool{"resume": true, "epochs": true,
+var resumeFlags = map[string]bool{"resume": true, "epochs": true, "allow-data-change": true,
 	"early-stopping": true, "patience": true, "min-delta": true, "baseline": true, "divergence-threshold": true,
 	"print-config": true, "json": true, "quiet": true, "q": true, "verbose": true, "cpuprofile": true, "memprofile": true, "max-memory": true}
 

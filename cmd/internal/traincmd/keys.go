@@ -25,6 +25,7 @@ var flagOfKey = map[string]string{
 	"overfit_batch": "overfit-batch", "overfit_steps": "overfit-steps",
 	"lr_min": "lr-min", "lr_max": "lr-max", "lr_steps": "lr-steps", "seeds": "lr-sweep-seeds",
 	"recommended_by": "lr-suggestion", "grid": "grid", "grid_epochs": "sweep-epochs",
+	"allow_data_change": "allow-data-change",
 }
 
 // withFlags names this command's flags in the setting errors of err.
