@@ -77,7 +77,7 @@ func CheckCSVCells(path, labelColumn string) ([]BadCells, error) {
 		return nil, err
 	}
 	defer f.Close()
-	cr, header, err := readCSVHeader(f.Reader, path)
+	cr, header, err := readCSVHeader(f.Reader, path, ',')
 	if err != nil {
 		return nil, err
 	}
