@@ -268,7 +268,7 @@ func readFeatureCSV(r io.Reader, path string, opt FeatureCSV) (*FeatureRows, err
 		}
 		return nil, fmt.Errorf("%s: unexpected column(s) %s; besides the %d features the model expects only %s", path, listNames(extra), len(featureNames), hint)
 	}
-	rule := MissingError
+	rule := missingRefused
 	if opt.AllowMissing {
 		rule = MissingMean // read as NaN; the model's imputation fills them
 	}
@@ -449,6 +449,11 @@ func readCSVRowsWith(cr *csv.Reader, name string, header []string, cols []int, l
 	return rows, nil
 }
 
+// missingRefused is the rule of new examples for a model that fills no
+// missing cell: an error that says so, rather than one pointing at a
+// setting of training.
+const missingRefused Missing = "refused"
+
 // errDropRow tells readCSVRows to drop the row (MissingDrop).
 var errDropRow = errors.New("drop the row")
 
@@ -456,6 +461,9 @@ var errDropRow = errors.New("drop the row")
 // an error, errDropRow or NaN, by rule. sep is the file's delimiter, for
 // the hint on a decimal comma.
 func parseFeature(s string, rule Missing, sep rune) (float32, error) {
+	if rule == missingRefused && IsMissingCell(s) {
+		return 0, fmt.Errorf("missing value %q: the model was trained without data.missing mean or median, so it has no value to fill it with", s)
+	}
 	if rule != MissingError && IsMissingCell(s) {
 		if rule == MissingDrop {
 			return 0, errDropRow
