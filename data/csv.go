@@ -336,7 +336,7 @@ func readCSVHeader(r io.Reader, name string, delim rune) (*csv.Reader, []string,
 	head, err := br.Peek(1024)
 	if len(head) == 0 {
 		if err != nil && err != io.EOF {
-			return nil, nil, fmt.Errorf("%s: %w", name, err)
+			return nil, nil, withName(name, err)
 		}
 		return nil, nil, fmt.Errorf("%s: empty file; want CSV text with a header row naming the columns", name)
 	}
@@ -357,7 +357,7 @@ func readCSVHeader(r io.Reader, name string, delim rune) (*csv.Reader, []string,
 	cr.FieldsPerRecord = -1
 	header, err := cr.Read()
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: reading the header row: %w", name, err)
+		return nil, nil, fmt.Errorf("%s: reading the header row: %w", name, pathCause(err))
 	}
 	seen := make(map[string]int, len(header))
 	numeric := true
@@ -403,7 +403,7 @@ func readCSVRowsWith(cr *csv.Reader, name string, header []string, cols []int, l
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
+			return nil, withName(name, err)
 		}
 		read++
 		line, _ := cr.FieldPos(0)

@@ -97,7 +97,7 @@ func CheckCSVCells(path, labelColumn string) ([]BadCells, error) {
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
+			return nil, withName(path, err)
 		}
 		for j, cell := range rec[:min(len(rec), len(cols))] {
 			if j == label {

@@ -269,7 +269,7 @@ func openPath(path string, opt OpenOptions) (*Source, error) {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("source %q: no such file or directory, and not a known name; %s", path, specHelp)
 		}
-		return nil, fmt.Errorf("source %q: %w", path, err)
+		return nil, withName(fmt.Sprintf("source %q", path), err)
 	}
 	if !st.IsDir() {
 		lower := strings.ToLower(path)
