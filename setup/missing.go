@@ -3,6 +3,7 @@ package setup
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/practica-ml/practica/config"
 	"github.com/practica-ml/practica/data"
@@ -32,8 +33,9 @@ func (p *Prepared) applyCSVOptions() error {
 	if r, err := data.ParseDelimiter(cfg.Delimiter); err == nil && r != ',' {
 		p.Schema.Delimiter = string(r)
 	}
-	if len(cfg.IgnoreColumns) > 0 {
-		p.Schema.IgnoredColumns = slices.Clone(cfg.IgnoreColumns)
+	for _, c := range cfg.IgnoreColumns {
+		// Trimmed as the reader matched them against the trimmed header.
+		p.Schema.IgnoredColumns = append(p.Schema.IgnoredColumns, strings.TrimSpace(c))
 	}
 	if n := sp.Train.DroppedRows; n > 0 {
 		p.Warnings = append(p.Warnings, fmt.Sprintf("data.missing drop left out %d rows of %s with a missing feature cell; predict refuses such rows (mean or median would fill them)",

@@ -45,7 +45,7 @@ func missingCSV(t *testing.T) string {
 // model's input with the indicators of "a" and "b".
 func TestPrepareFillsMissingCells(t *testing.T) {
 	cfg := config.Default()
-	cfg.Data.Source, cfg.Data.Delimiter, cfg.Data.IgnoreColumns = missingCSV(t), ";", []string{"id"}
+	cfg.Data.Source, cfg.Data.Delimiter, cfg.Data.IgnoreColumns = missingCSV(t), ";", []string{" id "}
 	cfg.Data.Missing, cfg.Data.MissingIndicator = "median", true
 	p, err := Prepare(cfg, Env{})
 	if err != nil {
