@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -62,6 +63,19 @@ type Data struct {
 	// statistics of the training split.
 	Normalize bool              `yaml:"normalize"`
 	Augment   data.Augmentation `yaml:"augment"`
+	// Delimiter separates the fields of a CSV source: ",", ";", "\t" (or
+	// "tab") or "|".
+	Delimiter string `yaml:"delimiter"`
+	// IgnoreColumns are CSV columns left out of the features (an ID);
+	// predict passes the first one through as each line's "id".
+	IgnoreColumns []string `yaml:"ignore_columns"`
+	// Missing is the rule for missing CSV feature cells (empty, NA, N/A,
+	// NaN, null, None, #N/A): error, drop (the row), mean or median (of
+	// the training split, stored with the model).
+	Missing string `yaml:"missing"`
+	// MissingIndicator adds, with mean or median, a 0/1 feature per
+	// column that had missing cells in the training split.
+	MissingIndicator bool `yaml:"missing_indicator"`
 }
 
 // Training is the loop's configuration.
@@ -109,7 +123,8 @@ type Output struct {
 // Default is an experiment that trains well on the embedded digits.
 func Default() Experiment {
 	return Experiment{
-		Data:      Data{Source: data.DigitsSource, ImageSize: data.DefaultImageSize, Val: 0.1, Test: 0.1, Normalize: true},
+		Data: Data{Source: data.DigitsSource, ImageSize: data.DefaultImageSize, Val: 0.1, Test: 0.1, Normalize: true,
+			Delimiter: ",", IgnoreColumns: []string{}, Missing: string(data.MissingError)},
 		Optimizer: train.OptimizerConfig{Name: "adam", LR: 1e-3, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8},
 		Training: Training{Epochs: 20, BatchSize: 0, Seed: 1, Monitor: "val_loss", TrainEvalSize: 1000,
 			EarlyStopping: EarlyStopping{Patience: 5}, Schedule: train.DefaultSchedule()},
@@ -159,6 +174,11 @@ func decode(r io.Reader, e *Experiment) error {
 	dec.KnownFields(true)
 	if err := dec.Decode(e); err != nil && !errors.Is(err, io.EOF) {
 		return err
+	}
+	// "ignore_columns: ~" decodes to nil, which means no column as the
+	// empty list does: keep one value, so that a config reads back equal.
+	if e.Data.IgnoreColumns == nil {
+		e.Data.IgnoreColumns = []string{}
 	}
 	return nil
 }
@@ -322,6 +342,20 @@ func (e Experiment) Validate() error {
 	}
 	if e.Data.ImageSize <= 0 || e.Data.ImageSize > data.MaxImageSize {
 		add("data.image_size must be in [1, %d], got %d", data.MaxImageSize, e.Data.ImageSize)
+	}
+	if _, err := data.ParseDelimiter(e.Data.Delimiter); err != nil || e.Data.Delimiter == "" {
+		add(`data.delimiter must be ",", ";", "\t" (or "tab") or "|", got %q`, e.Data.Delimiter)
+	}
+	for i, c := range e.Data.IgnoreColumns {
+		if strings.TrimSpace(c) == "" {
+			add("data.ignore_columns must name columns, got an empty name at position %d", i+1)
+		}
+	}
+	if !slices.Contains(data.MissingRules(), data.Missing(e.Data.Missing)) {
+		add("data.missing must be error, drop, mean or median, got %q", e.Data.Missing)
+	}
+	if e.Data.MissingIndicator && !data.Missing(e.Data.Missing).Imputes() {
+		add("data.missing_indicator needs data.missing mean or median (it marks the cells they fill), got data.missing %q", e.Data.Missing)
 	}
 	if e.Data.Augment.Shift < 0 {
 		add("data.augment.shift must be >= 0, got %d", e.Data.Augment.Shift)

@@ -60,6 +60,10 @@ func customized() Experiment {
 	e.Training.Schedule.Name = "cosine"
 	e.Training.Schedule.WarmupEpochs = 1.5
 	e.Calibration = Calibration{Calibrate: false, Bootstrap: 50, Bins: 10}
+	e.Data.Delimiter = "\t"
+	e.Data.IgnoreColumns = []string{"id", "2019"}
+	e.Data.Missing = "median"
+	e.Data.MissingIndicator = true
 	return e
 }
 
@@ -149,6 +153,11 @@ func TestValidateMessages(t *testing.T) {
 		{"NaN noise", func(e *Experiment) { e.Data.Augment.Noise = float32(math.NaN()) }, "data.augment.noise must be a finite number, got NaN"},
 		{"infinite weight decay", func(e *Experiment) { e.Optimizer.WeightDecay = math.Inf(1) }, "optimizer.weight_decay must be a finite number, got +Inf"},
 		{"NaN warmup", func(e *Experiment) { e.Training.Schedule.WarmupEpochs = math.NaN() }, "training.schedule.warmup_epochs must be a finite number, got NaN"},
+		{"delimiter", func(e *Experiment) { e.Data.Delimiter = ":" }, `data.delimiter must be ",", ";", "\t" (or "tab") or "|", got ":"`},
+		{"empty delimiter", func(e *Experiment) { e.Data.Delimiter = "" }, `data.delimiter must be ",", ";", "\t" (or "tab") or "|", got ""`},
+		{"ignore columns", func(e *Experiment) { e.Data.IgnoreColumns = []string{"id", " "} }, "data.ignore_columns must name columns, got an empty name at position 2"},
+		{"missing", func(e *Experiment) { e.Data.Missing = "zero" }, `data.missing must be error, drop, mean or median, got "zero"`},
+		{"missing indicator", func(e *Experiment) { e.Data.Missing, e.Data.MissingIndicator = "drop", true }, `data.missing_indicator needs data.missing mean or median (it marks the cells they fill), got data.missing "drop"`},
 		{"infinite baseline", func(e *Experiment) { b := math.Inf(-1); e.Training.EarlyStopping.Baseline = &b }, "training.early_stopping.baseline must be a finite number, got -Inf"},
 	}
 	for _, c := range cases {
@@ -209,6 +218,8 @@ func FuzzParse(f *testing.F) {
 		"output:\n  name: !!binary aGVsbG8=\n",
 		"data:\n  source: digits\n---\ndata:\n  source: mnist\n", // two documents
 		"training:\n  early_stopping:\n    baseline: 0.5\n    divergence_threshold: 1e308\n",
+		"data:\n  delimiter: \"\\t\"\n  ignore_columns: [id, 2019, \"\"]\n  missing: median\n  missing_indicator: true\n",
+		"data:\n  delimiter: tab\n  ignore_columns: ~\n  missing: drop\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -253,6 +264,8 @@ func TestParseRejectsWrongTypes(t *testing.T) {
 		{"model:\n  hidden: [128, 2.5]\n", `model.hidden[1] must be a whole number, got "2.5" (line 2`},
 		{"model:\n  hidden: 128\n", `model.hidden must be a list, got "128" (line 2`},
 		{"training:\n  early_stopping: on\n", `training.early_stopping must be a mapping of keys, got "on" (line 2`},
+		{"data:\n  ignore_columns: id\n", `data.ignore_columns must be a list, got "id" (line 2`},
+		{"data:\n  missing_indicator: 1\n", `data.missing_indicator must be true or false, got "1" (line 2`},
 	}
 	for _, c := range cases {
 		_, err := Parse([]byte(c.yaml))

@@ -2,11 +2,16 @@ package data
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
+
+	"github.com/practica-ml/practica/internal/setting"
 )
 
 // ReadCSV reads a tabular dataset from a CSV file (gzipped or not: gzip is
@@ -20,37 +25,56 @@ import (
 // value: ragged rows, non-numeric values and non-finite values (NaN, Inf,
 // or beyond float32 range) are all rejected.
 func ReadCSV(path, labelColumn string) (*Dataset, error) {
+	return ReadCSVWith(path, CSVOptions{LabelColumn: labelColumn})
+}
+
+// ReadCSVWith is ReadCSV with the options of a real file: its delimiter,
+// columns to leave out of the features, and the rule for missing cells.
+// Under MissingMean and MissingMedian a missing cell is NaN in X and the
+// dataset's MissingAsNaN is set, until an Imputation fills it.
+func ReadCSVWith(path string, opt CSVOptions) (*Dataset, error) {
 	f, err := openData(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return readCSV(f.Reader, path, labelColumn)
+	return readCSV(f.Reader, path, opt)
 }
 
-// readCSV is ReadCSV on an opened stream; name is used in messages and as
-// the Source of the dataset.
-func readCSV(r io.Reader, name, labelColumn string) (*Dataset, error) {
-	cr, header, err := readCSVHeader(r, name)
+// readCSV is ReadCSVWith on an opened stream; name is used in messages and
+// as the Source of the dataset.
+func readCSV(r io.Reader, name string, opt CSVOptions) (*Dataset, error) {
+	delim := opt.delimiter()
+	cr, header, err := readCSVHeader(r, name, delim)
 	if err != nil {
 		return nil, err
 	}
 	label := len(header) - 1
-	if labelColumn != "" {
-		if label = indexOf(header, labelColumn); label < 0 {
-			return nil, fmt.Errorf("%s: no label column %q; the columns are: %s", name, labelColumn, listNames(header))
+	if opt.LabelColumn != "" {
+		if label = indexOf(header, opt.LabelColumn); label < 0 {
+			if len(header) == 1 {
+				return nil, oneColumnError(name, header, delim, fmt.Sprintf("no label column %q; the only column is %q", opt.LabelColumn, header[0]))
+			}
+			return nil, fmt.Errorf("%s: no label column %q; the columns are: %s", name, opt.LabelColumn, listNames(header))
 		}
 	}
 	if len(header) < 2 {
-		return nil, fmt.Errorf("%s: only the label column %q; want at least one feature column besides it", name, header[label])
+		return nil, oneColumnError(name, header, delim, fmt.Sprintf("only the label column %q; want at least one feature column besides it", header[label]))
+	}
+	ignored, err := ignoredColumns(name, header, label, opt.IgnoreColumns)
+	if err != nil {
+		return nil, err
 	}
 	var cols []int
 	for j := range header {
-		if j != label {
+		if j != label && !ignored[j] {
 			cols = append(cols, j)
 		}
 	}
-	rows, err := readCSVRows(cr, name, header, cols, label)
+	if len(cols) == 0 {
+		return nil, setting.Errorf("data.ignore_columns", "leaves no feature column in %s: it ignores %s, and %q is the label", name, listNames(opt.IgnoreColumns), header[label])
+	}
+	rows, err := readCSVRows(cr, name, header, cols, label, opt.missing())
 	if err != nil {
 		return nil, err
 	}
@@ -73,11 +97,32 @@ func readCSV(r io.Reader, name, labelColumn string) (*Dataset, error) {
 		Classes:      classes,
 		FeatureNames: names,
 		LabelColumn:  header[label],
+		MissingAsNaN: opt.missing().Imputes(),
+		DroppedRows:  rows.dropped,
 	}
 	if err := d.Validate(); err != nil {
 		return nil, err
 	}
 	return d, nil
+}
+
+// ignoredColumns maps the header positions of the columns to ignore,
+// refusing a name the header lacks, the label column and a repeat.
+func ignoredColumns(name string, header []string, label int, names []string) (map[int]bool, error) {
+	ignored := make(map[int]bool, len(names))
+	for _, n := range names {
+		j := indexOf(header, strings.TrimSpace(n))
+		switch {
+		case j < 0:
+			return nil, setting.Errorf("data.ignore_columns", "names %q, which %s does not have; its columns are: %s", n, name, listNames(header))
+		case j == label:
+			return nil, setting.Errorf("data.ignore_columns", "names %q, the label column of %s; ignore only feature columns", n, name)
+		case ignored[j]:
+			return nil, setting.Errorf("data.ignore_columns", "names %q twice", n)
+		}
+		ignored[j] = true
+	}
+	return ignored, nil
 }
 
 // ReadCSVFeatures reads a CSV file of new examples for prediction. Its
@@ -87,33 +132,96 @@ func readCSV(r io.Reader, name, labelColumn string) (*Dataset, error) {
 // when labelColumn is "" or absent from the header, else the labels mapped
 // to classes (an exact name, or a number equal to a numeric class name).
 func ReadCSVFeatures(path string, featureNames []string, labelColumn string, classes []string) (x []float32, y []int, err error) {
-	f, err := openData(path)
+	rows, err := ReadFeatureCSV(path, FeatureCSV{FeatureNames: featureNames, LabelColumn: labelColumn, Classes: classes})
 	if err != nil {
 		return nil, nil, err
 	}
-	defer f.Close()
-	return readCSVFeatures(f.Reader, path, featureNames, labelColumn, classes)
+	return rows.X, rows.Y, nil
 }
 
 // ReadCSVFeaturesFrom is ReadCSVFeatures on a stream (standard input in a
 // shell pipeline), plain or gzipped; name stands for it in messages.
 func ReadCSVFeaturesFrom(r io.Reader, name string, featureNames []string, labelColumn string, classes []string) (x []float32, y []int, err error) {
-	r, gz, err := maybeGunzip(r, name)
+	rows, err := ReadFeatureCSVFrom(r, name, FeatureCSV{FeatureNames: featureNames, LabelColumn: labelColumn, Classes: classes})
 	if err != nil {
 		return nil, nil, err
+	}
+	return rows.X, rows.Y, nil
+}
+
+// FeatureCSV says how to read a CSV of new examples: what ReadCSVFeatures
+// takes, and the options training read its CSV with.
+type FeatureCSV struct {
+	FeatureNames []string
+	LabelColumn  string
+	Classes      []string
+	// Delimiter separates fields; 0 means a comma.
+	Delimiter rune
+	// Ignored are columns training left out of the features: each may be
+	// in the header, and the first one's cells are returned as IDs.
+	Ignored []string
+	// AllowMissing reads missing cells (IsMissingCell) as NaN, for a model
+	// that fills them; else they are errors.
+	AllowMissing bool
+}
+
+// FeatureRows are the rows ReadFeatureCSV read.
+type FeatureRows struct {
+	// X holds the features in the order of FeatureNames.
+	X []float32
+	// Y is nil when the label column is absent.
+	Y []int
+	// IDs are the cells of the first ignored column, nil when the file
+	// does not have it.
+	IDs []string
+	// IDColumn names the column IDs come from.
+	IDColumn string
+}
+
+// ReadFeatureCSV reads a CSV file of new examples with the options of opt.
+func ReadFeatureCSV(path string, opt FeatureCSV) (*FeatureRows, error) {
+	f, err := openData(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return readFeatureCSV(f.Reader, path, opt)
+}
+
+// ReadFeatureCSVFrom is ReadFeatureCSV on a stream, plain or gzipped; name
+// stands for it in messages.
+func ReadFeatureCSVFrom(r io.Reader, name string, opt FeatureCSV) (*FeatureRows, error) {
+	r, gz, err := maybeGunzip(r, name)
+	if err != nil {
+		return nil, err
 	}
 	if gz != nil {
 		defer gz.Close()
 	}
-	return readCSVFeatures(r, name, featureNames, labelColumn, classes)
+	return readFeatureCSV(r, name, opt)
 }
 
 // readCSVFeatures is ReadCSVFeatures on an opened stream; path is used in
 // messages.
 func readCSVFeatures(r io.Reader, path string, featureNames []string, labelColumn string, classes []string) (x []float32, y []int, err error) {
-	cr, header, err := readCSVHeader(r, path)
+	rows, err := readFeatureCSV(r, path, FeatureCSV{FeatureNames: featureNames, LabelColumn: labelColumn, Classes: classes})
 	if err != nil {
 		return nil, nil, err
+	}
+	return rows.X, rows.Y, nil
+}
+
+// readFeatureCSV is ReadFeatureCSV on an opened stream; path is used in
+// messages.
+func readFeatureCSV(r io.Reader, path string, opt FeatureCSV) (*FeatureRows, error) {
+	delim := opt.Delimiter
+	if delim == 0 {
+		delim = ','
+	}
+	featureNames, labelColumn := opt.FeatureNames, opt.LabelColumn
+	cr, header, err := readCSVHeader(r, path, delim)
+	if err != nil {
+		return nil, err
 	}
 	pos := make(map[string]int, len(header))
 	for j, h := range header {
@@ -126,6 +234,9 @@ func readCSVFeatures(r io.Reader, path string, featureNames []string, labelColum
 		}
 	}
 	want := make(map[string]bool, len(featureNames))
+	for _, n := range opt.Ignored {
+		want[n] = true
+	}
 	cols := make([]int, len(featureNames))
 	var missing, extra []string
 	for k, name := range featureNames {
@@ -142,27 +253,44 @@ func readCSVFeatures(r io.Reader, path string, featureNames []string, labelColum
 		}
 	}
 	if len(missing) > 0 {
-		return nil, nil, fmt.Errorf("%s: missing feature column(s) %s; the model expects: %s", path, listNames(missing), listNames(featureNames))
+		if d := delimiterHint(header, delim); d != 0 {
+			return nil, fmt.Errorf("%s: its header %q reads as one column: the file seems to use %s as its delimiter, and the model's training data used %s", path, header[0], delimiterName(d), delimiterName(delim))
+		}
+		return nil, fmt.Errorf("%s: missing feature column(s) %s; the model expects: %s", path, listNames(missing), listNames(featureNames))
 	}
 	if len(extra) > 0 {
 		hint := "no label column"
 		if labelColumn != "" {
 			hint = fmt.Sprintf("the label column %q", labelColumn)
 		}
-		return nil, nil, fmt.Errorf("%s: unexpected column(s) %s; besides the %d features the model expects only %s", path, listNames(extra), len(featureNames), hint)
+		if len(opt.Ignored) > 0 {
+			hint += fmt.Sprintf(" and the columns training ignored (%s)", listNames(opt.Ignored))
+		}
+		return nil, fmt.Errorf("%s: unexpected column(s) %s; besides the %d features the model expects only %s", path, listNames(extra), len(featureNames), hint)
 	}
-	rows, err := readCSVRows(cr, path, header, cols, label)
+	rule := missingRefused
+	if opt.AllowMissing {
+		rule = MissingMean // read as NaN; the model's imputation fills them
+	}
+	out := &FeatureRows{}
+	id := -1
+	if len(opt.Ignored) > 0 {
+		if j, ok := pos[opt.Ignored[0]]; ok {
+			id, out.IDColumn = j, opt.Ignored[0]
+		}
+	}
+	rows, err := readCSVRowsWith(cr, path, header, cols, label, rule, id)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
+	out.X, out.IDs = rows.x, rows.ids
 	if label < 0 {
-		return rows.x, nil, nil
+		return out, nil
 	}
-	y, err = mapLabels(rows, path, header[label], classes)
-	if err != nil {
-		return nil, nil, err
+	if out.Y, err = mapLabels(rows, path, header[label], opt.Classes); err != nil {
+		return nil, err
 	}
-	return rows.x, y, nil
+	return out, nil
 }
 
 // mapLabels maps the text labels of rows to indices into classes.
@@ -195,28 +323,42 @@ type csvRows struct {
 	x      []float32
 	labels []string
 	lines  []int
+	// ids are the cells of the ID column, when one was asked for.
+	ids []string
+	// dropped counts the rows MissingDrop left out.
+	dropped int
 }
 
-// readCSVHeader checks that r looks like CSV text and reads its header row.
-func readCSVHeader(r io.Reader, name string) (*csv.Reader, []string, error) {
+// readCSVHeader checks that r looks like CSV text and reads its header row,
+// its fields separated by delim.
+func readCSVHeader(r io.Reader, name string, delim rune) (*csv.Reader, []string, error) {
 	br := bufio.NewReader(r)
 	head, err := br.Peek(1024)
 	if len(head) == 0 {
 		if err != nil && err != io.EOF {
-			return nil, nil, fmt.Errorf("%s: %w", name, err)
+			return nil, nil, withName(name, err)
 		}
 		return nil, nil, fmt.Errorf("%s: empty file; want CSV text with a header row naming the columns", name)
 	}
 	if looksBinary(head) {
 		return nil, nil, fmt.Errorf("%s: binary content (or text not in UTF-8), not a CSV text file; want comma-separated text with a header row naming the columns", name)
 	}
+	// Excel and pandas (utf-8-sig) start a file with a byte order mark.
+	// Drop it before the CSV reader sees it: in front of a quoted field
+	// ("\ufeff\"a\"") it would make the quote a bare one, an error.
+	if bytes.HasPrefix(head, utf8BOM) {
+		if len(head) == len(utf8BOM) {
+			return nil, nil, fmt.Errorf("%s: empty file (only a byte order mark); want CSV text with a header row naming the columns", name)
+		}
+		br.Discard(len(utf8BOM))
+	}
 	cr := csv.NewReader(br)
+	cr.Comma = delim
 	cr.FieldsPerRecord = -1
 	header, err := cr.Read()
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: reading the header row: %w", name, err)
+		return nil, nil, fmt.Errorf("%s: reading the header row: %w", name, pathCause(err))
 	}
-	header[0] = strings.TrimPrefix(header[0], "\ufeff")
 	seen := make(map[string]int, len(header))
 	numeric := true
 	for j := range header {
@@ -239,28 +381,52 @@ func readCSVHeader(r io.Reader, name string) (*csv.Reader, []string, error) {
 	return cr, header, nil
 }
 
+// utf8BOM is the UTF-8 encoding of U+FEFF, the byte order mark.
+var utf8BOM = []byte{0xef, 0xbb, 0xbf}
+
 // readCSVRows reads the data rows, taking the features at header columns
 // cols (in that order) and the text label at column label (none if < 0).
-func readCSVRows(cr *csv.Reader, name string, header []string, cols []int, label int) (*csvRows, error) {
+func readCSVRows(cr *csv.Reader, name string, header []string, cols []int, label int, rule Missing) (*csvRows, error) {
+	return readCSVRowsWith(cr, name, header, cols, label, rule, -1)
+}
+
+// readCSVRowsWith is readCSVRows that also keeps the cells of column id
+// (none if < 0). Missing feature cells follow rule: an error, the row
+// dropped, or NaN in x.
+func readCSVRowsWith(cr *csv.Reader, name string, header []string, cols []int, label int, rule Missing, id int) (*csvRows, error) {
 	rows := &csvRows{}
+	sep := cr.Comma
+	read := 0
 	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
+			return nil, withName(name, err)
 		}
+		read++
 		line, _ := cr.FieldPos(0)
 		if len(rec) != len(header) {
 			return nil, fmt.Errorf("%s:%d: ragged row: %d fields, expected %d as in the header", name, line, len(rec), len(header))
 		}
+		start := len(rows.x)
+		drop := false
 		for _, j := range cols {
-			v, err := parseFeature(rec[j])
+			v, err := parseFeature(rec[j], rule, sep)
+			if errors.Is(err, errDropRow) {
+				drop = true
+				break
+			}
 			if err != nil {
 				return nil, fmt.Errorf("%s:%d: column %q: %w", name, line, header[j], err)
 			}
 			rows.x = append(rows.x, v)
+		}
+		if drop {
+			rows.x = rows.x[:start]
+			rows.dropped++
+			continue
 		}
 		if label >= 0 {
 			l := strings.TrimSpace(rec[label])
@@ -269,26 +435,71 @@ func readCSVRows(cr *csv.Reader, name string, header []string, cols []int, label
 			}
 			rows.labels = append(rows.labels, l)
 		}
+		if id >= 0 {
+			rows.ids = append(rows.ids, strings.TrimSpace(rec[id]))
+		}
 		rows.lines = append(rows.lines, line)
 	}
 	if len(rows.lines) == 0 {
+		if rows.dropped > 0 {
+			return nil, setting.Errorf("data.missing", "is drop, and every one of the %d data rows of %s has a missing feature cell: none is left", rows.dropped, name)
+		}
 		return nil, fmt.Errorf("%s: a header row but no data rows", name)
 	}
 	return rows, nil
 }
 
-// parseFeature parses one finite float32 feature value.
-func parseFeature(s string) (float32, error) {
+// missingRefused is the rule of new examples for a model that fills no
+// missing cell: an error that says so, rather than one pointing at a
+// setting of training.
+const missingRefused Missing = "refused"
+
+// errDropRow tells readCSVRows to drop the row (MissingDrop).
+var errDropRow = errors.New("drop the row")
+
+// parseFeature parses one finite float32 feature value; a missing cell is
+// an error, errDropRow or NaN, by rule. sep is the file's delimiter, for
+// the hint on a decimal comma.
+func parseFeature(s string, rule Missing, sep rune) (float32, error) {
+	if rule == missingRefused && IsMissingCell(s) {
+		return 0, fmt.Errorf("missing value %q: the model was trained without data.missing mean or median, so it has no value to fill it with", s)
+	}
+	if rule != MissingError && IsMissingCell(s) {
+		if rule == MissingDrop {
+			return 0, errDropRow
+		}
+		return float32(math.NaN()), nil
+	}
 	f, bad := classifyCell(s)
 	switch bad {
 	case cellEmpty:
-		return 0, fmt.Errorf("empty value, want a number")
+		return 0, fmt.Errorf("empty value, want a number (data.missing decides what to do with missing cells: error, drop, mean or median)")
 	case cellNonNumeric:
+		if IsMissingCell(s) {
+			return 0, fmt.Errorf("value %q is not a number (data.missing decides what to do with missing cells: error, drop, mean or median)", s)
+		}
+		if sep != ',' && decimalComma(s) {
+			return 0, fmt.Errorf("value %q is not a number: the decimal separator must be a point", s)
+		}
 		return 0, fmt.Errorf("value %q is not a number", s)
-	case cellNaN, cellInf:
+	case cellNaN:
+		return 0, fmt.Errorf("non-finite value %q (NaN, Inf and values beyond float32 range are not allowed; data.missing can treat NaN as a missing cell)", s)
+	case cellInf:
 		return 0, fmt.Errorf("non-finite value %q (NaN, Inf and values beyond float32 range are not allowed)", s)
 	}
 	return f, nil
+}
+
+// decimalComma reports whether s would be a number with its one comma
+// read as a decimal point ("1,5"), as spreadsheets write numbers in many
+// locales.
+func decimalComma(s string) bool {
+	t := strings.TrimSpace(s)
+	if strings.Count(t, ",") != 1 {
+		return false
+	}
+	_, ok := parseNumber(strings.Replace(t, ",", ".", 1))
+	return ok
 }
 
 // indexOf returns the position of s in list, or -1.

@@ -146,11 +146,13 @@ func csvSample(tb testing.TB, path string, step int) []byte {
 }
 
 // FuzzReadCSV reads each input as a training CSV (the label column fuzzed
-// too). A failure must be an error naming the file; a success must be a
-// valid dataset of finite values whose classes are its distinct labels,
-// and reading the same bytes as new examples with its feature names (also
-// in reverse order), label column and classes must give the same values
-// and labels, since predict relies on that agreement.
+// too, and the options by the bits of opts: the delimiter, the missing-cell
+// rule, whether to ignore a column "id"). A failure must be an error naming
+// the file; a success must be a valid dataset of finite values (NaN only
+// for missing cells under mean and median) whose classes are its distinct
+// labels, and reading the same bytes as new examples with its feature
+// names (also in reverse order), label column, classes and options must
+// give the same values and labels, since predict relies on that agreement.
 func FuzzReadCSV(f *testing.F) {
 	for _, b := range [][]byte{
 		csvSample(f, "testdata/iris.csv", 25),
@@ -165,6 +167,8 @@ func FuzzReadCSV(f *testing.F) {
 		[]byte(`"a","b,c",y` + "\n\"1\",\"2\",\"x\"\n3,4,\"y\ny\"\n"), // quotes, comma and newline in a field
 		[]byte("a,b,y\n1,2\"3,x\n"),                                   // bare quote
 		[]byte("\ufeffa,b,y\r\n1,2,x\r\n3,4,y\r\n"),                   // BOM, CRLF
+		[]byte("\ufeff\"a\",\"b\",\"y\"\n1,2,x\n3,4,y\n"),             // BOM before a quoted header
+		[]byte("\ufeff"),                                              // only a BOM
 		[]byte("a, a ,y\n1,2,x\n"),                                    // duplicate column after trimming
 		[]byte("a,,y\n1,2,x\n"),                                       // unnamed column
 		[]byte("1,2,3\n4,5,6\n"),                                      // no header
@@ -173,15 +177,33 @@ func FuzzReadCSV(f *testing.F) {
 		[]byte("a,y\n0x1p-2,10\n 2 ,9\n3,2.5\n1_0,x\n"),               // hex float, spaces, underscore
 		[]byte("a,b\x00,y\n1,2,x\n"),                                  // binary
 		[]byte("a,b,y\n1,2,\xff\xfe\n"),                               // not UTF-8
+		[]byte("a;b;y\n1;2;x\n3;4;y\n"),                               // semicolons read as commas
+		[]byte("a;b;y\n1,5;2;x\n"),                                    // decimal comma
 		nil,
 	} {
-		f.Add(b, "")
+		f.Add(b, "", byte(0))
 	}
-	f.Add(csvSample(f, "testdata/iris.csv", 30), "species")
-	f.Add([]byte("kind,a,b\nx,1,2\ny,3,4\n"), "kind")
-	f.Add([]byte("kind,a,b\nx,1,2\ny,3,4\n"), "colour")
-	f.Fuzz(func(t *testing.T, b []byte, labelColumn string) {
+	f.Add(csvSample(f, "testdata/iris.csv", 30), "species", byte(0))
+	f.Add([]byte("kind,a,b\nx,1,2\ny,3,4\n"), "kind", byte(0))
+	f.Add([]byte("kind,a,b\nx,1,2\ny,3,4\n"), "colour", byte(0))
+	// The options: delimiter = opts&3 (comma, semicolon, tab, pipe),
+	// missing rule = opts>>2&3 (error, drop, mean, median), opts&16
+	// ignores the column "id".
+	f.Add([]byte("a;b;y\n1;2;x\n3;4;y\n"), "", byte(1))
+	f.Add([]byte("a\tb\ty\n1\t2\tx\n3\t4\ty\n"), "y", byte(2))
+	f.Add([]byte("a|b|y\n1|2|x\n3|4|y\n"), "", byte(3))
+	f.Add([]byte("a,b,y\n1,,x\nNA,4,y\n5,6,x\n7,8,y\n"), "", byte(1<<2))
+	f.Add([]byte("a,b,y\n1,,x\nNA,4,y\nnull,6,x\n7,None,y\n"), "", byte(2<<2))
+	f.Add([]byte("a,b,y\n1,,x\n#N/A,4,y\nnan,6,x\n7,n/a,y\n"), "", byte(3<<2))
+	f.Add([]byte("a,b,y\n1,n.a.,x\n3,4,y\n"), "", byte(2<<2))
+	f.Add([]byte("id,a,b,y\nu1,1,2,x\nu2,3,4,y\n"), "", byte(16))
+	f.Add([]byte("\ufeff\"id\";\"a\";\"y\"\nu1;;x\nu2;3;y\nu3;NA;x\n"), "y", byte(16|3<<2|1))
+	f.Fuzz(func(t *testing.T, b []byte, labelColumn string, opts byte) {
 		const name = "fuzz.csv"
+		opt := CSVOptions{LabelColumn: labelColumn, Delimiter: []rune{',', ';', '\t', '|'}[opts&3], Missing: MissingRules()[opts>>2&3]}
+		if opts&16 != 0 {
+			opt.IgnoreColumns = []string{"id"}
+		}
 		open := func() io.Reader {
 			f, err := memData(b, name)
 			if err != nil {
@@ -192,7 +214,7 @@ func FuzzReadCSV(f *testing.F) {
 		f, err := memData(b, name)
 		var d *Dataset
 		if err == nil {
-			d, err = readCSV(f.Reader, name, labelColumn)
+			d, err = readCSV(f.Reader, name, opt)
 		}
 		if err != nil {
 			if d != nil || !strings.Contains(err.Error(), name) {
@@ -205,13 +227,18 @@ func FuzzReadCSV(f *testing.F) {
 		}
 		k := len(d.FeatureNames)
 		if d.Kind != Tabular || !slices.Equal(d.Shape, []int{k}) || k < 1 || len(d.X) != d.Len()*k || d.Len() < 1 ||
-			slices.Contains(d.FeatureNames, d.LabelColumn) || (labelColumn != "" && d.LabelColumn != labelColumn) {
+			slices.Contains(d.FeatureNames, d.LabelColumn) || (labelColumn != "" && d.LabelColumn != labelColumn) ||
+			slices.Contains(d.FeatureNames, "id") && opt.IgnoreColumns != nil {
 			t.Fatalf("kind %s shape %v, %d values, %d labels, features %q, label column %q", d.Kind, d.Shape, len(d.X), d.Len(), d.FeatureNames, d.LabelColumn)
 		}
+		imputes := opt.Missing.Imputes()
 		for i, v := range d.X {
-			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-				t.Fatalf("value %d is %v", i, v)
+			if math.IsNaN(float64(v)) && !imputes || math.IsInf(float64(v), 0) {
+				t.Fatalf("value %d is %v under the rule %s", i, v, opt.Missing)
 			}
+		}
+		if d.MissingAsNaN != imputes || (d.DroppedRows > 0) && opt.Missing != MissingDrop {
+			t.Fatalf("MissingAsNaN %v, %d rows dropped under the rule %s", d.MissingAsNaN, d.DroppedRows, opt.Missing)
 		}
 		used := make([]bool, len(d.Classes))
 		for _, y := range d.Y {
@@ -220,23 +247,33 @@ func FuzzReadCSV(f *testing.F) {
 		if slices.Contains(used, false) || len(d.Classes) != len(indexClasses(d.Classes)) {
 			t.Fatalf("classes %q are not the distinct labels (used %v)", d.Classes, used)
 		}
-		x, y, err := readCSVFeatures(open(), name, d.FeatureNames, d.LabelColumn, d.Classes)
-		if err != nil || !slices.Equal(x, d.X) || !slices.Equal(y, d.Y) {
-			t.Fatalf("as new examples: %v; values equal %v, labels equal %v", err, slices.Equal(x, d.X), slices.Equal(y, d.Y))
+		if d.DroppedRows > 0 {
+			return // predict refuses the rows training dropped
+		}
+		feat := func(names []string, label string, classes []string) (*FeatureRows, error) {
+			return readFeatureCSV(open(), name, FeatureCSV{FeatureNames: names, LabelColumn: label, Classes: classes,
+				Delimiter: opt.Delimiter, Ignored: opt.IgnoreColumns, AllowMissing: imputes})
+		}
+		rows, err := feat(d.FeatureNames, d.LabelColumn, d.Classes)
+		if err != nil || !sameFloats(rows.X, d.X) || !slices.Equal(rows.Y, d.Y) {
+			t.Fatalf("as new examples: %v; values equal %v, labels equal %v", err, sameFloats(rows.X, d.X), slices.Equal(rows.Y, d.Y))
+		}
+		if (rows.IDs != nil) != (rows.IDColumn != "") || rows.IDs != nil && len(rows.IDs) != d.Len() {
+			t.Fatalf("%d IDs from column %q for %d rows", len(rows.IDs), rows.IDColumn, d.Len())
 		}
 		reversed := slices.Clone(d.FeatureNames)
 		slices.Reverse(reversed)
-		x, _, err = readCSVFeatures(open(), name, reversed, "", nil)
-		if err == nil {
+		if _, err = feat(reversed, "", nil); err == nil {
 			t.Fatalf("the label column %q was accepted as an unexpected column", d.LabelColumn)
 		}
-		x, _, err = readCSVFeatures(open(), name, reversed, d.LabelColumn, d.Classes)
+		rows, err = feat(reversed, d.LabelColumn, d.Classes)
 		if err != nil {
 			t.Fatal(err)
 		}
+		x := rows.X
 		for i := range d.Len() {
 			for j := range k {
-				if x[i*k+j] != d.X[i*k+k-1-j] {
+				if math.Float32bits(x[i*k+j]) != math.Float32bits(d.X[i*k+k-1-j]) {
 					t.Fatalf("row %d: %v in reversed feature order, want the reverse of %v", i, x[i*k:(i+1)*k], d.Row(i))
 				}
 			}

@@ -77,7 +77,7 @@ func CheckCSVCells(path, labelColumn string) ([]BadCells, error) {
 		return nil, err
 	}
 	defer f.Close()
-	cr, header, err := readCSVHeader(f.Reader, path)
+	cr, header, err := readCSVHeader(f.Reader, path, ',')
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +97,7 @@ func CheckCSVCells(path, labelColumn string) ([]BadCells, error) {
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
+			return nil, withName(path, err)
 		}
 		for j, cell := range rec[:min(len(rec), len(cols))] {
 			if j == label {

@@ -38,6 +38,13 @@ type Dataset struct {
 	// digits, 255 for 8-bit images), so that new images can be brought to
 	// the training scale. Zero for tabular data.
 	RawMax float32
+	// MissingAsNaN says that X holds NaN for the feature cells a CSV left
+	// missing (data.missing mean or median), until an Imputation fitted on
+	// the training split fills them; Validate accepts NaN then.
+	MissingAsNaN bool
+	// DroppedRows counts the rows of the source that data.missing drop
+	// left out for a missing feature cell.
+	DroppedRows int
 }
 
 // Len is the number of examples.
@@ -87,6 +94,7 @@ func (d *Dataset) emptyLike(n int) *Dataset {
 		FeatureNames: append([]string(nil), d.FeatureNames...),
 		LabelColumn:  d.LabelColumn,
 		RawMax:       d.RawMax,
+		MissingAsNaN: d.MissingAsNaN,
 	}
 }
 
@@ -127,6 +135,9 @@ func (d *Dataset) Validate() error {
 		}
 	}
 	for k, v := range d.X {
+		if math.IsNaN(float64(v)) && d.MissingAsNaN {
+			continue
+		}
 		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
 			return fmt.Errorf("%s: example %d, feature %d is %v", d.Source, k/s, k%s, v)
 		}

@@ -23,7 +23,7 @@ func Digits() (*Dataset, error) {
 	if err != nil {
 		return nil, err
 	}
-	d, err := readCSV(r, DigitsSource, "digit")
+	d, err := readCSV(r, DigitsSource, CSVOptions{LabelColumn: "digit"})
 	if err != nil {
 		return nil, err
 	}

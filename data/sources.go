@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/practica-ml/practica/internal/setting"
 )
 
 // DataDirEnv is the environment variable naming the directory where named
@@ -39,6 +41,30 @@ type OpenOptions struct {
 	DataDir string
 	// Seed seeds the synthetic generators.
 	Seed uint64
+	// Delimiter, IgnoreColumns and Missing are how a CSV source is read
+	// (see CSVOptions); set for another source they are an error.
+	Delimiter     rune
+	IgnoreColumns []string
+	Missing       Missing
+}
+
+// notCSV is the error for an option of CSV files set for another source.
+func notCSV(key, spec string) error {
+	return setting.Errorf(key, "applies to CSV files, and the source %q is not one", spec)
+}
+
+// csvOnly names the first option of opt that only a CSV source takes, or
+// returns "".
+func (opt OpenOptions) csvOnly() string {
+	switch {
+	case opt.Delimiter != 0 && opt.Delimiter != ',':
+		return "data.delimiter"
+	case len(opt.IgnoreColumns) > 0:
+		return "data.ignore_columns"
+	case opt.Missing != "" && opt.Missing != MissingError:
+		return "data.missing"
+	}
+	return ""
 }
 
 // Source is a loaded data source: its training examples and, for sources
@@ -139,6 +165,12 @@ func AbsSource(spec string) (string, error) {
 // open loads a source without the labels file and the final validation.
 func open(spec string, opt OpenOptions) (*Source, error) {
 	name, params, _ := strings.Cut(spec, ":")
+	switch name {
+	case "", DigitsSource, "fashion-mnist", "mnist", "blobs", "spirals", "noise":
+		if key := opt.csvOnly(); key != "" {
+			return nil, notCSV(key, spec)
+		}
+	}
 	switch name {
 	case "", DigitsSource:
 		if params != "" || spec != name {
@@ -276,18 +308,21 @@ func openPath(path string, opt OpenOptions) (*Source, error) {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("source %q: no such file or directory, and not a known name; %s", path, specHelp)
 		}
-		return nil, fmt.Errorf("source %q: %w", path, err)
+		return nil, withName(fmt.Sprintf("source %q", path), err)
 	}
 	if !st.IsDir() {
 		lower := strings.ToLower(path)
 		if !strings.HasSuffix(lower, ".csv") && !strings.HasSuffix(lower, ".csv.gz") {
 			return nil, fmt.Errorf("source %q: a file that is not .csv or .csv.gz; %s", path, specHelp)
 		}
-		d, err := ReadCSV(path, opt.LabelColumn)
+		d, err := ReadCSVWith(path, CSVOptions{LabelColumn: opt.LabelColumn, Delimiter: opt.Delimiter, IgnoreColumns: opt.IgnoreColumns, Missing: opt.Missing})
 		if err != nil {
 			return nil, err
 		}
 		return &Source{Train: d}, nil
+	}
+	if key := opt.csvOnly(); key != "" {
+		return nil, notCSV(key, path)
 	}
 	files, err := findIDX(path)
 	if err != nil {

@@ -8,6 +8,9 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strconv"
+
+	"github.com/practica-ml/practica/internal/setting"
 )
 
 // SplitConfig sets the fractions of a source held out for validation and
@@ -158,12 +161,50 @@ func splitIndices(src *Source, cfg SplitConfig) (train, val, test []int, err err
 		return nil, nil, nil, fmt.Errorf("%s: the training split is empty (%d examples, val %g, test %g); lower the held-out fractions", d.Source, d.Len(), cfg.Val, testFrac)
 	}
 	if cfg.Val > 0 && len(val) == 0 {
-		return nil, nil, nil, fmt.Errorf("%s: the validation split is empty: a fraction of %g rounds to 0 examples in every class of %d examples; raise the validation fraction or set it to 0", d.Source, cfg.Val, d.Len())
+		return nil, nil, nil, emptySplit("data.val", "validation", d, cfg.Val, byClass, testFrac)
 	}
 	if testFrac > 0 && len(test) == 0 {
-		return nil, nil, nil, fmt.Errorf("%s: the test split is empty: a fraction of %g rounds to 0 examples in every class of %d examples; raise the test fraction or set it to 0", d.Source, testFrac, d.Len())
+		return nil, nil, nil, emptySplit("data.test", "test", d, testFrac, byClass, cfg.Val)
 	}
 	return train, val, test, nil
+}
+
+// emptySplit is the error for a held-out fraction frac (the setting key)
+// too small to draw one example of any class of d, byClass its examples
+// by class, other the other held-out fraction. It suggests the smallest
+// fraction that draws one, when that leaves every class a training
+// example; else more data. Only the test split may be turned off (0):
+// training needs a validation split to pick its best epoch.
+func emptySplit(key, split string, d *Dataset, frac float64, byClass [][]int, other float64) error {
+	largest := 0
+	for _, idx := range byClass {
+		largest = max(largest, len(idx))
+	}
+	msg := fmt.Sprintf("%g leaves the %s split of %s empty: it rounds to 0 examples in every class (%d examples, at most %d in a class)",
+		frac, split, d.Source, d.Len(), largest)
+	off := ""
+	if key == "data.test" {
+		off = ", or set it to 0 for no test split"
+	}
+	// The smallest fraction with round(largest·f) >= 1, rounded up to two
+	// significant digits.
+	f := 0.5 / float64(max(largest, 1))
+	scale := math.Pow(10, math.Floor(math.Log10(f))-1)
+	f = math.Ceil(f/scale-1e-6) * scale
+	for math.Round(float64(largest)*f) < 1 {
+		f += scale
+	}
+	fits := f+other < 1
+	for _, idx := range byClass {
+		n := float64(len(idx))
+		if len(idx) > 0 && len(idx)-int(math.Round(n*f))-int(math.Round(n*other)) < 1 {
+			fits = false
+		}
+	}
+	if !fits {
+		return setting.Errorf(key, "%s, and a larger fraction would leave a class without a training example: use more data%s", msg, off)
+	}
+	return setting.Errorf(key, "%s; raise it to %s or more%s", msg, strconv.FormatFloat(f, 'g', 2, 64), off)
 }
 
 // checkFractions validates the held-out fractions.

@@ -124,8 +124,21 @@ func TestSplitOwnTestSet(t *testing.T) {
 	}
 }
 
+// uneven is 20 examples of class a and one of b.
+func uneven() *Dataset {
+	d := &Dataset{Source: "uneven", Kind: Tabular, Shape: []int{1}, Classes: []string{"a", "b"}}
+	for i := range 21 {
+		d.X = append(d.X, float32(i))
+		d.Y = append(d.Y, min(i/20, 1))
+	}
+	return d
+}
+
+// TestSplitErrors checks each message, and that a suggested fraction is
+// one that works: the config accepts it and it draws a split.
 func TestSplitErrors(t *testing.T) {
 	small := &Dataset{Source: "small", Kind: Tabular, Shape: []int{1}, X: []float32{1, 2, 3, 4}, Y: []int{0, 1, 0, 1}, Classes: []string{"a", "b"}}
+	twoRows := &Dataset{Source: "two_rows.csv", Kind: Tabular, Shape: []int{1}, X: []float32{1, 2}, Y: []int{0, 1}, Classes: []string{"a", "b"}}
 	tests := []struct {
 		name  string
 		src   *Source
@@ -135,8 +148,14 @@ func TestSplitErrors(t *testing.T) {
 		{"negative val", &Source{Train: small}, SplitConfig{Val: -0.1}, []string{"validation fraction -0.1", "[0, 1)"}},
 		{"NaN test", &Source{Train: small}, SplitConfig{Test: math.NaN()}, []string{"test fraction NaN"}},
 		{"sum too big", &Source{Train: small}, SplitConfig{Val: 0.5, Test: 0.5}, []string{"add up to 1", "below 1"}},
-		{"empty validation", &Source{Train: small}, SplitConfig{Val: 0.1}, []string{"small", "validation split is empty"}},
-		{"empty test", &Source{Train: small}, SplitConfig{Test: 0.2}, []string{"small", "test split is empty"}},
+		{"empty validation", &Source{Train: small}, SplitConfig{Val: 0.1}, []string{
+			"data.val 0.1 leaves the validation split of small empty: it rounds to 0 examples in every class (4 examples, at most 2 in a class); raise it to 0.25 or more"}},
+		{"empty test", &Source{Train: small}, SplitConfig{Val: 0.25, Test: 0.2}, []string{
+			"data.test 0.2 leaves the test split of small empty: it rounds to 0 examples in every class (4 examples, at most 2 in a class), and a larger fraction would leave a class without a training example: use more data, or set it to 0 for no test split"}},
+		{"empty test, room for one", &Source{Train: uneven()}, SplitConfig{Val: 0.1, Test: 0.01}, []string{
+			"data.test 0.01 leaves the test split of uneven empty: it rounds to 0 examples in every class (21 examples, at most 20 in a class); raise it to 0.025 or more, or set it to 0 for no test split"}},
+		{"one example per class", &Source{Train: twoRows}, SplitConfig{Val: 0.1}, []string{
+			"data.val 0.1 leaves the validation split of two_rows.csv empty: it rounds to 0 examples in every class (2 examples, at most 1 in a class), and a larger fraction would leave a class without a training example: use more data"}},
 		{"no data", &Source{}, SplitConfig{}, []string{"no training data"}},
 	}
 	for _, tc := range tests {
@@ -145,13 +164,18 @@ func TestSplitErrors(t *testing.T) {
 			wantErr(t, err, tc.parts...)
 		})
 	}
-	// A class too small for a validation example is fine.
-	uneven := &Dataset{Source: "uneven", Kind: Tabular, Shape: []int{1}, Classes: []string{"a", "b"}}
-	for i := range 21 {
-		uneven.X = append(uneven.X, float32(i))
-		uneven.Y = append(uneven.Y, min(i/20, 1))
+	// The suggested fractions work.
+	for _, c := range []struct {
+		d        *Dataset
+		val, tst float64
+	}{{small, 0.25, 0}, {uneven(), 0.1, 0.025}} {
+		s, err := Split(&Source{Train: c.d}, SplitConfig{Val: c.val, Test: c.tst})
+		if err != nil || s.Val.Len() == 0 || (c.tst > 0) != (s.Test.Len() > 0) {
+			t.Errorf("%s at val %v test %v: %v", c.d.Source, c.val, c.tst, err)
+		}
 	}
-	s, err := Split(&Source{Train: uneven}, SplitConfig{Val: 0.1})
+	// A class too small for a validation example is fine.
+	s, err := Split(&Source{Train: uneven()}, SplitConfig{Val: 0.1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/practica-ml/practica/internal/setting"
@@ -29,6 +30,9 @@ type Predictor struct {
 	// calibration temperature (1 when it has none); set it to 1 for
 	// uncalibrated probabilities.
 	Temperature float64
+	// Delimiter, when set, reads CSV input with this field separator (as
+	// data.delimiter spells it) instead of the training CSV's.
+	Delimiter string
 }
 
 // Load reads a checkpoint and rebuilds its model for evaluation.
@@ -45,6 +49,9 @@ func Load(path string) (*Predictor, error) {
 		if err := c.Normalization.Check(data.ShapeSize(shape)); err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
+	}
+	if err := checkMissing(c.Input); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	m, err := model.New(c.Spec, shape, len(c.Classes), model.Options{TrainBatch: 1, NoDropout: true})
 	if err != nil {
@@ -70,6 +77,9 @@ type Input struct {
 	// Warnings are what the user should know about where the inputs came
 	// from (a run's data that cannot be checked against its fingerprint).
 	Warnings []string
+	// IDs are each row's cell of the first column training ignored, when
+	// the input has it.
+	IDs []string
 }
 
 // Prediction is one JSON line of predict's output.
@@ -92,6 +102,9 @@ type Prediction struct {
 	// Rank (1 = most worth labelling) and Score are set by Rank.
 	Rank  int      `json:"rank,omitempty"`
 	Score *float64 `json:"score,omitempty"`
+	// ID is the row's cell of the first column training ignored
+	// (data.ignore_columns), when the input has that column.
+	ID *string `json:"id,omitempty"`
 }
 
 // Logits normalizes a copy of raw examples with the stored statistics and
@@ -105,16 +118,31 @@ func (p *Predictor) Logits(raw []float32) ([]float32, error) {
 	return out, p.Model.Logits(x, out)
 }
 
-// prepare checks raw examples and returns a normalized copy.
+// prepare checks raw examples and returns a normalized copy; with the
+// checkpoint's imputation, a missing value (NaN) is filled as training
+// filled it and the indicators are appended first.
 func (p *Predictor) prepare(raw []float32) ([]float32, error) {
-	s := data.ShapeSize(p.Checkpoint.Input.Shape)
+	in := p.Checkpoint.Input
+	s := data.ShapeSize(in.Shape)
+	if in.Missing != nil {
+		s = len(in.Missing.Columns)
+	}
 	if len(raw)%s != 0 {
 		return nil, fmt.Errorf("%d values are not whole examples of shape %v", len(raw), p.Checkpoint.Input.Shape)
 	}
 	x := append([]float32(nil), raw...)
 	for i, v := range x {
+		if math.IsNaN(float64(v)) && in.Missing != nil {
+			continue
+		}
 		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
 			return nil, fmt.Errorf("example %d, feature %d is %v", i/s, i%s, v)
+		}
+	}
+	if in.Missing != nil {
+		var err error
+		if x, err = in.Missing.ApplyRows(x); err != nil {
+			return nil, err
 		}
 	}
 	if p.Checkpoint.Normalization != nil {
@@ -175,6 +203,9 @@ func (p *Predictor) Predict(in Input) ([]Prediction, error) {
 		if i < len(in.Names) {
 			out[i].File = in.Names[i]
 		}
+		if i < len(in.IDs) {
+			out[i].ID = &in.IDs[i]
+		}
 	}
 	return out, nil
 }
@@ -185,12 +216,15 @@ func (p *Predictor) ReadCSV(path, labelColumn string) (Input, error) {
 	if err := p.takesRows(path); err != nil {
 		return Input{}, err
 	}
-	in := p.Checkpoint.Input
-	x, y, err := data.ReadCSVFeatures(path, in.FeatureNames, labelColumn, p.Checkpoint.Classes)
+	opt, err := p.featureCSV(labelColumn)
 	if err != nil {
 		return Input{}, err
 	}
-	return Input{X: x, Y: y}, nil
+	rows, err := data.ReadFeatureCSV(path, opt)
+	if err != nil {
+		return Input{}, err
+	}
+	return Input{X: rows.X, Y: rows.Y, IDs: rows.IDs}, nil
 }
 
 // ReadCSVFrom is ReadCSV on a stream (standard input); name stands for it
@@ -199,12 +233,44 @@ func (p *Predictor) ReadCSVFrom(r io.Reader, name, labelColumn string) (Input, e
 	if err := p.takesRows(name); err != nil {
 		return Input{}, err
 	}
-	in := p.Checkpoint.Input
-	x, y, err := data.ReadCSVFeaturesFrom(r, name, in.FeatureNames, labelColumn, p.Checkpoint.Classes)
+	opt, err := p.featureCSV(labelColumn)
 	if err != nil {
 		return Input{}, err
 	}
-	return Input{X: x, Y: y}, nil
+	rows, err := data.ReadFeatureCSVFrom(r, name, opt)
+	if err != nil {
+		return Input{}, err
+	}
+	return Input{X: rows.X, Y: rows.Y, IDs: rows.IDs}, nil
+}
+
+// featureCSV reads new rows as training read its CSV: with its delimiter
+// (unless Delimiter overrides it), its ignored columns allowed, and
+// missing cells read when the checkpoint fills them.
+func (p *Predictor) featureCSV(labelColumn string) (data.FeatureCSV, error) {
+	in := p.Checkpoint.Input
+	delim := in.Delimiter
+	if p.Delimiter != "" {
+		delim = p.Delimiter
+	}
+	r, err := data.ParseDelimiter(delim)
+	if err != nil {
+		return data.FeatureCSV{}, setting.Errorf("delimiter", `must be ",", ";", "\t" (or "tab") or "|", got %q`, delim)
+	}
+	return data.FeatureCSV{FeatureNames: in.FeatureNames, LabelColumn: labelColumn, Classes: p.Checkpoint.Classes,
+		Delimiter: r, Ignored: in.IgnoredColumns, AllowMissing: in.Missing != nil}, nil
+}
+
+// checkMissing verifies a checkpoint's imputation against its schema: it
+// fills the CSV's feature columns and makes rows of the model's input.
+func checkMissing(in model.InputSchema) error {
+	if in.Missing == nil {
+		return nil
+	}
+	if !slices.Equal(in.Missing.Columns, in.FeatureNames) {
+		return fmt.Errorf("the imputation fills columns %q, and the model's features are %q", in.Missing.Columns, in.FeatureNames)
+	}
+	return in.Missing.Check(data.ShapeSize(in.Shape))
 }
 
 // takesRows refuses CSV rows, from the file or stream name, for a model of

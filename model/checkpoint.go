@@ -36,6 +36,18 @@ type InputSchema struct {
 	LabelColumn string `json:"label_column,omitempty"`
 	// RawMax is the raw pixel scale of the training images (16 for digits).
 	RawMax float32 `json:"raw_max,omitempty"`
+	// Delimiter is the training CSV's field separator when it is not a
+	// comma (data.delimiter), so that predict reads new rows alike.
+	Delimiter string `json:"delimiter,omitempty"`
+	// IgnoredColumns are the CSV columns training left out of the features
+	// (data.ignore_columns): new rows may carry them, and predict passes
+	// the first one through as each row's id.
+	IgnoredColumns []string `json:"ignored_columns,omitempty"`
+	// Missing fills missing cells of new rows as training filled them
+	// (data.missing mean or median); nil when training filled none. Its
+	// columns are FeatureNames, the CSV's; Shape is the model's input,
+	// those columns and then the missing-cell indicators.
+	Missing *data.Imputation `json:"missing,omitempty"`
 }
 
 // Tensor is a named float32 array with its shape.

@@ -84,6 +84,9 @@ func Prepare(cfg config.Experiment, env Env) (*Prepared, error) {
 	typed.Fingerprint = &fp
 	p := &Prepared{Config: cfg, Splits: sp, Classes: sp.Train.Classes, Data: typed}
 	p.Schema = model.InputSchema{Kind: sp.Train.Kind, Shape: sp.Train.Shape, FeatureNames: sp.Train.FeatureNames, LabelColumn: sp.Train.LabelColumn, RawMax: sp.Train.RawMax}
+	if err := p.applyCSVOptions(); err != nil {
+		return nil, err
+	}
 	if cfg.Data.Normalize {
 		if p.Normalization, err = data.FitNormalization(sp.Train); err != nil {
 			return nil, err
@@ -136,10 +139,10 @@ func (p *Prepared) checkSplits() error {
 // OpenSplits opens the config's data source and splits it, without
 // normalizing: predict uses it to recover a run's own test split.
 func OpenSplits(cfg config.Experiment, env Env) (*data.Splits, error) {
-	src, err := data.Open(cfg.Data.Source, data.OpenOptions{
+	src, err := data.Open(cfg.Data.Source, csvOptions(cfg.Data, data.OpenOptions{
 		LabelColumn: cfg.Data.LabelColumn, LabelsFile: cfg.Data.Labels, ImageSize: cfg.Data.ImageSize,
 		DataDir: env.DataDir, Seed: cfg.Training.Seed,
-	})
+	}))
 	if err != nil {
 		return nil, err
 	}

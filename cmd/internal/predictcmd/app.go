@@ -52,6 +52,7 @@ func Command() *cli.Command {
 			&cli.BoolFlag{Name: "allow-data-change", Usage: "with --split: go on when the run's data differ from the fingerprint in its meta.json"},
 			&cli.StringFlag{Name: "label-column", Usage: "CSV column with true labels, if present", DefaultText: "the training label column"},
 			&cli.StringFlag{Name: "idx-labels", Usage: "IDX labels file for an IDX images input"},
+			&cli.StringFlag{Name: "delimiter", Usage: `CSV field separator: ",", ";", "\t" (or tab) or "|"`, DefaultText: "the training CSV's"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the JSON lines to this file (atomically) instead of stdout"},
 			&cli.BoolFlag{Name: "uncalibrated", Usage: "probabilities of the raw logits: skip the checkpoint's calibration temperature"},
 			&cli.IntFlag{Name: "mc-dropout", Usage: "K >= 2 stochastic passes with dropout on: adds mc_probabilities, entropy and mutual_information", DefaultText: "off"},
@@ -63,7 +64,7 @@ func Command() *cli.Command {
 		},
 		Before: func(c *cli.Context) error { return cliutil.ApplyRenames(c, renames) },
 		Action: func(c *cli.Context) error {
-			return cliutil.FlagErrors(predictAction(c, c.App.Reader, c.App.Writer), map[string]string{"split": "split", "rank": "rank", "mc_dropout": "mc-dropout", "allow_data_change": "allow-data-change"}, c.IsSet)
+			return cliutil.FlagErrors(predictAction(c, c.App.Reader, c.App.Writer), map[string]string{"split": "split", "rank": "rank", "mc_dropout": "mc-dropout", "allow_data_change": "allow-data-change", "delimiter": "delimiter"}, c.IsSet)
 		},
 	}
 	cmd.CustomHelpTemplate = cliutil.HelpTemplate(cmd.Flags, nil,
@@ -110,6 +111,7 @@ func predictAction(c *cli.Context, stdin io.Reader, stdout io.Writer) error {
 	if c.Bool("uncalibrated") {
 		p.Temperature = 1
 	}
+	p.Delimiter = c.String("delimiter")
 	var in inference.Input
 	switch {
 	case c.IsSet("split") && c.NArg() > 0:

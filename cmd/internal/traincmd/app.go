@@ -79,6 +79,13 @@ func flags() []cli.Flag {
 		&cli.StringFlag{Name: "data", Category: catData, Value: d.Data.Source, Usage: "digits, fashion-mnist, mnist, blobs, spirals, noise[:n=,d=,c=], a .csv, an IDX or image folder"},
 		&cli.StringFlag{Name: "label-column", Category: catData, Usage: "CSV column holding the label", DefaultText: "the last"},
 		&cli.StringFlag{Name: "labels", Category: catData, Usage: "labels file replacing the source's labels (one per line, or CSV index,label)"},
+		&cli.StringFlag{Name: "delimiter", Category: catData, Value: d.Data.Delimiter, Usage: `CSV field separator: ",", ";", "\t" (or tab) or "|"`},
+		&cli.StringFlag{Name: "ignore-columns", Category: catData, Usage: "CSV columns left out of the features, comma-separated (predict passes the first through as \"id\")", DefaultText: "none"},
+		&cli.StringFlag{Name: "missing", Category: catData, Value: d.Data.Missing, Usage: "CSV cells empty, NA, N/A, NaN, null, None or #N/A: error, drop (the row), mean or median (of the training split)"},
+		&cli.BoolFlag{Name: "missing-indicator", Category: catData, Value: d.Data.MissingIndicator, Usage: "with --missing mean or median: a 0/1 feature per column with missing cells in training"},
+		&cli.Float64Flag{Name: "val", Category: catData, Value: d.Data.Val, Usage: "fraction of the data held out for validation (stratified, seeded)"},
+		&cli.Float64Flag{Name: "test", Category: catData, Value: d.Data.Test, Usage: "fraction held out for testing (0: none; ignored when the source has its own test split)"},
+		&cli.IntFlag{Name: "image-size", Category: catData, Value: d.Data.ImageSize, Usage: "side image folders are resized to"},
 		&cli.IntFlag{Name: "augment-shift", Category: catData, Value: d.Data.Augment.Shift, Usage: "images: random shift by up to this many pixels"},
 		&cli.BoolFlag{Name: "augment-flip", Category: catData, Value: d.Data.Augment.Flip, Usage: "images: random horizontal flips"},
 		&cli.Float64Flag{Name: "augment-noise", Category: catData, Value: float64(d.Data.Augment.Noise), Usage: "images: gaussian noise of this standard deviation (normalized units)"},
@@ -153,7 +160,8 @@ func applyFlags(c *cli.Context, cfg *config.Experiment, isSet func(flag string) 
 	}
 	for name, dst := range map[string]*string{"data": &cfg.Data.Source, "label-column": &cfg.Data.LabelColumn, "labels": &cfg.Data.Labels,
 		"model": &cfg.Model.Arch, "optimizer": &cfg.Optimizer.Name, "out": &cfg.Output.Root, "name": &cfg.Output.Name,
-		"monitor": &t.Monitor, "schedule": &t.Schedule.Name, "class-weights": &t.ClassWeights} {
+		"monitor": &t.Monitor, "schedule": &t.Schedule.Name, "class-weights": &t.ClassWeights,
+		"delimiter": &cfg.Data.Delimiter, "missing": &cfg.Data.Missing} {
 		if isSet(name) {
 			*dst = c.String(name)
 		}
@@ -167,15 +175,18 @@ func applyFlags(c *cli.Context, cfg *config.Experiment, isSet func(flag string) 
 			*dst = v
 		}
 	}
+	if isSet("ignore-columns") {
+		cfg.Data.IgnoreColumns = parseNames(c.String("ignore-columns"))
+	}
 	for name, dst := range map[string]*int{"epochs": &t.Epochs, "batch-size": &t.BatchSize, "patience": &es.Patience,
-		"augment-shift": &cfg.Data.Augment.Shift, "bootstrap": &cfg.Calibration.Bootstrap} {
+		"augment-shift": &cfg.Data.Augment.Shift, "bootstrap": &cfg.Calibration.Bootstrap, "image-size": &cfg.Data.ImageSize} {
 		if isSet(name) {
 			*dst = c.Int(name)
 		}
 	}
 	for name, dst := range map[string]*float64{"dropout": &cfg.Model.Dropout, "weight-decay": &cfg.Optimizer.WeightDecay,
 		"momentum": &cfg.Optimizer.Momentum, "min-delta": &es.MinDelta, "warmup-epochs": &t.Schedule.WarmupEpochs,
-		"min-lr": &t.Schedule.MinLR, "label-smoothing": &t.LabelSmoothing} {
+		"min-lr": &t.Schedule.MinLR, "label-smoothing": &t.LabelSmoothing, "val": &cfg.Data.Val, "test": &cfg.Data.Test} {
 		if isSet(name) {
 			*dst = c.Float64(name)
 		}
@@ -186,7 +197,8 @@ func applyFlags(c *cli.Context, cfg *config.Experiment, isSet func(flag string) 
 			*dst = &v
 		}
 	}
-	for name, dst := range map[string]*bool{"batch-norm": &cfg.Model.BatchNorm, "early-stopping": &es.Enabled, "augment-flip": &cfg.Data.Augment.Flip} {
+	for name, dst := range map[string]*bool{"batch-norm": &cfg.Model.BatchNorm, "early-stopping": &es.Enabled, "augment-flip": &cfg.Data.Augment.Flip,
+		"missing-indicator": &cfg.Data.MissingIndicator} {
 		if isSet(name) {
 			*dst = c.Bool(name)
 		}
@@ -209,6 +221,20 @@ func applyFlags(c *cli.Context, cfg *config.Experiment, isSet func(flag string) 
 		cfg.Calibration.Calibrate = !c.Bool("no-calibrate")
 	}
 	return nil
+}
+
+// parseNames splits a comma-separated list of column names, trimming
+// spaces; "" is no name. An empty name between commas is kept, for the
+// config's validation to name.
+func parseNames(s string) []string {
+	names := []string{}
+	if strings.TrimSpace(s) == "" {
+		return names
+	}
+	for _, n := range strings.Split(s, ",") {
+		names = append(names, strings.TrimSpace(n))
+	}
+	return names
 }
 
 func parseInts(s string) ([]int, error) {

@@ -59,6 +59,7 @@ func TestHelpShowsTheRealDefaults(t *testing.T) {
 		"model.hidden":                     fmt.Sprintf("mlp: %s, or %s for 256 inputs or more; cnn: %s", ints(mlpSmall.Hidden), ints(mlpLarge.Hidden), ints(cnn.Hidden)),
 		"model.channels":                   ints(cnn.Channels),
 		"data.label_column":                "the last",
+		"data.ignore_columns":              "none",
 		"training.class_weights":           "equal",
 		"output.name":                      "model-data",
 		"training.early_stopping.baseline": "none",
@@ -86,8 +87,8 @@ func TestHelpShowsTheRealDefaults(t *testing.T) {
 		}
 		checked++
 	}
-	if checked < 30 {
-		t.Fatalf("checked %d config flags, want every one (30 or more)", checked)
+	if checked < 37 {
+		t.Fatalf("checked %d config flags, want every one (37 or more)", checked)
 	}
 	// The range test's and the overfit tests' options.
 	for flag, want := range map[string]string{"lr-min": "1e-07", "lr-max": "10", "lr-steps": "100", "lr-sweep-seeds": "3",
@@ -210,6 +211,8 @@ func TestEveryFlagSetsItsKey(t *testing.T) {
 		"min-delta": "0.01", "divergence-threshold": "9", "baseline": "2", "monitor": "val_accuracy", "schedule": "cosine",
 		"warmup-epochs": "1", "min-lr": "1e-05", "label-smoothing": "0.1", "class-weights": "balanced", "augment-shift": "1",
 		"augment-flip": "true", "augment-noise": "0.1", "no-calibrate": "true", "bootstrap": "50", "out": "elsewhere", "name": "n",
+		"delimiter": ";", "ignore-columns": "id,when", "missing": "median", "missing-indicator": "true",
+		"val": "0.2", "test": "0.05", "image-size": "32",
 	}
 	args := []string{"train", "--print-config"}
 	for flag, v := range values {
@@ -239,6 +242,8 @@ func TestEveryFlagSetsItsKey(t *testing.T) {
 			s = strings.Trim(strings.ReplaceAll(fmt.Sprint(v), " ", ","), "[]")
 		case float32:
 			s = strconv.FormatFloat(float64(v), 'g', -1, 32)
+		case []string:
+			s = strings.Join(v, ",")
 		}
 		if flag == "no-calibrate" {
 			s = strconv.FormatBool(!got.(bool))

@@ -11,6 +11,8 @@ import (
 // flags of this command.
 var flagOfKey = map[string]string{
 	"data.source": "data", "data.label_column": "label-column", "data.labels": "labels",
+	"data.delimiter": "delimiter", "data.ignore_columns": "ignore-columns", "data.missing": "missing", "data.missing_indicator": "missing-indicator",
+	"data.val": "val", "data.test": "test", "data.image_size": "image-size",
 	"data.augment.shift": "augment-shift", "data.augment.flip": "augment-flip", "data.augment.noise": "augment-noise",
 	"model.arch": "model", "model.hidden": "hidden", "model.channels": "channels", "model.dropout": "dropout", "model.batch_norm": "batch-norm",
 	"optimizer.name": "optimizer", "optimizer.lr": "lr", "optimizer.weight_decay": "weight-decay", "optimizer.momentum": "momentum",
