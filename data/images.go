@@ -271,10 +271,7 @@ func (l Limits) decode(r io.Reader, name string, h, w int, luma bool) (*resized,
 		}
 		copy(out.p[1], out.p[0])
 		copy(out.p[2], out.p[0])
-		if luma {
-			copy(out.luma, out.p[0]) // unused: the image is grey
-		}
-		return out, nil
+		return out, nil // grey: sample takes channel 0, not the luma
 	}
 	// pixel returns 16-bit premultiplied RGB; the common concrete types
 	// avoid boxing every pixel in a color.Color.
