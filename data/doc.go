@@ -8,4 +8,9 @@
 // and N integer labels kept in their own slice, so that a labels file can
 // replace them without touching the features. Nothing here knows about
 // models or training.
+//
+// A file costs what its header announces (IDX dimensions, an image's
+// width and height), so readers check the header against Limits before
+// reading or decoding the body, and an IDX body must be exactly as long
+// as announced, compressed or not.
 package data

@@ -50,7 +50,7 @@ func SourceSHA256(spec string, opt OpenOptions) (string, error) {
 		}
 		if dir == "" {
 			// Open names the directories searched.
-			_, err := openNamedIDX(name, opt.DataDir)
+			_, err := openNamedIDX(name, opt.DataDir, opt.Limits)
 			return "", err
 		}
 		if err := hashIDXDir(h, dir); err != nil {

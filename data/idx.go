@@ -15,8 +15,6 @@ import (
 const (
 	idxImagesMagic = 0x00000803
 	idxLabelsMagic = 0x00000801
-	// maxIDXValues caps the number of values an IDX header may announce.
-	maxIDXValues = 1 << 31
 	// maxIDXSide caps the height and width of IDX images.
 	maxIDXSide = 1 << 16
 )
@@ -32,66 +30,151 @@ func MNISTClasses() []string { return numberedClasses(10) }
 
 // ReadIDXImages reads an IDX file of unsigned-byte images (magic
 // 0x00000803, dimensions N, H, W), gzipped or raw (detected by the gzip
-// magic bytes, not the name). It returns the pixels as raw 0..255 values
-// and the shape [N 1 H W]. The header is checked before anything is
-// allocated: a wrong magic, absurd dimensions or a body shorter than the
-// header announces are errors naming the file (and the byte offset where a
-// truncated body ends).
+// magic bytes, not the name), within the default Limits. It returns the
+// pixels as raw 0..255 values and the shape [N 1 H W]. The header is
+// checked before anything is allocated: a wrong magic, absurd dimensions,
+// more values than Limits.MaxIDXValues, or a body shorter or longer than
+// the header announces are errors naming the file (and the byte offset
+// where a truncated body ends).
 func ReadIDXImages(path string) (x []float32, shape []int, err error) {
-	f, err := openData(path)
+	f, err := Limits{}.OpenIDXImages(path)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer f.Close()
-	return readIDXImages(f, path)
-}
-
-// readIDXImages is ReadIDXImages on an opened file; path is for messages.
-func readIDXImages(f *dataFile, path string) (x []float32, shape []int, err error) {
-	dims, err := readIDXHeader(f, path, idxImagesMagic, "images")
-	if err != nil {
-		return nil, nil, err
-	}
-	n, h, w := dims[0], dims[1], dims[2]
-	if h < 1 || w < 1 || h > maxIDXSide || w > maxIDXSide {
-		return nil, nil, fmt.Errorf("%s: IDX images of %d×%d pixels; each side must be in [1, %d]", path, h, w, maxIDXSide)
-	}
-	if n > maxIDXValues/(h*w) {
-		return nil, nil, fmt.Errorf("%s: IDX header announces %d images of %d×%d, more than %d values", path, n, h, w, maxIDXValues)
-	}
-	x, err = readIDXBody[float32](f, path, int64(n*h*w), 16)
-	if err != nil {
-		return nil, nil, err
-	}
-	return x, []int{n, 1, h, w}, nil
+	return f.Images()
 }
 
 // ReadIDXLabels reads an IDX file of unsigned-byte labels (magic
 // 0x00000801, one dimension N), gzipped or raw, with the checks of
 // ReadIDXImages.
 func ReadIDXLabels(path string) ([]int, error) {
-	f, err := openData(path)
+	f, err := Limits{}.OpenIDXLabels(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return readIDXLabels(f, path)
+	return f.Labels()
 }
 
-// readIDXLabels is ReadIDXLabels on an opened file; path is for messages.
-func readIDXLabels(f *dataFile, path string) ([]int, error) {
-	dims, err := readIDXHeader(f, path, idxLabelsMagic, "labels")
+// IDXFile is an open IDX file whose header has been read and checked, and
+// its body not yet: a caller compares the header with what it expects (a
+// number of labels, a model's image size) before paying for the body.
+type IDXFile struct {
+	// Path names the file in messages.
+	Path string
+	// Dims are the dimensions the header announces: N, H, W for images,
+	// N for labels.
+	Dims  []int
+	f     *dataFile
+	magic uint32
+}
+
+// OpenIDXImages opens an IDX images file (see ReadIDXImages) and reads
+// its header, refusing one that announces more than l allows.
+func (l Limits) OpenIDXImages(path string) (*IDXFile, error) {
+	return l.openIDX(path, idxImagesMagic, "images")
+}
+
+// OpenIDXLabels opens an IDX labels file (see ReadIDXLabels) and reads its
+// header, refusing one that announces more than l allows.
+func (l Limits) OpenIDXLabels(path string) (*IDXFile, error) {
+	return l.openIDX(path, idxLabelsMagic, "labels")
+}
+
+func (l Limits) openIDX(path string, magic uint32, what string) (*IDXFile, error) {
+	f, err := openData(path)
 	if err != nil {
 		return nil, err
 	}
-	return readIDXBody[int](f, path, int64(dims[0]), 8)
+	x, err := l.idxHeader(f, path, magic, what)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return x, nil
+}
+
+// idxHeader reads the header of an opened file and checks the size it
+// announces against l; path is for messages.
+func (l Limits) idxHeader(f *dataFile, path string, magic uint32, what string) (*IDXFile, error) {
+	dims, err := readIDXHeader(f, path, magic, what)
+	if err != nil {
+		return nil, err
+	}
+	if magic == idxImagesMagic {
+		if h, w := dims[1], dims[2]; h > maxIDXSide || w > maxIDXSide {
+			return nil, fmt.Errorf("%s: IDX images of %d×%d pixels; each side must be in [1, %d]", path, h, w, maxIDXSide)
+		}
+	}
+	limit := l.maxIDXValues()
+	n := int64(1)
+	for _, d := range dims {
+		// Divide rather than multiply: three uint32 dimensions can
+		// overflow int64.
+		if int64(d) > limit/n {
+			return nil, fmt.Errorf("%s: IDX header announces %s of %v, more than %d values (the limit of data.Limits.MaxIDXValues)", path, what, dims, limit)
+		}
+		n *= int64(d)
+	}
+	return &IDXFile{Path: path, Dims: dims, f: f, magic: magic}, nil
+}
+
+// Images reads the body of an images file: its pixels as raw 0..255
+// values and the shape [N 1 H W].
+func (x *IDXFile) Images() ([]float32, []int, error) {
+	if x.magic != idxImagesMagic {
+		return nil, nil, fmt.Errorf("%s: an IDX labels file, not images", x.Path)
+	}
+	n, h, w := x.Dims[0], x.Dims[1], x.Dims[2]
+	px, err := readIDXBody[float32](x.f, x.Path, int64(n)*int64(h)*int64(w), 16)
+	if err != nil {
+		return nil, nil, err
+	}
+	return px, []int{n, 1, h, w}, nil
+}
+
+// Labels reads the body of a labels file.
+func (x *IDXFile) Labels() ([]int, error) {
+	if x.magic != idxLabelsMagic {
+		return nil, fmt.Errorf("%s: an IDX images file, not labels", x.Path)
+	}
+	return readIDXBody[int](x.f, x.Path, int64(x.Dims[0]), 8)
+}
+
+// Close closes the file.
+func (x *IDXFile) Close() error { return x.f.Close() }
+
+// readIDXImages reads an opened IDX images file; path is for messages.
+func (l Limits) readIDXImages(f *dataFile, path string) ([]float32, []int, error) {
+	x, err := l.idxHeader(f, path, idxImagesMagic, "images")
+	if err != nil {
+		return nil, nil, err
+	}
+	return x.Images()
+}
+
+// readIDXLabels reads an opened IDX labels file; path is for messages.
+func (l Limits) readIDXLabels(f *dataFile, path string) ([]int, error) {
+	x, err := l.idxHeader(f, path, idxLabelsMagic, "labels")
+	if err != nil {
+		return nil, err
+	}
+	return x.Labels()
 }
 
 // OpenIDX reads a pair of IDX image and label files into an image dataset
-// of shape [1 H W] with RawMax 255. classes name the labels; when nil they
-// are "0".."(largest label)". The two files must hold as many examples.
+// of shape [1 H W] with RawMax 255, within the default Limits. classes
+// name the labels; when nil they are "0".."(largest label)". The two files
+// must hold as many examples, which their headers tell before either body
+// is read.
 func OpenIDX(imagesPath, labelsPath string, classes []string) (*Dataset, error) {
-	d, err := readIDXPair(imagesPath, labelsPath)
+	return Limits{}.OpenIDX(imagesPath, labelsPath, classes)
+}
+
+// OpenIDX is OpenIDX within l.
+func (l Limits) OpenIDX(imagesPath, labelsPath string, classes []string) (*Dataset, error) {
+	d, err := l.readIDXPair(imagesPath, labelsPath)
 	if err != nil {
 		return nil, err
 	}
@@ -108,8 +191,13 @@ func OpenIDX(imagesPath, labelsPath string, classes []string) (*Dataset, error) 
 // train-labels-idx1-ubyte (each optionally .gz, or with a dot before
 // "idx") and, when present, the t10k-* test pair, which becomes Test.
 // classes name the labels; when nil they are "0".."(largest label)" over
-// both splits.
+// both splits. It reads within the default Limits.
 func OpenIDXDir(dir string, classes []string) (*Source, error) {
+	return Limits{}.OpenIDXDir(dir, classes)
+}
+
+// OpenIDXDir is OpenIDXDir within l.
+func (l Limits) OpenIDXDir(dir string, classes []string) (*Source, error) {
 	files, err := findIDX(dir)
 	if err != nil {
 		return nil, err
@@ -118,11 +206,11 @@ func OpenIDXDir(dir string, classes []string) (*Source, error) {
 		return nil, fmt.Errorf("%s: no IDX files (want %s and %s, optionally gzipped)", dir, idxName("train", "images"), idxName("train", "labels"))
 	}
 	src := &Source{}
-	if src.Train, err = readIDXPair(files.trainImages, files.trainLabels); err != nil {
+	if src.Train, err = l.readIDXPair(files.trainImages, files.trainLabels); err != nil {
 		return nil, err
 	}
 	if files.testImages != "" {
-		if src.Test, err = readIDXPair(files.testImages, files.testLabels); err != nil {
+		if src.Test, err = l.readIDXPair(files.testImages, files.testLabels); err != nil {
 			return nil, err
 		}
 	}
@@ -147,18 +235,30 @@ func OpenIDXDir(dir string, classes []string) (*Source, error) {
 	return src, nil
 }
 
-// readIDXPair reads matching image and label files, without classes.
-func readIDXPair(imagesPath, labelsPath string) (*Dataset, error) {
-	x, shape, err := ReadIDXImages(imagesPath)
+// readIDXPair reads matching image and label files, without classes. Both
+// headers are read before either body, so that a count mismatch costs
+// nothing.
+func (l Limits) readIDXPair(imagesPath, labelsPath string) (*Dataset, error) {
+	images, err := l.OpenIDXImages(imagesPath)
 	if err != nil {
 		return nil, err
 	}
-	y, err := ReadIDXLabels(labelsPath)
+	defer images.Close()
+	labels, err := l.OpenIDXLabels(labelsPath)
 	if err != nil {
 		return nil, err
 	}
-	if len(y) != shape[0] {
-		return nil, fmt.Errorf("IDX count mismatch: %s has %d images but %s has %d labels", imagesPath, shape[0], labelsPath, len(y))
+	defer labels.Close()
+	if images.Dims[0] != labels.Dims[0] {
+		return nil, fmt.Errorf("IDX count mismatch: %s has %d images but %s has %d labels", imagesPath, images.Dims[0], labelsPath, labels.Dims[0])
+	}
+	x, shape, err := images.Images()
+	if err != nil {
+		return nil, err
+	}
+	y, err := labels.Labels()
+	if err != nil {
+		return nil, err
 	}
 	return &Dataset{Source: imagesPath, Kind: Image, Shape: shape[1:], X: x, Y: y, RawMax: 255}, nil
 }
@@ -205,8 +305,8 @@ func readIDXHeader(r io.Reader, path string, magic uint32, what string) ([]int, 
 	dims := make([]int, nd)
 	for i := range dims {
 		v := binary.BigEndian.Uint32(buf[4*i:])
-		if v == 0 || v > maxIDXValues {
-			return nil, fmt.Errorf("%s: IDX dimension %d is %d; want 1..%d", path, i, v, maxIDXValues)
+		if v == 0 {
+			return nil, fmt.Errorf("%s: IDX dimension %d is 0; want at least 1", path, i)
 		}
 		dims[i] = int(v)
 	}
@@ -218,23 +318,30 @@ func readIDXHeader(r io.Reader, path string, magic uint32, what string) ([]int, 
 const maxDeflateRatio = 1032
 
 // readIDXBody reads need unsigned bytes after a header of offset bytes,
-// converting them in one pass. For a raw file the size is checked before
-// allocating. A gzipped file cannot hold more than maxDeflateRatio times
-// its size, so the output is allocated up to that bound and grows beyond
-// it only with the data actually read: a lying header cannot force a huge
-// allocation.
+// converting them in one pass, and requires the body to end there: data
+// after it means the header does not describe the file. For a raw file the
+// size is checked before allocating. A gzipped file cannot hold more than
+// maxDeflateRatio times its size, so the output is allocated up to that
+// bound and grows beyond it only with the data actually read: a lying
+// header cannot force a huge allocation. The decompressed stream is read
+// through a limit of need bytes and one more, the byte that tells a body
+// longer than announced: a small file that expands to gigabytes after its
+// announced body costs no more than the body.
 func readIDXBody[T float32 | int](f *dataFile, path string, need, offset int64) ([]T, error) {
 	capacity := need
 	if f.gzipped {
 		capacity = min(need, maxDeflateRatio*f.size)
 	} else if rest := f.size - offset; rest < need {
 		return nil, fmt.Errorf("%s: truncated IDX body: the header announces %d bytes of data after its %d bytes, but the file ends at byte offset %d (%d bytes short)", path, need, offset, f.size, need-rest)
+	} else if rest > need {
+		return nil, fmt.Errorf("%s: IDX body longer than its header announces: %d bytes of data after its %d bytes, want %d (%d bytes too many)", path, rest, offset, need, rest-need)
 	}
+	r := io.LimitReader(f, need+1)
 	out := make([]T, 0, capacity)
 	var chunk [1 << 16]byte
 	for int64(len(out)) < need {
 		want := min(int64(len(chunk)), need-int64(len(out)))
-		k, err := io.ReadFull(f, chunk[:want])
+		k, err := io.ReadFull(r, chunk[:want])
 		if len(out)+k > cap(out) {
 			grown := make([]T, len(out), min(max(2*int64(cap(out)), int64(len(out)+k)), need))
 			copy(grown, out)
@@ -254,8 +361,14 @@ func readIDXBody[T float32 | int](f *dataFile, path string, need, offset int64) 
 		}
 	}
 	if f.gzipped {
-		// Reach the end of the gzip stream so that its checksum is verified.
-		if _, err := io.Copy(io.Discard, f); err != nil {
+		// One byte more is data the header does not announce; the end of
+		// the stream instead verifies its checksum.
+		var one [1]byte
+		k, err := io.ReadFull(r, one[:])
+		switch {
+		case k > 0:
+			return nil, fmt.Errorf("%s: IDX body longer than its header announces: data goes on past byte offset %d%s, where the %d announced bytes after the %d-byte header end", path, offset+need, uncompressedNote(f), need, offset)
+		case !errors.Is(err, io.EOF):
 			return nil, fmt.Errorf("%s: corrupt gzip data: %w", path, err)
 		}
 	}

@@ -123,11 +123,13 @@ func FuzzReadIDX(f *testing.F) {
 		images[:len(images)-1],                         // truncated body
 		images[:10],                                    // truncated header
 		gzipped(images)[:30],                           // truncated gzip stream
-		idxBytes(idxLabelsMagic, []uint32{3, 2, 2}, make([]byte, 12)),           // labels magic, image dimensions
-		idxBytes(0x00000d03, []uint32{1, 1, 1}, make([]byte, 4)),                // float elements
-		idxBytes(idxImagesMagic, []uint32{1 << 31, 1 << 16, 1 << 16}, nil),      // absurd dimensions
-		idxBytes(idxImagesMagic, []uint32{1 << 15, 1 << 8, 1 << 8}, nil),        // large, but no body
-		gzipped(idxBytes(idxLabelsMagic, []uint32{1 << 31}, make([]byte, 100))), // gzipped and lying
+		idxBytes(idxLabelsMagic, []uint32{3, 2, 2}, make([]byte, 12)),             // labels magic, image dimensions
+		idxBytes(0x00000d03, []uint32{1, 1, 1}, make([]byte, 4)),                  // float elements
+		idxBytes(idxImagesMagic, []uint32{1 << 31, 1 << 16, 1 << 16}, nil),        // absurd dimensions
+		idxBytes(idxImagesMagic, []uint32{1 << 15, 1 << 8, 1 << 8}, nil),          // large, but no body
+		gzipped(idxBytes(idxLabelsMagic, []uint32{1 << 31}, make([]byte, 100))),   // gzipped and lying
+		gzipped(idxBytes(idxLabelsMagic, []uint32{3}, make([]byte, 1<<16))),       // gzipped, longer than announced
+		gzipped(idxBytes(idxImagesMagic, []uint32{1 << 14, 1 << 8, 1 << 8}, nil)), // announces more than the default limit
 		idxBytes(idxImagesMagic, []uint32{0, 2, 2}, nil),
 		[]byte("hello world"),
 		nil,
@@ -184,7 +186,7 @@ func checkIDXImages(t *testing.T, b []byte, name string, capacity int) ([]float3
 	var x []float32
 	var shape []int
 	if err == nil {
-		x, shape, err = readIDXImages(f, name)
+		x, shape, err = Limits{}.readIDXImages(f, name)
 	}
 	// 4 bytes per float32 pixel, twice over for the growth of the output,
 	// and buffers of fixed size.
@@ -210,7 +212,7 @@ func checkIDXLabels(t *testing.T, b []byte, name string, capacity int) ([]int, e
 	f, err := memData(b, name)
 	var y []int
 	if err == nil {
-		y, err = readIDXLabels(f, name)
+		y, err = Limits{}.readIDXLabels(f, name)
 	}
 	if got, limit := heapAllocated()-before, 16*uint64(capacity)+1<<20; got > limit {
 		t.Fatalf("reading labels from %d bytes allocated %d bytes (limit %d)", capacity, got, limit)

@@ -30,8 +30,14 @@ var imageExts = map[string]bool{".png": true, ".jpg": true, ".jpeg": true}
 // a true box filter when shrinking, close to nearest-neighbour when
 // enlarging). Alpha is dropped (transparent pixels become black). The
 // dataset has 1 channel when every pixel of every image is grey (R=G=B),
-// else 3 (RGB); pixels are raw 0..255 values (RawMax 255).
+// else 3 (RGB); pixels are raw 0..255 values (RawMax 255). Each file is
+// checked against the default Limits before it is decoded.
 func ReadImageFolder(root string, size int) (*Dataset, error) {
+	return Limits{}.ReadImageFolder(root, size)
+}
+
+// ReadImageFolder is ReadImageFolder within l.
+func (l Limits) ReadImageFolder(root string, size int) (*Dataset, error) {
 	if size < 1 || size > MaxImageSize {
 		return nil, fmt.Errorf("%s: image size %d; want 1..%d", root, size, MaxImageSize)
 	}
@@ -62,13 +68,13 @@ func ReadImageFolder(root string, size int) (*Dataset, error) {
 			return nil, fmt.Errorf("%s: class folder has no .png, .jpg or .jpeg images", dir)
 		}
 		for _, path := range files {
-			img, err := decodeImage(path)
+			img, err := l.decodeFile(path, size, size, false)
 			if err != nil {
 				return nil, err
 			}
 			allGrey = allGrey && img.grey
 			for c := 0; c < 3; c++ {
-				rgb = append(rgb, img.resize(c, size, size)...)
+				rgb = append(rgb, img.p[c]...)
 			}
 			y = append(y, k)
 		}
@@ -100,33 +106,42 @@ func ReadImageFolder(root string, size int) (*Dataset, error) {
 // ReadImageFile decodes a PNG or JPEG file into one example of shape
 // [C H W] (C 1 or 3): converted to grey (ITU-R BT.601 luma) or RGB,
 // resized to H×W by the area averaging of ReadImageFolder and scaled from
-// 0..255 to 0..rawMax, the scale of the training data.
+// 0..255 to 0..rawMax, the scale of the training data. The file is checked
+// against the default Limits before it is decoded.
 func ReadImageFile(path string, shape []int, rawMax float32) ([]float32, error) {
+	return Limits{}.ReadImageFile(path, shape, rawMax)
+}
+
+// ReadImageFile is ReadImageFile within l. The decoded image is the one
+// full-size copy it holds: it is resized row by row, as it is converted.
+func (l Limits) ReadImageFile(path string, shape []int, rawMax float32) ([]float32, error) {
 	if len(shape) != 3 || (shape[0] != 1 && shape[0] != 3) || shape[1] < 1 || shape[2] < 1 || shape[1] > MaxImageSize || shape[2] > MaxImageSize {
 		return nil, fmt.Errorf("%s: cannot read an image into shape %v; want [C H W] with C 1 or 3 and sides 1..%d", path, shape, MaxImageSize)
 	}
 	if !(rawMax > 0) || math.IsInf(float64(rawMax), 0) {
 		return nil, fmt.Errorf("%s: raw maximum %v; want a positive finite value", path, rawMax)
 	}
-	img, err := decodeImage(path)
+	img, err := l.decodeFile(path, shape[1], shape[2], shape[0] == 1)
 	if err != nil {
 		return nil, err
 	}
-	return img.sample(shape, rawMax), nil
+	return img.sample(shape[0], rawMax), nil
 }
 
-// sample converts p into one example of shape [C H W] (C 1 or 3, checked
-// by the caller) scaled to 0..rawMax, as ReadImageFile describes. It
-// changes p when C is 1.
-func (p *planes) sample(shape []int, rawMax float32) []float32 {
-	c, h, w := shape[0], shape[1], shape[2]
+// sample turns p into one example of c channels (1 or 3, checked by the
+// caller) scaled to 0..rawMax, as ReadImageFile describes; p must have
+// been resized with luma when c is 1.
+func (p *resized) sample(c int, rawMax float32) []float32 {
 	var x []float32
 	if c == 1 {
-		p.toGrey()
-		x = p.resize(0, h, w)
+		if p.grey {
+			x = p.p[0]
+		} else {
+			x = p.luma
+		}
 	} else {
 		for ch := 0; ch < 3; ch++ {
-			x = append(x, p.resize(ch, h, w)...)
+			x = append(x, p.p[ch]...)
 		}
 	}
 	scale := rawMax / 255
@@ -152,35 +167,38 @@ func imageFiles(dir string) ([]string, error) {
 	return files, nil
 }
 
-// planes is a decoded image as three w×h planes of 0..255 values.
-type planes struct {
+// resized is a decoded image resized to h×w by area averaging: its three
+// channels, and the BT.601 luma when asked for, as 0..255 values.
+type resized struct {
 	p    [3][]float32
-	w, h int
-	// grey tells whether every pixel has R=G=B.
+	luma []float32
+	h, w int
+	// grey tells whether every pixel of the source has R=G=B.
 	grey bool
 }
 
-// maxImagePixels bounds the pixels of an image file. The decoders
-// allocate the whole image from the dimensions in its header before
-// reading any pixel data, so a file of a few hundred bytes declaring
-// 65535×65535 pixels would make them allocate gigabytes, or exhaust
-// memory, before failing on the missing data. 2^26 pixels (8192×8192)
-// still admits 48-megapixel photographs.
-const maxImagePixels = 1 << 26
-
-// decodeImage decodes a PNG or JPEG file into planes.
-func decodeImage(path string) (*planes, error) {
+// decodeFile decodes a PNG or JPEG file and resizes it (see decode).
+func (l Limits) decodeFile(path string, h, w int, luma bool) (*resized, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return decodePlanes(f, path)
+	return l.decode(f, path, h, w, luma)
 }
 
-// decodePlanes decodes the bytes of a PNG or JPEG file into planes; name
-// is used in messages.
-func decodePlanes(r io.Reader, name string) (*planes, error) {
+// decode decodes the bytes of a PNG or JPEG file and resizes each channel
+// (and the luma when asked) to h×w by area averaging; name is used in
+// messages. The image's dimensions are read from its header and checked
+// against l first: the decoders allocate the whole image from them before
+// reading any pixel data, so a file of a few hundred bytes declaring
+// 65535×65535 pixels would make them allocate gigabytes, or exhaust
+// memory, before failing on the missing data. The decoded image is then
+// the only full-size copy: each source row is converted to 0..255 values,
+// resized horizontally, and added into the output rows it overlaps, in
+// the order (source rows ascending) that resizing whole planes first
+// would add them, so the values are the same bit for bit.
+func (l Limits) decode(r io.Reader, name string, h, w int, luma bool) (*resized, error) {
 	// Check the dimensions before decoding, keeping the bytes the header
 	// took to decode the image from them and the rest of r.
 	var head bytes.Buffer
@@ -188,31 +206,72 @@ func decodePlanes(r io.Reader, name string) (*planes, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: cannot decode image: %w", name, err)
 	}
-	if n := int64(cfg.Width) * int64(cfg.Height); n > maxImagePixels {
-		return nil, fmt.Errorf("%s: image of %d×%d pixels, more than the %d (8192×8192) this reader accepts; shrink it first", name, cfg.Width, cfg.Height, maxImagePixels)
+	if cfg.Width > MaxImageSide || cfg.Height > MaxImageSide {
+		return nil, fmt.Errorf("%s: image of %d×%d pixels, a side longer than the %d this reader accepts; shrink it first", name, cfg.Width, cfg.Height, MaxImageSide)
+	}
+	if n, limit := int64(cfg.Width)*int64(cfg.Height), l.maxImagePixels(); n > limit {
+		return nil, fmt.Errorf("%s: image of %d×%d pixels, more than the %d this reader accepts (data.Limits.MaxImagePixels); shrink it first", name, cfg.Width, cfg.Height, limit)
 	}
 	img, _, err := image.Decode(io.MultiReader(&head, r))
 	if err != nil {
 		return nil, fmt.Errorf("%s: cannot decode image: %w", name, err)
 	}
 	b := img.Bounds()
-	w, h := b.Dx(), b.Dy()
-	if w < 1 || h < 1 {
-		return nil, fmt.Errorf("%s: empty image (%d×%d)", name, w, h)
+	sw, sh := b.Dx(), b.Dy()
+	if sw < 1 || sh < 1 {
+		return nil, fmt.Errorf("%s: empty image (%d×%d)", name, sw, sh)
 	}
-	out := &planes{w: w, h: h, grey: true}
+	out := &resized{h: h, w: w, grey: true}
 	for c := range out.p {
-		out.p[c] = make([]float32, w*h)
+		out.p[c] = make([]float32, h*w)
 	}
-	if g, ok := img.(*image.Gray); ok {
-		for yy := 0; yy < h; yy++ {
-			row := g.Pix[yy*g.Stride : yy*g.Stride+w]
-			for xx, v := range row {
-				f := float32(v)
-				out.p[0][yy*w+xx], out.p[1][yy*w+xx], out.p[2][yy*w+xx] = f, f, f
+	if luma {
+		out.luma = make([]float32, h*w)
+	}
+	// Source row i adds into the output rows of its taps (ascending).
+	type rowTap struct {
+		o int
+		w float32
+	}
+	into := make([][]rowTap, sh)
+	for o, taps := range areaTaps(sh, h) {
+		for _, t := range taps {
+			into[t.i] = append(into[t.i], rowTap{o, t.w})
+		}
+	}
+	xt := areaTaps(sw, w)
+	hrow := make([]float32, w)
+	// add resizes one source row horizontally and adds it into dst.
+	add := func(dst, row []float32, i int) {
+		for xx, taps := range xt {
+			var s float32
+			for _, t := range taps {
+				s += t.w * row[t.i]
+			}
+			hrow[xx] = s
+		}
+		for _, t := range into[i] {
+			d := dst[t.o*w : (t.o+1)*w]
+			for xx := range d {
+				d[xx] += t.w * hrow[xx]
 			}
 		}
-		return out, nil
+	}
+	var rows [3][]float32
+	for c := range rows {
+		rows[c] = make([]float32, sw)
+	}
+	if g, ok := img.(*image.Gray); ok {
+		// Grey: the three channels are the same values, resized alike.
+		for yy := 0; yy < sh; yy++ {
+			for xx, v := range g.Pix[yy*g.Stride : yy*g.Stride+sw] {
+				rows[0][xx] = float32(v)
+			}
+			add(out.p[0], rows[0], yy)
+		}
+		copy(out.p[1], out.p[0])
+		copy(out.p[2], out.p[0])
+		return out, nil // grey: sample takes channel 0, not the luma
 	}
 	// pixel returns 16-bit premultiplied RGB; the common concrete types
 	// avoid boxing every pixel in a color.Color.
@@ -225,58 +284,29 @@ func decodePlanes(r io.Reader, name string) (*planes, error) {
 	case *image.NRGBA:
 		pixel = func(x, y int) (r, g, b, a uint32) { return m.NRGBAAt(x, y).RGBA() }
 	}
-	for yy := 0; yy < h; yy++ {
-		for xx := 0; xx < w; xx++ {
+	var lrow []float32
+	if luma {
+		lrow = make([]float32, sw)
+	}
+	for yy := 0; yy < sh; yy++ {
+		for xx := 0; xx < sw; xx++ {
 			r, g, bl, _ := pixel(b.Min.X+xx, b.Min.Y+yy)
 			if r != g || g != bl {
 				out.grey = false
 			}
-			i := yy*w + xx
-			out.p[0][i], out.p[1][i], out.p[2][i] = float32(r)/257, float32(g)/257, float32(bl)/257
+			rows[0][xx], rows[1][xx], rows[2][xx] = float32(r)/257, float32(g)/257, float32(bl)/257
+		}
+		for c := range rows {
+			add(out.p[c], rows[c], yy)
+		}
+		if luma {
+			for i := range lrow {
+				lrow[i] = float32(0.299*float64(rows[0][i]) + 0.587*float64(rows[1][i]) + 0.114*float64(rows[2][i]))
+			}
+			add(out.luma, lrow, yy)
 		}
 	}
 	return out, nil
-}
-
-// toGrey replaces plane 0 by the BT.601 luma of the three planes.
-func (p *planes) toGrey() {
-	if p.grey {
-		return
-	}
-	for i := range p.p[0] {
-		p.p[0][i] = float32(0.299*float64(p.p[0][i]) + 0.587*float64(p.p[1][i]) + 0.114*float64(p.p[2][i]))
-	}
-}
-
-// resize returns plane c resized to h×w by area averaging.
-func (p *planes) resize(c, h, w int) []float32 {
-	src := p.p[c]
-	if h == p.h && w == p.w {
-		return append([]float32(nil), src...)
-	}
-	xt, yt := areaTaps(p.w, w), areaTaps(p.h, h)
-	tmp := make([]float32, p.h*w) // rows resized horizontally
-	for yy := 0; yy < p.h; yy++ {
-		row := src[yy*p.w : (yy+1)*p.w]
-		for xx, taps := range xt {
-			var s float32
-			for _, t := range taps {
-				s += t.w * row[t.i]
-			}
-			tmp[yy*w+xx] = s
-		}
-	}
-	out := make([]float32, h*w)
-	for yy, taps := range yt {
-		dst := out[yy*w : (yy+1)*w]
-		for _, t := range taps {
-			srow := tmp[t.i*w : (t.i+1)*w]
-			for xx := range dst {
-				dst[xx] += t.w * srow[xx]
-			}
-		}
-	}
-	return out
 }
 
 // tap is one source pixel and its weight in an output pixel.

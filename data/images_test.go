@@ -167,12 +167,17 @@ func imageSeeds(tb testing.TB) [][]byte {
 	return seeds
 }
 
+// fuzzImageLimits bound the images the fuzz target decodes: the default
+// admits images of hundreds of megabytes, too slow for a fuzzer.
+var fuzzImageLimits = Limits{MaxImagePixels: 1 << 20}
+
 // FuzzDecodeImage turns each input into samples as an image folder and
-// ReadImageFile do: decoded into planes, resized per channel, converted
-// to grey or kept as RGB and scaled. A failure must be an error naming the
-// file; a success must give planes of 0..255 values whose grey flag is
-// right, and samples of the requested shape whose values lie within the
-// range of the source (area averaging only mixes source pixels).
+// ReadImageFile do, and checks them against the reference path
+// (images_ref_test.go) that decodes whole planes first. A failure must be
+// an error naming the file; a success must give the reference's values bit
+// for bit, which must be 0..255 planes whose grey flag is right and
+// samples within the range of the source (area averaging only mixes
+// source pixels).
 func FuzzDecodeImage(f *testing.F) {
 	for i, b := range imageSeeds(f) {
 		f.Add(b, uint8(i), uint8(3*i), uint8(5*i))
@@ -180,19 +185,25 @@ func FuzzDecodeImage(f *testing.F) {
 	for _, b := range hugeImages(f) {
 		f.Add(b, uint8(1), uint8(2), uint8(3))
 	}
+	f.Add(tallImage(f, 3000), uint8(0), uint8(7), uint8(2))
 	f.Add([]byte("GIF89a not really"), uint8(1), uint8(2), uint8(3))
 	f.Add([]byte{}, uint8(0), uint8(0), uint8(0))
 	f.Fuzz(func(t *testing.T, b []byte, c, h, w uint8) {
 		const name = "fuzz.png"
-		p, err := decodePlanes(bytes.NewReader(b), name)
+		ch, sh, sw := 1+2*int(c%2), 1+int(h%32), 1+int(w%32)
+		got, err := fuzzImageLimits.decode(bytes.NewReader(b), name, sh, sw, ch == 1)
 		if err != nil {
-			if p != nil || !strings.Contains(err.Error(), name) {
-				t.Fatalf("error %q (want one naming %s) came with planes", err, name)
+			if got != nil || !strings.Contains(err.Error(), name) {
+				t.Fatalf("error %q (want one naming %s) came with an image", err, name)
 			}
 			return
 		}
+		p, err := decodePlanes(bytes.NewReader(b), name)
+		if err != nil {
+			t.Fatalf("the reference cannot decode what the streaming decoder did: %v", err)
+		}
 		n := p.w * p.h
-		if p.w < 1 || p.h < 1 || n > maxImagePixels {
+		if p.w < 1 || p.h < 1 || int64(n) > fuzzImageLimits.MaxImagePixels {
 			t.Fatalf("planes of %d×%d", p.w, p.h)
 		}
 		lo, hi := float32(math.Inf(1)), float32(math.Inf(-1))
@@ -207,34 +218,49 @@ func FuzzDecodeImage(f *testing.F) {
 			}
 			grey = grey && p.p[0][i] == p.p[1][i] && p.p[1][i] == p.p[2][i]
 		}
-		if grey != p.grey {
-			t.Fatalf("grey flag %v, but the pixels say %v", p.grey, grey)
+		if grey != p.grey || got.grey != p.grey {
+			t.Fatalf("grey flags %v (streaming) and %v (reference), but the pixels say %v", got.grey, p.grey, grey)
 		}
-		within := func(what string, x []float32, want int) {
+		same := func(what string, x, want []float32) {
 			t.Helper()
+			if len(x) != len(want) {
+				t.Fatalf("%s: %d values, the reference %d", what, len(x), len(want))
+			}
+			for i := range x {
+				if math.Float32bits(x[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("%s: value %d is %v, the reference's %v", what, i, x[i], want[i])
+				}
+			}
 			// float32 weights summing to 1 give a little rounding.
 			eps := 1e-4 * max(1, hi)
-			if len(x) != want {
-				t.Fatalf("%s: %d values, want %d", what, len(x), want)
-			}
 			for i, v := range x {
 				if !(v >= lo-eps && v <= hi+eps) {
 					t.Fatalf("%s: value %d is %v, outside the source's [%v, %v]", what, i, v, lo, hi)
 				}
 			}
 		}
-		ch, sh, sw := 1+2*int(c%2), 1+int(h%32), 1+int(w%32)
-		// The folder's path: each channel resized to a square.
+		// The folder's path: each channel resized.
 		for k := range 3 {
-			within("folder channel", p.resize(k, sh, sh), sh*sh)
+			same("channel", got.p[k], p.resize(k, sh, sw))
 		}
-		within("sample", p.sample([]int{ch, sh, sw}, 255), ch*sh*sw)
+		same("sample", got.sample(ch, 255), p.sample([]int{ch, sh, sw}, 255))
 	})
+}
+
+// tallImage is a grey PNG of 2×side pixels, the shape whose horizontal
+// pass once took a buffer as large as the image.
+func tallImage(tb testing.TB, side int) []byte {
+	tb.Helper()
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, greyImage(2, side, func(x, y int) uint8 { return uint8(x*100 + y) })); err != nil {
+		tb.Fatal(err)
+	}
+	return buf.Bytes()
 }
 
 // hugeImages are tiny files whose headers declare enormous images: a JPEG
 // of 65535×65535 pixels (the decoder would allocate 6 GiB for its
-// planes), and 16-bit RGBA and grey PNGs (34 GiB and 2.3 GiB) with
+// planes), and 16-bit RGBA and grey PNGs (34 GiB, 2.3 GiB and 400 MB) with
 // correct chunk checksums.
 func hugeImages(tb testing.TB) map[string][]byte {
 	tb.Helper()
@@ -269,12 +295,16 @@ func hugeImages(tb testing.TB) map[string][]byte {
 		"huge.jpg":      jpg,
 		"huge-rgba.png": hugePNG(image.NewRGBA64(image.Rect(0, 0, 2, 2)), 65535),
 		"huge-grey.png": hugePNG(image.NewGray(image.Rect(0, 0, 2, 2)), 50000),
+		// Past Pillow's decompression-bomb threshold (400 million pixels),
+		// with sides within JPEG's: refused by the pixel limit alone.
+		"bomb-grey.png": hugePNG(image.NewGray(image.Rect(0, 0, 2, 2)), 20000),
 	}
 }
 
 // TestHugeImageHeaders checks that an image's dimensions are checked
-// before it is decoded: a header declaring too many pixels is an error
-// naming the file and its size, given without allocating the image.
+// before it is decoded: a header declaring too many pixels, or a side
+// longer than MaxImageSide, is an error naming the file and its size,
+// given without allocating the image.
 func TestHugeImageHeaders(t *testing.T) {
 	dir := t.TempDir()
 	for name, b := range hugeImages(t) {
@@ -286,7 +316,8 @@ func TestHugeImageHeaders(t *testing.T) {
 		}
 		wantErr(t, err, path, "×", "pixels", "shrink it")
 	}
-	// One more pixel than 8192×8192 is refused by an image folder too.
+	// A limit of 8192×8192 pixels refuses one pixel more in an image
+	// folder too.
 	b := hugeImages(t)["huge-grey.png"]
 	binary.BigEndian.PutUint32(b[16:], 8193)
 	binary.BigEndian.PutUint32(b[20:], 8192)
@@ -294,6 +325,49 @@ func TestHugeImageHeaders(t *testing.T) {
 	root := t.TempDir()
 	writeFile(t, root, "a/big.png", b)
 	writeFile(t, root, "b/small.png", pngBytes(t, greyImage(2, 2, func(x, y int) uint8 { return 1 })))
-	_, err := ReadImageFolder(root, 4)
-	wantErr(t, err, "big.png", "8193×8192 pixels")
+	_, err := Limits{MaxImagePixels: 8192 * 8192}.ReadImageFolder(root, 4)
+	wantErr(t, err, "big.png", "8193×8192 pixels", "more than the 67108864")
+}
+
+// TestImageLimits crafts PNG headers around the limits: each side up to
+// MaxImageSide, and width×height up to Limits.MaxImagePixels (by default
+// Pillow's decompression-bomb threshold). A header past a limit is refused
+// before anything is decoded, in well under a second and a megabyte; one
+// within them reaches the decoder, which then fails on the missing pixel
+// data (the files hold 2×2 pixels).
+func TestImageLimits(t *testing.T) {
+	cases := []struct {
+		name string
+		w, h uint32
+		lim  Limits
+		want []string // nil: past the size checks
+	}{
+		{"20000 squared, over the default", 20000, 20000, Limits{}, []string{"20000×20000 pixels", "more than the 178956970"}},
+		{"one row of the default pixels and one more", 178956971, 1, Limits{}, []string{"a side longer than the 65535"}},
+		{"just over the default", 13378, 13378, Limits{}, []string{"13378×13378", "more than the 178956970"}},
+		{"side too long, few pixels", 65536, 1, Limits{}, []string{"65536×1", "a side longer than the 65535"}},
+		{"set limit", 101, 100, Limits{MaxImagePixels: 10000}, []string{"101×100", "more than the 10000"}},
+		{"at the set limit", 100, 100, Limits{MaxImagePixels: 10000}, nil},
+		{"at the longest side", 65535, 2, Limits{}, nil},
+	}
+	dir := t.TempDir()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			b := hugeImages(t)["huge-grey.png"]
+			binary.BigEndian.PutUint32(b[16:], tc.w)
+			binary.BigEndian.PutUint32(b[20:], tc.h)
+			binary.BigEndian.PutUint32(b[29:], crc32.ChecksumIEEE(b[12:29]))
+			path := writeFile(t, dir, strings.ReplaceAll(tc.name, " ", "_")+".png", b)
+			before := heapAllocated()
+			_, err := tc.lim.ReadImageFile(path, []int{1, 4, 4}, 255)
+			if tc.want == nil {
+				wantErr(t, err, path, "cannot decode image")
+				return
+			}
+			if got := heapAllocated() - before; got > 1<<20 {
+				t.Errorf("%d bytes allocated before the refusal", got)
+			}
+			wantErr(t, err, append([]string{path}, tc.want...)...)
+		})
+	}
 }

@@ -46,6 +46,9 @@ type OpenOptions struct {
 	Delimiter     rune
 	IgnoreColumns []string
 	Missing       Missing
+	// Limits bound what one IDX or image file may cost (the zero value
+	// means the defaults).
+	Limits Limits
 }
 
 // notCSV is the error for an option of CSV files set for another source.
@@ -185,7 +188,7 @@ func open(spec string, opt OpenOptions) (*Source, error) {
 		if spec != name {
 			return nil, fmt.Errorf("source %q: %s takes no parameters", spec, name)
 		}
-		return openNamedIDX(name, opt.DataDir)
+		return openNamedIDX(name, opt.DataDir, opt.Limits)
 	case "blobs", "spirals", "noise":
 		d, err := openSynthetic(spec, name, params, opt.Seed)
 		if err != nil {
@@ -197,7 +200,7 @@ func open(spec string, opt OpenOptions) (*Source, error) {
 }
 
 // openNamedIDX finds fashion-mnist or mnist in the data directories.
-func openNamedIDX(name, dataDir string) (*Source, error) {
+func openNamedIDX(name, dataDir string, lim Limits) (*Source, error) {
 	dir, dirs, err := namedIDXDir(name, dataDir)
 	if err != nil {
 		return nil, err
@@ -207,7 +210,7 @@ func openNamedIDX(name, dataDir string) (*Source, error) {
 		classes = FashionMNISTClasses()
 	}
 	if dir != "" {
-		src, err := OpenIDXDir(dir, classes)
+		src, err := lim.OpenIDXDir(dir, classes)
 		if err != nil {
 			return nil, err
 		}
@@ -329,13 +332,13 @@ func openPath(path string, opt OpenOptions) (*Source, error) {
 		return nil, err
 	}
 	if files != nil {
-		return OpenIDXDir(path, nil)
+		return opt.Limits.OpenIDXDir(path, nil)
 	}
 	size := opt.ImageSize
 	if size == 0 {
 		size = DefaultImageSize
 	}
-	d, err := ReadImageFolder(path, size)
+	d, err := opt.Limits.ReadImageFolder(path, size)
 	if err != nil {
 		return nil, err
 	}

@@ -33,18 +33,49 @@ type Predictor struct {
 	// Delimiter, when set, reads CSV input with this field separator (as
 	// data.delimiter spells it) instead of the training CSV's.
 	Delimiter string
+	// Limits bound the input files ReadIDX, ReadImages and ReadFiles read
+	// (the zero value means data's defaults).
+	Limits data.Limits
 }
 
-// Load reads a checkpoint and rebuilds its model for evaluation.
-func Load(path string) (*Predictor, error) {
+// DefaultMaxMemory is LoadOptions.MaxMemory when left 0: 8 GiB, train's
+// --max-memory where MemTotal is unknown. A model's estimate for
+// evaluation is below its estimate for training (which adds the training
+// batch and the optimizer's slots), so a model that trained within 8 GiB
+// always loads.
+const DefaultMaxMemory = 8 << 30
+
+// LoadOptions tune Load.
+type LoadOptions struct {
+	// MaxMemory bounds the memory the checkpoint's model is estimated to
+	// need for evaluation (model.Checkpoint.CheckBuild), checked before it
+	// is built: 0 means DefaultMaxMemory, a negative value no bound.
+	MaxMemory int64
+	// Limits bound the input files the predictor reads (data.Limits; the
+	// zero value means the defaults).
+	Limits data.Limits
+}
+
+// Load reads a checkpoint and rebuilds its model for evaluation, with the
+// default LoadOptions.
+func Load(path string) (*Predictor, error) { return LoadWith(path, LoadOptions{}) }
+
+// LoadWith reads a checkpoint and rebuilds its model for evaluation. The
+// header is checked against the tensors in the file and against
+// opt.MaxMemory before the model is built.
+func LoadWith(path string, opt LoadOptions) (*Predictor, error) {
 	c, err := model.LoadCheckpoint(path)
 	if err != nil {
 		return nil, err
 	}
-	shape := c.Input.Shape
-	if err := c.Spec.Validate(shape); err != nil {
+	budget := opt.MaxMemory
+	if budget == 0 {
+		budget = DefaultMaxMemory
+	}
+	if err := c.CheckBuild(budget); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	shape := c.Input.Shape
 	if c.Normalization != nil {
 		if err := c.Normalization.Check(data.ShapeSize(shape)); err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
@@ -64,7 +95,7 @@ func Load(path string) (*Predictor, error) {
 	if !(T > 0) {
 		T = 1
 	}
-	return &Predictor{Checkpoint: c, Model: m, Temperature: T}, nil
+	return &Predictor{Checkpoint: c, Model: m, Temperature: T, Limits: opt.Limits}, nil
 }
 
 // Input is a block of raw (unnormalized) examples with optional labels.
@@ -283,27 +314,42 @@ func (p *Predictor) takesRows(name string) error {
 }
 
 // ReadIDX reads an IDX images file (and optionally its labels file) and
-// brings the images to the training scale.
+// brings the images to the training scale. The headers are compared with
+// the model (image size) and with each other (count) before either body
+// is read.
 func (p *Predictor) ReadIDX(imagesPath, labelsPath string) (Input, error) {
 	in := p.Checkpoint.Input
-	x, shape, err := data.ReadIDXImages(imagesPath)
+	images, err := p.Limits.OpenIDXImages(imagesPath)
 	if err != nil {
 		return Input{}, err
 	}
-	if in.Kind != data.Image || len(in.Shape) != 3 || in.Shape[0] != 1 || shape[2] != in.Shape[1] || shape[3] != in.Shape[2] {
-		return Input{}, fmt.Errorf("%s: images of %d×%d, this model takes %v", imagesPath, shape[2], shape[3], in.Shape)
+	defer images.Close()
+	n, h, w := images.Dims[0], images.Dims[1], images.Dims[2]
+	if in.Kind != data.Image || len(in.Shape) != 3 || in.Shape[0] != 1 || h != in.Shape[1] || w != in.Shape[2] {
+		return Input{}, fmt.Errorf("%s: images of %d×%d, this model takes %v", imagesPath, h, w, in.Shape)
+	}
+	var labels *data.IDXFile
+	if labelsPath != "" {
+		if labels, err = p.Limits.OpenIDXLabels(labelsPath); err != nil {
+			return Input{}, err
+		}
+		defer labels.Close()
+		if labels.Dims[0] != n {
+			return Input{}, fmt.Errorf("%s has %d labels for the %d images of %s", labelsPath, labels.Dims[0], n, imagesPath)
+		}
+	}
+	x, _, err := images.Images()
+	if err != nil {
+		return Input{}, err
 	}
 	scale := in.RawMax / 255
 	for i := range x {
 		x[i] *= scale
 	}
 	res := Input{X: x}
-	if labelsPath != "" {
-		if res.Y, err = data.ReadIDXLabels(labelsPath); err != nil {
+	if labels != nil {
+		if res.Y, err = labels.Labels(); err != nil {
 			return Input{}, err
-		}
-		if len(res.Y) != shape[0] {
-			return Input{}, fmt.Errorf("%s has %d labels for the %d images of %s", labelsPath, len(res.Y), shape[0], imagesPath)
 		}
 		for i, y := range res.Y {
 			if y < 0 || y >= len(p.Checkpoint.Classes) {
@@ -323,7 +369,7 @@ func (p *Predictor) ReadImages(paths []string) (Input, error) {
 	}
 	var res Input
 	for _, path := range paths {
-		x, err := data.ReadImageFile(path, in.Shape, in.RawMax)
+		x, err := p.Limits.ReadImageFile(path, in.Shape, in.RawMax)
 		if err != nil {
 			return Input{}, err
 		}

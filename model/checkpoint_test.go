@@ -314,6 +314,7 @@ func checkUnmarshal(t *testing.T, b []byte) {
 		}
 		return
 	}
+	checkBuildable(t, c, len(b))
 	m1, err := c.Marshal()
 	if err != nil {
 		t.Fatalf("a loaded checkpoint does not marshal: %v", err)
@@ -357,6 +358,9 @@ func FuzzUnmarshalCheckpoint(f *testing.F) {
 	for _, c := range corruptCheckpoints(good) {
 		f.Add(c.b)
 	}
+	for _, b := range craftedSeeds(f) {
+		f.Add(b)
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		checkUnmarshal(t, b)
 		if len(b) >= 4 {
@@ -370,12 +374,12 @@ func FuzzUnmarshalCheckpoint(f *testing.F) {
 // exercise the header and tensor-table checks rather than the framing.
 func FuzzCheckpointHeader(f *testing.F) {
 	good := goodCheckpoint(f)
-	for _, b := range append([][]byte{good, tinyCheckpoint(f)}, func() (bs [][]byte) {
+	for _, b := range append([][]byte{good, tinyCheckpoint(f)}, append(craftedSeeds(f), func() (bs [][]byte) {
 		for _, c := range corruptCheckpoints(good) {
 			bs = append(bs, c.b)
 		}
 		return bs
-	}()...) {
+	}()...)...) {
 		if js, blob, ok := splitCheckpoint(b); ok {
 			f.Add(js, blob)
 		}

@@ -20,5 +20,8 @@
 //
 // A checkpoint (checkpoint.go) stores the spec, the input schema, the class
 // names, the data normalization, every tensor by name and shape, and the
-// optimizer state, in a bounded binary format with a checksum.
+// optimizer state, in a bounded binary format with a checksum. Its header
+// is not trusted either: Checkpoint.CheckBuild (buildable.go) checks that
+// the model it describes is the one its tensors hold, and what building it
+// would cost, before anything is built.
 package model
