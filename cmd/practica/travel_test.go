@@ -201,11 +201,7 @@ func TestRunDirectoryTravels(t *testing.T) {
 // typed, relative to a working directory it did not record, says so when
 // it is read from elsewhere, and works from there.
 func TestRunOfAnEarlierVersion(t *testing.T) {
-	irisCSV := iris(t)
-	tmp := t.TempDir()
-	data := filepath.Join(tmp, "data")
-	os.MkdirAll(data, 0o755)
-	os.WriteFile(filepath.Join(data, "iris.csv"), irisCSV, 0o644)
+	tmp, data, _ := irisDir(t)
 	run, _ := trainIn(t, data, "--data", "iris.csv", "--model", "linear", "--epochs", "2", "--out", filepath.Join(tmp, "runs"))
 	cfgPath := filepath.Join(run, "config.yaml")
 	b, _ := os.ReadFile(cfgPath)
@@ -234,14 +230,8 @@ func TestRunOfAnEarlierVersion(t *testing.T) {
 // fingerprint, which the run's readers then check against. A run written
 // before fingerprints loads with a warning.
 func TestDataFingerprint(t *testing.T) {
-	irisCSV := iris(t)
-	tmp := t.TempDir()
-	data := filepath.Join(tmp, "data")
-	os.MkdirAll(data, 0o755)
+	tmp, data, irisCSV := irisDir(t)
 	csvPath := filepath.Join(data, "iris.csv")
-	if err := os.WriteFile(csvPath, irisCSV, 0o644); err != nil {
-		t.Fatal(err)
-	}
 	run, _ := trainIn(t, data, "--data", "iris.csv", "--model", "linear", "--epochs", "2", "--out", filepath.Join(tmp, "runs"))
 	old, _ := trainIn(t, data, "--data", "iris.csv", "--model", "linear", "--epochs", "2", "--out", filepath.Join(tmp, "old"))
 	// The commands below run in data/, where the run was trained: what
@@ -341,4 +331,20 @@ func TestAllowDataChangeNeedsARun(t *testing.T) {
 			t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit 2 and %q", c.args, code, stdout, stderr, c.want)
 		}
 	}
+}
+
+// irisDir is a temporary directory holding data/iris.csv: the directory,
+// its data directory and the CSV's bytes.
+func irisDir(t *testing.T) (tmp, data string, csv []byte) {
+	t.Helper()
+	csv = iris(t)
+	tmp = t.TempDir()
+	data = filepath.Join(tmp, "data")
+	if err := os.MkdirAll(data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(data, "iris.csv"), csv, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return tmp, data, csv
 }

@@ -30,23 +30,7 @@ func interruptThenResume(t *testing.T, sig syscall.Signal, wantCode int) {
 	tmp := t.TempDir()
 	ctx := context.Background()
 	args := []string{"--model", "mlp", "--batch-size", "16", "--epochs", "60"}
-	cmd := trainCommand(ctx, append(args, "--out", filepath.Join(tmp, "a"))...)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(stderr)
-	var lines []string
-	for sc.Scan() {
-		lines = append(lines, sc.Text())
-		if strings.HasPrefix(sc.Text(), "epoch 1/60  train_loss") {
-			cmd.Process.Signal(sig)
-		}
-	}
-	err = cmd.Wait()
+	lines, err := signalAt(t, trainCommand(ctx, append(args, "--out", filepath.Join(tmp, "a"))...), "epoch 1/60  train_loss", sig)
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != wantCode {
 		t.Fatalf("exit %v, want %d\n%s", err, wantCode, strings.Join(lines, "\n"))
 	}
@@ -107,23 +91,7 @@ func TestInterruptDuringTheEndThenResume(t *testing.T) {
 		code int
 	}{{syscall.SIGINT, 130}, {syscall.SIGTERM, 143}} {
 		t.Run(c.sig.String(), func(t *testing.T) {
-			cmd := trainCommand(context.Background(), append(args, "--out", filepath.Join(tmp, c.sig.String()))...)
-			stderr, err := cmd.StderrPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			sc := bufio.NewScanner(stderr)
-			var lines []string
-			for sc.Scan() {
-				lines = append(lines, sc.Text())
-				if strings.HasPrefix(sc.Text(), "epoch 2/2  train_loss") {
-					cmd.Process.Signal(c.sig)
-				}
-			}
-			err = cmd.Wait()
+			lines, err := signalAt(t, trainCommand(context.Background(), append(args, "--out", filepath.Join(tmp, c.sig.String()))...), "epoch 2/2  train_loss", c.sig)
 			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != c.code {
 				t.Fatalf("exit %v, want %d\n%s", err, c.code, strings.Join(lines, "\n"))
 			}
@@ -146,4 +114,26 @@ func TestInterruptDuringTheEndThenResume(t *testing.T) {
 			}
 		})
 	}
+}
+
+// signalAt runs cmd, sends it sig once a line of its stderr starts with
+// prefix, and returns the stderr lines and how it exited.
+func signalAt(t *testing.T, cmd *exec.Cmd, prefix string, sig syscall.Signal) ([]string, error) {
+	t.Helper()
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stderr)
+	var lines []string
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+		if strings.HasPrefix(sc.Text(), prefix) {
+			cmd.Process.Signal(sig)
+		}
+	}
+	return lines, cmd.Wait()
 }
