@@ -36,10 +36,13 @@ func Sweep(ctx context.Context, cfg config.Experiment, sc lrsweep.Config, opt Op
 	return &res.Report, dir.finish(time.Now())
 }
 
-// TrainLRAuto is Train with the learning rate chosen by the range test:
-// the test runs first, in the training run's directory (lr_sweep.* there),
-// from the same initial weights and optimizer, which it leaves as they
-// were; training then uses its recommendation, which config.yaml records.
+// TrainLRAuto is Train with the learning rate chosen by the range test and
+// short trainings: the range test's rules propose candidates, which with
+// the configured rate train for sc.GridEpochs from the same initial
+// weights and data order (lrsweep.Config.LRAuto); the one with the lowest
+// validation loss wins, and training uses it, which config.yaml records.
+// All of it runs from the initial weights and optimizer, which the sweep
+// leaves as they were; its files go into the run's directory (lr_sweep.*).
 func TrainLRAuto(ctx context.Context, cfg config.Experiment, sc lrsweep.Config, opt Options) (*rundir.Summary, *lrsweep.Report, error) {
 	if err := sc.Validate(); err != nil {
 		return nil, nil, err
@@ -55,6 +58,7 @@ func TrainLRAuto(ctx context.Context, cfg config.Experiment, sc lrsweep.Config, 
 	// appears with config.yaml holding the rate it chose and the test's
 	// files: a run directory made before would say, if the test were cut
 	// short, another rate, and --resume would train with that one.
+	sc.LRAuto, sc.DefaultLR = true, cfg.Optimizer.LR
 	res, err := lrsweep.Run(ctx, p, m, o, sc)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -62,11 +66,16 @@ func TrainLRAuto(ctx context.Context, cfg config.Experiment, sc lrsweep.Config, 
 		}
 		return nil, nil, err
 	}
+	// The short trainings have the last word: the range test's rules
+	// only propose. With every run diverged, the recommendation stands.
 	lr := res.Report.Recommended
+	if g := res.Report.Grid; g != nil && g.Best > 0 {
+		lr = g.Best
+	}
 	res.Report.TrainedWith = lr
 	p.Config.Optimizer.LR = lr
 	o.SetLR(lr)
-	log.Info("lr auto", "lr", lr, "rule", res.Report.RecommendedBy)
+	log.Info("lr auto", "lr", lr)
 	dir, err := createRunDir(p, p.RunName(), opt, start, func(d *runDir) error { return writeSweep(d, res) })
 	if err != nil {
 		return nil, nil, err

@@ -228,7 +228,11 @@ func fade(c color.Color) color.Color {
 // LRGridPNG draws lr_grid.png: the validation loss per epoch of every grid
 // value, overlaid, the best value and the suggestion named in the legend.
 func LRGridPNG(path string, g *lrsweep.GridResult) error {
-	p := New(fmt.Sprintf("LR grid: validation loss, %d epoch(s) per value from the same initial weights", g.Epochs), "epoch", "validation loss")
+	title := fmt.Sprintf("LR grid: validation loss, %d epoch(s) per value from the same initial weights", g.Epochs)
+	if g.TurnsUpAt > 0 {
+		title += fmt.Sprintf("; turns up at %.2e", g.TurnsUpAt)
+	}
+	p := New(title, "epoch", "validation loss")
 	ticks := make([]plot.Tick, 0, g.Epochs)
 	for e := 1; e <= g.Epochs; e++ {
 		ticks = append(ticks, plot.Tick{Value: float64(e), Label: fmt.Sprint(e)})
@@ -258,6 +262,12 @@ func LRGridPNG(path string, g *lrsweep.GridResult) error {
 		}
 		if run.Diverged {
 			label += "  diverged"
+		}
+		if slices.Contains(g.Extended, run.LR) {
+			label += "  (extension)"
+		}
+		if !run.Diverged && len(run.ValLoss) < g.Epochs {
+			label += fmt.Sprintf("  (halving dropped it after %d)", len(run.ValLoss))
 		}
 		if len(pts) == 0 {
 			continue

@@ -27,19 +27,38 @@ type GridRun struct {
 	Diverged bool `json:"diverged"`
 }
 
-// GridResult is the grid: every value's run, the best value, and the
-// range test's suggestion next to it.
+// GridResult is the grid: every value's run, the best value and why it
+// won, and the range test's suggestions next to it.
 type GridResult struct {
-	// Auto is set when the values were the recommendation ×1/3, ×1, ×3.
-	Auto   bool      `json:"auto"`
-	Epochs int       `json:"epochs"`
-	Runs   []GridRun `json:"runs"`
-	// Best is the value with the lowest validation loss (0 when every run
-	// diverged), BestValLoss that loss.
+	// Auto is set when the grid chose its own values: the recommendation
+	// ×1/3, ×1, ×3 (--grid auto) or the candidates of --lr auto.
+	Auto   bool `json:"auto"`
+	Epochs int  `json:"epochs"`
+	// Candidates are --lr auto's values and who proposed them.
+	Candidates []Candidate `json:"candidates,omitempty"`
+	// Rungs are the rounds of successive halving, when there were more
+	// than three candidates.
+	Rungs []Rung `json:"rungs,omitempty"`
+	// Extended are the values added past the grid's edge because the best
+	// value sat there.
+	Extended []float64 `json:"extended,omitempty"`
+	// Runs are every value's run, by rate; a run halving dropped holds
+	// fewer epochs.
+	Runs []GridRun `json:"runs"`
+	// Best is the winning value (0 when every run diverged), BestValLoss
+	// its best validation loss, Reason why it won.
 	Best        float64 `json:"best"`
 	BestValLoss float64 `json:"best_val_loss"`
+	Reason      string  `json:"reason"`
+	// TurnsUpAt is the smallest rate above Best whose loss is worse than
+	// Best's by more than the plateau tolerance, or that diverged: where
+	// the validation loss turns up (0: not within the grid).
+	TurnsUpAt float64 `json:"turns_up_at,omitempty"`
 	// Suggested is the range test's recommendation, for comparison.
 	Suggested float64 `json:"suggested"`
+	// Rules says, for each rule, its suggestion and how the grid value
+	// standing for it did.
+	Rules map[string]RuleResult `json:"rules"`
 }
 
 // ParseGrid reads --grid: "auto", or learning rates separated by commas.

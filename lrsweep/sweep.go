@@ -30,13 +30,22 @@ type Config struct {
 	GridAuto bool
 	// GridEpochs is each grid run's length (3).
 	GridEpochs int
-	Log        *slog.Logger
+	// GridMaxExtend is how many steps an automatic grid may extend past
+	// its edge while the best value sits there (2).
+	GridMaxExtend int
+	// LRAuto makes the grid --lr auto's: the rules' suggestions and
+	// DefaultLR (the configured rate) are the candidates, by successive
+	// halving when there are more than three; an explicit Grid or
+	// GridAuto replaces them.
+	LRAuto    bool
+	DefaultLR float64
+	Log       *slog.Logger
 }
 
 // DefaultConfig is the sweep's defaults: 3 seeds, valley, no grid, 3
 // epochs per grid value.
 func DefaultConfig() Config {
-	return Config{Options: defaultOptions(), Seeds: 3, Recommend: Valley, GridEpochs: 3}
+	return Config{Options: defaultOptions(), Seeds: 3, Recommend: Valley, GridEpochs: 3, GridMaxExtend: DefaultGridMaxExtend}
 }
 
 // Validate reports a configuration the sweep cannot run with.
@@ -50,8 +59,11 @@ func (c Config) Validate() error {
 	if !slices.Contains(RuleNames(), c.Recommend) {
 		return setting.Errorf("recommended_by", "must be steepest, valley or minimum/10, got %q", c.Recommend)
 	}
-	if (c.GridAuto || len(c.Grid) > 0) && (c.GridEpochs < 1 || c.GridEpochs > 1000) {
+	if (c.GridAuto || len(c.Grid) > 0 || c.LRAuto) && (c.GridEpochs < 1 || c.GridEpochs > 1000) {
 		return setting.Errorf("grid_epochs", "must be in [1, 1000], got %d", c.GridEpochs)
+	}
+	if c.GridMaxExtend < 0 || c.GridMaxExtend > 10 {
+		return setting.Errorf("grid_max_extend", "must be in [0, 10], got %d", c.GridMaxExtend)
 	}
 	return nil
 }
@@ -133,8 +145,8 @@ func Run(ctx context.Context, p *setup.Prepared, m *model.Model, o train.Optimiz
 	}
 	rep.Recommended = chosen.Median
 	rep.Reason = fmt.Sprintf("the median over %d seed(s) of %s: %s", len(chosen.PerSeed), c.Recommend, RuleText(c.Recommend))
-	if c.GridAuto || len(c.Grid) > 0 {
-		g, err := runGrid(ctx, p, m, o, c, rep.Recommended, log)
+	if c.GridAuto || len(c.Grid) > 0 || c.LRAuto {
+		g, err := runGrid(ctx, p, m, o, c, rep, log)
 		if err != nil {
 			return nil, err
 		}
@@ -143,10 +155,19 @@ func Run(ctx context.Context, p *setup.Prepared, m *model.Model, o train.Optimiz
 	return res, nil
 }
 
-func runGrid(ctx context.Context, p *setup.Prepared, m *model.Model, o train.Optimizer, c Config, rec float64, log *slog.Logger) (*GridResult, error) {
-	values := c.Grid
-	if c.GridAuto {
-		values = AutoGrid(rec)
+func runGrid(ctx context.Context, p *setup.Prepared, m *model.Model, o train.Optimizer, c Config, rep *Report, log *slog.Logger) (*GridResult, error) {
+	g := &GridResult{Auto: c.GridAuto || c.LRAuto && len(c.Grid) == 0, Epochs: c.GridEpochs, Suggested: rep.Recommended}
+	values, maxExtend, halving := c.Grid, 0, false
+	switch {
+	case c.GridAuto:
+		values, maxExtend = AutoGrid(rep.Recommended), c.GridMaxExtend
+	case c.LRAuto && len(c.Grid) == 0:
+		g.Candidates = Candidates(rep, c.DefaultLR)
+		values = nil
+		for _, cd := range g.Candidates {
+			values = append(values, cd.LR)
+		}
+		maxExtend, halving = c.GridMaxExtend, true
 	}
 	var sizes []int
 	for _, prm := range m.Learnables() {
@@ -157,14 +178,12 @@ func runGrid(ctx context.Context, p *setup.Prepared, m *model.Model, o train.Opt
 		oc.LR = lr
 		return train.NewOptimizer(oc, sizes)
 	}
-	runs, err := runGridValues(ctx, p.NewLoop(m, o, log), newOpt, values, c.GridEpochs, c.Progress)
-	if err != nil {
+	if err := search(ctx, g, values, c.GridEpochs, maxExtend, halving, trainRuns(p.NewLoop(m, o, log), newOpt, c.Progress), c.Progress); err != nil {
 		return nil, err
 	}
-	g := &GridResult{Auto: c.GridAuto, Epochs: c.GridEpochs, Runs: runs, Suggested: rec}
-	if b := bestRun(runs); b >= 0 {
-		g.Best, g.BestValLoss = runs[b].LR, *runs[b].BestValLoss
-		log.Info("lr grid", "best", g.Best, "val_loss", g.BestValLoss, "suggested", rec)
+	g.Rules = ruleResults(rep, g)
+	if g.Best > 0 {
+		log.Info("lr grid", "best", g.Best, "val_loss", g.BestValLoss, "suggested", rep.Recommended, "why", g.Reason)
 	} else {
 		log.Warn("every grid run diverged")
 	}
@@ -245,10 +264,35 @@ func WriteText(w io.Writer, r *Report) {
 			}
 			fmt.Fprintln(w)
 		}
+		for _, rg := range g.Rungs {
+			fmt.Fprintf(w, "successive halving: %d candidates after %d epoch(s), promoted %s\n", len(rg.LRs), rg.Epochs, formatLRs(rg.Promoted))
+		}
+		if len(g.Extended) > 0 {
+			fmt.Fprintf(w, "the best value sat at the grid's edge: extended to %s\n", formatLRs(g.Extended))
+		}
 		if g.Best > 0 {
-			fmt.Fprintf(w, "grid best lr %.2e (val_loss %.4f); range-test suggestion %.2e\n", g.Best, g.BestValLoss, g.Suggested)
+			fmt.Fprintf(w, "grid best lr %.2e: %s; range-test suggestion %.2e\n", g.Best, g.Reason, g.Suggested)
 		} else {
 			fmt.Fprintf(w, "every grid run diverged; range-test suggestion %.2e\n", g.Suggested)
+		}
+		if g.TurnsUpAt > 0 {
+			fmt.Fprintf(w, "the validation loss turns up at lr %.2e\n", g.TurnsUpAt)
+		} else if g.Best > 0 {
+			fmt.Fprintln(w, "the validation loss does not turn up within the grid")
+		}
+		fmt.Fprintln(w, "how each rule did:")
+		for _, n := range RuleNames() {
+			rr, ok := g.Rules[n]
+			switch {
+			case !ok:
+				fmt.Fprintf(w, "  %-11s no suggestion\n", n)
+			case rr.BestValLoss == nil && rr.LR == 0:
+				fmt.Fprintf(w, "  %-11s %.2e  not in the grid\n", n, rr.Suggested)
+			case rr.BestValLoss == nil:
+				fmt.Fprintf(w, "  %-11s %.2e  diverged\n", n, rr.Suggested)
+			default:
+				fmt.Fprintf(w, "  %-11s %.2e  val_loss %.4f after %d epoch(s), rank %d of %d\n", n, rr.Suggested, *rr.BestValLoss, rr.Epochs, rr.Rank, len(g.Runs))
+			}
 		}
 	}
 	if r.RunDir != "" {

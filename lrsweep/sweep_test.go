@@ -66,17 +66,31 @@ func TestRunTwoSeedsAndAutoGrid(t *testing.T) {
 		t.Errorf("recommended %v outside [1e-4, 1e-1] for Adam on digits", r.Recommended)
 	}
 	g := r.Grid
-	if g == nil || !g.Auto || g.Epochs != 1 || len(g.Runs) != 3 || g.Suggested != r.Recommended {
+	if g == nil || !g.Auto || g.Epochs != 1 || len(g.Runs) != 3+len(g.Extended) || len(g.Extended) > DefaultGridMaxExtend || g.Suggested != r.Recommended {
 		t.Fatalf("grid %+v", g)
 	}
-	for i, want := range AutoGrid(r.Recommended) {
-		run := g.Runs[i]
-		if run.LR != want || len(run.ValLoss) != 1 || run.Diverged || run.BestValLoss == nil || *run.BestValLoss != run.ValLoss[0] {
-			t.Errorf("grid run %d: %+v, want lr %v", i, run, want)
+	byLR := map[float64]GridRun{}
+	for _, run := range g.Runs {
+		byLR[run.LR] = run
+	}
+	for _, want := range append(AutoGrid(r.Recommended), g.Extended...) {
+		run, ok := byLR[want]
+		if !ok || len(run.ValLoss) != 1 || run.Diverged || run.BestValLoss == nil || *run.BestValLoss != run.ValLoss[0] {
+			t.Errorf("grid run at lr %v: %+v (present %v)", want, run, ok)
+		}
+	}
+	// Each extension is one step of ×3 past the edge the best value sat at.
+	for i, e := range g.Extended {
+		top, bottom := AutoGrid(r.Recommended)[2], AutoGrid(r.Recommended)[0]
+		for _, prev := range g.Extended[:i] {
+			top, bottom = max(top, prev), min(bottom, prev)
+		}
+		if e != top*GridStep && e != bottom/GridStep {
+			t.Errorf("extension %d: %v is no step past %v or %v", i, e, bottom, top)
 		}
 	}
 	best := g.Runs[bestRun(g.Runs)]
-	if g.Best != best.LR || g.BestValLoss != *best.BestValLoss {
+	if (g.Best != best.LR && !strings.Contains(g.Reason, "not rising")) || g.BestValLoss > *best.BestValLoss*(1+PlateauTolerance) {
 		t.Errorf("grid best %v (%v), want %v (%v)", g.Best, g.BestValLoss, best.LR, *best.BestValLoss)
 	}
 	t.Logf("recommended %.3g; valley %v; grid best %.3g val_loss %.4f", r.Recommended, r.Suggestions[Valley].PerSeed, g.Best, g.BestValLoss)

@@ -343,8 +343,12 @@ func trainAction(c *cli.Context, out *output) error {
 			return interrupted(ctx, err)
 		}
 		if !c.Bool("json") {
-			fmt.Fprintf(out.stdout, "lr auto: %.3g (%s, the median over %d seed(s)); the range test is in %s and %s\n",
-				rep.Recommended, rep.RecommendedBy, len(rep.Suggestions[rep.RecommendedBy].PerSeed), rundir.LRSweepFile, rundir.LRSweepPlot)
+			why := "every short training diverged: the " + rep.RecommendedBy + " recommendation"
+			if g := rep.Grid; g != nil && g.Best > 0 {
+				why = g.Reason
+			}
+			fmt.Fprintf(out.stdout, "lr auto: %.3g (%s); the range test and the short trainings are in %s, %s and %s\n",
+				rep.TrainedWith, why, rundir.LRSweepFile, rundir.LRSweepPlot, rundir.LRGridPlot)
 		}
 		return finishTraining(ctx, c, out, sum, err)
 	case c.IsSet("resume"):

@@ -26,7 +26,7 @@ var flagOfKey = map[string]string{
 	"output.root": "out", "output.name": "name",
 	"overfit_batch": "overfit-batch", "overfit_steps": "overfit-steps",
 	"lr_min": "lr-min", "lr_max": "lr-max", "lr_steps": "lr-steps", "seeds": "lr-sweep-seeds",
-	"recommended_by": "lr-suggestion", "grid": "grid", "grid_epochs": "sweep-epochs",
+	"recommended_by": "lr-suggestion", "grid": "grid", "grid_epochs": "sweep-epochs", "grid_max_extend": "grid-max-extend",
 	"allow_data_change": "allow-data-change",
 }
 

@@ -18,12 +18,13 @@ func sweepFlags() []cli.Flag {
 		&cli.IntFlag{Name: "lr-sweep-seeds", Category: catSweep, Value: d.Seeds, Usage: "range test: repeat with this many seeds; the answer is their median"},
 		&cli.StringFlag{Name: "lr-suggestion", Category: catSweep, Value: d.Recommend, Usage: "the rule that recommends: steepest, valley or minimum/10"},
 		&cli.StringFlag{Name: "grid", Category: catSweep, Usage: "then train briefly at each of these rates (1e-4,3e-4,...) or auto (the answer ×1/3, ×1, ×3)", DefaultText: "none"},
+		&cli.IntFlag{Name: "grid-max-extend", Category: catSweep, Value: d.GridMaxExtend, Usage: "an automatic grid extends ×3 past its edge at most this often while the best value sits there"},
 		&cli.IntFlag{Name: "sweep-epochs", Category: catSweep, Value: d.GridEpochs, Usage: "epochs of each --grid run"},
 	}
 }
 
 // sweepOnlyFlags are meaningless without --lr-sweep or --lr auto.
-var sweepOnlyFlags = []string{"lr-min", "lr-max", "lr-steps", "lr-sweep-seeds", "lr-suggestion", "grid", "sweep-epochs"}
+var sweepOnlyFlags = []string{"lr-min", "lr-max", "lr-steps", "lr-sweep-seeds", "lr-suggestion", "grid", "sweep-epochs", "grid-max-extend"}
 
 // sweepConfig reads the sweep's flags: nil when the command line asks for
 // neither --lr-sweep nor --lr auto; auto is set for --lr auto.
@@ -40,6 +41,7 @@ func sweepConfig(c *cli.Context) (sc *lrsweep.Config, auto bool, err error) {
 	cfg := lrsweep.DefaultConfig()
 	cfg.MinLR, cfg.MaxLR, cfg.Steps = c.Float64("lr-min"), c.Float64("lr-max"), c.Int("lr-steps")
 	cfg.Seeds, cfg.Recommend, cfg.GridEpochs = c.Int("lr-sweep-seeds"), c.String("lr-suggestion"), c.Int("sweep-epochs")
+	cfg.GridMaxExtend = c.Int("grid-max-extend")
 	if c.IsSet("grid") {
 		if cfg.Grid, cfg.GridAuto, err = lrsweep.ParseGrid(c.String("grid")); err != nil {
 			return nil, false, err
