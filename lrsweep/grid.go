@@ -46,7 +46,8 @@ type GridResult struct {
 	// fewer epochs.
 	Runs []GridRun `json:"runs"`
 	// Best is the winning value (0 when every run diverged), BestValLoss
-	// its best validation loss, Reason why it won.
+	// its validation loss at the end of its short run (what the grid
+	// ranks by), Reason why it won.
 	Best        float64 `json:"best"`
 	BestValLoss float64 `json:"best_val_loss"`
 	Reason      string  `json:"reason"`

@@ -83,10 +83,10 @@ type RuleResult struct {
 	// LR is the grid value that stood for it (the candidate it merged
 	// into), 0 when the grid had none within a factor of 1.5.
 	LR float64 `json:"lr,omitempty"`
-	// BestValLoss is that value's best validation loss, Epochs its
-	// training length (shorter when halving dropped it); Rank is its
-	// place among the grid's values, 1 for the winner.
-	BestValLoss *float64 `json:"best_val_loss,omitempty"`
+	// FinalValLoss is that value's validation loss at the end of its
+	// short run, Epochs the run's length (shorter when halving dropped
+	// it); Rank is its place among the grid's values, 1 for the best.
+	FinalValLoss *float64 `json:"final_val_loss,omitempty"`
 	Epochs      int      `json:"epochs,omitempty"`
 	Rank        int      `json:"rank,omitempty"`
 }
@@ -103,7 +103,7 @@ func search(ctx context.Context, g *GridResult, values []float64, epochs, maxExt
 	run func(ctx context.Context, values []float64, epochs int) ([]GridRun, error), progress io.Writer) error {
 	values = slices.Clone(values)
 	slices.Sort(values)
-	final := map[float64]GridRun{}
+	done := map[float64]GridRun{}
 	if halving && len(values) > 3 {
 		short := max(1, epochs/3)
 		if short < epochs {
@@ -118,7 +118,7 @@ func search(ctx context.Context, g *GridResult, values []float64, epochs, maxExt
 				if i < keep {
 					promoted = append(promoted, runs[k].LR)
 				} else {
-					final[runs[k].LR] = runs[k]
+					done[runs[k].LR] = runs[k]
 				}
 			}
 			slices.Sort(promoted)
@@ -134,11 +134,11 @@ func search(ctx context.Context, g *GridResult, values []float64, epochs, maxExt
 		return err
 	}
 	for _, r := range runs {
-		final[r.LR] = r
+		done[r.LR] = r
 	}
 	for ext := 0; ext < maxExtend; ext++ {
-		full := fullRuns(final, epochs)
-		b := bestRun(full)
+		full := fullRuns(done, epochs)
+		b := bestFinal(full)
 		if b < 0 {
 			break
 		}
@@ -164,34 +164,34 @@ func search(ctx context.Context, g *GridResult, values []float64, epochs, maxExt
 		if err != nil {
 			return err
 		}
-		final[next] = more[0]
+		done[next] = more[0]
 		g.Extended = append(g.Extended, next)
 	}
 	g.Runs = g.Runs[:0]
-	for _, lr := range sortedKeys(final) {
-		g.Runs = append(g.Runs, final[lr])
+	for _, lr := range sortedKeys(done) {
+		g.Runs = append(g.Runs, done[lr])
 	}
-	full := fullRuns(final, epochs)
-	b := bestRun(full)
+	full := fullRuns(done, epochs)
+	b := bestFinal(full)
 	if b < 0 {
 		g.Reason = "every run diverged"
 		return nil
 	}
 	best := full[b]
-	g.Reason = fmt.Sprintf("the lowest validation loss after %d epoch(s): %.4f", epochs, *best.BestValLoss)
+	g.Reason = fmt.Sprintf("the lowest validation loss after %d epoch(s): %.4f", epochs, *final(best))
 	// On a plateau, the larger rate: it trains as well in the short
 	// runs and gets further in a longer one, unless its own curve is
 	// already turning up.
 	for _, r := range full {
-		if r.LR > best.LR && r.BestValLoss != nil && *r.BestValLoss <= *full[b].BestValLoss*(1+PlateauTolerance) && !risingAtEnd(r) {
+		if r.LR > best.LR && final(r) != nil && *final(r) <= *final(full[b])*(1+PlateauTolerance) && !risingAtEnd(r) {
 			best = r
 		}
 	}
 	if best.LR != full[b].LR {
 		g.Reason = fmt.Sprintf("within %.0f%% of the lowest validation loss (%.4f at %.3g) and not rising at the end, the largest such rate: %.4f",
-			PlateauTolerance*100, *full[b].BestValLoss, full[b].LR, *best.BestValLoss)
+			PlateauTolerance*100, *final(full[b]), full[b].LR, *final(best))
 	}
-	g.Best, g.BestValLoss = best.LR, *best.BestValLoss
+	g.Best, g.BestValLoss = best.LR, *final(best)
 	if len(g.Extended) > 0 {
 		g.Reason += fmt.Sprintf("; the grid was extended past its edge to %s", formatLRs(g.Extended))
 	}
@@ -199,7 +199,29 @@ func search(ctx context.Context, g *GridResult, values []float64, epochs, maxExt
 	return nil
 }
 
-// rank orders runs by best validation loss, diverged runs last.
+// final is a run's validation loss at the end of its short run, nil when
+// it diverged or no epoch finished. The grid ranks by it, not by the best
+// epoch: a rate too large can hit a lucky low loss in its first epoch
+// (saturated logits, every validation example right) and then climb, and
+// training would end where its curve ends.
+func final(r GridRun) *float64 {
+	if r.Diverged || len(r.ValLoss) == 0 {
+		return nil
+	}
+	v := r.ValLoss[len(r.ValLoss)-1]
+	return &v
+}
+
+// bestFinal is the index of the run with the lowest final validation loss
+// (the first of equals), -1 when every run diverged.
+func bestFinal(runs []GridRun) int {
+	if order := rank(runs); len(order) > 0 && final(runs[order[0]]) != nil {
+		return order[0]
+	}
+	return -1
+}
+
+// rank orders runs by final validation loss, diverged runs last.
 func rank(runs []GridRun) []int {
 	idx := make([]int, len(runs))
 	for i := range idx {
@@ -208,12 +230,12 @@ func rank(runs []GridRun) []int {
 	sort.SliceStable(idx, func(a, b int) bool {
 		ra, rb := runs[idx[a]], runs[idx[b]]
 		switch {
-		case ra.BestValLoss == nil:
+		case final(ra) == nil:
 			return false
-		case rb.BestValLoss == nil:
+		case final(rb) == nil:
 			return true
 		}
-		return *ra.BestValLoss < *rb.BestValLoss
+		return *final(ra) < *final(rb)
 	})
 	return idx
 }
@@ -247,7 +269,7 @@ func turnsUp(runs []GridRun, epochs int, best GridRun) float64 {
 			continue
 		}
 		dropped := !r.Diverged && len(r.ValLoss) < epochs
-		if dropped || r.BestValLoss == nil || *r.BestValLoss > *best.BestValLoss*(1+PlateauTolerance) {
+		if dropped || final(r) == nil || *final(r) > *final(best)*(1+PlateauTolerance) {
 			return r.LR
 		}
 	}
@@ -271,7 +293,7 @@ func ruleResults(rep *Report, g *GridResult) map[string]RuleResult {
 		res := RuleResult{Suggested: rr.Median}
 		for _, r := range g.Runs {
 			if q := rr.Median / r.LR; q < dedupeFactor && q > 1/dedupeFactor {
-				res.LR, res.BestValLoss, res.Epochs, res.Rank = r.LR, r.BestValLoss, len(r.ValLoss), rankOf[r.LR]
+				res.LR, res.FinalValLoss, res.Epochs, res.Rank = r.LR, final(r), len(r.ValLoss), rankOf[r.LR]
 				break
 			}
 		}

@@ -78,11 +78,12 @@ func TestSearch(t *testing.T) {
 			}, 0, false, 2e-3, nil, 8e-3, "not rising at the end", 3},
 		{"a plateau, but the larger rate's curve rises at the end", []float64{1e-3, 2e-3, 8e-3},
 			func(lr float64, e int) float64 {
-				if lr == 2e-3 && e == 3 {
-					return 0.51
-				}
-				return map[float64]float64{1e-3: 0.500, 2e-3: 0.505, 8e-3: 0.9}[lr] / float64(min(e, 2))
+				return map[float64][]float64{1e-3: {0.5, 0.3, 0.25}, 2e-3: {0.5, 0.24, 0.252}, 8e-3: {0.9, 0.8, 0.7}}[lr][e-1]
 			}, 0, false, 1e-3, nil, 8e-3, "the lowest validation loss", 3},
+		{"a lucky first epoch does not win: the grid ranks by the end of each run", []float64{1e-3, 3e-3, 9e-3},
+			func(lr float64, e int) float64 {
+				return map[float64][]float64{1e-3: {0.6, 0.4, 0.3}, 3e-3: {0.4, 0.2, 0.1}, 9e-3: {0.01, 0.5, 2.0}}[lr][e-1]
+			}, 2, false, 3e-3, nil, 9e-3, "the lowest validation loss after 3 epoch(s): 0.1000", 3},
 		{"halving: a third (at least two) promoted", []float64{1e-4, 1e-3, 3e-3, 1e-2, 3e-2}, bowl(3e-3), 0, true, 3e-3, nil, 1e-2, "the lowest validation loss", 5 + 2},
 		{"every run diverged", []float64{1, 3}, bowl(1e-6), 2, false, 0, nil, 0, "every run diverged", 2},
 	}

@@ -286,12 +286,12 @@ func WriteText(w io.Writer, r *Report) {
 			switch {
 			case !ok:
 				fmt.Fprintf(w, "  %-11s no suggestion\n", n)
-			case rr.BestValLoss == nil && rr.LR == 0:
+			case rr.FinalValLoss == nil && rr.LR == 0:
 				fmt.Fprintf(w, "  %-11s %.2e  not in the grid\n", n, rr.Suggested)
-			case rr.BestValLoss == nil:
+			case rr.FinalValLoss == nil:
 				fmt.Fprintf(w, "  %-11s %.2e  diverged\n", n, rr.Suggested)
 			default:
-				fmt.Fprintf(w, "  %-11s %.2e  val_loss %.4f after %d epoch(s), rank %d of %d\n", n, rr.Suggested, *rr.BestValLoss, rr.Epochs, rr.Rank, len(g.Runs))
+				fmt.Fprintf(w, "  %-11s %.2e  val_loss %.4f after %d epoch(s), rank %d of %d\n", n, rr.Suggested, *rr.FinalValLoss, rr.Epochs, rr.Rank, len(g.Runs))
 			}
 		}
 	}
