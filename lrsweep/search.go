@@ -87,8 +87,8 @@ type RuleResult struct {
 	// short run, Epochs the run's length (shorter when halving dropped
 	// it); Rank is its place among the grid's values, 1 for the best.
 	FinalValLoss *float64 `json:"final_val_loss,omitempty"`
-	Epochs      int      `json:"epochs,omitempty"`
-	Rank        int      `json:"rank,omitempty"`
+	Epochs       int      `json:"epochs,omitempty"`
+	Rank         int      `json:"rank,omitempty"`
 }
 
 // search trains the candidate values from the same initial weights and
