@@ -7,7 +7,7 @@
 # best epoch's, as summary.json reports them) side by side: mean and
 # standard deviation over the seeds, which differ in split, initial
 # weights and batch order. Usage, from the repository's root:
-#   bench/lr_auto.sh [SEEDS]            (default 3; about 25 minutes on 2 cores)
+#   bench/lr_auto.sh [SEEDS]            (default 3; about 17 minutes on 2 cores)
 # DATASETS picks rows by name (default: digits breast_cancer iris fmnist-mlp fmnist-cnn);
 # the Fashion-MNIST rows need Debian's dataset-fashion-mnist.
 set -euo pipefail
