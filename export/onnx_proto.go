@@ -53,14 +53,14 @@ const (
 	valueInfoName = 1
 	valueInfoType = 2
 
-	typeTensor       = 1
-	typeTensorElem   = 1
-	typeTensorShape  = 2
-	shapeDim         = 1
-	dimValue         = 1
-	dimParam         = 2
-	entryKey         = 1
-	entryValue       = 2
+	typeTensor      = 1
+	typeTensorElem  = 1
+	typeTensorShape = 2
+	shapeDim        = 1
+	dimValue        = 1
+	dimParam        = 2
+	entryKey        = 1
+	entryValue      = 2
 )
 
 func appendString(b []byte, num protowire.Number, s string) []byte {
