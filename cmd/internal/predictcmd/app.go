@@ -20,9 +20,11 @@ import (
 
 	"github.com/practica-ml/practica/calibration"
 	"github.com/practica-ml/practica/data"
+	"github.com/practica-ml/practica/export"
 	"github.com/practica-ml/practica/inference"
 	"github.com/practica-ml/practica/internal/atomicfile"
 	"github.com/practica-ml/practica/internal/cliutil"
+	"github.com/practica-ml/practica/model"
 )
 
 // Run runs the predict command as a program of its own (cmd/predict) on args
@@ -59,6 +61,7 @@ func Command() *cli.Command {
 			&cli.StringFlag{Name: "rank", Usage: "output the examples most worth labelling first: least-confident, margin, entropy or bald (needs --mc-dropout)"},
 			&cli.IntFlag{Name: "top", Usage: "with --rank: only the N most valuable examples", DefaultText: "all"},
 			&cli.Uint64Flag{Name: "mc-seed", Value: 1, Usage: "seed of the MC dropout masks"},
+			&cli.StringFlag{Name: "export", Usage: "write the model to --output instead of scoring: onnx (the evaluation graph, with the normalization and softmax(logits / T)) or safetensors (its tensors)"},
 			&cli.StringFlag{Name: "labels", Hidden: true},
 			&cli.Uint64Flag{Name: "seed", Hidden: true},
 		},
@@ -70,13 +73,17 @@ func Command() *cli.Command {
 	cmd.CustomHelpTemplate = cliutil.HelpTemplate(cmd.Flags, nil,
 		"--run DIR --split test|val|train     score a split of the run's own data",
 		"--run DIR FILE...                    one CSV, one IDX images file (*idx3-ubyte[.gz]), or PNG/JPEG images",
-		"--run DIR - < rows.csv               a CSV on standard input")
+		"--run DIR - < rows.csv               a CSV on standard input",
+		"--run DIR --export onnx -o FILE      write the model as ONNX (or safetensors) for other tools")
 	return cmd
 }
 
 func predictAction(c *cli.Context, stdin io.Reader, stdout io.Writer) error {
 	if err := cliutil.NoStrayFlags(c); err != nil {
 		return err
+	}
+	if c.IsSet("export") {
+		return exportAction(c)
 	}
 	mcPasses, method := c.Int("mc-dropout"), c.String("rank")
 	switch {
@@ -161,6 +168,55 @@ func predictAction(c *cli.Context, stdin io.Reader, stdout io.Writer) error {
 		return err
 	}
 	return w.Flush()
+}
+
+// scoringFlags are predict's flags about inputs and their scores, which
+// --export, scoring nothing, refuses rather than ignores.
+var scoringFlags = []string{"split", "allow-data-change", "label-column", "idx-labels", "delimiter", "uncalibrated", "mc-dropout", "rank", "top", "mc-seed"}
+
+// exportAction writes the run's best.ckpt (or --checkpoint) to --output in
+// the --export format. The checkpoint is read, not built into a model:
+// the export needs its tensors only, and checks them against its spec.
+func exportAction(c *cli.Context) error {
+	format, out := c.String("export"), c.String("output")
+	switch {
+	case format != "onnx" && format != "safetensors":
+		return cliutil.Usagef(c, "--export must be onnx or safetensors, got %q", format)
+	case out == "":
+		return cliutil.Usagef(c, "--export needs --output FILE, the file to write the model to")
+	case c.NArg() > 0:
+		return cliutil.Usagef(c, "--export writes the model and reads no inputs: drop %q", c.Args().First())
+	}
+	for _, f := range scoringFlags {
+		if c.IsSet(f) {
+			return cliutil.Usagef(c, "--%s is about scoring inputs, which --export does not do: drop it", f)
+		}
+	}
+	dir, err := rundir.Open(c.String("run"))
+	if err != nil {
+		return err
+	}
+	path := c.String("checkpoint")
+	if path == "" {
+		path = dir.Join(rundir.BestCheckpoint)
+		if w := unfinished(dir); w != "" {
+			fmt.Fprintln(c.App.ErrWriter, "warning: "+w)
+		}
+	}
+	ckpt, err := model.LoadCheckpoint(path)
+	if err != nil {
+		return err
+	}
+	if format == "onnx" {
+		if err := export.WriteONNX(out, ckpt); err != nil {
+			return fmt.Errorf("exporting %s: %w", path, err)
+		}
+		return nil
+	}
+	if err := export.WriteSafetensors(out, ckpt); err != nil {
+		return fmt.Errorf("exporting %s: %w", path, err)
+	}
+	return nil
 }
 
 // unfinished says, for a run whose end was never written (its summary.json
