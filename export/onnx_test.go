@@ -304,16 +304,16 @@ func checkStructure(t *testing.T, b []byte, c *model.Checkpoint, ops []string) {
 				t.Errorf("initializer %s differs from the checkpoint's tensor", name)
 			}
 		case name == "temperature":
-			if len(vals) != 1 || vals[0] != float32(c.Temperature) {
-				t.Errorf("temperature %v, want %v", vals, c.Temperature)
+			if len(vals) != 1 || vals[0] != float32(temperature(c)) {
+				t.Errorf("temperature %v, want %v", vals, temperature(c))
 			}
 		case name == "normalization.mean" || name == "normalization.inv_std":
 		default:
 			t.Errorf("unexpected initializer %s", name)
 		}
 	}
-	if params := c.Spec.Arch; seen == 0 {
-		t.Errorf("no initializer of the %s checkpoint's tensors", params)
+	if seen == 0 {
+		t.Errorf("no initializer of the %s checkpoint's tensors", c.Spec.Arch)
 	}
 }
 
@@ -394,5 +394,83 @@ func TestONNXDeterministic(t *testing.T) {
 	wantMeta := []string{`practica.arch=linear`, `practica.classes=["a","b"]`, `practica.temperature=2`, `practica.input_kind="tabular"`, `practica.input_shape=[2]`, `practica.feature_names=["x","y"]`}
 	if !slices.Equal(meta, wantMeta) {
 		t.Errorf("metadata %q, want %q", meta, wantMeta)
+	}
+}
+
+// TestONNXOddSidesAndBatchNorm: shapes training on the digits never
+// reach, a 7×7 two-channel image pooled to 3×3 then 1×1 (MaxPool drops
+// the odd last row and column as model does), and batch norm with
+// running statistics set to values far from their initial 0 and 1, agree
+// with the model's evaluation graph within 1e-5 in the NumPy evaluator.
+func TestONNXOddSidesAndBatchNorm(t *testing.T) {
+	py := onnxPython(t)
+	for _, bn := range []bool{false, true} {
+		t.Run(fmt.Sprintf("batch_norm=%v", bn), func(t *testing.T) {
+			spec := model.Spec{Arch: model.CNN, Channels: []int{3, 4}, Hidden: []int{5}, Activation: "tanh", BatchNorm: bn}
+			shape := []int{2, 7, 7}
+			m, err := model.New(spec, shape, 3, model.Options{TrainBatch: 1, Seed: 7, NoDropout: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ts := m.Tensors()
+			for i := range ts {
+				for k := range ts[i].Data {
+					switch {
+					case strings.HasSuffix(ts[i].Name, "running_mean"):
+						ts[i].Data[k] = 0.3 * float32(k+1)
+					case strings.HasSuffix(ts[i].Name, "running_var"):
+						ts[i].Data[k] = 0.5 + 0.25*float32(k)
+					case strings.HasSuffix(ts[i].Name, ".bias") || strings.HasSuffix(ts[i].Name, ".shift"):
+						ts[i].Data[k] = 0.1 * float32(k%3-1)
+					}
+				}
+			}
+			if err := m.SetTensors(ts); err != nil {
+				t.Fatal(err)
+			}
+			c := &model.Checkpoint{Spec: spec, Input: model.InputSchema{Kind: data.Image, Shape: shape, RawMax: 255}, Classes: []string{"a", "b", "c"},
+				Normalization: &data.Normalization{Groups: 2, GroupSize: 49, Mean: []float32{100, 50}, Std: []float32{60, 30}}, Tensors: ts}
+			const n = 4
+			raw := make([]float32, n*2*49)
+			for i := range raw {
+				raw[i] = float32((i * 37) % 256)
+			}
+			x := append([]float32(nil), raw...)
+			c.Normalization.ApplyRows(x)
+			want := make([]float32, n*3)
+			if err := m.Logits(x, want); err != nil {
+				t.Fatal(err)
+			}
+			ops := []string{"Sub", "Mul"}
+			for range spec.Channels {
+				if bn {
+					ops = append(ops, "Conv", "BatchNormalization", "Relu", "MaxPool")
+				} else {
+					ops = append(ops, "Conv", "Relu", "MaxPool")
+				}
+			}
+			ops = append(ops, "Flatten", "Gemm", "Tanh", "Gemm", "Div", "Softmax")
+			path := filepath.Join(t.TempDir(), "m.onnx")
+			if err := WriteONNX(path, c); err != nil {
+				t.Fatal(err)
+			}
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkStructure(t, b, c, ops)
+			if py == "" {
+				t.Skip("python3 with onnx and numpy is not available: the checker and the NumPy evaluator did not run")
+			}
+			logits, _ := evaluate(t, py, path, raw, n)
+			var d float64
+			for i, v := range want {
+				d = max(d, math.Abs(float64(v)-logits[i]))
+			}
+			t.Logf("max |logits diff| %.3g over %v", d, want)
+			if d > 1e-5 {
+				t.Errorf("logits differ from the model's by %g", d)
+			}
+		})
 	}
 }
