@@ -63,23 +63,31 @@ type BadCells struct {
 // Total is the number of bad cells.
 func (b BadCells) Total() int { return b.NaN + b.Inf + b.Empty + b.NonNumeric }
 
-// CheckCSVCells reads a CSV file as ReadCSV does (gzip by magic bytes, the
-// same header checks, the label column labelColumn or the last) and counts,
+// CheckCSVCells reads a CSV file as ReadCSVWith does with opt (gzip by
+// magic bytes, the same header checks, opt's delimiter, the label column
+// opt.LabelColumn or the last, opt.IgnoreColumns left out) and counts,
 // per feature column, the cells ReadCSV would reject: empty, non-numeric,
 // NaN, infinite. Where ReadCSV stops at the first bad cell, this reads
 // every row, so that a data profile can say what a file that does not load
 // holds; a ragged row is not an error here (its missing cells are not
 // counted, cells beyond the header's columns are ignored). It returns the
 // columns with at least one bad cell, in header order.
-func CheckCSVCells(path, labelColumn string) ([]BadCells, error) {
+func CheckCSVCells(path string, opt CSVOptions) ([]BadCells, error) {
+	labelColumn := opt.LabelColumn
 	f, err := openData(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	cr, header, err := readCSVHeader(f.Reader, path, ',')
+	cr, header, err := readCSVHeader(f.Reader, path, opt.delimiter())
 	if err != nil {
 		return nil, err
+	}
+	ignored := map[int]bool{}
+	for _, name := range opt.IgnoreColumns {
+		if j := indexOf(header, name); j >= 0 {
+			ignored[j] = true
+		}
 	}
 	label := len(header) - 1
 	if labelColumn != "" {
@@ -100,7 +108,7 @@ func CheckCSVCells(path, labelColumn string) ([]BadCells, error) {
 			return nil, withName(path, err)
 		}
 		for j, cell := range rec[:min(len(rec), len(cols))] {
-			if j == label {
+			if j == label || ignored[j] {
 				continue
 			}
 			c := &cols[j]

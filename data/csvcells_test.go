@@ -28,7 +28,7 @@ func TestCheckCSVCells(t *testing.T) {
 		if strings.HasSuffix(name, ".gz") {
 			content = gz(t, content)
 		}
-		got, err := CheckCSVCells(writeFile(t, dir, name, content), "label")
+		got, err := CheckCSVCells(writeFile(t, dir, name, content), CSVOptions{LabelColumn: "label"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -41,7 +41,7 @@ func TestCheckCSVCells(t *testing.T) {
 	}
 	// The default label column is the last: there, column "label" is a
 	// feature and its "NaN", "x", "y" are counted.
-	got, err := CheckCSVCells(writeFile(t, dir, "last.csv", []byte("a,label\n1,NaN\n2,x\n3,4\n")), "")
+	got, err := CheckCSVCells(writeFile(t, dir, "last.csv", []byte("a,label\n1,NaN\n2,x\n3,4\n")), CSVOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +50,7 @@ func TestCheckCSVCells(t *testing.T) {
 	}
 	// A clean file has no bad cells; ReadCSV reads it.
 	clean := writeFile(t, dir, "clean.csv", []byte("a,b,label\n1,2,x\n3,4,y\n"))
-	if got, err := CheckCSVCells(clean, "label"); err != nil || got != nil {
+	if got, err := CheckCSVCells(clean, CSVOptions{LabelColumn: "label"}); err != nil || got != nil {
 		t.Errorf("clean file: %+v, %v", got, err)
 	}
 	// The header is checked as ReadCSV checks it.
@@ -59,7 +59,7 @@ func TestCheckCSVCells(t *testing.T) {
 		{"a,a,y\n1,2,x\n", "", "both named"},
 		{"1,2\n3,4\n", "", "no header row"},
 	} {
-		_, err := CheckCSVCells(writeFile(t, dir, "bad.csv", []byte(c.csv)), c.label)
+		_, err := CheckCSVCells(writeFile(t, dir, "bad.csv", []byte(c.csv)), CSVOptions{LabelColumn: c.label})
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%q: error %v, want %q", c.csv, err, c.want)
 		}
@@ -72,7 +72,7 @@ func TestCheckCSVCellsAgreesWithReadCSV(t *testing.T) {
 	dir := t.TempDir()
 	for _, cell := range []string{"1", " 2.5 ", "-0", "1e-50", "3.4e38", "0x10", "", "  ", "NaN", "-nan", "inf", "+Inf", "1e39", "-1e39", "1,5", "one", "1e"} {
 		path := writeFile(t, dir, "one.csv", []byte("a,label\n\""+cell+"\",x\n0,y\n"))
-		bad, err := CheckCSVCells(path, "")
+		bad, err := CheckCSVCells(path, CSVOptions{LabelColumn: ""})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -80,5 +80,16 @@ func TestCheckCSVCellsAgreesWithReadCSV(t *testing.T) {
 		if (len(bad) > 0) != (rerr != nil) {
 			t.Errorf("cell %q: counted %+v, ReadCSV error %v", cell, bad, rerr)
 		}
+	}
+}
+
+// TestCheckCSVCellsWithOptions reads a ';' file with an ID column: the ID's
+// text is not a bad cell, and the delimiter splits the columns.
+func TestCheckCSVCellsWithOptions(t *testing.T) {
+	path := writeFile(t, t.TempDir(), "semi.csv", []byte("id;a;b;label\nx1;1;NA;y\nx2;2;3;n\nx3;;oops;y\n"))
+	got, err := CheckCSVCells(path, CSVOptions{Delimiter: ';', IgnoreColumns: []string{"id"}})
+	want := []BadCells{{Column: "a", Empty: 1, FirstRow: 3}, {Column: "b", NonNumeric: 2, FirstRow: 1}}
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Fatalf("CheckCSVCells = %+v, %v; want %+v", got, err, want)
 	}
 }

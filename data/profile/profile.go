@@ -38,9 +38,13 @@ const pcaSample = 2000
 // with the same flags).
 type Options struct {
 	Source, LabelColumn, Labels string
-	Seed                        uint64
-	Env                         setup.Env
-	Args                        []string
+	// Delimiter and IgnoreColumns read a CSV as training would with
+	// data.delimiter ("" for a comma) and data.ignore_columns.
+	Delimiter     string
+	IgnoreColumns []string
+	Seed          uint64
+	Env           setup.Env
+	Args          []string
 }
 
 // Report is profile.json: what a data source holds, before any training.
@@ -136,11 +140,19 @@ type Column struct {
 func Data(opt Options) (*Report, error) {
 	cfg := config.Default()
 	cfg.Data.Source, cfg.Data.LabelColumn, cfg.Data.Labels = opt.Source, opt.LabelColumn, opt.Labels
+	if opt.Delimiter != "" {
+		cfg.Data.Delimiter = opt.Delimiter
+	}
+	cfg.Data.IgnoreColumns = opt.IgnoreColumns
 	cfg.Training.Seed = opt.Seed
 	p := &Report{Source: opt.Source, args: opt.Args, ConstantFeatures: []string{}, DuplicateFeatures: [][]string{}}
 	p.NonFinite.Checked = "loaded data is finite by construction (sources with NaN or Inf fail to load)"
 	if isCSV(opt.Source) {
-		p.NonFinite = checkCells(opt.Source, opt.LabelColumn)
+		delim, err := data.ParseDelimiter(cfg.Data.Delimiter)
+		if err != nil {
+			return nil, err
+		}
+		p.NonFinite = checkCells(opt.Source, data.CSVOptions{LabelColumn: opt.LabelColumn, Delimiter: delim, IgnoreColumns: opt.IgnoreColumns})
 	}
 	sp, err := setup.OpenSplits(cfg, opt.Env)
 	if err != nil {
@@ -463,9 +475,12 @@ func isCSV(source string) bool {
 // numbers (the label column is skipped). When the file cannot be read
 // cell by cell, loading it fails too, with the same error, which the
 // profile then reports.
-func checkCells(path, labelColumn string) NonFinite {
+func checkCells(path string, opt data.CSVOptions) NonFinite {
 	nf := NonFinite{Checked: "every cell of " + filepath.Base(path) + " but the label column"}
-	cols, err := data.CheckCSVCells(path, labelColumn)
+	if len(opt.IgnoreColumns) > 0 {
+		nf.Checked += " and the ignored columns"
+	}
+	cols, err := data.CheckCSVCells(path, opt)
 	if err != nil {
 		nf.Checked = "not checked: " + err.Error()
 		return nf

@@ -54,6 +54,8 @@ func Command() *cli.Command {
 			&cli.Uint64Flag{Name: "bootstrap-seed", Usage: "seed of the bootstrap resamples", DefaultText: "the run's training.seed"},
 			&cli.StringFlag{Name: "label-column", Usage: "CSV column holding the label (with --run --data: default the column the run's labels came from)", DefaultText: "the last"},
 			&cli.StringFlag{Name: "labels", Usage: "profile: labels file replacing the source's labels"},
+			&cli.StringFlag{Name: "delimiter", Usage: `profile: CSV field separator: ",", ";", "	" (or tab) or "|" (as train --delimiter)`, DefaultText: ","},
+			&cli.StringSliceFlag{Name: "ignore-columns", Usage: "profile: CSV columns left out of the features, such as an ID (as train --ignore-columns)"},
 			&cli.Uint64Flag{Name: "seed", Value: d.Training.Seed, EnvVars: []string{cliutil.EnvSeed}, Usage: "profile: seed of the train/val/test split (as train --seed)"},
 			&cli.BoolFlag{Name: "json", Usage: "print metrics.json (profile.json, compare.json) on stdout instead of a short summary"},
 			&cli.BoolFlag{Name: "print-dir", Usage: "print nothing on success but the output directory"},
@@ -106,7 +108,7 @@ func evalAction(c *cli.Context, stdout io.Writer) error {
 }
 
 func runAction(c *cli.Context, env setup.Env, stdout io.Writer) error {
-	for _, f := range []string{"labels", "seed"} {
+	for _, f := range []string{"labels", "seed", "delimiter", "ignore-columns"} {
 		if c.IsSet(f) {
 			return cliutil.Usagef(c, "--%s applies to a data profile (--data without --run); with --run the run's own data settings are used", f)
 		}

@@ -16,7 +16,7 @@ import (
 
 // compareAction compares runs (eval --compare DIR --compare DIR ...).
 func compareAction(c *cli.Context, dirs []string, env setup.Env, stdout io.Writer) error {
-	for _, f := range []string{"data", "checkpoint", "label-column", "labels", "seed", "bootstrap", "bootstrap-seed"} {
+	for _, f := range []string{"data", "checkpoint", "label-column", "labels", "seed", "delimiter", "ignore-columns", "bootstrap", "bootstrap-seed"} {
 		if c.IsSet(f) {
 			return fmt.Errorf("--%s does not apply to --compare", f)
 		}

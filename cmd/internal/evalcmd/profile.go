@@ -24,7 +24,8 @@ func profileAction(c *cli.Context, env setup.Env, stdout io.Writer) error {
 	}
 	source := c.String("data")
 	p, perr := profile.Data(profile.Options{Source: source, LabelColumn: c.String("label-column"),
-		Labels: c.String("labels"), Seed: c.Uint64("seed"), Env: env, Args: commandLine(c)})
+		Labels: c.String("labels"), Delimiter: c.String("delimiter"), IgnoreColumns: c.StringSlice("ignore-columns"),
+		Seed: c.Uint64("seed"), Env: env, Args: commandLine(c)})
 	if p == nil {
 		return perr
 	}

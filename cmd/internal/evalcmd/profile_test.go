@@ -112,3 +112,33 @@ func TestProfileNaN(t *testing.T) {
 		t.Errorf("non-finite %+v, error %q", nf, p.Error)
 	}
 }
+
+// TestProfileCSVOptions profiles a ';' file with an ID column: without
+// --delimiter it fails naming the delimiter the file seems to use; with
+// --delimiter ';' --ignore-columns id it reads two features, and the ID's
+// text counts as no bad cell.
+func TestProfileCSVOptions(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("id;a;b;label\n")
+	for i := range 40 {
+		fmt.Fprintf(&b, "row%d;%d;%d;%s\n", i, i, i*i%7, []string{"x", "y"}[i%2])
+	}
+	path := filepath.Join(t.TempDir(), "semi.csv")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := runEval("--data", path, "--out", t.TempDir()); code != 1 || !strings.Contains(stderr, "seems to use ';'") {
+		t.Errorf("without --delimiter: exit %d, %q", code, stderr)
+	}
+	out := t.TempDir()
+	if code, _, stderr := runEval("--data", path, "--delimiter", ";", "--ignore-columns", "id", "--out", out); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	p := readProfile(t, out)
+	if p.N != 40 || len(p.Shape) != 1 || p.Shape[0] != 2 || p.NonFinite.NaN+p.NonFinite.Inf+p.NonFinite.Empty+p.NonFinite.NonNumeric != 0 {
+		t.Errorf("n %d, shape %v, bad cells %+v; want 40 rows of 2 features and none bad", p.N, p.Shape, p.NonFinite)
+	}
+	if code, _, stderr := runEval("--run", trainedRun(t, "digits"), "--delimiter", ";"); code != 2 || !strings.Contains(stderr, "--delimiter applies to a data profile") {
+		t.Errorf("--delimiter with --run: exit %d, %q", code, stderr)
+	}
+}
