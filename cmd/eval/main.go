@@ -13,10 +13,11 @@ import (
 	"os"
 
 	"github.com/practica-ml/practica/cmd/internal/evalcmd"
+	"github.com/practica-ml/practica/internal/cliutil"
 
 	_ "go4.org/unsafe/assume-no-moving-gc" // gorgonia panics at start-up on Go 1.26 without it
 )
 
 func main() {
-	os.Exit(evalcmd.Run(os.Args, os.Stdin, os.Stdout, os.Stderr))
+	os.Exit(cliutil.RunStandalone(evalcmd.Command(), os.Args, os.Stdin, os.Stdout, os.Stderr))
 }

@@ -57,10 +57,14 @@ func practica(stdin string, args ...string) (code int, stdout, stderr string) {
 // definition serves both.
 func TestSubcommandsAreTheCommands(t *testing.T) {
 	standalone := map[string]func([]string, *bytes.Buffer, *bytes.Buffer) int{
-		"train": func(a []string, o, e *bytes.Buffer) int { return traincmd.Run(a, strings.NewReader(""), o, e) },
-		"eval":  func(a []string, o, e *bytes.Buffer) int { return evalcmd.Run(a, strings.NewReader(""), o, e) },
+		"train": func(a []string, o, e *bytes.Buffer) int {
+			return cliutil.RunStandalone(traincmd.Command(), a, strings.NewReader(""), o, e)
+		},
+		"eval": func(a []string, o, e *bytes.Buffer) int {
+			return cliutil.RunStandalone(evalcmd.Command(), a, strings.NewReader(""), o, e)
+		},
 		"predict": func(a []string, o, e *bytes.Buffer) int {
-			return predictcmd.Run(a, strings.NewReader(""), o, e)
+			return cliutil.RunStandalone(predictcmd.Command(), a, strings.NewReader(""), o, e)
 		},
 	}
 	for name, runStandalone := range standalone {

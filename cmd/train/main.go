@@ -10,10 +10,11 @@ import (
 	"os"
 
 	"github.com/practica-ml/practica/cmd/internal/traincmd"
+	"github.com/practica-ml/practica/internal/cliutil"
 
 	_ "go4.org/unsafe/assume-no-moving-gc" // gorgonia panics at start-up on Go 1.26 without it
 )
 
 func main() {
-	os.Exit(traincmd.Run(os.Args, os.Stdin, os.Stdout, os.Stderr))
+	os.Exit(cliutil.RunStandalone(traincmd.Command(), os.Args, os.Stdin, os.Stdout, os.Stderr))
 }

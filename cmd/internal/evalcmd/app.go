@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/practica-ml/practica/config"
@@ -23,17 +22,6 @@ import (
 	"github.com/practica-ml/practica/report/evaluation"
 	"github.com/practica-ml/practica/rundir"
 )
-
-// Run runs the eval command as a program of its own (cmd/eval) on args
-// (args[0] is the program) and returns the exit code.
-func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	return cliutil.RunStandalone(Command(), args, stdin, stdout, stderr)
-}
-
-// run is Run without standard input, as the tests call it.
-func run(args []string, stdout, stderr io.Writer) int {
-	return Run(args, strings.NewReader(""), stdout, stderr)
-}
 
 // Command is the eval command: practica's subcommand and cmd/eval.
 func Command() *cli.Command {

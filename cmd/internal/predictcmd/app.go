@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 
 	"github.com/practica-ml/practica/rundir"
 	"github.com/practica-ml/practica/setup"
@@ -26,17 +25,6 @@ import (
 	"github.com/practica-ml/practica/internal/cliutil"
 	"github.com/practica-ml/practica/model"
 )
-
-// Run runs the predict command as a program of its own (cmd/predict) on args
-// (args[0] is the program) and returns the exit code.
-func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	return cliutil.RunStandalone(Command(), args, stdin, stdout, stderr)
-}
-
-// run is Run without standard input, as the tests call it.
-func run(args []string, stdout, stderr io.Writer) int {
-	return Run(args, strings.NewReader(""), stdout, stderr)
-}
 
 // renames are the old spellings of predict's flags: --labels and --seed
 // meant other things here than in train and eval.

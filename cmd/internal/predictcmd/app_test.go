@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/practica-ml/practica/internal/cliutil"
 )
 
 // trainedRun trains a tiny tabular model with the train command's binary
@@ -100,12 +102,12 @@ func TestPredict(t *testing.T) {
 	zw.Close()
 	for name, in := range map[string][]byte{"plain": csvBytes, "gzipped": gz.Bytes()} {
 		var fromStdin, stderr bytes.Buffer
-		if code := Run([]string{"predict", "--run", runDir, "-"}, bytes.NewReader(in), &fromStdin, &stderr); code != 0 || fromStdin.String() != string(b) {
+		if code := cliutil.RunStandalone(Command(), []string{"predict", "--run", runDir, "-"}, bytes.NewReader(in), &fromStdin, &stderr); code != 0 || fromStdin.String() != string(b) {
 			t.Errorf("stdin %s: exit %d, %d bytes; want the %d bytes of the file's predictions", name, code, fromStdin.Len(), len(b))
 		}
 	}
 	var stderr bytes.Buffer
-	if code := Run([]string{"predict", "--run", runDir, "-"}, strings.NewReader("a,b\n1,2\n"), &bytes.Buffer{}, &stderr); code != 1 || !strings.Contains(stderr.String(), "standard input") {
+	if code := cliutil.RunStandalone(Command(), []string{"predict", "--run", runDir, "-"}, strings.NewReader("a,b\n1,2\n"), &bytes.Buffer{}, &stderr); code != 1 || !strings.Contains(stderr.String(), "standard input") {
 		t.Errorf("a bad CSV on stdin: exit %d, %q; want 1 and a message naming standard input", code, stderr.String())
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/practica-ml/practica/cmd/internal/traincmd"
+	"github.com/practica-ml/practica/internal/cliutil"
 	"github.com/practica-ml/practica/model"
 	"github.com/practica-ml/practica/rundir"
 )
@@ -41,7 +42,7 @@ func TestPredictCSVOptions(t *testing.T) {
 	var out, stderr bytes.Buffer
 	args := []string{"train", "--data", data, "--delimiter", ";", "--ignore-columns", "id", "--missing", "mean", "--val", "0.2", "--test", "0",
 		"--epochs", "3", "--out", filepath.Join(tmp, "runs"), "--json", "-q"}
-	if code := traincmd.Run(args, strings.NewReader(""), &out, &stderr); code != 0 {
+	if code := cliutil.RunStandalone(traincmd.Command(), args, strings.NewReader(""), &out, &stderr); code != 0 {
 		t.Fatalf("train: exit %d: %s", code, stderr.String())
 	}
 	var sum struct {
@@ -66,7 +67,7 @@ func TestPredictCSVOptions(t *testing.T) {
 		t.Errorf("with --delimiter ,: %+v", comma)
 	}
 	var errOut bytes.Buffer
-	code := Run([]string{"predict", "--run", sum.RunDir, "--delimiter", ":", "-"}, strings.NewReader(rows), &bytes.Buffer{}, &errOut)
+	code := cliutil.RunStandalone(Command(), []string{"predict", "--run", sum.RunDir, "--delimiter", ":", "-"}, strings.NewReader(rows), &bytes.Buffer{}, &errOut)
 	if want := `predict: --delimiter must be ",", ";", "\t" (or "tab") or "|", got ":"`; code != 1 || !strings.Contains(errOut.String(), want) {
 		t.Errorf("--delimiter : exit %d, %q; want 1 and %q", code, errOut.String(), want)
 	}
@@ -96,7 +97,7 @@ type line struct {
 func predictLines(t *testing.T, args []string, stdin string) []line {
 	t.Helper()
 	var out, stderr bytes.Buffer
-	if code := Run(args, strings.NewReader(stdin), &out, &stderr); code != 0 {
+	if code := cliutil.RunStandalone(Command(), args, strings.NewReader(stdin), &out, &stderr); code != 0 {
 		t.Fatalf("predict: exit %d: %s", code, stderr.String())
 	}
 	var lines []line

@@ -27,17 +27,6 @@ import (
 	"github.com/practica-ml/practica/train"
 )
 
-// Run runs the train command as a program of its own (cmd/train) on args
-// (args[0] is the program) and returns the exit code.
-func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	return cliutil.RunStandalone(Command(), args, stdin, stdout, stderr)
-}
-
-// run is Run without standard input, as the tests call it.
-func run(args []string, stdout, stderr io.Writer) int {
-	return Run(args, strings.NewReader(""), stdout, stderr)
-}
-
 // Command is the train command: practica's subcommand and cmd/train.
 func Command() *cli.Command {
 	fl := slices.Concat(flags(), feasibilityFlags(), sweepFlags(), []cli.Flag{maxMemoryFlag()})

@@ -1,0 +1,13 @@
+package traincmd
+
+import (
+	"io"
+	"strings"
+
+	"github.com/practica-ml/practica/internal/cliutil"
+)
+
+// run runs the train command as cmd/train does, with no standard input.
+func run(args []string, stdout, stderr io.Writer) int {
+	return cliutil.RunStandalone(Command(), args, strings.NewReader(""), stdout, stderr)
+}
