@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/practica-ml/practica/internal/testfile"
 )
 
 func TestReadCSVClassOrder(t *testing.T) {
@@ -47,7 +49,7 @@ func TestReadCSVGzipAndFixtures(t *testing.T) {
 	}
 	// Gzip is detected by content, whatever the name.
 	for _, name := range []string{"iris.csv.gz", "iris-gz.csv"} {
-		d, err := ReadCSV(writeFile(t, dir, name, gz(t, raw)), "species")
+		d, err := ReadCSV(writeFile(t, dir, name, testfile.Gzip(raw)), "species")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -157,7 +159,7 @@ func FuzzReadCSV(f *testing.F) {
 	for _, b := range [][]byte{
 		csvSample(f, "testdata/iris.csv", 25),
 		csvSample(f, "testdata/breast_cancer.csv", 100),
-		gzipped(csvSample(f, "testdata/iris.csv", 40)),
+		testfile.Gzip(csvSample(f, "testdata/iris.csv", 40)),
 		[]byte("a,b,y\n1,2,x\n3,4\n5,6,x\n"),                          // ragged
 		[]byte("a,b,y\n1,2,x\n3,4,y,5\n"),                             // ragged, too long
 		[]byte("a,b,y\n1,2,x\nNaN,4,y\n"),                             // NaN

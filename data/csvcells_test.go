@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/practica-ml/practica/internal/testfile"
 )
 
 // TestCheckCSVCells plants every kind of bad cell and checks the counts
@@ -26,7 +28,7 @@ func TestCheckCSVCells(t *testing.T) {
 	for _, name := range []string{"holes.csv", "holes.csv.gz"} {
 		content := []byte(csv)
 		if strings.HasSuffix(name, ".gz") {
-			content = gz(t, content)
+			content = testfile.Gzip(content)
 		}
 		got, err := CheckCSVCells(writeFile(t, dir, name, content), CSVOptions{LabelColumn: "label"})
 		if err != nil {

@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/practica-ml/practica/internal/testfile"
 )
 
 // TestBadInputs checks that each kind of bad input is an error naming the
@@ -64,7 +66,7 @@ func TestBadInputs(t *testing.T) {
 			return err
 		}, []string{"one.csv", "1 class"}},
 		{"IDX wrong magic", func(t *testing.T, dir string) error {
-			_, _, err := ReadIDXImages(writeFile(t, dir, "magic-idx3-ubyte", idxBytes(0x00000801, []uint32{3}, []byte{1, 2, 3})))
+			_, _, err := ReadIDXImages(writeFile(t, dir, "magic-idx3-ubyte", testfile.IDX(0x00000801, []uint32{3}, []byte{1, 2, 3})))
 			return err
 		}, []string{"magic-idx3-ubyte", "magic number 0x00000801", "want 0x00000803"}},
 		{"IDX not IDX at all", func(t *testing.T, dir string) error {
@@ -72,34 +74,34 @@ func TestBadInputs(t *testing.T) {
 			return err
 		}, []string{"text-idx1-ubyte", "not an IDX file"}},
 		{"IDX truncated body", func(t *testing.T, dir string) error {
-			_, _, err := ReadIDXImages(writeFile(t, dir, "short-idx3-ubyte", idxBytes(idxImagesMagic, []uint32{2, 3, 3}, make([]byte, 10))))
+			_, _, err := ReadIDXImages(writeFile(t, dir, "short-idx3-ubyte", testfile.IDX(idxImagesMagic, []uint32{2, 3, 3}, make([]byte, 10))))
 			return err
 		}, []string{"short-idx3-ubyte", "truncated", "byte offset 26", "8 bytes short"}},
 		{"IDX truncated gzipped body", func(t *testing.T, dir string) error {
-			_, _, err := ReadIDXImages(writeFile(t, dir, "short-idx3-ubyte.gz", gz(t, idxBytes(idxImagesMagic, []uint32{2, 3, 3}, make([]byte, 10)))))
+			_, _, err := ReadIDXImages(writeFile(t, dir, "short-idx3-ubyte.gz", testfile.Gzip(testfile.IDX(idxImagesMagic, []uint32{2, 3, 3}, make([]byte, 10)))))
 			return err
 		}, []string{"short-idx3-ubyte.gz", "truncated", "byte offset 26", "uncompressed"}},
 		{"IDX gzip checksum mismatch", func(t *testing.T, dir string) error {
-			b := gz(t, idxBytes(idxLabelsMagic, []uint32{3}, []byte{0, 1, 2}))
+			b := testfile.Gzip(testfile.IDX(idxLabelsMagic, []uint32{3}, []byte{0, 1, 2}))
 			b[len(b)-8] ^= 0xff
 			_, err := ReadIDXLabels(writeFile(t, dir, "crc-idx1-ubyte.gz", b))
 			return err
 		}, []string{"crc-idx1-ubyte.gz", "corrupt gzip", "checksum"}},
 		{"IDX truncated header", func(t *testing.T, dir string) error {
-			_, _, err := ReadIDXImages(writeFile(t, dir, "hdr-idx3-ubyte", idxBytes(idxImagesMagic, []uint32{2}, nil)))
+			_, _, err := ReadIDXImages(writeFile(t, dir, "hdr-idx3-ubyte", testfile.IDX(idxImagesMagic, []uint32{2}, nil)))
 			return err
 		}, []string{"hdr-idx3-ubyte", "truncated IDX header", "byte offset 8"}},
 		{"IDX huge dimensions", func(t *testing.T, dir string) error {
-			_, _, err := ReadIDXImages(writeFile(t, dir, "huge-idx3-ubyte.gz", gz(t, idxBytes(idxImagesMagic, []uint32{1 << 30, 1000, 1000}, nil))))
+			_, _, err := ReadIDXImages(writeFile(t, dir, "huge-idx3-ubyte.gz", testfile.Gzip(testfile.IDX(idxImagesMagic, []uint32{1 << 30, 1000, 1000}, nil))))
 			return err
 		}, []string{"huge-idx3-ubyte.gz", "more than 1073741824 values", "MaxIDXValues"}},
 		{"IDX lying gzipped header", func(t *testing.T, dir string) error {
-			_, _, err := ReadIDXImages(writeFile(t, dir, "lie-idx3-ubyte.gz", gz(t, idxBytes(idxImagesMagic, []uint32{1 << 18, 40, 40}, make([]byte, 100)))))
+			_, _, err := ReadIDXImages(writeFile(t, dir, "lie-idx3-ubyte.gz", testfile.Gzip(testfile.IDX(idxImagesMagic, []uint32{1 << 18, 40, 40}, make([]byte, 100)))))
 			return err
 		}, []string{"lie-idx3-ubyte.gz", "truncated", "byte offset 116"}},
 		{"IDX images/labels count mismatch", func(t *testing.T, dir string) error {
 			images, _ := idxPair(t, dir, "train", 5, 2, 2, 2, false)
-			labels := writeFile(t, dir, "other-labels-idx1-ubyte", idxBytes(idxLabelsMagic, []uint32{4}, []byte{0, 1, 0, 1}))
+			labels := writeFile(t, dir, "other-labels-idx1-ubyte", testfile.IDX(idxLabelsMagic, []uint32{4}, []byte{0, 1, 0, 1}))
 			_, err := OpenIDX(images, labels, nil)
 			return err
 		}, []string{"train-images-idx3-ubyte", "5 images", "other-labels-idx1-ubyte", "4 labels"}},

@@ -2,8 +2,6 @@ package data
 
 import (
 	"bytes"
-	"compress/gzip"
-	"encoding/binary"
 	"image"
 	"image/color"
 	"image/png"
@@ -11,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/practica-ml/practica/internal/testfile"
 )
 
 // writeFile writes content to dir/name, creating parent directories, and
@@ -27,31 +27,6 @@ func writeFile(t *testing.T, dir, name string, content []byte) string {
 	return p
 }
 
-// gz compresses b.
-func gz(t *testing.T, b []byte) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	w := gzip.NewWriter(&buf)
-	if _, err := w.Write(b); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
-// idxBytes builds an IDX file: magic, dimensions, body.
-func idxBytes(magic uint32, dims []uint32, body []byte) []byte {
-	var buf bytes.Buffer
-	binary.Write(&buf, binary.BigEndian, magic)
-	for _, d := range dims {
-		binary.Write(&buf, binary.BigEndian, d)
-	}
-	buf.Write(body)
-	return buf.Bytes()
-}
-
 // idxPair writes n h×w images (pixel k of image i is (i+k)%256) and their
 // labels (i % classes) under dir with the given prefix.
 func idxPair(t *testing.T, dir, prefix string, n, h, w, classes int, gzipped bool) (string, string) {
@@ -66,11 +41,11 @@ func idxPair(t *testing.T, dir, prefix string, n, h, w, classes int, gzipped boo
 	for i := range lab {
 		lab[i] = byte(i % classes)
 	}
-	ib := idxBytes(idxImagesMagic, []uint32{uint32(n), uint32(h), uint32(w)}, img)
-	lb := idxBytes(idxLabelsMagic, []uint32{uint32(n)}, lab)
+	ib := testfile.IDX(idxImagesMagic, []uint32{uint32(n), uint32(h), uint32(w)}, img)
+	lb := testfile.IDX(idxLabelsMagic, []uint32{uint32(n)}, lab)
 	in, ln := prefix+"-images-idx3-ubyte", prefix+"-labels-idx1-ubyte"
 	if gzipped {
-		ib, lb, in, ln = gz(t, ib), gz(t, lb), in+".gz", ln+".gz"
+		ib, lb, in, ln = testfile.Gzip(ib), testfile.Gzip(lb), in+".gz", ln+".gz"
 	}
 	return writeFile(t, dir, in, ib), writeFile(t, dir, ln, lb)
 }

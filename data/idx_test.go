@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/practica-ml/practica/internal/testfile"
 )
 
 func TestReadIDXRawAndGzipAgree(t *testing.T) {
@@ -67,8 +69,8 @@ func TestOpenIDXClasses(t *testing.T) {
 func TestFindIDXSpellings(t *testing.T) {
 	for _, name := range []string{"train-images-idx3-ubyte", "train-images-idx3-ubyte.gz", "train-images.idx3-ubyte", "train-images.idx3-ubyte.gz"} {
 		dir := t.TempDir()
-		writeFile(t, dir, name, idxBytes(idxImagesMagic, []uint32{2, 1, 1}, []byte{0, 1}))
-		writeFile(t, dir, "train-labels.idx1-ubyte", idxBytes(idxLabelsMagic, []uint32{2}, []byte{0, 1}))
+		writeFile(t, dir, name, testfile.IDX(idxImagesMagic, []uint32{2, 1, 1}, []byte{0, 1}))
+		writeFile(t, dir, "train-labels.idx1-ubyte", testfile.IDX(idxLabelsMagic, []uint32{2}, []byte{0, 1}))
 		src, err := OpenIDXDir(dir, nil)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
@@ -77,15 +79,6 @@ func TestFindIDXSpellings(t *testing.T) {
 			t.Errorf("%s: %d examples, test %v", name, src.Train.Len(), src.Test)
 		}
 	}
-}
-
-// gzipped compresses b (without a *testing.T, for fuzz seeds).
-func gzipped(b []byte) []byte {
-	var buf bytes.Buffer
-	w := gzip.NewWriter(&buf)
-	w.Write(b)
-	w.Close()
-	return buf.Bytes()
 }
 
 // memData is a dataFile over b, detecting gzip as openData does, so that
@@ -112,25 +105,25 @@ func heapAllocated() uint64 {
 // gzipped); they fail with an error naming the file, or return exactly
 // the bytes after the header; and the gzipped copy gives the same result.
 func FuzzReadIDX(f *testing.F) {
-	images := idxBytes(idxImagesMagic, []uint32{2, 2, 3}, []byte{0, 1, 2, 3, 4, 5, 250, 251, 252, 253, 254, 255})
-	labels := idxBytes(idxLabelsMagic, []uint32{3}, []byte{0, 1, 9})
+	images := testfile.IDX(idxImagesMagic, []uint32{2, 2, 3}, []byte{0, 1, 2, 3, 4, 5, 250, 251, 252, 253, 254, 255})
+	labels := testfile.IDX(idxLabelsMagic, []uint32{3}, []byte{0, 1, 9})
 	for _, b := range [][]byte{
 		images,
 		labels,
-		gzipped(images),
-		gzipped(labels),
+		testfile.Gzip(images),
+		testfile.Gzip(labels),
 		append(images[:len(images):len(images)], 7, 7), // trailing bytes
 		images[:len(images)-1],                         // truncated body
 		images[:10],                                    // truncated header
-		gzipped(images)[:30],                           // truncated gzip stream
-		idxBytes(idxLabelsMagic, []uint32{3, 2, 2}, make([]byte, 12)),             // labels magic, image dimensions
-		idxBytes(0x00000d03, []uint32{1, 1, 1}, make([]byte, 4)),                  // float elements
-		idxBytes(idxImagesMagic, []uint32{1 << 31, 1 << 16, 1 << 16}, nil),        // absurd dimensions
-		idxBytes(idxImagesMagic, []uint32{1 << 15, 1 << 8, 1 << 8}, nil),          // large, but no body
-		gzipped(idxBytes(idxLabelsMagic, []uint32{1 << 31}, make([]byte, 100))),   // gzipped and lying
-		gzipped(idxBytes(idxLabelsMagic, []uint32{3}, make([]byte, 1<<16))),       // gzipped, longer than announced
-		gzipped(idxBytes(idxImagesMagic, []uint32{1 << 14, 1 << 8, 1 << 8}, nil)), // announces more than the default limit
-		idxBytes(idxImagesMagic, []uint32{0, 2, 2}, nil),
+		testfile.Gzip(images)[:30],                     // truncated gzip stream
+		testfile.IDX(idxLabelsMagic, []uint32{3, 2, 2}, make([]byte, 12)),                   // labels magic, image dimensions
+		testfile.IDX(0x00000d03, []uint32{1, 1, 1}, make([]byte, 4)),                        // float elements
+		testfile.IDX(idxImagesMagic, []uint32{1 << 31, 1 << 16, 1 << 16}, nil),              // absurd dimensions
+		testfile.IDX(idxImagesMagic, []uint32{1 << 15, 1 << 8, 1 << 8}, nil),                // large, but no body
+		testfile.Gzip(testfile.IDX(idxLabelsMagic, []uint32{1 << 31}, make([]byte, 100))),   // gzipped and lying
+		testfile.Gzip(testfile.IDX(idxLabelsMagic, []uint32{3}, make([]byte, 1<<16))),       // gzipped, longer than announced
+		testfile.Gzip(testfile.IDX(idxImagesMagic, []uint32{1 << 14, 1 << 8, 1 << 8}, nil)), // announces more than the default limit
+		testfile.IDX(idxImagesMagic, []uint32{0, 2, 2}, nil),
 		[]byte("hello world"),
 		nil,
 	} {

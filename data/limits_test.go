@@ -9,13 +9,15 @@ import (
 	"os"
 	"testing"
 	"time"
+
+	"github.com/practica-ml/practica/internal/testfile"
 )
 
 // zeroIDX is a gzipped IDX file announcing dims over a body of n zero
 // bytes: a few kilobytes on disk for megabytes of data.
 func zeroIDX(t *testing.T, magic uint32, dims []uint32, n int) []byte {
 	t.Helper()
-	return gz(t, idxBytes(magic, dims, make([]byte, n)))
+	return testfile.Gzip(testfile.IDX(magic, dims, make([]byte, n)))
 }
 
 // TestIDXBounds crafts IDX files whose cost is decided by their headers:
@@ -28,11 +30,11 @@ func TestIDXBounds(t *testing.T) {
 	// 20,000 images of 28×28: 15.7 MB of pixels, 63 MB as float32, in a
 	// gzipped file of about 15 KB.
 	images := writeFile(t, dir, "bomb-images-idx3-ubyte.gz", zeroIDX(t, idxImagesMagic, []uint32{20000, 28, 28}, 20000*28*28))
-	tenLabels := writeFile(t, dir, "ten-labels-idx1-ubyte", idxBytes(idxLabelsMagic, []uint32{10}, make([]byte, 10)))
+	tenLabels := writeFile(t, dir, "ten-labels-idx1-ubyte", testfile.IDX(idxLabelsMagic, []uint32{10}, make([]byte, 10)))
 	manyLabels := writeFile(t, dir, "many-labels-idx1-ubyte.gz", zeroIDX(t, idxLabelsMagic, []uint32{1<<30 + 1}, 0))
 	// 10 labels, then 64 MB more that the header does not announce.
 	longLabels := writeFile(t, dir, "long-labels-idx1-ubyte.gz", zeroIDX(t, idxLabelsMagic, []uint32{10}, 10+64<<20))
-	trailLabels := writeFile(t, dir, "trail-labels-idx1-ubyte", idxBytes(idxLabelsMagic, []uint32{3}, []byte{0, 1, 2, 3, 4}))
+	trailLabels := writeFile(t, dir, "trail-labels-idx1-ubyte", testfile.IDX(idxLabelsMagic, []uint32{3}, []byte{0, 1, 2, 3, 4}))
 	cases := []struct {
 		name     string
 		read     func() error

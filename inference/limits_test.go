@@ -2,8 +2,6 @@ package inference
 
 import (
 	"bytes"
-	"compress/gzip"
-	"encoding/binary"
 	"fmt"
 	"image"
 	"image/png"
@@ -16,6 +14,7 @@ import (
 	"time"
 
 	"github.com/practica-ml/practica/data"
+	"github.com/practica-ml/practica/internal/testfile"
 	"github.com/practica-ml/practica/model"
 )
 
@@ -113,28 +112,6 @@ func TestLoadRefusesCraftedCheckpoints(t *testing.T) {
 	}
 }
 
-// idxFile is an IDX file of unsigned bytes: magic, dimensions, body.
-func idxFile(magic uint32, dims []uint32, body []byte) []byte {
-	b := binary.BigEndian.AppendUint32(nil, magic)
-	for _, d := range dims {
-		b = binary.BigEndian.AppendUint32(b, d)
-	}
-	return append(b, body...)
-}
-
-func gzipBytes(t *testing.T, b []byte) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	w := gzip.NewWriter(&buf)
-	if _, err := w.Write(b); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
 // TestReadIDXChecksHeadersFirst: an IDX file's image size is compared
 // with the model's, and its labels' count with its images', from the
 // headers, before either body is read; the crafted files hold 16 MB of
@@ -153,12 +130,12 @@ func TestReadIDXChecksHeadersFirst(t *testing.T) {
 		}
 		return path
 	}
-	wide := write("wide-images-idx3-ubyte.gz", gzipBytes(t, idxFile(0x803, []uint32{20000, 28, 28}, make([]byte, 20000*28*28))))
-	many := write("many-images-idx3-ubyte.gz", gzipBytes(t, idxFile(0x803, []uint32{250000, 8, 8}, make([]byte, 250000*64))))
-	few := write("few-labels-idx1-ubyte", idxFile(0x801, []uint32{10}, make([]byte, 10)))
-	three := write("three-images-idx3-ubyte", idxFile(0x803, []uint32{3, 8, 8}, slices.Repeat([]byte{255, 0}, 96)))
-	labels := write("three-labels-idx1-ubyte", idxFile(0x801, []uint32{3}, []byte{2, 0, 1}))
-	bad := write("bad-labels-idx1-ubyte", idxFile(0x801, []uint32{3}, []byte{2, 3, 1}))
+	wide := write("wide-images-idx3-ubyte.gz", testfile.Gzip(testfile.IDX(0x803, []uint32{20000, 28, 28}, make([]byte, 20000*28*28))))
+	many := write("many-images-idx3-ubyte.gz", testfile.Gzip(testfile.IDX(0x803, []uint32{250000, 8, 8}, make([]byte, 250000*64))))
+	few := write("few-labels-idx1-ubyte", testfile.IDX(0x801, []uint32{10}, make([]byte, 10)))
+	three := write("three-images-idx3-ubyte", testfile.IDX(0x803, []uint32{3, 8, 8}, slices.Repeat([]byte{255, 0}, 96)))
+	labels := write("three-labels-idx1-ubyte", testfile.IDX(0x801, []uint32{3}, []byte{2, 0, 1}))
+	bad := write("bad-labels-idx1-ubyte", testfile.IDX(0x801, []uint32{3}, []byte{2, 3, 1}))
 	for _, tc := range []struct {
 		name           string
 		images, labels string

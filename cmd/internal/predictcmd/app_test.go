@@ -3,7 +3,6 @@ package predictcmd
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -12,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/practica-ml/practica/internal/cliutil"
+	"github.com/practica-ml/practica/internal/testfile"
 )
 
 // trainedRun trains a tiny tabular model with the train command's binary
@@ -96,11 +96,7 @@ func TestPredict(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var gz bytes.Buffer
-	zw := gzip.NewWriter(&gz)
-	zw.Write(csvBytes)
-	zw.Close()
-	for name, in := range map[string][]byte{"plain": csvBytes, "gzipped": gz.Bytes()} {
+	for name, in := range map[string][]byte{"plain": csvBytes, "gzipped": testfile.Gzip(csvBytes)} {
 		var fromStdin, stderr bytes.Buffer
 		if code := cliutil.RunStandalone(Command(), []string{"predict", "--run", runDir, "-"}, bytes.NewReader(in), &fromStdin, &stderr); code != 0 || fromStdin.String() != string(b) {
 			t.Errorf("stdin %s: exit %d, %d bytes; want the %d bytes of the file's predictions", name, code, fromStdin.Len(), len(b))
