@@ -30,7 +30,11 @@ const (
 // construction.
 func classifyCell(s string) (float32, cellProblem) {
 	t := strings.TrimSpace(s)
-	v, err := strconv.ParseFloat(t, 64)
+	// Rounded once, to float32: through float64 a few decimals round
+	// twice and land on the wrong float32 (7.038531e-26, the shortest
+	// form of one, among them), and a file written from float32 values
+	// would not read back exactly.
+	v, err := strconv.ParseFloat(t, 32)
 	if err != nil && !errors.Is(err, strconv.ErrRange) {
 		if t == "" {
 			return 0, cellEmpty

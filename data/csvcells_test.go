@@ -1,6 +1,8 @@
 package data
 
 import (
+	"fmt"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -93,5 +95,36 @@ func TestCheckCSVCellsWithOptions(t *testing.T) {
 	want := []BadCells{{Column: "a", Empty: 1, FirstRow: 3}, {Column: "b", NonNumeric: 2, FirstRow: 1}}
 	if err != nil || !reflect.DeepEqual(got, want) {
 		t.Fatalf("CheckCSVCells = %+v, %v; want %+v", got, err, want)
+	}
+}
+
+// TestReadCSVExactFloat32 reads the shortest decimal forms of float32
+// values back to the same bits, 7.038531e-26 included: the one float32
+// whose shortest form, rounded through float64, lands on its neighbour.
+func TestReadCSVExactFloat32(t *testing.T) {
+	tests := []struct {
+		cell string
+		bits uint32
+	}{
+		{"7.038531e-26", 363742205},
+		{"0.1", 0x3dcccccd},
+		{"-0", 0x80000000},
+		{"1e-45", 0x00000001},
+		{"3.4028235e+38", 0x7f7fffff},
+		{"16", 0x41800000},
+	}
+	var b strings.Builder
+	b.WriteString("x,label\n")
+	for i, tc := range tests {
+		fmt.Fprintf(&b, "%s,%d\n", tc.cell, i%2)
+	}
+	d, err := ReadCSV(writeFile(t, t.TempDir(), "exact.csv", []byte(b.String())), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, tc := range tests {
+		if got := math.Float32bits(d.X[i]); got != tc.bits {
+			t.Errorf("%s read as %v (bits %#08x), want bits %#08x", tc.cell, d.X[i], got, tc.bits)
+		}
 	}
 }

@@ -5,19 +5,30 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 )
 
 // IDX magic numbers: two zero bytes, the element type (0x08: unsigned
-// byte) and the number of dimensions.
+// byte, 0x0D: big-endian IEEE float32) and the number of dimensions.
 const (
 	idxImagesMagic = 0x00000803
 	idxLabelsMagic = 0x00000801
+	// idxFloatImagesMagic (N, H, W) and idxFloatChannelsMagic (N, C, H,
+	// W) hold float32 images: raw values kept exactly, whatever their
+	// scale, such as the 0..16 pixels of the digits a server received.
+	idxFloatImagesMagic   = 0x00000d03
+	idxFloatChannelsMagic = 0x00000d04
 	// maxIDXSide caps the height and width of IDX images.
 	maxIDXSide = 1 << 16
 )
+
+// idxDatasetImages are the image files an IDX directory may hold: the
+// unsigned bytes of MNIST and float32 images of one or more channels.
+var idxDatasetImages = []uint32{idxImagesMagic, idxFloatImagesMagic, idxFloatChannelsMagic}
 
 // FashionMNISTClasses returns the class names of Fashion-MNIST, by label
 // (a new slice: callers may keep or change it).
@@ -63,8 +74,8 @@ func ReadIDXLabels(path string) ([]int, error) {
 type IDXFile struct {
 	// Path names the file in messages.
 	Path string
-	// Dims are the dimensions the header announces: N, H, W for images,
-	// N for labels.
+	// Dims are the dimensions the header announces: N, H, W for images
+	// (N, C, H, W for float32 images of several channels), N for labels.
 	Dims  []int
 	f     *dataFile
 	magic uint32
@@ -73,21 +84,22 @@ type IDXFile struct {
 // OpenIDXImages opens an IDX images file (see ReadIDXImages) and reads
 // its header, refusing one that announces more than l allows.
 func (l Limits) OpenIDXImages(path string) (*IDXFile, error) {
-	return l.openIDX(path, idxImagesMagic, "images")
+	return l.openIDX(path, "images", idxImagesMagic)
 }
 
 // OpenIDXLabels opens an IDX labels file (see ReadIDXLabels) and reads its
 // header, refusing one that announces more than l allows.
 func (l Limits) OpenIDXLabels(path string) (*IDXFile, error) {
-	return l.openIDX(path, idxLabelsMagic, "labels")
+	return l.openIDX(path, "labels", idxLabelsMagic)
 }
 
-func (l Limits) openIDX(path string, magic uint32, what string) (*IDXFile, error) {
+// openIDX opens an IDX file whose magic number is one of accepted.
+func (l Limits) openIDX(path, what string, accepted ...uint32) (*IDXFile, error) {
 	f, err := openData(path)
 	if err != nil {
 		return nil, err
 	}
-	x, err := l.idxHeader(f, path, magic, what)
+	x, err := l.idxHeader(f, path, what, accepted...)
 	if err != nil {
 		f.Close()
 		return nil, err
@@ -95,19 +107,21 @@ func (l Limits) openIDX(path string, magic uint32, what string) (*IDXFile, error
 	return x, nil
 }
 
-// idxHeader reads the header of an opened file and checks the size it
-// announces against l; path is for messages.
-func (l Limits) idxHeader(f *dataFile, path string, magic uint32, what string) (*IDXFile, error) {
-	dims, err := readIDXHeader(f, path, magic, what)
+// idxHeader reads the header of an opened file, whose magic number must
+// be one of accepted, and checks the size it announces against l; path is
+// for messages.
+func (l Limits) idxHeader(f *dataFile, path, what string, accepted ...uint32) (*IDXFile, error) {
+	magic, dims, err := readIDXHeader(f, path, what, accepted)
 	if err != nil {
 		return nil, err
 	}
-	if magic == idxImagesMagic {
-		if h, w := dims[1], dims[2]; h > maxIDXSide || w > maxIDXSide {
+	if magic != idxLabelsMagic {
+		if h, w := dims[len(dims)-2], dims[len(dims)-1]; h > maxIDXSide || w > maxIDXSide {
 			return nil, fmt.Errorf("%s: IDX images of %d×%d pixels; each side must be in [1, %d]", path, h, w, maxIDXSide)
 		}
 	}
-	limit := l.maxIDXValues()
+	// A float32 takes 4 bytes: the byte count must fit in an int64 too.
+	limit := min(l.maxIDXValues(), math.MaxInt64/4)
 	n := int64(1)
 	for _, d := range dims {
 		// Divide rather than multiply: three uint32 dimensions can
@@ -120,18 +134,46 @@ func (l Limits) idxHeader(f *dataFile, path string, magic uint32, what string) (
 	return &IDXFile{Path: path, Dims: dims, f: f, magic: magic}, nil
 }
 
-// Images reads the body of an images file: its pixels as raw 0..255
-// values and the shape [N 1 H W].
+// Images reads the body of an images file: its pixels and the shape
+// [N C H W], C being 1 for a file of three dimensions. Unsigned bytes
+// give raw 0..255 values; float32 values are returned exactly as stored,
+// and must be finite.
 func (x *IDXFile) Images() ([]float32, []int, error) {
-	if x.magic != idxImagesMagic {
+	if x.magic == idxLabelsMagic {
 		return nil, nil, fmt.Errorf("%s: an IDX labels file, not images", x.Path)
 	}
-	n, h, w := x.Dims[0], x.Dims[1], x.Dims[2]
-	px, err := readIDXBody[float32](x.f, x.Path, int64(n)*int64(h)*int64(w), 16)
+	shape := append([]int{x.Dims[0], 1}, x.Dims[len(x.Dims)-2:]...)
+	if len(x.Dims) == 4 {
+		shape[1] = x.Dims[1]
+	}
+	offset := int64(4 + 4*len(x.Dims))
+	n := int64(ShapeSize(shape))
+	if x.magic == idxImagesMagic {
+		px, err := readIDXBody(x.f, x.Path, n, offset, 1, decodeIDXBytes[float32])
+		if err != nil {
+			return nil, nil, err
+		}
+		return px, shape, nil
+	}
+	px, err := readIDXBody(x.f, x.Path, n, offset, 4, decodeIDXFloats)
 	if err != nil {
 		return nil, nil, err
 	}
-	return px, []int{n, 1, h, w}, nil
+	for i, v := range px {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return nil, nil, fmt.Errorf("%s: IDX value %d (byte offset %d, image %d) is %v; images must be finite", x.Path, i, offset+4*int64(i), i/ShapeSize(shape[1:]), v)
+		}
+	}
+	return px, shape, nil
+}
+
+// rawMax is the pixel scale of an images file: 255 for unsigned bytes,
+// and 0, unknown, for float32 values, which are kept as they are.
+func (x *IDXFile) rawMax() float32 {
+	if x.magic == idxImagesMagic {
+		return 255
+	}
+	return 0
 }
 
 // Labels reads the body of a labels file.
@@ -139,7 +181,7 @@ func (x *IDXFile) Labels() ([]int, error) {
 	if x.magic != idxLabelsMagic {
 		return nil, fmt.Errorf("%s: an IDX images file, not labels", x.Path)
 	}
-	return readIDXBody[int](x.f, x.Path, int64(x.Dims[0]), 8)
+	return readIDXBody(x.f, x.Path, int64(x.Dims[0]), 8, 1, decodeIDXBytes[int])
 }
 
 // Close closes the file.
@@ -147,7 +189,7 @@ func (x *IDXFile) Close() error { return x.f.Close() }
 
 // readIDXImages reads an opened IDX images file; path is for messages.
 func (l Limits) readIDXImages(f *dataFile, path string) ([]float32, []int, error) {
-	x, err := l.idxHeader(f, path, idxImagesMagic, "images")
+	x, err := l.idxHeader(f, path, "images", idxImagesMagic)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -156,7 +198,7 @@ func (l Limits) readIDXImages(f *dataFile, path string) ([]float32, []int, error
 
 // readIDXLabels reads an opened IDX labels file; path is for messages.
 func (l Limits) readIDXLabels(f *dataFile, path string) ([]int, error) {
-	x, err := l.idxHeader(f, path, idxLabelsMagic, "labels")
+	x, err := l.idxHeader(f, path, "labels", idxLabelsMagic)
 	if err != nil {
 		return nil, err
 	}
@@ -164,7 +206,10 @@ func (l Limits) readIDXLabels(f *dataFile, path string) ([]int, error) {
 }
 
 // OpenIDX reads a pair of IDX image and label files into an image dataset
-// of shape [1 H W] with RawMax 255, within the default Limits. classes
+// of shape [C H W], within the default Limits. The images are unsigned
+// bytes (C is 1, RawMax 255) or float32 values of three dimensions (C is
+// 1) or four (N, C, H, W), kept exactly and of unknown scale (RawMax 0,
+// which tells inference not to rescale them). classes
 // name the labels; when nil they are "0".."(largest label)". The two files
 // must hold as many examples, which their headers tell before either body
 // is read.
@@ -239,7 +284,7 @@ func (l Limits) OpenIDXDir(dir string, classes []string) (*Source, error) {
 // headers are read before either body, so that a count mismatch costs
 // nothing.
 func (l Limits) readIDXPair(imagesPath, labelsPath string) (*Dataset, error) {
-	images, err := l.OpenIDXImages(imagesPath)
+	images, err := l.openIDX(imagesPath, "images", idxDatasetImages...)
 	if err != nil {
 		return nil, err
 	}
@@ -260,7 +305,7 @@ func (l Limits) readIDXPair(imagesPath, labelsPath string) (*Dataset, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Dataset{Source: imagesPath, Kind: Image, Shape: shape[1:], X: x, Y: y, RawMax: 255}, nil
+	return &Dataset{Source: imagesPath, Kind: Image, Shape: shape[1:], X: x, Y: y, RawMax: images.rawMax()}, nil
 }
 
 // setIDXClasses names the labels of d, checking that each has a name.
@@ -283,81 +328,107 @@ func maxLabel(y []int) int {
 	return m
 }
 
-// readIDXHeader reads and checks the magic number and dimensions of an IDX
-// file of unsigned bytes.
-func readIDXHeader(r io.Reader, path string, magic uint32, what string) ([]int, error) {
+// readIDXHeader reads the magic number, which must be one of accepted,
+// and the dimensions of an IDX file.
+func readIDXHeader(r io.Reader, path, what string, accepted []uint32) (uint32, []int, error) {
 	var m [4]byte
 	if k, err := io.ReadFull(r, m[:]); err != nil {
-		return nil, fmt.Errorf("%s: too short for an IDX file (%d bytes); want IDX %s", path, k, what)
+		return 0, nil, fmt.Errorf("%s: too short for an IDX file (%d bytes); want IDX %s", path, k, what)
 	}
-	got := binary.BigEndian.Uint32(m[:])
-	if got != magic {
-		if m[0] != 0 || m[1] != 0 {
-			return nil, fmt.Errorf("%s: not an IDX file: magic number 0x%08x, want 0x%08x (IDX %s of unsigned bytes)", path, got, magic, what)
+	magic := binary.BigEndian.Uint32(m[:])
+	if !slices.Contains(accepted, magic) {
+		want := make([]string, len(accepted))
+		for i, a := range accepted {
+			want[i] = fmt.Sprintf("0x%08x (IDX %s: %s, %d dimensions)", a, what, idxElementName(a), a&0xff)
 		}
-		return nil, fmt.Errorf("%s: wrong IDX magic number 0x%08x (element type 0x%02x, %d dimensions), want 0x%08x (IDX %s: unsigned bytes, %d dimensions)", path, got, m[2], m[3], magic, what, magic&0xff)
+		if m[0] != 0 || m[1] != 0 {
+			return 0, nil, fmt.Errorf("%s: not an IDX file: magic number 0x%08x, want %s", path, magic, strings.Join(want, " or "))
+		}
+		return 0, nil, fmt.Errorf("%s: wrong IDX magic number 0x%08x (element type 0x%02x, %d dimensions), want %s", path, magic, m[2], m[3], strings.Join(want, " or "))
 	}
 	nd := int(magic & 0xff)
 	buf := make([]byte, 4*nd)
 	if k, err := io.ReadFull(r, buf); err != nil {
-		return nil, fmt.Errorf("%s: truncated IDX header at byte offset %d: want %d dimension bytes", path, 4+k, 4*nd)
+		return 0, nil, fmt.Errorf("%s: truncated IDX header at byte offset %d: want %d dimension bytes", path, 4+k, 4*nd)
 	}
 	dims := make([]int, nd)
 	for i := range dims {
 		v := binary.BigEndian.Uint32(buf[4*i:])
 		if v == 0 {
-			return nil, fmt.Errorf("%s: IDX dimension %d is 0; want at least 1", path, i)
+			return 0, nil, fmt.Errorf("%s: IDX dimension %d is 0; want at least 1", path, i)
 		}
 		dims[i] = int(v)
 	}
-	return dims, nil
+	return magic, dims, nil
+}
+
+// idxElementName names the element type of an IDX magic number.
+func idxElementName(magic uint32) string {
+	if magic>>8 == 0x0d {
+		return "float32"
+	}
+	return "unsigned bytes"
 }
 
 // maxDeflateRatio bounds how many bytes deflate can expand one compressed
 // byte into (about 1032), hence the data a gzip file can hold.
 const maxDeflateRatio = 1032
 
-// readIDXBody reads need unsigned bytes after a header of offset bytes,
-// converting them in one pass, and requires the body to end there: data
-// after it means the header does not describe the file. For a raw file the
-// size is checked before allocating. A gzipped file cannot hold more than
-// maxDeflateRatio times its size, so the output is allocated up to that
-// bound and grows beyond it only with the data actually read: a lying
-// header cannot force a huge allocation. The decompressed stream is read
-// through a limit of need bytes and one more, the byte that tells a body
-// longer than announced: a small file that expands to gigabytes after its
-// announced body costs no more than the body.
-func readIDXBody[T float32 | int](f *dataFile, path string, need, offset int64) ([]T, error) {
+// decodeIDXBytes converts unsigned bytes, one value each.
+func decodeIDXBytes[T float32 | int](dst []T, src []byte) {
+	for i, b := range src {
+		dst[i] = T(b)
+	}
+}
+
+// decodeIDXFloats converts big-endian IEEE float32 values, 4 bytes each.
+func decodeIDXFloats(dst []float32, src []byte) {
+	for i := range dst {
+		dst[i] = math.Float32frombits(binary.BigEndian.Uint32(src[4*i:]))
+	}
+}
+
+// readIDXBody reads need values of size bytes each after a header of
+// offset bytes, converting them with decode a chunk at a time, and
+// requires the body to end there: data after it means the header does not
+// describe the file. For a raw file the size is checked before
+// allocating. A gzipped file cannot hold more than maxDeflateRatio times
+// its size, so the output is allocated up to that bound and grows beyond
+// it only with the data actually read: a lying header cannot force a huge
+// allocation. The decompressed stream is read through a limit of the
+// announced bytes and one more, the byte that tells a body longer than
+// announced: a small file that expands to gigabytes after its announced
+// body costs no more than the body.
+func readIDXBody[T float32 | int](f *dataFile, path string, need, offset, size int64, decode func(dst []T, src []byte)) ([]T, error) {
+	needBytes := need * size
 	capacity := need
 	if f.gzipped {
-		capacity = min(need, maxDeflateRatio*f.size)
-	} else if rest := f.size - offset; rest < need {
-		return nil, fmt.Errorf("%s: truncated IDX body: the header announces %d bytes of data after its %d bytes, but the file ends at byte offset %d (%d bytes short)", path, need, offset, f.size, need-rest)
-	} else if rest > need {
-		return nil, fmt.Errorf("%s: IDX body longer than its header announces: %d bytes of data after its %d bytes, want %d (%d bytes too many)", path, rest, offset, need, rest-need)
+		capacity = min(need, maxDeflateRatio*f.size/size)
+	} else if rest := f.size - offset; rest < needBytes {
+		return nil, fmt.Errorf("%s: truncated IDX body: the header announces %d bytes of data after its %d bytes, but the file ends at byte offset %d (%d bytes short)", path, needBytes, offset, f.size, needBytes-rest)
+	} else if rest > needBytes {
+		return nil, fmt.Errorf("%s: IDX body longer than its header announces: %d bytes of data after its %d bytes, want %d (%d bytes too many)", path, rest, offset, needBytes, rest-needBytes)
 	}
-	r := io.LimitReader(f, need+1)
+	r := io.LimitReader(f, needBytes+1)
 	out := make([]T, 0, capacity)
 	var chunk [1 << 16]byte
 	for int64(len(out)) < need {
-		want := min(int64(len(chunk)), need-int64(len(out)))
+		want := min(int64(len(chunk)), (need-int64(len(out)))*size)
 		k, err := io.ReadFull(r, chunk[:want])
-		if len(out)+k > cap(out) {
-			grown := make([]T, len(out), min(max(2*int64(cap(out)), int64(len(out)+k)), need))
+		whole := k / int(size)
+		if len(out)+whole > cap(out) {
+			grown := make([]T, len(out), min(max(2*int64(cap(out)), int64(len(out)+whole)), need))
 			copy(grown, out)
 			out = grown
 		}
-		dst := out[len(out) : len(out)+k]
-		for i, b := range chunk[:k] {
-			dst[i] = T(b)
-		}
-		out = out[:len(out)+k]
+		decode(out[len(out):len(out)+whole], chunk[:whole*int(size)])
+		out = out[:len(out)+whole]
 		if err != nil {
-			end := offset + int64(len(out))
+			read := int64(len(out))*size + int64(k%int(size))
 			if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-				return nil, fmt.Errorf("%s: truncated IDX body at byte offset %d%s: the header announces %d bytes of data after its %d bytes (%d bytes short)", path, end, uncompressedNote(f), need, offset, need-int64(len(out)))
+				return nil, fmt.Errorf("%s: truncated IDX body at byte offset %d%s: the header announces %d bytes of data after its %d bytes (%d bytes short)", path, offset+read, uncompressedNote(f), needBytes, offset, needBytes-read)
 			}
-			return nil, fmt.Errorf("%s: reading IDX data at byte offset %d%s: %w", path, end, uncompressedNote(f), err)
+			return nil, fmt.Errorf("%s: reading IDX data at byte offset %d%s: %w", path, offset+read, uncompressedNote(f), err)
 		}
 	}
 	if f.gzipped {
@@ -367,7 +438,7 @@ func readIDXBody[T float32 | int](f *dataFile, path string, need, offset int64) 
 		k, err := io.ReadFull(r, one[:])
 		switch {
 		case k > 0:
-			return nil, fmt.Errorf("%s: IDX body longer than its header announces: data goes on past byte offset %d%s, where the %d announced bytes after the %d-byte header end", path, offset+need, uncompressedNote(f), need, offset)
+			return nil, fmt.Errorf("%s: IDX body longer than its header announces: data goes on past byte offset %d%s, where the %d announced bytes after the %d-byte header end", path, offset+needBytes, uncompressedNote(f), needBytes, offset)
 		case !errors.Is(err, io.EOF):
 			return nil, fmt.Errorf("%s: corrupt gzip data: %w", path, err)
 		}

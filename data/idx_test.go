@@ -3,6 +3,7 @@ package data
 import (
 	"bytes"
 	"compress/gzip"
+	"math"
 	"runtime/metrics"
 	"slices"
 	"strings"
@@ -99,11 +100,12 @@ func heapAllocated() uint64 {
 	return s[0].Value.Uint64()
 }
 
-// FuzzReadIDX reads each input as an IDX image file and as an IDX label
-// file, raw and gzipped. Whatever the header announces, the readers
-// allocate in proportion to the file (times deflate's ratio when
-// gzipped); they fail with an error naming the file, or return exactly
-// the bytes after the header; and the gzipped copy gives the same result.
+// FuzzReadIDX reads each input as an IDX image file of bytes, as an image
+// file of an IDX directory (bytes or float32), and as an IDX label file,
+// raw and gzipped. Whatever the header announces, the readers allocate in
+// proportion to the file (times deflate's ratio when gzipped); they fail
+// with an error naming the file, or return exactly the values after the
+// header; and the gzipped copy gives the same result.
 func FuzzReadIDX(f *testing.F) {
 	images := testfile.IDX(idxImagesMagic, []uint32{2, 2, 3}, []byte{0, 1, 2, 3, 4, 5, 250, 251, 252, 253, 254, 255})
 	labels := testfile.IDX(idxLabelsMagic, []uint32{3}, []byte{0, 1, 9})
@@ -116,13 +118,16 @@ func FuzzReadIDX(f *testing.F) {
 		images[:len(images)-1],                         // truncated body
 		images[:10],                                    // truncated header
 		testfile.Gzip(images)[:30],                     // truncated gzip stream
-		testfile.IDX(idxLabelsMagic, []uint32{3, 2, 2}, make([]byte, 12)),                   // labels magic, image dimensions
-		testfile.IDX(0x00000d03, []uint32{1, 1, 1}, make([]byte, 4)),                        // float elements
-		testfile.IDX(idxImagesMagic, []uint32{1 << 31, 1 << 16, 1 << 16}, nil),              // absurd dimensions
-		testfile.IDX(idxImagesMagic, []uint32{1 << 15, 1 << 8, 1 << 8}, nil),                // large, but no body
-		testfile.Gzip(testfile.IDX(idxLabelsMagic, []uint32{1 << 31}, make([]byte, 100))),   // gzipped and lying
-		testfile.Gzip(testfile.IDX(idxLabelsMagic, []uint32{3}, make([]byte, 1<<16))),       // gzipped, longer than announced
-		testfile.Gzip(testfile.IDX(idxImagesMagic, []uint32{1 << 14, 1 << 8, 1 << 8}, nil)), // announces more than the default limit
+		testfile.IDX(idxLabelsMagic, []uint32{3, 2, 2}, make([]byte, 12)),                    // labels magic, image dimensions
+		testfile.IDX(idxFloatImagesMagic, []uint32{1, 1, 2}, floatBody(0.5, 16)),             // float elements
+		testfile.IDX(idxFloatChannelsMagic, []uint32{1, 3, 1, 1}, floatBody(-1, 0, 1e30)),    // float channels
+		testfile.IDX(idxFloatImagesMagic, []uint32{1, 1, 1}, floatBody(float32(math.NaN()))), // not finite
+		testfile.IDX(idxFloatImagesMagic, []uint32{1, 1, 2}, floatBody(1, 2)[:7]),            // a float cut short
+		testfile.IDX(idxImagesMagic, []uint32{1 << 31, 1 << 16, 1 << 16}, nil),               // absurd dimensions
+		testfile.IDX(idxImagesMagic, []uint32{1 << 15, 1 << 8, 1 << 8}, nil),                 // large, but no body
+		testfile.Gzip(testfile.IDX(idxLabelsMagic, []uint32{1 << 31}, make([]byte, 100))),    // gzipped and lying
+		testfile.Gzip(testfile.IDX(idxLabelsMagic, []uint32{3}, make([]byte, 1<<16))),        // gzipped, longer than announced
+		testfile.Gzip(testfile.IDX(idxImagesMagic, []uint32{1 << 14, 1 << 8, 1 << 8}, nil)),  // announces more than the default limit
 		testfile.IDX(idxImagesMagic, []uint32{0, 2, 2}, nil),
 		[]byte("hello world"),
 		nil,
@@ -147,6 +152,15 @@ func FuzzReadIDX(f *testing.F) {
 				t.Fatalf("images %v, want the body bytes %v", x, want)
 			}
 		}
+		anyX, anyShape, anyErr := checkIDXImages(t, b, name, len(b), idxDatasetImages...)
+		if anyErr == nil && b[2] == 0x0d {
+			off := 4 + 4*int(b[3])
+			if want := decodeFloats(b[off : off+4*len(anyX)]); !sameBits(anyX, want) {
+				t.Fatalf("float32 images %v, want the body's values %v", anyX, want)
+			}
+		} else if anyErr == nil && !slices.Equal(anyX, x) {
+			t.Fatalf("images of bytes: %v as a directory's images, %v alone", anyX, x)
+		}
 		y, labErr := checkIDXLabels(t, b, name, len(b))
 		if labErr == nil {
 			if want := b[8 : 8+len(y)]; !equalBytes(y, want) {
@@ -162,6 +176,10 @@ func FuzzReadIDX(f *testing.F) {
 		if (imgErr == nil) != (gzImgErr == nil) || !slices.Equal(x, gzX) || !slices.Equal(shape, gzShape) {
 			t.Fatalf("images: raw gives %v %v, gzipped gives %v %v", shape, imgErr, gzShape, gzImgErr)
 		}
+		gzAnyX, gzAnyShape, gzAnyErr := checkIDXImages(t, z, name, maxDeflateRatio*len(z), idxDatasetImages...)
+		if (anyErr == nil) != (gzAnyErr == nil) || !sameBits(anyX, gzAnyX) || !slices.Equal(anyShape, gzAnyShape) {
+			t.Fatalf("a directory's images: raw gives %v %v, gzipped gives %v %v", anyShape, anyErr, gzAnyShape, gzAnyErr)
+		}
 		gzY, gzLabErr := checkIDXLabels(t, z, name, maxDeflateRatio*len(z))
 		if (labErr == nil) != (gzLabErr == nil) || !slices.Equal(y, gzY) {
 			t.Fatalf("labels: raw gives %d labels, %v; gzipped gives %d, %v", len(y), labErr, len(gzY), gzLabErr)
@@ -169,17 +187,24 @@ func FuzzReadIDX(f *testing.F) {
 	})
 }
 
-// checkIDXImages reads b as IDX images and checks what must hold for any
-// file: allocation bounded by the data it can hold, an error naming the
-// file, or pixels of the announced shape.
-func checkIDXImages(t *testing.T, b []byte, name string, capacity int) ([]float32, []int, error) {
+// checkIDXImages reads b as IDX images (of bytes, unless accepted names
+// other magic numbers) and checks what must hold for any file: allocation
+// bounded by the data it can hold, an error naming the file, or pixels of
+// the announced shape.
+func checkIDXImages(t *testing.T, b []byte, name string, capacity int, accepted ...uint32) ([]float32, []int, error) {
 	t.Helper()
+	if accepted == nil {
+		accepted = []uint32{idxImagesMagic}
+	}
 	before := heapAllocated()
 	f, err := memData(b, name)
 	var x []float32
 	var shape []int
 	if err == nil {
-		x, shape, err = Limits{}.readIDXImages(f, name)
+		var file *IDXFile
+		if file, err = (Limits{}).idxHeader(f, name, "images", accepted...); err == nil {
+			x, shape, err = file.Images()
+		}
 	}
 	// 4 bytes per float32 pixel, twice over for the growth of the output,
 	// and buffers of fixed size.
@@ -192,7 +217,7 @@ func checkIDXImages(t *testing.T, b []byte, name string, capacity int) ([]float3
 		}
 		return nil, nil, err
 	}
-	if len(shape) != 4 || shape[1] != 1 || len(x) != shape[0]*shape[2]*shape[3] || len(x) == 0 {
+	if len(shape) != 4 || (shape[1] != 1 && !slices.Contains(accepted, idxFloatChannelsMagic)) || len(x) != ShapeSize(shape) || len(x) == 0 {
 		t.Fatalf("%d pixels of shape %v", len(x), shape)
 	}
 	return x, shape, nil
