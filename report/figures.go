@@ -75,7 +75,15 @@ func toImage(x []float32, shape []int, rawMax float32) image.Image {
 	scale := max(1, 128/max(h, w))
 	img := image.NewRGBA(image.Rect(0, 0, w*scale, h*scale))
 	if rawMax <= 0 {
-		rawMax = 1
+		// A source on no fixed scale (float32 IDX, as served inputs are
+		// logged) is drawn on the example's own range.
+		rawMax = 0
+		for _, f := range x[:ch*h*w] {
+			rawMax = max(rawMax, f)
+		}
+		if rawMax <= 0 {
+			rawMax = 1
+		}
 	}
 	v := func(c, y, x0 int) uint8 {
 		f := x[c*h*w+y*w+x0] / rawMax

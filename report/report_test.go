@@ -117,4 +117,15 @@ func TestImageGridPNG(t *testing.T) {
 	if r, _, _, _ := img.At(img.Bounds().Dx()-1, 0).RGBA(); r != 0 {
 		t.Errorf("a full-scale pixel drawn with red %d, want 0 (black)", r)
 	}
+	// With no raw scale (float32 IDX), the example's largest value is black
+	// and half of it mid-grey, rather than everything above 1 black.
+	for _, c := range []struct {
+		x     []float32
+		wantR uint32
+	}{{[]float32{0, 0, 4, 8}, 0}, {[]float32{0, 0, 8, 4}, 0x7f7f}} {
+		img := toImage(c.x, []int{1, 2, 2}, 0)
+		if r, _, _, _ := img.At(img.Bounds().Dx()-1, img.Bounds().Dy()-1).RGBA(); r != c.wantR {
+			t.Errorf("rawMax 0, pixels %v: last drawn with red %#x, want %#x", c.x, r, c.wantR)
+		}
+	}
 }
