@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/practica-ml/practica/data"
 	"github.com/practica-ml/practica/internal/testfile"
@@ -83,7 +82,7 @@ func TestLoadRefusesCraftedCheckpoints(t *testing.T) {
 			if err := model.SaveCheckpoint(path, &c); err != nil {
 				t.Fatal(err)
 			}
-			start, before := time.Now(), heapAllocated()
+			before := heapAllocated()
 			p, err := LoadWith(path, tc.opt)
 			if tc.want == "" {
 				if err != nil {
@@ -101,9 +100,6 @@ func TestLoadRefusesCraftedCheckpoints(t *testing.T) {
 			st, _ := os.Stat(path)
 			if got, limit := heapAllocated()-before, 64*uint64(st.Size())+4<<20; got > limit {
 				t.Errorf("loading a %d-byte file allocated %d bytes (limit %d)", st.Size(), got, limit)
-			}
-			if d := time.Since(start); d > time.Second {
-				t.Errorf("took %v", d)
 			}
 			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), path+": ") || strings.Contains(err.Error(), "\n") {
 				t.Fatalf("err = %v, want one line naming %s and containing %q", err, path, tc.want)
