@@ -106,6 +106,9 @@ func runLoop(ctx context.Context, p *setup.Prepared, m *model.Model, o train.Opt
 	if err := dir.finish(end); err != nil {
 		return nil, err
 	}
+	if err := writeCard(dir, p, res, sum); err != nil {
+		return nil, err
+	}
 	if err := dir.WriteJSON(rundir.SummaryFile, sum); err != nil {
 		return nil, err
 	}
