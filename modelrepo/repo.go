@@ -105,22 +105,19 @@ func (v Version) Verify() error {
 // Scan reads each version's model.json and checks that its checkpoint
 // exists; it does not hash the checkpoints (see Version.Verify).
 func Scan(root string) ([]Version, error) {
-	entries, err := os.ReadDir(root)
+	names, err := subdirs(root)
 	if err != nil {
 		return nil, fmt.Errorf("model repository: %w", err)
 	}
 	var versions []Version
 	var problems []error
-	for _, e := range entries {
-		dir := filepath.Join(root, e.Name())
-		if hidden(e.Name()) || !isDir(dir) {
-			continue
-		}
-		if err := CheckName(e.Name()); err != nil {
+	for _, name := range names {
+		dir := filepath.Join(root, name)
+		if err := CheckName(name); err != nil {
 			problems = append(problems, fmt.Errorf("%s: %w", dir, err))
 			continue
 		}
-		vs, errs := scanModel(dir, e.Name())
+		vs, errs := scanModel(dir, name)
 		versions = append(versions, vs...)
 		problems = append(problems, errs...)
 	}
@@ -139,18 +136,14 @@ func Scan(root string) ([]Version, error) {
 // scanModel lists the valid versions of the model name in dir and the
 // problems of the others.
 func scanModel(dir, name string) ([]Version, []error) {
-	entries, err := os.ReadDir(dir)
+	bases, err := subdirs(dir)
 	if err != nil {
 		return nil, []error{err}
 	}
 	var versions []Version
 	var problems []error
-	for _, e := range entries {
-		vdir := filepath.Join(dir, e.Name())
-		if hidden(e.Name()) || !isDir(vdir) {
-			continue
-		}
-		v, err := readVersion(vdir, name, e.Name())
+	for _, base := range bases {
+		v, err := readVersion(filepath.Join(dir, base), name, base)
 		if err != nil {
 			problems = append(problems, err)
 			continue
@@ -181,12 +174,22 @@ func readVersion(dir, name, base string) (Version, error) {
 	return v, nil
 }
 
-// hidden reports whether a directory entry is one Scan skips.
-func hidden(name string) bool { return strings.HasPrefix(name, ".") }
-
-// isDir reports whether path is a directory, following a symbolic link:
-// a repository may link a version to where its files are kept.
-func isDir(path string) bool {
-	st, err := os.Stat(path)
-	return err == nil && st.IsDir()
+// subdirs lists the entries of dir that Scan reads: directories, or
+// symbolic links to ones (a repository may link a version to where its
+// files are kept), whose names do not start with ".".
+func subdirs(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		if st, err := os.Stat(filepath.Join(dir, e.Name())); err == nil && st.IsDir() {
+			names = append(names, e.Name())
+		}
+	}
+	return names, nil
 }
