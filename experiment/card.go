@@ -16,14 +16,10 @@ import (
 // end time, the card's creation time: it pins best.ckpt's bytes and
 // records the training split's hash, which only the end of training, with
 // the prepared splits in memory, can compute. A run whose end did not
-// finish (no epoch, or interrupted) gets no card, and loses the one an
-// earlier end wrote: --resume may change best.ckpt before it writes the
-// next. sum is the summary about to be written.
+// finish (no epoch, or interrupted) gets none. sum is the summary about
+// to be written.
 func writeCard(dir *runDir, p *setup.Prepared, res train.Result, sum *rundir.Summary) error {
 	if res.Best < 0 || sum.StopReason == train.StopInterrupted {
-		if err := os.Remove(dir.Join(modelrepo.CardFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return err
-		}
 		return nil
 	}
 	path := dir.Join(rundir.BestCheckpoint)
@@ -46,4 +42,14 @@ func writeCard(dir *runDir, p *setup.Prepared, res train.Result, sum *rundir.Sum
 	}
 	c.Data.TrainSplitSHA256 = modelrepo.TrainSplitSHA256(p.Splits.Train.X, p.Splits.Train.Y)
 	return modelrepo.WriteCard(dir.Path, c)
+}
+
+// removeCard removes the card an earlier end of the run wrote, before a
+// resumed run trains: its best.ckpt may change, and a card never
+// describes other bytes than the run's best.ckpt. The end writes it anew.
+func removeCard(dir *runDir) error {
+	if err := os.Remove(dir.Join(modelrepo.CardFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
 }

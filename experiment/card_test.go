@@ -98,9 +98,9 @@ func withoutRun(t *testing.T, c *modelrepo.Card) string {
 
 // TestTrainWritesModelCard: train writes model.json at the end of a run;
 // a second run with the same seed writes the same card but for its
-// directory and time; a resumed run rewrites it for its new best.ckpt,
-// and one whose end was interrupted removes it, since best.ckpt may have
-// changed.
+// directory and time; a resumed run removes it before it trains, since
+// best.ckpt may change, so that one interrupted has none, and its end
+// writes it for the new best.ckpt.
 func TestTrainWritesModelCard(t *testing.T) {
 	cfg := config.Default()
 	cfg.Data.Source = "../data/testdata/breast_cancer.csv"
