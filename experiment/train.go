@@ -35,6 +35,9 @@ func Train(ctx context.Context, cfg config.Experiment, opt Options) (*rundir.Sum
 // it there): then no epoch runs, and only the end (test split,
 // calibration, plots, summary) is written.
 func runLoop(ctx context.Context, p *setup.Prepared, m *model.Model, o train.Optimizer, dir *runDir, opt Options, resume *train.ResumeState, stopped string) (*rundir.Summary, error) {
+	if err := removeCard(dir); err != nil {
+		return nil, err
+	}
 	log := opt.logger()
 	tc := p.Config.Training
 	loop := p.NewLoop(m, o, log)
@@ -104,6 +107,9 @@ func runLoop(ctx context.Context, p *setup.Prepared, m *model.Model, o train.Opt
 	end := time.Now()
 	sum.Seconds = end.Sub(dir.start).Seconds()
 	if err := dir.finish(end); err != nil {
+		return nil, err
+	}
+	if err := writeCard(dir, p, res, sum); err != nil {
 		return nil, err
 	}
 	if err := dir.WriteJSON(rundir.SummaryFile, sum); err != nil {

@@ -58,17 +58,22 @@ func Command() *cli.Command {
 			return cliutil.FlagErrors(predictAction(c, c.App.Reader, c.App.Writer), map[string]string{"split": "split", "rank": "rank", "mc_dropout": "mc-dropout", "allow_data_change": "allow-data-change", "delimiter": "delimiter"}, c.IsSet)
 		},
 	}
+	cmd.Flags = append(cmd.Flags, exportToFlags()...)
 	cmd.CustomHelpTemplate = cliutil.HelpTemplate(cmd.Flags, nil,
 		"--run DIR --split test|val|train     score a split of the run's own data",
 		"--run DIR FILE...                    one CSV, one IDX images file (*idx3-ubyte[.gz]), or PNG/JPEG images",
 		"--run DIR - < rows.csv               a CSV on standard input",
-		"--run DIR --export onnx -o FILE      write the model as ONNX (or safetensors) for other tools")
+		"--run DIR --export onnx -o FILE      write the model as ONNX (or safetensors) for other tools",
+		exportToUsage)
 	return cmd
 }
 
 func predictAction(c *cli.Context, stdin io.Reader, stdout io.Writer) error {
 	if err := cliutil.NoStrayFlags(c); err != nil {
 		return err
+	}
+	if c.IsSet("export-to") || c.IsSet("name") {
+		return exportToAction(c)
 	}
 	if c.IsSet("export") {
 		return exportAction(c)
