@@ -40,7 +40,7 @@ func writeCard(dir *runDir, p *setup.Prepared, res train.Result, sum *rundir.Sum
 		// resumption recorded the fingerprint.
 		c.Data = &modelrepo.Data{Data: rundir.Data{Source: p.Data.Source, Labels: p.Data.Labels, Fingerprint: dir.meta.DataFingerprint()}}
 	}
-	c.Data.TrainSplitSHA256 = modelrepo.TrainSplitSHA256(p.Splits.Train.X, p.Splits.Train.Y)
+	c.Data.TrainSplitSHA256 = p.TrainSHA256
 	return modelrepo.WriteCard(dir.Path, c)
 }
 

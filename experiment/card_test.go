@@ -24,8 +24,8 @@ import (
 
 // checkCard fails the test unless the run's model.json describes its
 // best.ckpt with the values of its meta.json and summary.json, and
-// hashes its training split as the documentation of TrainSplitSHA256
-// spells it out (computed here from the run's config.yaml, prepared
+// hashes its raw training split as the documentation of
+// data.SplitSHA256 spells it out (computed here from the run's config.yaml, prepared
 // afresh).
 func checkCard(t *testing.T, run string) *modelrepo.Card {
 	t.Helper()
@@ -67,13 +67,14 @@ func checkCard(t *testing.T, run string) *modelrepo.Card {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := setup.Prepare(cfg, setup.Env{})
+	// The raw split, as read: before imputation and normalization.
+	sp, err := setup.OpenSplits(cfg, setup.Env{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var b bytes.Buffer
-	binary.Write(&b, binary.LittleEndian, p.Splits.Train.X)
-	for _, y := range p.Splits.Train.Y {
+	binary.Write(&b, binary.LittleEndian, sp.Train.X)
+	for _, y := range sp.Train.Y {
 		binary.Write(&b, binary.LittleEndian, int64(y))
 	}
 	split := sha256.Sum256(b.Bytes())

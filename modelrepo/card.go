@@ -3,7 +3,6 @@ package modelrepo
 import (
 	"bytes"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -79,9 +78,9 @@ type Card struct {
 // its last stretch of training saw), and TrainSplitSHA256.
 type Data struct {
 	rundir.Data
-	// TrainSplitSHA256 hashes the training split as the model saw it
-	// (see TrainSplitSHA256); train records it, and a card built later
-	// from a run's files (BuildCard) has none.
+	// TrainSplitSHA256 hashes the training split's raw examples and
+	// labels, as read from the source (data.SplitSHA256); train records
+	// it, and a card built later from a run's files (BuildCard) has none.
 	TrainSplitSHA256 string `json:"train_split_sha256,omitempty"`
 }
 
@@ -97,33 +96,6 @@ type Test struct {
 	// and with the temperature; absent when the run fitted none.
 	ECEBefore *float64 `json:"ece_before,omitempty"`
 	ECEAfter  *float64 `json:"ece_after,omitempty"`
-}
-
-// TrainSplitSHA256 returns the hex SHA-256 of a training split: its
-// inputs x, every value's float32 bits as 4 bytes little-endian, then its
-// labels y, each as 8 bytes little-endian (two's complement int64). x is
-// the split as training holds it at its end: the model's inputs, after
-// missing cells were filled and the normalization applied, so that the
-// hash pins the preprocessing as well as the examples and their order.
-func TrainSplitSHA256(x []float32, y []int) string {
-	h := sha256.New()
-	// Hashed in chunks: a split of Fashion-MNIST is 170 MB of inputs.
-	const chunk = 1 << 16
-	buf := make([]byte, 0, chunk+8)
-	for _, v := range x {
-		if buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v)); len(buf) >= chunk {
-			h.Write(buf)
-			buf = buf[:0]
-		}
-	}
-	for _, v := range y {
-		if buf = binary.LittleEndian.AppendUint64(buf, uint64(int64(v))); len(buf) >= chunk {
-			h.Write(buf)
-			buf = buf[:0]
-		}
-	}
-	h.Write(buf)
-	return hex.EncodeToString(h.Sum(nil))
 }
 
 // sha256Hex is the hex SHA-256 of b, as sha256sum prints it.

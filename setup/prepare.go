@@ -31,6 +31,11 @@ type Prepared struct {
 	// Data is data.source and data.labels as given (Config holds a path
 	// made absolute) and the fingerprint of the data, for meta.json.
 	Data rundir.Data
+	// TrainSHA256 is data.SplitSHA256 of the training split as read from
+	// the source, before missing cells are filled and the normalization
+	// applied (both change Splits.Train in place): the model card's
+	// train_split_sha256.
+	TrainSHA256 string
 }
 
 // MinEvalExamples is the size below which a validation or test split
@@ -82,7 +87,7 @@ func Prepare(cfg config.Experiment, env Env) (*Prepared, error) {
 		return nil, err
 	}
 	typed.Fingerprint = &fp
-	p := &Prepared{Config: cfg, Splits: sp, Classes: sp.Train.Classes, Data: typed}
+	p := &Prepared{Config: cfg, Splits: sp, Classes: sp.Train.Classes, Data: typed, TrainSHA256: data.SplitSHA256(sp.Train.X, sp.Train.Y)}
 	p.Schema = model.InputSchema{Kind: sp.Train.Kind, Shape: sp.Train.Shape, FeatureNames: sp.Train.FeatureNames, LabelColumn: sp.Train.LabelColumn, RawMax: sp.Train.RawMax}
 	if err := p.applyCSVOptions(); err != nil {
 		return nil, err
