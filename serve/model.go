@@ -55,13 +55,21 @@ var outputNames = []string{outProbabilities, outLogits, outPredicted, outClass}
 
 var validName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 
+// CheckName says why name cannot be a model's name in URLs, if it cannot.
+func CheckName(name string) error {
+	if !validName.MatchString(name) {
+		return fmt.Errorf("model name %q: use letters, digits, '.', '_' and '-', starting with a letter or digit", name)
+	}
+	return nil
+}
+
 // checkModel says what makes m unservable, if anything.
 func checkModel(m *Model) error {
 	switch {
 	case m == nil:
 		return errors.New("the loader returned a nil model")
-	case !validName.MatchString(m.Name):
-		return fmt.Errorf("model name %q: use letters, digits, '.', '_' and '-', starting with a letter or digit", m.Name)
+	case CheckName(m.Name) != nil:
+		return CheckName(m.Name)
 	case m.Version < 1:
 		return fmt.Errorf("model %q: version %d; versions count from 1", m.Name, m.Version)
 	case m.Predictor == nil || m.Predictor.Checkpoint == nil || m.Predictor.Model == nil:
