@@ -14,43 +14,26 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/practica-ml/practica/config"
+	"github.com/practica-ml/practica/experiment"
 	"github.com/practica-ml/practica/inference"
-	"github.com/practica-ml/practica/model"
 	"github.com/practica-ml/practica/rundir"
 	"github.com/practica-ml/practica/setup"
-	"github.com/practica-ml/practica/train"
 )
 
-// trainRun trains cfg's model (fixed seeds) into a run directory of its
-// own, with config.yaml and best.ckpt: what serving and predict --split
-// read.
+// trainRun trains cfg's model (fixed seeds, calibrated) into a run
+// directory of its own, as train does.
 func trainRun(t testing.TB, cfg config.Experiment) *rundir.Dir {
 	t.Helper()
-	p, err := setup.Prepare(cfg, setup.Env{})
+	cfg.Calibration.Bootstrap = 0
+	cfg.Output.Root = t.TempDir()
+	sum, err := experiment.Train(context.Background(), cfg, experiment.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, o, err := p.NewModel(model.Options{TrainBatch: 32, Seed: 2})
+	dir, err := rundir.Open(sum.RunDir)
 	if err != nil {
-		t.Fatal(err)
-	}
-	dir, err := rundir.Create(t.TempDir(), "serve", time.Unix(0, 0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	y, err := p.Config.Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := dir.WriteFile(rundir.ConfigFile, y); err != nil {
-		t.Fatal(err)
-	}
-	l := &train.Loop{Model: m, Optimizer: o, Train: p.Splits.Train, Val: p.Splits.Val, Epochs: cfg.Training.Epochs, Seed: 1, Shuffle: true,
-		Hooks: []train.Hook{&train.Checkpointer{LastPath: dir.Join(rundir.LastCheckpoint), BestPath: dir.Join(rundir.BestCheckpoint), Base: p.BaseCheckpoint()}}}
-	if _, err := l.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	return dir

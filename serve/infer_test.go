@@ -26,13 +26,15 @@ import (
 
 // TestServedEqualsPredict: the probabilities served for a test split are
 // predict's (inference.Predict, what its file mode prints) rounded to
-// float32, bit for bit, at a calibration temperature; so are the logits;
+// float32, bit for bit, at the checkpoint's calibration temperature; so
+// are the logits;
 // an image sent as base64 PNG scores as predict scores the file.
 func TestServedEqualsPredict(t *testing.T) {
 	cancer, digits := cancerRun(t), digitsRun(t)
-	const T = 1.7
 	served, filed := load(t, cancer), load(t, cancer)
-	served.Temperature, filed.Temperature = T, T
+	if T := served.Temperature; T == 1 || !(T > 0) {
+		t.Fatalf("temperature %v: the fixture should be calibrated", T)
+	}
 	s := newServer(t, Options{},
 		&Model{Name: "bc", Version: 1, Predictor: served},
 		&Model{Name: "digits", Version: 1, Predictor: load(t, digits)})
@@ -52,7 +54,7 @@ func TestServedEqualsPredict(t *testing.T) {
 		file    *inference.Predictor
 		in      inference.Input
 	}{
-		{"breast cancer test split, T=1.7", "/v2/models/bc/infer", rowsRequest(testSplit(t, cancer).X, 30), filed, testSplit(t, cancer)},
+		{"breast cancer test split", "/v2/models/bc/infer", rowsRequest(testSplit(t, cancer).X, 30), filed, testSplit(t, cancer)},
 		{"digits test split", "/v2/models/digits/infer", rowsRequest(testSplit(t, digits).X, 1, 8, 8), digitsFiled, testSplit(t, digits)},
 		{"a PNG", "/v2/models/digits/infer", map[string]any{"inputs": []any{tensor("image", BYTES, []int{1}, []string{base64.StdEncoding.EncodeToString(digitPNG(t))})}}, digitsFiled, image},
 	}
