@@ -90,6 +90,11 @@ func serveAction(c *cli.Context) error {
 	if beyondLoopback(addr) {
 		fmt.Fprintf(c.App.ErrWriter, "warning: --serve %s listens beyond this machine, and the server has no authentication: anyone who reaches the port can query the model; use 127.0.0.1:PORT, or put it behind a proxy that authenticates\n", addr)
 	}
+	// Listening first: a port in use is said before a model is loaded.
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("--serve %s: %w", addr, err)
+	}
 	log := cliutil.Logger(c.App.ErrWriter, false, false)
 	checkpoint := c.String("checkpoint")
 	srv, err := serve.New(func() ([]*serve.Model, error) {
@@ -112,12 +117,8 @@ func serveAction(c *cli.Context) error {
 		Logger: log,
 	})
 	if err != nil {
+		ln.Close()
 		return err
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		srv.Close()
-		return fmt.Errorf("--serve %s: %w", addr, err)
 	}
 	ctx, stop := cliutil.SignalContext(c.Context)
 	defer stop()

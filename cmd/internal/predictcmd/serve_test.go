@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -166,5 +167,21 @@ func TestServeRun(t *testing.T) {
 	}
 	if stdout.Len() != 0 {
 		t.Errorf("standard output: %q", stdout.String())
+	}
+}
+
+// TestServeBusyPort: a port already in use is an error naming --serve and
+// the address, given before any model is loaded.
+func TestServeBusyPort(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var stdout, stderr bytes.Buffer
+	addr := ln.Addr().String()
+	code := run([]string{"predict", "--serve", addr, "--run", "no-such-run"}, &stdout, &stderr)
+	if want := "predict: --serve " + addr + ": listen tcp " + addr; code != 1 || !strings.HasPrefix(stderr.String(), want) || !strings.Contains(stderr.String(), "address already in use") {
+		t.Fatalf("exit %d, %q; want 1 and %q…address already in use", code, stderr.String(), want)
 	}
 }
