@@ -115,13 +115,33 @@ func ReadImageFile(path string, shape []int, rawMax float32) ([]float32, error) 
 // ReadImageFile is ReadImageFile within l. The decoded image is the one
 // full-size copy it holds: it is resized row by row, as it is converted.
 func (l Limits) ReadImageFile(path string, shape []int, rawMax float32) ([]float32, error) {
+	return l.readImage(path, shape, rawMax, func() (io.ReadCloser, error) { return os.Open(path) })
+}
+
+// DecodeImage is ReadImageFile on the bytes of a PNG or JPEG file held in
+// memory (an image sent to a server); name stands for it in messages. The
+// bytes go through the same checks, conversion and resizing as a file's,
+// so the example is the same, bit for bit, as ReadImageFile's on a file
+// holding them.
+func (l Limits) DecodeImage(name string, b []byte, shape []int, rawMax float32) ([]float32, error) {
+	return l.readImage(name, shape, rawMax, func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil })
+}
+
+// readImage is ReadImageFile and DecodeImage: the shape and scale are
+// checked before open is called, so that a bad request costs no I/O.
+func (l Limits) readImage(name string, shape []int, rawMax float32, open func() (io.ReadCloser, error)) ([]float32, error) {
 	if len(shape) != 3 || (shape[0] != 1 && shape[0] != 3) || shape[1] < 1 || shape[2] < 1 || shape[1] > MaxImageSize || shape[2] > MaxImageSize {
-		return nil, fmt.Errorf("%s: cannot read an image into shape %v; want [C H W] with C 1 or 3 and sides 1..%d", path, shape, MaxImageSize)
+		return nil, fmt.Errorf("%s: cannot read an image into shape %v; want [C H W] with C 1 or 3 and sides 1..%d", name, shape, MaxImageSize)
 	}
 	if !(rawMax > 0) || math.IsInf(float64(rawMax), 0) {
-		return nil, fmt.Errorf("%s: raw maximum %v; want a positive finite value", path, rawMax)
+		return nil, fmt.Errorf("%s: raw maximum %v; want a positive finite value", name, rawMax)
 	}
-	img, err := l.decodeFile(path, shape[1], shape[2], shape[0] == 1)
+	r, err := open()
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	img, err := l.decode(r, name, shape[1], shape[2], shape[0] == 1)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package data
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"hash/crc32"
 	"image"
 	"image/color"
@@ -369,5 +370,46 @@ func TestImageLimits(t *testing.T) {
 			}
 			wantErr(t, err, append([]string{path}, tc.want...)...)
 		})
+	}
+}
+
+// TestDecodeImageIsReadImageFile: an image's bytes in memory give the
+// example its file gives, bit for bit, through every decoder kind and both
+// channel counts, and the same refusals (huge headers, truncated data, a
+// bad shape) with the name given in place of the path.
+func TestDecodeImageIsReadImageFile(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string][]byte{}
+	for i, b := range imageSeeds(t) {
+		files[fmt.Sprintf("seed-%d.img", i)] = b
+	}
+	for name, b := range hugeImages(t) {
+		files[name] = b
+	}
+	shapes := [][]int{{1, 4, 4}, {3, 5, 3}, {2, 4, 4}}
+	decoded := 0
+	for name, b := range files {
+		path := writeFile(t, dir, name, b)
+		for _, shape := range shapes {
+			fromFile, fileErr := ReadImageFile(path, shape, 16)
+			fromBytes, bytesErr := Limits{}.DecodeImage("request image", b, shape, 16)
+			if (fileErr == nil) != (bytesErr == nil) {
+				t.Fatalf("%s %v: file error %v, bytes error %v", name, shape, fileErr, bytesErr)
+			}
+			if fileErr != nil {
+				if want := strings.ReplaceAll(fileErr.Error(), path, "request image"); bytesErr.Error() != want {
+					t.Errorf("%s %v: bytes error %q, want %q", name, shape, bytesErr, want)
+				}
+				continue
+			}
+			decoded++
+			if len(fromBytes) != ShapeSize(shape) || !slices.EqualFunc(fromFile, fromBytes, func(a, b float32) bool { return math.Float32bits(a) == math.Float32bits(b) }) {
+				t.Fatalf("%s %v: bytes give %v, the file %v", name, shape, fromBytes, fromFile)
+			}
+		}
+	}
+	// The six valid seeds in the two good shapes.
+	if decoded != 12 {
+		t.Errorf("%d images decoded, want 12", decoded)
 	}
 }

@@ -97,7 +97,7 @@ func TestExitCodes(t *testing.T) {
 		{"unknown command", []string{"frobnicate"}, cliutil.ExitUsage, "unknown command frobnicate\n"},
 		{"global flag unknown", []string{"--epochs", "3"}, cliutil.ExitUsage, "unknown flag --epochs"},
 		{"eval with nothing to do", []string{"eval"}, cliutil.ExitUsage, "nothing to do"},
-		{"predict without --run", []string{"predict", "x.csv"}, cliutil.ExitError, "run"},
+		{"predict without --run", []string{"predict", "x.csv"}, cliutil.ExitUsage, "practica predict: --run DIR is required"},
 		{"runtime error", []string{"eval", "--run", filepath.Join(out, "none")}, cliutil.ExitError, "none"},
 		{"bad value", []string{"train", "--lr", "-1", "--out", out}, cliutil.ExitError, "optimizer.lr must be"},
 		{"verdict", []string{"train", "--overfit-one", "--lr", "1e-9", "--overfit-steps", "20", "--out", out, "-q"}, cliutil.ExitVerdict, ""},

@@ -24,6 +24,7 @@ import (
 	"github.com/practica-ml/practica/internal/atomicfile"
 	"github.com/practica-ml/practica/internal/cliutil"
 	"github.com/practica-ml/practica/model"
+	"github.com/practica-ml/practica/serve"
 )
 
 // renames are the old spellings of predict's flags: --labels and --seed
@@ -36,7 +37,7 @@ func Command() *cli.Command {
 		Name:  "predict",
 		Usage: "score inputs with a trained run's model: one JSON line each, probabilities softmax(logits / T), T the temperature train fitted",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "run", Usage: "run directory written by train", Required: true},
+			&cli.StringFlag{Name: "run", Usage: "run directory written by train (required but with --serve --model-repository)"},
 			&cli.StringFlag{Name: "checkpoint", Usage: "checkpoint file", DefaultText: "RUN/checkpoints/best.ckpt"},
 			&cli.StringFlag{Name: "split", Usage: "score a split of the run's own data: train, val or test"},
 			&cli.BoolFlag{Name: "allow-data-change", Usage: "with --split: go on when the run's data differ from the fingerprint in its meta.json"},
@@ -50,6 +51,13 @@ func Command() *cli.Command {
 			&cli.IntFlag{Name: "top", Usage: "with --rank: only the N most valuable examples", DefaultText: "all"},
 			&cli.Uint64Flag{Name: "mc-seed", Value: 1, Usage: "seed of the MC dropout masks"},
 			&cli.StringFlag{Name: "export", Usage: "write the model to --output instead of scoring: onnx (the evaluation graph, with the normalization and softmax(logits / T)) or safetensors (its tensors)"},
+			&cli.StringFlag{Name: "serve", Usage: "answer Open Inference Protocol (KServe v2 REST) requests on ADDR (host:port) until SIGTERM or SIGINT, which drain; SIGHUP reloads the model"},
+			&cli.StringFlag{Name: "name", Usage: "the model's name: with --serve --run in URLs (/v2/models/NAME), with --export-to in the repository; [A-Za-z0-9][A-Za-z0-9._-]*, at most 100 characters", DefaultText: "the run directory's base name"},
+			&cli.StringFlag{Name: "model-repository", Usage: "with --serve: serve every model of a model repository instead of one run (not wired yet)"},
+			&cli.Int64Flag{Name: "max-body", Value: serve.DefaultMaxBody, Usage: "with --serve: the largest request body, in bytes (413 beyond)"},
+			&cli.DurationFlag{Name: "batch-window", Value: serve.DefaultBatchWindow, Usage: "with --serve: how long a model waits for more requests to run with the first as one batch (0: each request alone)"},
+			&cli.IntFlag{Name: "max-batch", Value: serve.DefaultMaxBatch, Usage: "with --serve: the most examples run through the model at once"},
+			&cli.IntFlag{Name: "queue", Value: serve.DefaultQueue, Usage: "with --serve: the requests that may wait for a model (503 beyond)"},
 			&cli.StringFlag{Name: "labels", Hidden: true},
 			&cli.Uint64Flag{Name: "seed", Hidden: true},
 		},
@@ -64,13 +72,23 @@ func Command() *cli.Command {
 		"--run DIR FILE...                    one CSV, one IDX images file (*idx3-ubyte[.gz]), or PNG/JPEG images",
 		"--run DIR - < rows.csv               a CSV on standard input",
 		"--run DIR --export onnx -o FILE      write the model as ONNX (or safetensors) for other tools",
-		exportToUsage)
+		exportToUsage,
+		"--serve ADDR --run DIR [--name N]    answer Open Inference Protocol (KServe v2 REST) requests on ADDR")
 	return cmd
 }
 
 func predictAction(c *cli.Context, stdin io.Reader, stdout io.Writer) error {
 	if err := cliutil.NoStrayFlags(c); err != nil {
 		return err
+	}
+	if c.IsSet("serve") {
+		return serveAction(c)
+	}
+	if err := servingFlagsAlone(c); err != nil {
+		return err
+	}
+	if c.String("run") == "" {
+		return cliutil.Usagef(c, "--run DIR is required: the run directory written by train")
 	}
 	if c.IsSet("export-to") || c.IsSet("name") {
 		return exportToAction(c)

@@ -15,7 +15,6 @@ import (
 func exportToFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "export-to", Usage: "copy the model (best.ckpt, or --checkpoint) and its model.json into the model repository DIR as DIR/NAME/VERSION/, the next version; prints that directory"},
-		&cli.StringFlag{Name: "name", Usage: "with --export-to: the model's name in the repository, [A-Za-z0-9][A-Za-z0-9._-]*, at most 100 characters", DefaultText: "the run directory's name"},
 	}
 }
 
@@ -29,7 +28,7 @@ func exportToAction(c *cli.Context) error {
 	root := c.String("export-to")
 	switch {
 	case !c.IsSet("export-to"):
-		return cliutil.Usagef(c, "--name needs --export-to DIR, the model repository to add the model to")
+		return cliutil.Usagef(c, "--name needs --export-to DIR (the model repository to add the model to) or --serve ADDR")
 	case root == "":
 		return cliutil.Usagef(c, "--export-to needs a directory, the model repository")
 	case c.NArg() > 0:
