@@ -68,6 +68,24 @@ func LoadWith(path string, opt LoadOptions) (*Predictor, error) {
 	if err != nil {
 		return nil, err
 	}
+	return build(path, c, opt)
+}
+
+// LoadBytes is LoadWith for a checkpoint already in memory, as read from
+// path: a caller that verified the bytes (against a model card's hash)
+// builds the model from those very bytes, not from a second read of a
+// file that may have changed in between.
+func LoadBytes(path string, b []byte, opt LoadOptions) (*Predictor, error) {
+	c, err := model.UnmarshalCheckpoint(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return build(path, c, opt)
+}
+
+// build checks the checkpoint c, read from path, against opt.MaxMemory
+// and its own header, and builds its model for evaluation.
+func build(path string, c *model.Checkpoint, opt LoadOptions) (*Predictor, error) {
 	budget := opt.MaxMemory
 	if budget == 0 {
 		budget = DefaultMaxMemory
@@ -182,7 +200,6 @@ func (p *Predictor) prepare(raw []float32) ([]float32, error) {
 	return x, nil
 }
 
-// Predict scores every example of in.
 // LoadRun opens the run directory runDir and loads the checkpoint served
 // from it: checkpoint when it is not empty, else the run's best.ckpt.
 func LoadRun(runDir, checkpoint string) (*Predictor, *rundir.Dir, error) {
@@ -214,6 +231,7 @@ func (p *Predictor) Probabilities(in Input) ([]float64, error) {
 	return out, nil
 }
 
+// Predict scores every example of in.
 func (p *Predictor) Predict(in Input) ([]Prediction, error) {
 	logits, err := p.Logits(in.X)
 	if err != nil {

@@ -1,6 +1,8 @@
 package modelrepo
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -72,17 +74,35 @@ func (v Version) CheckpointPath() string {
 // SHA-256 equals the card's sha256. Scan does not hash the checkpoints;
 // a server calls Verify before it loads one.
 func (v Version) Verify() error {
-	path := v.CheckpointPath()
-	got, err := data.FileSHA256(path)
+	got, err := data.FileSHA256(v.CheckpointPath())
 	if err != nil {
 		return err
 	}
+	return v.checkSHA256(got)
+}
+
+// ReadCheckpoint reads the version's checkpoint and verifies it as Verify
+// does: a server builds its model from the bytes it verified.
+func (v Version) ReadCheckpoint() ([]byte, error) {
+	b, err := os.ReadFile(v.CheckpointPath())
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(b)
+	if err := v.checkSHA256(hex.EncodeToString(sum[:])); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// checkSHA256 compares the checkpoint's hex SHA-256 with its card's.
+func (v Version) checkSHA256(got string) error {
 	if v.Card == nil || got != v.Card.SHA256 {
 		want := ""
 		if v.Card != nil {
 			want = v.Card.SHA256
 		}
-		return fmt.Errorf("checkpoint %s has sha256 %s, its %s says %s", path, got, CardFile, want)
+		return fmt.Errorf("checkpoint %s has sha256 %s, its %s says %s", v.CheckpointPath(), got, CardFile, want)
 	}
 	return nil
 }

@@ -327,7 +327,7 @@ func TestExportRefuses(t *testing.T) {
 }
 
 // TestVerifyTamperedCheckpoint: one byte flipped in model.ckpt fails
-// Verify with the file and both hashes named.
+// Verify and ReadCheckpoint with the file and both hashes named.
 func TestVerifyTamperedCheckpoint(t *testing.T) {
 	run := trainedRun(t)
 	v, err := modelrepo.Export(t.TempDir(), run, "", "bc")
@@ -348,7 +348,10 @@ func TestVerifyTamperedCheckpoint(t *testing.T) {
 		sum := sha256.Sum256(tampered)
 		want := "checkpoint " + path + " has sha256 " + hex.EncodeToString(sum[:]) + ", its model.json says " + v.Card.SHA256
 		if err := v.Verify(); err == nil || err.Error() != want {
-			t.Errorf("byte %d flipped: %v, want %q", at, err, want)
+			t.Errorf("byte %d flipped: Verify: %v, want %q", at, err, want)
+		}
+		if got, err := v.ReadCheckpoint(); err == nil || err.Error() != want || got != nil {
+			t.Errorf("byte %d flipped: ReadCheckpoint: %d bytes, %v, want %q", at, len(got), err, want)
 		}
 	}
 	if err := os.WriteFile(path, b, 0o644); err != nil {
@@ -356,6 +359,9 @@ func TestVerifyTamperedCheckpoint(t *testing.T) {
 	}
 	if err := v.Verify(); err != nil {
 		t.Errorf("restored: %v", err)
+	}
+	if got, err := v.ReadCheckpoint(); err != nil || !bytes.Equal(got, b) {
+		t.Errorf("restored: ReadCheckpoint: %d bytes (want %d), %v", len(got), len(b), err)
 	}
 }
 

@@ -58,12 +58,14 @@ func Command() *cli.Command {
 			&cli.DurationFlag{Name: "batch-window", Value: serve.DefaultBatchWindow, Usage: "with --serve: how long a model waits for more requests to run with the first as one batch (0: each request alone)"},
 			&cli.IntFlag{Name: "max-batch", Value: serve.DefaultMaxBatch, Usage: "with --serve: the most examples run through the model at once"},
 			&cli.IntFlag{Name: "queue", Value: serve.DefaultQueue, Usage: "with --serve: the requests that may wait for a model (503 beyond)"},
+			&cli.StringFlag{Name: "log-inputs", Usage: "with --serve: keep what was served (raw inputs, predicted class, confidence, time, version) in rotating files under DIR/NAME/VERSION/ that eval --data reads back"},
+			&cli.Float64Flag{Name: "log-sample", Value: 1, Usage: "with --log-inputs: the fraction of examples kept, in (0, 1]"},
 			&cli.StringFlag{Name: "labels", Hidden: true},
 			&cli.Uint64Flag{Name: "seed", Hidden: true},
 		},
 		Before: func(c *cli.Context) error { return cliutil.ApplyRenames(c, renames) },
 		Action: func(c *cli.Context) error {
-			return cliutil.FlagErrors(predictAction(c, c.App.Reader, c.App.Writer), map[string]string{"split": "split", "rank": "rank", "mc_dropout": "mc-dropout", "allow_data_change": "allow-data-change", "delimiter": "delimiter"}, c.IsSet)
+			return cliutil.FlagErrors(predictAction(c, c.App.Reader, c.App.Writer), map[string]string{"split": "split", "rank": "rank", "mc_dropout": "mc-dropout", "allow_data_change": "allow-data-change", "delimiter": "delimiter", "log-inputs": "log-inputs", "log-sample": "log-sample"}, c.IsSet)
 		},
 	}
 	cmd.Flags = append(cmd.Flags, exportToFlags()...)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net"
 	"os"
@@ -14,18 +15,15 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/practica-ml/practica/inference"
+	"github.com/practica-ml/practica/inputlog"
 	"github.com/practica-ml/practica/internal/cliutil"
 	"github.com/practica-ml/practica/modelrepo"
 	"github.com/practica-ml/practica/serve"
 )
 
-// modelCardFile is the model card a run directory may hold, served as
-// its model's metadata parameters.
-const modelCardFile = "model.json"
-
 // servingFlags are predict's flags that only --serve reads (--name is
 // left out: --export-to names a model too).
-var servingFlags = []string{"model-repository", "max-body", "batch-window", "max-batch", "queue"}
+var servingFlags = []string{"model-repository", "max-body", "batch-window", "max-batch", "queue", "log-inputs", "log-sample"}
 
 // servingFlagsAlone refuses serving flags without --serve, rather than
 // ignoring them.
@@ -66,27 +64,39 @@ func serveAction(c *cli.Context) error {
 			return cliutil.Usagef(c, "--%s is about scoring input files, which --serve does not do: drop it", f)
 		}
 	}
+	repo := c.String("model-repository")
+	var load serve.Loader
 	switch {
 	case c.IsSet("model-repository") && run != "":
 		return cliutil.Usagef(c, "give --serve either --run DIR or --model-repository DIR, not both")
+	case c.IsSet("model-repository") && c.IsSet("name"):
+		return cliutil.Usagef(c, "--name names the model of --run; a repository's models are named by their directories")
+	case c.IsSet("model-repository") && repo == "":
+		return cliutil.Usagef(c, "--model-repository needs a directory")
 	case c.IsSet("model-repository"):
-		return cliutil.Usagef(c, "--model-repository is not wired yet: serve one run with --run DIR")
+		load = repositoryLoader(repo)
 	case run == "":
-		return cliutil.Usagef(c, "--serve needs --run DIR, the run directory written by train")
+		return cliutil.Usagef(c, "--serve needs --run DIR (the run directory written by train) or --model-repository DIR")
 	}
-	name := c.String("name")
-	if !c.IsSet("name") {
-		abs, err := filepath.Abs(run)
-		if err != nil {
-			return err
-		}
-		name = filepath.Base(abs)
+	if c.IsSet("log-sample") && !c.IsSet("log-inputs") {
+		return cliutil.Usagef(c, "--log-sample needs --log-inputs DIR")
 	}
-	if err := modelrepo.CheckName(name); err != nil {
-		if c.IsSet("name") {
-			return cliutil.Usagef(c, "--name: %v", err)
+	if load == nil {
+		name := c.String("name")
+		if !c.IsSet("name") {
+			abs, err := filepath.Abs(run)
+			if err != nil {
+				return err
+			}
+			name = filepath.Base(abs)
 		}
-		return cliutil.Usagef(c, "the run directory's base name cannot name the model in URLs (%v): give --name", err)
+		if err := modelrepo.CheckName(name); err != nil {
+			if c.IsSet("name") {
+				return cliutil.Usagef(c, "--name: %v", err)
+			}
+			return cliutil.Usagef(c, "the run directory's base name cannot name the model in URLs (%v): give --name", err)
+		}
+		load = runLoader(run, c.String("checkpoint"), name, c.App.ErrWriter)
 	}
 	if beyondLoopback(addr) {
 		fmt.Fprintf(c.App.ErrWriter, "warning: --serve %s listens beyond this machine, and the server has no authentication: anyone who reaches the port can query the model; use 127.0.0.1:PORT, or put it behind a proxy that authenticates\n", addr)
@@ -97,28 +107,24 @@ func serveAction(c *cli.Context) error {
 		return fmt.Errorf("--serve %s: %w", addr, err)
 	}
 	log := cliutil.Logger(c.App.ErrWriter, false, false)
-	checkpoint := c.String("checkpoint")
-	srv, err := serve.New(func() ([]*serve.Model, error) {
-		p, dir, err := inference.LoadRun(run, checkpoint)
-		if err != nil {
-			return nil, err
-		}
-		if checkpoint == "" {
-			if w := unfinished(dir); w != "" {
-				log.Warn(w)
-			}
-		}
-		card, err := readCard(dir.Join(modelCardFile))
-		if err != nil {
-			return nil, err
-		}
-		return []*serve.Model{{Name: name, Version: 1, Predictor: p, Card: card}}, nil
-	}, serve.Options{
+	opt := serve.Options{
 		MaxBody: c.Int64("max-body"), BatchWindow: c.Duration("batch-window"), MaxBatch: c.Int("max-batch"), Queue: c.Int("queue"),
 		Logger: log,
-	})
+	}
+	var inputs *inputlog.Log
+	if c.IsSet("log-inputs") {
+		if inputs, err = inputlog.Open(c.String("log-inputs"), inputlog.Options{Sample: c.Float64("log-sample")}); err != nil {
+			ln.Close()
+			return err
+		}
+		opt.InputLogger = inputs
+	}
+	srv, err := serve.New(load, opt)
 	if err != nil {
 		ln.Close()
+		if inputs != nil {
+			inputs.Close()
+		}
 		return err
 	}
 	ctx, stop := cliutil.SignalContext(c.Context)
@@ -137,7 +143,67 @@ func serveAction(c *cli.Context) error {
 			}
 		}
 	}()
-	return srv.Serve(ctx, ln)
+	err = srv.Serve(ctx, ln)
+	if inputs != nil {
+		// After the drain: every answered request has been logged.
+		err = errors.Join(err, inputs.Close())
+	}
+	return err
+}
+
+// runLoader loads the run's checkpoint (best.ckpt unless checkpoint is
+// set) as version 1 of the model name, with the run's model.json as its
+// card when the run has one; SIGHUP reads them again.
+func runLoader(run, checkpoint, name string, warnings io.Writer) serve.Loader {
+	return func() ([]*serve.Model, error) {
+		p, dir, err := inference.LoadRun(run, checkpoint)
+		if err != nil {
+			return nil, err
+		}
+		if checkpoint == "" {
+			if w := unfinished(dir); w != "" {
+				fmt.Fprintln(warnings, "warning: "+w)
+			}
+		}
+		card, err := readCard(dir.Join(modelrepo.CardFile))
+		if err != nil {
+			return nil, err
+		}
+		return []*serve.Model{{Name: name, Version: 1, Predictor: p, Card: card}}, nil
+	}
+}
+
+// repositoryLoader loads every version of every model in the model
+// repository root (modelrepo.Scan). A version whose checkpoint does not
+// match its card's sha256, or does not load, is left out and named in
+// the error, and the others are served: the server logs the error, and
+// refuses to start (or keeps its previous models on SIGHUP) only when
+// nothing loads.
+func repositoryLoader(root string) serve.Loader {
+	return func() ([]*serve.Model, error) {
+		versions, err := modelrepo.Scan(root)
+		errs := []error{err}
+		var models []*serve.Model
+		for _, v := range versions {
+			b, err := v.ReadCheckpoint()
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			p, err := inference.LoadBytes(v.CheckpointPath(), b, inference.LoadOptions{})
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			card, err := json.Marshal(v.Card)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", v.Dir, err))
+				continue
+			}
+			models = append(models, &serve.Model{Name: v.Name, Version: v.Version, Predictor: p, Card: card})
+		}
+		return models, errors.Join(errs...)
+	}
 }
 
 // readCard reads a model card, nil when there is none.
