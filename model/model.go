@@ -21,6 +21,10 @@ type Model struct {
 	eval   *graph
 	// dropoutOn is false for feasibility tests, which train without dropout.
 	dropoutOn bool
+	// small are evaluation graphs of the batches in smallEvalBatches
+	// below eval's, built on first use, so that a few examples (a served
+	// request) do not pay for a full evaluation batch of padding.
+	small map[int]*graph
 	// stoch is the eval-mode graph with dropout masks of StochasticLogits,
 	// built on first use (stochastic.go).
 	stoch *graph
@@ -166,9 +170,12 @@ func (m *Model) Logits(x []float32, out []float32) error {
 	if err := m.pushStats(); err != nil {
 		return err
 	}
-	gr := m.eval
-	for start := 0; start < n; start += gr.batch {
-		k := min(gr.batch, n-start)
+	for start := 0; start < n; {
+		k := min(m.eval.batch, n-start)
+		gr, err := m.evalGraph(k)
+		if err != nil {
+			return err
+		}
 		fill(gr.xT, x[start*s:(start+k)*s])
 		if err := gr.run(); err != nil {
 			return err
@@ -176,8 +183,47 @@ func (m *Model) Logits(x []float32, out []float32) error {
 		if err := copyLogits(out[start*m.Classes:(start+k)*m.Classes], gr.logitsVal); err != nil {
 			return err
 		}
+		start += k
 	}
 	return nil
+}
+
+// smallEvalBatches are the batches of the smaller evaluation graphs: one
+// example costs a graph of 1, not of DefaultEvalBatch.
+func smallEvalBatches() [4]int { return [...]int{1, 4, 16, 64} }
+
+// evalGraph returns the evaluation graph for k examples: the smallest of
+// smallEvalBatches that holds them, when it is below the evaluation
+// batch, else the evaluation graph. Rows are independent in eval mode and
+// the kernels sum each output element in the same order whatever the
+// batch, so every graph gives a row the same bits (TestLogitsAnyBatch).
+func (m *Model) evalGraph(k int) (*graph, error) {
+	for _, b := range smallEvalBatches() {
+		if b >= m.eval.batch {
+			break
+		}
+		if k > b {
+			continue
+		}
+		if gr := m.small[b]; gr != nil {
+			return gr, nil
+		}
+		gr, err := buildGraph(m.Spec, m.InputShape, m.Classes, m.params, m.dtype, b, false, false)
+		if err != nil {
+			return nil, err
+		}
+		for i, sp := range m.statParams() {
+			if err := gr.bnOps[i].SetStats(sp[0].value, sp[1].value); err != nil {
+				return nil, fmt.Errorf("batch norm %d: %w", i, err)
+			}
+		}
+		if m.small == nil {
+			m.small = map[int]*graph{}
+		}
+		m.small[b] = gr
+		return gr, nil
+	}
+	return m.eval, nil
 }
 
 // copyLogits copies the first len(dst) logits of an evaluation run.
@@ -221,13 +267,24 @@ func (m *Model) pullStats() error {
 // pushStats copies the model's running statistics into both graphs' ops.
 func (m *Model) pushStats() error {
 	for i, sp := range m.statParams() {
-		for _, gr := range []*graph{m.train, m.eval} {
+		for _, gr := range append([]*graph{m.train, m.eval}, m.smallGraphs()...) {
 			if err := gr.bnOps[i].SetStats(sp[0].value, sp[1].value); err != nil {
 				return fmt.Errorf("batch norm %d: %w", i, err)
 			}
 		}
 	}
 	return nil
+}
+
+// smallGraphs are the small evaluation graphs built so far, by batch.
+func (m *Model) smallGraphs() []*graph {
+	var grs []*graph
+	for _, b := range smallEvalBatches() {
+		if gr := m.small[b]; gr != nil {
+			grs = append(grs, gr)
+		}
+	}
+	return grs
 }
 
 // fill copies src into the tensor t (float32 or float64) and zeroes the rest.

@@ -10,6 +10,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -29,6 +30,12 @@ const (
 	DefaultMaxBatch     = 64
 	DefaultQueue        = 256
 	DefaultDrainTimeout = 30 * time.Second
+	// DefaultMaxImagePixels bounds width×height of an image a request
+	// sends, read from its header before it is decoded: 4096², a 67 MB
+	// decoded copy at most, where a file predict reads may have Pillow's
+	// 179 million pixels. A request's few compressed bytes (a blank PNG
+	// compresses a thousandfold) must not cost the server gigabytes.
+	DefaultMaxImagePixels = 4096 * 4096
 )
 
 // The http.Server's timeouts: generous for a body of DefaultMaxBody on a
@@ -73,6 +80,10 @@ type Options struct {
 	// InputLogger, when set, gets the inputs of every answered inference
 	// request.
 	InputLogger InputLogger
+	// MaxImagePixels bounds each image a request sends (0:
+	// DefaultMaxImagePixels); a model whose Predictor.Limits set a lower
+	// bound keeps it.
+	MaxImagePixels int64
 }
 
 // Server answers the Open Inference Protocol's REST requests for a set
@@ -85,6 +96,10 @@ type Server struct {
 	metrics *metrics
 	handler http.Handler
 	models  atomic.Pointer[modelSet]
+	// decoders holds a token for each image being decoded: at most
+	// GOMAXPROCS at once (decoding is CPU-bound), so that concurrent
+	// requests cannot hold more decoded images than there are cores.
+	decoders chan struct{}
 	// draining is set once Serve's context is done: new requests get 503.
 	draining atomic.Bool
 	// swap serializes Reload and Close; closed is set by Close.
@@ -102,7 +117,7 @@ func New(load Loader, opt Options) (*Server, error) {
 	for _, f := range []struct {
 		name string
 		v    int64
-	}{{"MaxBody", opt.MaxBody}, {"BatchWindow", int64(opt.BatchWindow)}, {"MaxBatch", int64(opt.MaxBatch)}, {"Queue", int64(opt.Queue)}, {"DrainTimeout", int64(opt.DrainTimeout)}} {
+	}{{"MaxBody", opt.MaxBody}, {"MaxImagePixels", opt.MaxImagePixels}, {"BatchWindow", int64(opt.BatchWindow)}, {"MaxBatch", int64(opt.MaxBatch)}, {"Queue", int64(opt.Queue)}, {"DrainTimeout", int64(opt.DrainTimeout)}} {
 		if f.v < 0 {
 			return nil, fmt.Errorf("serve.Options.%s is %d: want a positive value, or 0 for the default", f.name, f.v)
 		}
@@ -111,7 +126,8 @@ func New(load Loader, opt Options) (*Server, error) {
 	opt.MaxBatch = orDefault(opt.MaxBatch, DefaultMaxBatch)
 	opt.Queue = orDefault(opt.Queue, DefaultQueue)
 	opt.DrainTimeout = orDefault(opt.DrainTimeout, DefaultDrainTimeout)
-	s := &Server{load: load, opt: opt, log: opt.Logger}
+	opt.MaxImagePixels = orDefault(opt.MaxImagePixels, DefaultMaxImagePixels)
+	s := &Server{load: load, opt: opt, log: opt.Logger, decoders: make(chan struct{}, runtime.GOMAXPROCS(0))}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -121,6 +137,7 @@ func New(load Loader, opt Options) (*Server, error) {
 	}
 	s.handler = s.routes()
 	models, err := load()
+	s.limitImages(models)
 	if len(models) == 0 && err != nil {
 		return nil, err
 	}
@@ -132,6 +149,18 @@ func New(load Loader, opt Options) (*Server, error) {
 	s.models.Store(set)
 	s.logLoaded(set, errors.Join(err, bad))
 	return s, nil
+}
+
+// limitImages bounds the images each model decodes for a request by
+// Options.MaxImagePixels, unless its Predictor has a lower bound.
+func (s *Server) limitImages(models []*Model) {
+	for _, m := range models {
+		if m != nil && m.Predictor != nil {
+			if l := &m.Predictor.Limits; l.MaxImagePixels == 0 || l.MaxImagePixels > s.opt.MaxImagePixels {
+				l.MaxImagePixels = s.opt.MaxImagePixels
+			}
+		}
+	}
 }
 
 // orDefault is v, or def when v is 0.
@@ -175,6 +204,7 @@ func (s *Server) Reload() error {
 		return errors.New("reload: the server is closed")
 	}
 	models, err := s.load()
+	s.limitImages(models)
 	if len(models) == 0 && err != nil {
 		s.log.Error("reload failed: still serving the previous models", "err", err)
 		return fmt.Errorf("reload: %w (still serving the previous models)", err)
@@ -440,7 +470,9 @@ func (s *Server) infer(w http.ResponseWriter, r *http.Request) (*version, *answe
 		return v, nil, err
 	}
 	for {
+		s.decoders <- struct{}{}
 		x, n, err := v.examples(req)
+		<-s.decoders
 		if err != nil {
 			return v, nil, err
 		}

@@ -42,6 +42,12 @@ func TestBadRequests(t *testing.T) {
 	one := func(in map[string]any) map[string]any { return map[string]any{"inputs": []any{in}} }
 	withNull := `{"inputs":[{"name":"input","datatype":"FP32","shape":[1,30],"data":[null` + strings.Repeat(",1", 29) + `]}]}`
 	huge := `{"inputs":[{"name":"input","datatype":"FP32","shape":[1,30],"data":[1e39` + strings.Repeat(",1", 29) + `]}]}`
+	// A blank PNG one pixel wider than 4096²: a few kilobytes announcing
+	// 16.8 million pixels.
+	var bomb bytes.Buffer
+	if err := png.Encode(&bomb, image.NewGray(image.Rect(0, 0, 4097, 4096))); err != nil {
+		t.Fatal(err)
+	}
 	nested := make([]any, 2)
 	for i := range nested {
 		nested[i] = row[:29]
@@ -87,6 +93,7 @@ func TestBadRequests(t *testing.T) {
 		{"image not base64", "POST", "/v2/models/digits/infer", nil, one(tensor("image", BYTES, []int{1}, []string{"%%%"})), 400, `input "image": element 0 is not standard base64`, ""},
 		{"image not an image", "POST", "/v2/models/digits/infer", nil, one(tensor("image", BYTES, []int{1}, []string{base64.StdEncoding.EncodeToString([]byte("a,b\n1,2\n"))})), 400, `input "image" element 0: cannot decode image`, ""},
 		{"image of FP32", "POST", "/v2/models/digits/infer", nil, one(tensor("image", FP32, []int{1}, []float64{1})), 400, `input "image": datatype FP32, and the model takes BYTES`, ""},
+		{"image beyond the pixel limit", "POST", "/v2/models/digits/infer", nil, one(tensor("image", BYTES, []int{1}, []string{base64.StdEncoding.EncodeToString(bomb.Bytes())})), 400, `input "image" element 0: image of 4097×4096 pixels, more than the 16777216 this reader accepts`, ""},
 		{"images as a matrix", "POST", "/v2/models/digits/infer", nil, one(tensor("image", BYTES, []int{1, 1}, []string{"eA=="})), 400, `input "image": shape [1 1] does not match the model's input [-1]`, ""},
 		{"pixels of the wrong size", "POST", "/v2/models/digits/infer", nil, one(tensor("input", FP32, []int{1, 1, 8, 7}, make([]float64, 56))), 400, "shape [1 1 8 7] does not match the model's input [-1 1 8 8]", ""},
 		{"body over the limit", "POST", "/v2/models/bc/infer", nil, one(tensor("input", FP32, []int{1, 30}, make([]float64, 40000))), 413, "over this server's limit of 65536 bytes", ""},

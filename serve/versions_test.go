@@ -96,7 +96,7 @@ func TestReload(t *testing.T) {
 		{"loader fails for one model", loaded{[]*Model{model("bc", 3)}, errors.New(`model "other": no best.ckpt`)}, `model "other": no best.ckpt`,
 			map[string]int{"/v2/models/bc": 3, "/v2/models/bc/versions/2": 0}},
 		{"unservable models skipped", loaded{[]*Model{model("bc", 3), model("bc/../x", 1), model("bc", 0), model("bc", 3), {Name: "card", Version: 1, Predictor: load(t, dir), Card: json.RawMessage(`[1]`)}}, nil},
-			`model name "bc/../x": use letters, digits`,
+			`the model name "bc/../x" is not a letter or digit followed by`,
 			map[string]int{"/v2/models/bc": 3, "/v2/models/card": 0}},
 	}
 	i := 0

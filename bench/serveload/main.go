@@ -189,8 +189,8 @@ func probabilities(url string, body []byte) ([]float64, error) {
 	defer resp.Body.Close()
 	var r struct {
 		Outputs []struct {
-			Name string    `json:"name"`
-			Data []float64 `json:"data"`
+			Name string          `json:"name"`
+			Data json.RawMessage `json:"data"`
 		} `json:"outputs"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
@@ -198,7 +198,11 @@ func probabilities(url string, body []byte) ([]float64, error) {
 	}
 	for _, o := range r.Outputs {
 		if o.Name == "probabilities" {
-			return o.Data, nil
+			var probs []float64
+			if err := json.Unmarshal(o.Data, &probs); err != nil {
+				return nil, fmt.Errorf("%s: probabilities: %w", url, err)
+			}
+			return probs, nil
 		}
 	}
 	return nil, fmt.Errorf("%s: no probabilities output", url)
