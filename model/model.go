@@ -21,7 +21,7 @@ type Model struct {
 	eval   *graph
 	// dropoutOn is false for feasibility tests, which train without dropout.
 	dropoutOn bool
-	// small are evaluation graphs of the batches in smallEvalBatches
+	// small are evaluation graphs of the batches of smallEvalBatches
 	// below eval's, built on first use, so that a few examples (a served
 	// request) do not pay for a full evaluation batch of padding.
 	small map[int]*graph
@@ -188,9 +188,10 @@ func (m *Model) Logits(x []float32, out []float32) error {
 	return nil
 }
 
-// smallEvalBatches are the batches of the smaller evaluation graphs: one
-// example costs a graph of 1, not of DefaultEvalBatch.
-func smallEvalBatches() [4]int { return [...]int{1, 4, 16, 64} }
+// smallEvalBatches are the batches of the smaller evaluation graphs:
+// one example costs a graph of 1, not of DefaultEvalBatch, and k examples
+// less than twice k.
+func smallEvalBatches() [8]int { return [...]int{1, 2, 4, 8, 16, 32, 64, 128} }
 
 // evalGraph returns the evaluation graph for k examples: the smallest of
 // smallEvalBatches that holds them, when it is below the evaluation
