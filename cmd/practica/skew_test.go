@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/practica-ml/practica/inference"
+	"github.com/practica-ml/practica/internal/syncbuf"
 	"github.com/practica-ml/practica/rundir"
 	"github.com/practica-ml/practica/setup"
 )
@@ -183,7 +184,7 @@ func splitShape(t *testing.T, run string) []int {
 // URL; the server is stopped (SIGTERM) when the test ends.
 func startServer(t *testing.T, run string) string {
 	t.Helper()
-	log := &syncBuffer{}
+	log := &syncbuf.Buffer{}
 	exit := make(chan int, 1)
 	go func() {
 		exit <- run2(log, "predict", "--serve", "127.0.0.1:0", "--run", run, "--name", "m", "--batch-window", "20ms")
@@ -208,24 +209,6 @@ func startServer(t *testing.T, run string) string {
 // run2 runs practica with its standard error written to log.
 func run2(log io.Writer, args ...string) int {
 	return run(append([]string{"practica"}, args...), strings.NewReader(""), io.Discard, log)
-}
-
-// syncBuffer is a buffer a server writes its log to while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func rowsRequest(x []float32, n int, shape []int) map[string]any {

@@ -13,11 +13,11 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/practica-ml/practica/internal/syncbuf"
 	"github.com/practica-ml/practica/modelrepo"
 )
 
@@ -74,25 +74,6 @@ func TestBeyondLoopback(t *testing.T) {
 	}
 }
 
-// lockedBuffer is a buffer the server's log writes to while the test
-// reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // waitFor polls cond until it holds, failing after a minute.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
@@ -111,7 +92,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 func TestServeRun(t *testing.T) {
 	runDir := trainedRun(t)
 	var stdout bytes.Buffer
-	stderr := &lockedBuffer{}
+	stderr := &syncbuf.Buffer{}
 	exit := make(chan int, 1)
 	go func() {
 		exit <- run([]string{"predict", "--serve", "127.0.0.1:0", "--run", runDir, "--name", "bc"}, &stdout, stderr)
@@ -218,7 +199,7 @@ func TestServeRepository(t *testing.T) {
 		}
 	}
 	var stdout bytes.Buffer
-	stderr := &lockedBuffer{}
+	stderr := &syncbuf.Buffer{}
 	exit := make(chan int, 1)
 	go func() {
 		exit <- run([]string{"predict", "--serve", "127.0.0.1:0", "--model-repository", repo, "--log-inputs", logs}, &stdout, stderr)
