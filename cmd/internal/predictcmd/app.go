@@ -53,7 +53,7 @@ func Command() *cli.Command {
 			&cli.StringFlag{Name: "export", Usage: "write the model to --output instead of scoring: onnx (the evaluation graph, with the normalization and softmax(logits / T)) or safetensors (its tensors)"},
 			&cli.StringFlag{Name: "serve", Usage: "answer Open Inference Protocol (KServe v2 REST) requests on ADDR (host:port) until SIGTERM or SIGINT, which drain; SIGHUP reloads the model"},
 			&cli.StringFlag{Name: "name", Usage: "the model's name: with --serve --run in URLs (/v2/models/NAME), with --export-to in the repository; [A-Za-z0-9][A-Za-z0-9._-]*, at most 100 characters", DefaultText: "the run directory's base name"},
-			&cli.StringFlag{Name: "model-repository", Usage: "with --serve: serve every model of a model repository instead of one run (not wired yet)"},
+			&cli.StringFlag{Name: "model-repository", Usage: "with --serve: serve every version of every model in the repository DIR (DIR/NAME/VERSION/, as --export-to fills it), each checked against its model.json's sha256, instead of one run"},
 			&cli.Int64Flag{Name: "max-body", Value: serve.DefaultMaxBody, Usage: "with --serve: the largest request body, in bytes (413 beyond)"},
 			&cli.DurationFlag{Name: "batch-window", Value: serve.DefaultBatchWindow, Usage: "with --serve: how long a model waits for more requests to run with the first as one batch (0: each request alone)"},
 			&cli.IntFlag{Name: "max-batch", Value: serve.DefaultMaxBatch, Usage: "with --serve: the most examples run through the model at once"},
@@ -75,7 +75,8 @@ func Command() *cli.Command {
 		"--run DIR - < rows.csv               a CSV on standard input",
 		"--run DIR --export onnx -o FILE      write the model as ONNX (or safetensors) for other tools",
 		exportToUsage,
-		"--serve ADDR --run DIR [--name N]    answer Open Inference Protocol (KServe v2 REST) requests on ADDR")
+		"--serve ADDR --run DIR [--name N]    answer Open Inference Protocol (KServe v2 REST) requests on ADDR",
+		"--serve ADDR --model-repository REPO serve every version of every model in a repository")
 	return cmd
 }
 
