@@ -48,6 +48,8 @@ type evalView struct {
 	WhatIf                           *WhatIfCalibrated
 	WhatIfTable                      *calTable
 	UncalibratedWhy, UncalibratedHow string
+	// Importance says what shuffling each feature does, in words.
+	Importance []string
 }
 
 // calTable is a table of calibration metrics, one column per report.
@@ -102,6 +104,7 @@ func (e *Result) html(dir string) ([]byte, error) {
 				{"as served (T = 1)", w.Before}, {fmt.Sprintf("if calibrated (T = %.3g): not served", v.WhatIf.Temperature), w.After}}}
 		}
 	}
+	v.Importance = e.importanceSentences()
 	v.Training = e.trainingFacts()
 	v.Repro = e.reproFacts()
 	v.EvalArgs = report.ShellJoin(e.opt.Args)

@@ -2,6 +2,7 @@ package evaluation
 
 import (
 	"github.com/practica-ml/practica/calibration"
+	"github.com/practica-ml/practica/explain"
 	"github.com/practica-ml/practica/metrics"
 	"github.com/practica-ml/practica/rundir"
 )
@@ -79,6 +80,11 @@ type Metrics struct {
 	// with the lowest F1.
 	MostConfused []metrics.Pair `json:"most_confused"`
 	WorstClasses []string       `json:"worst_classes"`
+	// PermutationImportance (tabular models) is each feature's drop in
+	// accuracy and rise in NLL when its column is shuffled, over
+	// PermutationRepeats seeded shuffles, largest drop first.
+	PermutationImportance []explain.FeatureImportance `json:"permutation_importance,omitempty"`
+	PermutationRepeats    int                         `json:"permutation_repeats,omitempty"`
 }
 
 // Calibration is metrics.json's "calibration": the scored split's

@@ -106,6 +106,11 @@ func (e *Result) writeFigures(out string) ([]string, error) {
 	if err := figures.ReliabilityPNG(path(reliabilityPlot), title, m.Calibration.Before, after); err != nil {
 		return nil, err
 	}
+	if len(m.PermutationImportance) > 0 {
+		if err := importancePNG(path(importancePlot), m.PermutationImportance); err != nil {
+			return nil, err
+		}
+	}
 	if e.kind == data.Image && len(e.shape) == 3 {
 		idx, _ := e.topLosses(topLossesShown)
 		caps := make([]string, len(idx))

@@ -54,6 +54,7 @@ func Command() *cli.Command {
 		Before: func(c *cli.Context) error { return cliutil.ApplyRenames(c, renames) },
 		Action: func(c *cli.Context) error { return evalAction(c, c.App.Writer) },
 	}
+	cmd.Flags = append(cmd.Flags, importanceFlags()...)
 	cmd.CustomHelpTemplate = cliutil.HelpTemplate(cmd.Flags, nil,
 		"--run DIR [--split test] [--data SOURCE] [--out DIR]   evaluate a run (writes DIR/eval/)",
 		"--data SOURCE [--out DIR]                              profile a data source before training",
@@ -122,6 +123,9 @@ func runAction(c *cli.Context, env setup.Env, stdout io.Writer) error {
 	}
 	for _, w := range e.DataWarnings {
 		fmt.Fprintf(c.App.ErrWriter, "warning: %s\n", w)
+	}
+	if err := addImportance(c, e); err != nil {
+		return err
 	}
 	out := c.String("out")
 	if out == "" {

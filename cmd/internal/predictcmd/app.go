@@ -69,6 +69,7 @@ func Command() *cli.Command {
 		},
 	}
 	cmd.Flags = append(cmd.Flags, exportToFlags()...)
+	cmd.Flags = append(cmd.Flags, explainFlags()...)
 	cmd.CustomHelpTemplate = cliutil.HelpTemplate(cmd.Flags, nil,
 		"--run DIR --split test|val|train     score a split of the run's own data",
 		"--run DIR FILE...                    one CSV, one IDX images file (*idx3-ubyte[.gz]), or PNG/JPEG images",
@@ -113,6 +114,9 @@ func predictAction(c *cli.Context, stdin io.Reader, stdout io.Writer) error {
 		return cliutil.Usagef(c, "--top must be at least 1, got %d", c.Int("top"))
 	case c.IsSet("allow-data-change") && !c.IsSet("split"):
 		return cliutil.Usagef(c, "--allow-data-change needs --split: only a split of the run's own data has a fingerprint to check")
+	}
+	if err := explainUsage(c); err != nil {
+		return err
 	}
 	if out := c.String("output"); out != "" {
 		// Checked before any work: the lines go to a file.
@@ -170,15 +174,27 @@ func predictAction(c *cli.Context, stdin io.Reader, stdout io.Writer) error {
 			return err
 		}
 	}
+	if c.Bool("explain") {
+		lines, err := explainPredictions(c, p, dir, in, preds)
+		if err != nil {
+			return err
+		}
+		return emit(c, stdout, lines)
+	}
+	return emit(c, stdout, preds)
+}
+
+// emit writes the JSON lines to --output (atomically) or stdout.
+func emit[T any](c *cli.Context, stdout io.Writer, lines []T) error {
 	if out := c.String("output"); out != "" {
 		var buf bufferWriter
-		if err := writeLines(&buf, preds); err != nil {
+		if err := writeLines(&buf, lines); err != nil {
 			return err
 		}
 		return atomicfile.Write(out, buf.b)
 	}
 	w := bufio.NewWriter(stdout)
-	if err := writeLines(w, preds); err != nil {
+	if err := writeLines(w, lines); err != nil {
 		return err
 	}
 	return w.Flush()
@@ -186,7 +202,7 @@ func predictAction(c *cli.Context, stdin io.Reader, stdout io.Writer) error {
 
 // scoringFlags are predict's flags about inputs and their scores, which
 // --export, scoring nothing, refuses rather than ignores.
-var scoringFlags = []string{"split", "allow-data-change", "label-column", "idx-labels", "delimiter", "uncalibrated", "mc-dropout", "rank", "top", "mc-seed"}
+var scoringFlags = []string{"split", "allow-data-change", "label-column", "idx-labels", "delimiter", "uncalibrated", "mc-dropout", "rank", "top", "mc-seed", "explain", "explain-top", "explain-dir"}
 
 // exportAction writes the run's best.ckpt (or --checkpoint) to --output in
 // the --export format. The checkpoint is read, not built into a model:
@@ -256,7 +272,7 @@ func unfinished(dir *rundir.Dir) string {
 		dir.Path, why, rundir.BestCheckpoint, dir.Path)
 }
 
-func writeLines(w io.Writer, preds []inference.Prediction) error {
+func writeLines[T any](w io.Writer, preds []T) error {
 	enc := json.NewEncoder(w)
 	for i := range preds {
 		if err := enc.Encode(&preds[i]); err != nil {
