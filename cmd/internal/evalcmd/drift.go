@@ -160,9 +160,7 @@ func driftAction(c *cli.Context, env setup.Env, stdout io.Writer) error {
 func readNew(p *inference.Predictor, cfg config.Experiment, source string, env setup.Env) (inference.Input, error) {
 	lower := strings.ToLower(source)
 	if p.Checkpoint.Input.Kind == data.Tabular && (strings.HasSuffix(lower, ".csv") || strings.HasSuffix(lower, ".csv.gz")) {
-		in, err := p.ReadCSV(source, p.Checkpoint.Input.LabelColumn)
-		in.Y = nil
-		return in, err
+		return readNewCSV(p, source)
 	}
 	src, err := data.Open(source, data.OpenOptions{LabelColumn: p.Checkpoint.Input.LabelColumn, ImageSize: cfg.Data.ImageSize, DataDir: env.DataDir, Seed: cfg.Training.Seed})
 	if err != nil {
@@ -176,6 +174,28 @@ func readNew(p *inference.Predictor, cfg config.Experiment, source string, env s
 	// The labels are not compared: served data have none.
 	d.Classes, d.Y = p.Checkpoint.Classes, nil
 	return p.Conform(&d)
+}
+
+// readNewCSV reads a CSV's features as training read its CSV (delimiter,
+// ignored columns, missing cells), with the label column, if any, left
+// out like an ignored one: its values need not even be the model's
+// classes.
+func readNewCSV(p *inference.Predictor, path string) (inference.Input, error) {
+	in := p.Checkpoint.Input
+	delim, err := data.ParseDelimiter(in.Delimiter)
+	if err != nil {
+		return inference.Input{}, err
+	}
+	ignored := slices.Clone(in.IgnoredColumns)
+	if in.LabelColumn != "" {
+		ignored = append(ignored, in.LabelColumn)
+	}
+	rows, err := data.ReadFeatureCSV(path, data.FeatureCSV{FeatureNames: in.FeatureNames, Classes: p.Checkpoint.Classes,
+		Delimiter: delim, Ignored: ignored, AllowMissing: in.Missing != nil})
+	if err != nil {
+		return inference.Input{}, err
+	}
+	return inference.Input{X: rows.X}, nil
 }
 
 // pick copies the examples idx of x (examples of size values).
