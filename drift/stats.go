@@ -107,6 +107,26 @@ func ChiSquared(ref, cur []float64) (stat, p float64) {
 	return stat, distuv.ChiSquared{K: float64(len(keys) - 1)}.Survival(stat)
 }
 
+// ChiSquaredTwoSample is the chi-squared test of homogeneity of the
+// 2×k table of ref's and cur's counts: unlike ChiSquared it treats the
+// reference as a sample too, so that two samples of one distribution, of
+// a thousand each, do not differ twice as often as the p-value says.
+func ChiSquaredTwoSample(ref, cur []float64) (stat, p float64) {
+	keys, rc, cc := counts(ref, cur)
+	if len(keys) < 2 {
+		return 0, 1
+	}
+	nr, nc := float64(len(ref)), float64(len(cur))
+	for i := range keys {
+		col := rc[i] + cc[i]
+		for _, side := range [][2]float64{{rc[i], nr}, {cc[i], nc}} {
+			exp := side[1] * col / (nr + nc)
+			stat += (side[0] - exp) * (side[0] - exp) / exp
+		}
+	}
+	return stat, distuv.ChiSquared{K: float64(len(keys) - 1)}.Survival(stat)
+}
+
 // counts returns the distinct values of ref and cur together, sorted, and
 // how often each occurs in ref and in cur.
 func counts(ref, cur []float64) (keys, rc, cc []float64) {

@@ -126,3 +126,17 @@ func TestMMD(t *testing.T) {
 		t.Error("one example on a side: no error")
 	}
 }
+
+// TestChiSquaredTwoSample: counts 30:10 against 20:20 give expected
+// 25:15 on each row, statistic 2·(25/25 + 25/15) = 16/3 on one degree of
+// freedom, p = erfc(√(8/3)).
+func TestChiSquaredTwoSample(t *testing.T) {
+	ref := append(make([]float64, 30), 1, 1, 1, 1, 1, 1, 1, 1, 1, 1)
+	cur := append(make([]float64, 20), make([]float64, 20)...)
+	for i := 20; i < 40; i++ {
+		cur[i] = 1
+	}
+	s, p := ChiSquaredTwoSample(ref, cur)
+	close(t, "statistic", s, 16.0/3, 1e-12)
+	close(t, "p", p, math.Erfc(math.Sqrt(8.0/3)), 1e-9)
+}
