@@ -108,3 +108,9 @@ func toImage(x []float32, shape []int, rawMax float32) image.Image {
 	}
 	return img
 }
+
+// ExampleImage is one C×H×W example drawn as ImageGridPNG draws it, for
+// figures that place images among plots.
+func ExampleImage(x []float32, shape []int, rawMax float32) image.Image {
+	return toImage(x, shape, rawMax)
+}

@@ -29,7 +29,7 @@ func Command() *cli.Command {
 	cmd := &cli.Command{
 		Name:  "eval",
 		Usage: "evaluate a run into metrics, figures and one report.html; profile a data source; compare runs",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "run", Usage: "run directory written by train: evaluate its best model"},
 			&cli.StringFlag{Name: "split", Value: "test", Usage: "split to evaluate on: train, val, test or all"},
 			&cli.StringFlag{Name: "data", Usage: "with --run: another data source to evaluate the model on (split like the run's); alone: profile it"},
@@ -50,7 +50,7 @@ func Command() *cli.Command {
 			// eval's -q once meant --print-dir, unlike train's -q (no
 			// progress): the old spelling still works, with a warning.
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Hidden: true},
-		},
+		}, driftFlags()...),
 		Before: func(c *cli.Context) error { return cliutil.ApplyRenames(c, renames) },
 		Action: func(c *cli.Context) error { return evalAction(c, c.App.Writer) },
 	}
@@ -58,7 +58,8 @@ func Command() *cli.Command {
 	cmd.CustomHelpTemplate = cliutil.HelpTemplate(cmd.Flags, nil,
 		"--run DIR [--split test] [--data SOURCE] [--out DIR]   evaluate a run (writes DIR/eval/)",
 		"--data SOURCE [--out DIR]                              profile a data source before training",
-		"--compare DIR --compare DIR [...] [--out DIR]          compare runs (McNemar's test on a shared test split)")
+		"--compare DIR --compare DIR [...] [--out DIR]          compare runs (McNemar's test on a shared test split)",
+		"--drift --run DIR --data NEW [--reference train]       test NEW for drift from the run's data (writes DIR/drift/; exit 3 on drift)")
 	return cmd
 }
 
@@ -80,7 +81,12 @@ func evalAction(c *cli.Context, stdout io.Writer) error {
 	}
 	env := setup.Env{DataDir: data.DataDirFromEnv()}
 	compare := c.StringSlice("compare")
+	if err := driftOnly(c); err != nil {
+		return err
+	}
 	switch {
+	case c.Bool("drift"):
+		return driftAction(c, env, stdout)
 	case len(compare) > 0 && c.IsSet("run"):
 		return cliutil.Usagef(c, "give either --run or --compare, not both")
 	case len(compare) > 0:
