@@ -46,17 +46,26 @@ func Shorten(s string, n int) string {
 // ImageGridPNG draws images (raw C×H×W values up to rawMax) in a grid of
 // cols columns, each under its caption, in cells of cell×1.2·cell.
 func ImageGridPNG(path string, x []float32, shape []int, rawMax float32, idx []int, captions []string, cols int, cell vg.Length) error {
-	if len(idx) == 0 {
+	size := shape[0] * shape[1] * shape[2]
+	imgs := make([]image.Image, len(idx))
+	for k, i := range idx {
+		imgs[k] = toImage(x[i*size:(i+1)*size], shape, rawMax)
+	}
+	return PicturesGridPNG(path, imgs, captions, cols, cell)
+}
+
+// PicturesGridPNG draws pictures in a grid of cols columns, each under
+// its caption, in cells of cell×1.2·cell.
+func PicturesGridPNG(path string, imgs []image.Image, captions []string, cols int, cell vg.Length) error {
+	if len(imgs) == 0 {
 		return fmt.Errorf("%s: no images to draw", path)
 	}
-	rows := (len(idx) + cols - 1) / cols
+	rows := (len(imgs) + cols - 1) / cols
 	grid := make([][]*plot.Plot, rows)
 	for r := range grid {
 		grid[r] = make([]*plot.Plot, cols)
 	}
-	size := shape[0] * shape[1] * shape[2]
-	for k, i := range idx {
-		img := toImage(x[i*size:(i+1)*size], shape, rawMax)
+	for k, img := range imgs {
 		p := plot.New()
 		p.Title.Text = captions[k]
 		p.Title.TextStyle.Font.Size = font.Length(10)

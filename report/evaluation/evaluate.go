@@ -90,6 +90,9 @@ type Result struct {
 	splitCounts []splitCounts
 	// roc and pr are the two-class curves (nil otherwise).
 	roc, pr []metrics.Point
+	// attributions are an image run's Integrated Gradients
+	// (AddAttributions); nil when not asked for.
+	attributions *attributions
 }
 
 // Evaluate scores a run's model (best.ckpt unless opt.Checkpoint) on a

@@ -122,6 +122,9 @@ func (e *Result) writeFigures(out string) ([]string, error) {
 			return nil, err
 		}
 	}
+	if err := e.attributionPNGs(path); err != nil {
+		return nil, err
+	}
 	for _, f := range e.Run.Figures {
 		b, err := os.ReadFile(e.Run.Dir.Join(f))
 		if err != nil {

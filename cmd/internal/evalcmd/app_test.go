@@ -52,9 +52,20 @@ func readMetrics(t *testing.T, dir string) evaluation.Metrics {
 
 func TestEvalWritesEveryFile(t *testing.T) {
 	out := evalRun(t, "digits")
-	for _, f := range []string{"metrics.json", "predictions.csv", "report.html", "curves.png", "confusion.png", "f1.png", "reliability.png", "top_losses.png"} {
+	for _, f := range []string{"metrics.json", "predictions.csv", "report.html", "curves.png", "confusion.png", "f1.png", "reliability.png", "top_losses.png", "top_losses_attributions.png", "class_attributions.png"} {
 		if st, err := os.Stat(filepath.Join(out, f)); err != nil || st.Size() == 0 {
 			t.Errorf("%s missing or empty: %v", f, err)
+		}
+	}
+	// The attributions are in the report, and --attribution-examples 0
+	// leaves them out.
+	if html, err := os.ReadFile(filepath.Join(out, "report.html")); err != nil || !strings.Contains(string(html), "what the model looked at in the top losses") || !strings.Contains(string(html), "where the model looks, per class") {
+		t.Errorf("report.html lacks the attribution figures: %v", err)
+	}
+	without := evalRun(t, "digits", "--attribution-examples", "0")
+	for _, f := range []string{"top_losses_attributions.png", "class_attributions.png"} {
+		if _, err := os.Stat(filepath.Join(without, f)); err == nil {
+			t.Errorf("%s written with --attribution-examples 0", f)
 		}
 	}
 	for _, f := range []string{"roc.png", "pr.png"} {
@@ -435,7 +446,7 @@ func TestCalibrationIsTheRuns(t *testing.T) {
 
 func TestBadInvocations(t *testing.T) {
 	dir := trainedRun(t, "digits")
-	usage := map[string]bool{"nothing to do": true, "--seed applies to a data profile": true, "either --run or --compare": true, "unexpected argument": true}
+	usage := map[string]bool{"--attribution-examples must be": true, "nothing to do": true, "--seed applies to a data profile": true, "either --run or --compare": true, "unexpected argument": true}
 	for _, c := range []struct {
 		args []string
 		want string
@@ -445,6 +456,7 @@ func TestBadInvocations(t *testing.T) {
 		{[]string{"--run", dir, "--split", "holdout"}, "--split must be"},
 		{[]string{"--run", dir, "--bins", "1"}, "--bins"},
 		{[]string{"--run", dir, "--bootstrap", "-1"}, "--bootstrap must be between 0 and 100000"},
+		{[]string{"--run", dir, "--attribution-examples", "-1"}, "--attribution-examples must be"},
 		{[]string{"--data", "digits", "--bootstrap", "10"}, "--bootstrap applies to the evaluation of a run"},
 		{[]string{"--run", dir, "--data", "noise:n=100,d=64,c=10"}, "tabular"},
 		{[]string{"--run", dir, "--seed", "3"}, "--seed applies to a data profile"},
