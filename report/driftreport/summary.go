@@ -12,8 +12,13 @@ import (
 func Summary(r *drift.Report) []string {
 	var out []string
 	verdict := "no drift"
-	if r.Drift {
+	switch {
+	case r.Drift:
 		verdict = "DRIFT"
+	case r.Alarm:
+		// The first line is what a glance takes in: it must not say
+		// "no drift" of a run that exits 3.
+		verdict = "DRIFT in the model's answers (not in enough features for a dataset drift)"
 	}
 	out = append(out, fmt.Sprintf("%s: %s against the %s (%s new, %s reference examples)", verdict, r.Data, r.Reference, report.Commas(r.NNew), report.Commas(r.NReference)))
 	if len(r.Features) > 0 {
