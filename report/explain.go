@@ -10,7 +10,7 @@ import (
 	"github.com/practica-ml/practica/internal/atomicfile"
 )
 
-// AttributionImage draws one C×H×W example in grey with its attributions
+// AttributionImage draws one C×H×W example in light grey with its attributions
 // (one per input value, summed over channels) over it: red where they
 // raise the explained class's score, blue where they lower it, opaque at
 // the largest magnitude and fading to the grey image at zero.
@@ -33,7 +33,9 @@ func AttributionImage(x []float32, shape []int, rawMax float32, att []float32) i
 	for y := range b.Dy() {
 		for x0 := range b.Dx() {
 			r, g, bl, _ := base.At(x0, y).RGBA()
-			grey := float64(r+g+bl) / 3 / 257
+			// The image is washed out to half its ink so that the colours
+			// stay visible over dark strokes.
+			grey := 255 - (255-float64(r+g+bl)/3/257)/2
 			v := 0.0
 			if top > 0 {
 				v = pix[(y/scale)*w+x0/scale] / top
