@@ -15,6 +15,11 @@
 //   - batch-norm running statistics live in the op and are reset by every
 //     new training machine: they are copied explicitly (SetStats) into the
 //     evaluation graph and into and out of checkpoints;
+//   - gorgonia's batch-norm gradient on N×C×H×W inputs divides by the last
+//     training batch's statistics even in eval mode: the input-gradient
+//     graph (inputgrad.go) builds eval-mode batch norm as the per-channel
+//     affine map of the running statistics instead, checked against finite
+//     differences (TestInputGradientFiniteDifferences, with batch norm);
 //   - gorgonia panics on some errors: every call into it is wrapped so a
 //     panic becomes an error.
 //
