@@ -43,25 +43,20 @@ func guard(what string, err *error) {
 	}
 }
 
-// buildGraph builds the graph of spec over params for a fixed batch size.
-func buildGraph(spec Spec, inputShape []int, classes int, params []*Param, dt tensor.Dtype, batch int, training bool, dropoutOn bool) (gr *graph, err error) {
-	defer guard("building the graph", &err)
-	g := G.NewGraph()
-	gr = &graph{g: g, batch: batch, training: training}
-	byName := map[string]*G.Node{}
-	for _, p := range params {
-		if !p.Learnable {
-			continue
-		}
-		n := G.NodeFromAny(g, p.value, G.WithName(p.Name))
-		byName[p.Name] = n
-		gr.paramNodes = append(gr.paramNodes, n)
-	}
-	xShape := append([]int{batch}, inputShape...)
-	gr.xT = tensor.New(tensor.Of(dt), tensor.WithShape(xShape...))
-	gr.x = G.NewTensor(g, dt, len(xShape), G.WithShape(xShape...), G.WithName("x"))
+// layerHooks are where the graphs of one spec differ: how a convolution's
+// batch norm is built (training and evaluation graphs: gorgonia's op; the
+// input-gradient graph: the affine map of the running statistics), and
+// what follows a dense hidden layer's activation (dropout masks).
+type layerHooks struct {
+	batchNorm   func(layer, channels int, h *G.Node) (*G.Node, error)
+	afterHidden func(layer, units int, h *G.Node) (*G.Node, error)
+}
 
-	h := gr.x
+// forward builds spec's layers from the input x (batch examples of
+// inputShape) to the logits, with the weights in byName: every graph of
+// a model walks its architecture here, so that they cannot disagree.
+func forward(spec Spec, inputShape []int, batch int, x *G.Node, byName map[string]*G.Node, hooks layerHooks) (h *G.Node, err error) {
+	h = x
 	if spec.Arch == CNN {
 		c, hh, ww := inputShape[0], inputShape[1], inputShape[2]
 		for i, out := range spec.Channels {
@@ -69,11 +64,9 @@ func buildGraph(spec Spec, inputShape []int, classes int, params []*Param, dt te
 				if h, err = kernels.Conv3x3(h, byName[fmt.Sprintf("conv%d.weight", i)], nil); err != nil {
 					return nil, err
 				}
-				var op *G.BatchNormOp
-				if h, _, _, op, err = G.BatchNorm(h, byName[fmt.Sprintf("bn%d.scale", i)], byName[fmt.Sprintf("bn%d.shift", i)], 0.1, 1e-5); err != nil {
+				if h, err = hooks.batchNorm(i, out, h); err != nil {
 					return nil, err
 				}
-				gr.bnOps = append(gr.bnOps, op)
 			} else if h, err = kernels.Conv3x3(h, byName[fmt.Sprintf("conv%d.weight", i)], byName[fmt.Sprintf("conv%d.bias", i)]); err != nil {
 				return nil, err
 			}
@@ -105,20 +98,57 @@ func buildGraph(spec Spec, inputShape []int, classes int, params []*Param, dt te
 			if err != nil {
 				return nil, err
 			}
-			// Masks in the training graph, and in the eval-mode graph of
-			// StochasticLogits (MC dropout).
-			if dropoutOn && spec.Dropout > 0 {
-				mT := tensor.New(tensor.Of(dt), tensor.WithShape(batch, out))
-				m := G.NewMatrix(g, dt, G.WithShape(batch, out), G.WithName(fmt.Sprintf("dropout%d.mask", i)))
-				gr.masks = append(gr.masks, m)
-				gr.maskT = append(gr.maskT, mT)
-				if h, err = G.HadamardProd(h, m); err != nil {
+			if hooks.afterHidden != nil {
+				if h, err = hooks.afterHidden(i, out, h); err != nil {
 					return nil, err
 				}
 			}
 		}
 	}
-	if gr.logits, err = dense(h, byName["out.weight"], byName["out.bias"]); err != nil {
+	return dense(h, byName["out.weight"], byName["out.bias"])
+}
+
+// buildGraph builds the graph of spec over params for a fixed batch size.
+func buildGraph(spec Spec, inputShape []int, classes int, params []*Param, dt tensor.Dtype, batch int, training bool, dropoutOn bool) (gr *graph, err error) {
+	defer guard("building the graph", &err)
+	g := G.NewGraph()
+	gr = &graph{g: g, batch: batch, training: training}
+	byName := map[string]*G.Node{}
+	for _, p := range params {
+		if !p.Learnable {
+			continue
+		}
+		n := G.NodeFromAny(g, p.value, G.WithName(p.Name))
+		byName[p.Name] = n
+		gr.paramNodes = append(gr.paramNodes, n)
+	}
+	xShape := append([]int{batch}, inputShape...)
+	gr.xT = tensor.New(tensor.Of(dt), tensor.WithShape(xShape...))
+	gr.x = G.NewTensor(g, dt, len(xShape), G.WithShape(xShape...), G.WithName("x"))
+
+	gr.logits, err = forward(spec, inputShape, batch, gr.x, byName, layerHooks{
+		batchNorm: func(i, _ int, h *G.Node) (*G.Node, error) {
+			h, _, _, op, err := G.BatchNorm(h, byName[fmt.Sprintf("bn%d.scale", i)], byName[fmt.Sprintf("bn%d.shift", i)], 0.1, 1e-5)
+			if err != nil {
+				return nil, err
+			}
+			gr.bnOps = append(gr.bnOps, op)
+			return h, nil
+		},
+		afterHidden: func(i, out int, h *G.Node) (*G.Node, error) {
+			// Masks in the training graph, and in the eval-mode graph of
+			// StochasticLogits (MC dropout).
+			if !dropoutOn || spec.Dropout <= 0 {
+				return h, nil
+			}
+			mT := tensor.New(tensor.Of(dt), tensor.WithShape(batch, out))
+			m := G.NewMatrix(g, dt, G.WithShape(batch, out), G.WithName(fmt.Sprintf("dropout%d.mask", i)))
+			gr.masks = append(gr.masks, m)
+			gr.maskT = append(gr.maskT, mT)
+			return G.HadamardProd(h, m)
+		},
+	})
+	if err != nil {
 		return nil, err
 	}
 	if training {

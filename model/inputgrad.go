@@ -6,8 +6,6 @@ import (
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
-
-	"github.com/practica-ml/practica/kernels"
 )
 
 // batchNormEpsilon is the ε buildGraph gives G.BatchNorm; the input
@@ -66,52 +64,11 @@ func (m *Model) NewInputGradient(batch int) (ig *InputGradient, err error) {
 	xShape := append([]int{batch}, m.InputShape...)
 	ig.xT = tensor.New(tensor.Of(dt), tensor.WithShape(xShape...))
 	ig.x = G.NewTensor(g, dt, len(xShape), G.WithShape(xShape...), G.WithName("x"))
-	h := ig.x
-	spec := m.Spec
-	if spec.Arch == CNN {
-		c, hh, ww := m.InputShape[0], m.InputShape[1], m.InputShape[2]
-		for i, out := range spec.Channels {
-			var bias *G.Node
-			if !spec.BatchNorm {
-				bias = byName[fmt.Sprintf("conv%d.bias", i)]
-			}
-			if h, err = kernels.Conv3x3(h, byName[fmt.Sprintf("conv%d.weight", i)], bias); err != nil {
-				return nil, err
-			}
-			if spec.BatchNorm {
-				if h, err = ig.foldedBatchNorm(g, h, out, byName[fmt.Sprintf("bn%d.scale", i)], byName[fmt.Sprintf("bn%d.shift", i)]); err != nil {
-					return nil, err
-				}
-			}
-			if h, err = kernels.ReLUMaxPool2x2(h); err != nil {
-				return nil, err
-			}
-			c, hh, ww = out, hh/2, ww/2
-		}
-		if h, err = G.Reshape(h, tensor.Shape{batch, c * hh * ww}); err != nil {
-			return nil, err
-		}
-	} else if len(m.InputShape) > 1 {
-		if h, err = G.Reshape(h, tensor.Shape{batch, size(m.InputShape)}); err != nil {
-			return nil, err
-		}
-	}
-	if spec.Arch != Linear {
-		for i := range spec.Hidden {
-			if h, err = dense(h, byName[fmt.Sprintf("dense%d.weight", i)], byName[fmt.Sprintf("dense%d.bias", i)]); err != nil {
-				return nil, err
-			}
-			if spec.Activation == "tanh" {
-				h, err = G.Tanh(h)
-			} else {
-				h, err = kernels.ReLU(h)
-			}
-			if err != nil {
-				return nil, err
-			}
-		}
-	}
-	if ig.logits, err = dense(h, byName["out.weight"], byName["out.bias"]); err != nil {
+	if ig.logits, err = forward(m.Spec, m.InputShape, batch, ig.x, byName, layerHooks{
+		batchNorm: func(i, channels int, h *G.Node) (*G.Node, error) {
+			return ig.foldedBatchNorm(g, h, channels, byName[fmt.Sprintf("bn%d.scale", i)], byName[fmt.Sprintf("bn%d.shift", i)])
+		},
+	}); err != nil {
 		return nil, err
 	}
 	ig.selT = tensor.New(tensor.Of(dt), tensor.WithShape(batch, m.Classes))
