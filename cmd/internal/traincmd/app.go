@@ -29,7 +29,7 @@ import (
 
 // Command is the train command: practica's subcommand and cmd/train.
 func Command() *cli.Command {
-	fl := slices.Concat(flags(), feasibilityFlags(), sweepFlags(), []cli.Flag{maxMemoryFlag()})
+	fl := slices.Concat(flags(), feasibilityFlags(), sweepFlags(), searchFlags(), []cli.Flag{maxMemoryFlag()})
 	return &cli.Command{
 		Name:  "train",
 		Usage: "train a model and write a run directory that reproduces it",
@@ -55,7 +55,7 @@ const (
 )
 
 // categories is the order of the help's sections.
-var categories = []string{catData, catModel, catOptim, catSchedule, catFeasibility, catSweep, catCalibration, catOutput}
+var categories = []string{catData, catModel, catOptim, catSchedule, catFeasibility, catSweep, catSearch, catCalibration, catOutput}
 
 // flags are the flags of a training run. A flag that sets a config key
 // shows that key's default (config.Default), so that the help tells what
@@ -310,6 +310,8 @@ func trainAction(c *cli.Context, out *output) error {
 		opt.Progress = out.stderr
 	}
 	switch {
+	case c.IsSet("search"):
+		return searchAction(ctx, c, out, cfg, opt)
 	case tests != nil:
 		rep, err := experiment.Feasibility(ctx, cfg, *tests, opt)
 		if err != nil {
