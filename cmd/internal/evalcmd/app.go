@@ -55,11 +55,13 @@ func Command() *cli.Command {
 		Action: func(c *cli.Context) error { return evalAction(c, c.App.Writer) },
 	}
 	cmd.Flags = append(cmd.Flags, importanceFlags()...)
+	cmd.Flags = append(cmd.Flags, searchFlag())
 	cmd.CustomHelpTemplate = cliutil.HelpTemplate(cmd.Flags, nil,
 		"--run DIR [--split test] [--data SOURCE] [--out DIR]   evaluate a run (writes DIR/eval/)",
 		"--data SOURCE [--out DIR]                              profile a data source before training",
 		"--compare DIR --compare DIR [...] [--out DIR]          compare runs (McNemar's test on a shared test split)",
-		"--drift --run DIR --data NEW [--reference train]       test NEW for drift from the run's data (writes DIR/drift/; exit 3 on drift)")
+		"--drift --run DIR --data NEW [--reference train]       test NEW for drift from the run's data (writes DIR/drift/; exit 3 on drift)",
+		"--search DIR                                           gather a hyper-parameter search (writes search.csv, best.yaml, report.html in DIR)")
 	return cmd
 }
 
@@ -85,6 +87,8 @@ func evalAction(c *cli.Context, stdout io.Writer) error {
 		return err
 	}
 	switch {
+	case c.IsSet("search"):
+		return searchAction(c, stdout)
 	case c.Bool("drift"):
 		return driftAction(c, env, stdout)
 	case len(compare) > 0 && c.IsSet("run"):
