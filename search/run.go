@@ -390,8 +390,14 @@ func (s *Space) metricUpTo(runDir string, epochs int) float64 {
 	if err != nil {
 		return math.NaN()
 	}
+	return s.BestOf(rows, epochs)
+}
+
+// BestOf is the best value of the metric over the curve's first epochs
+// epochs; NaN when it has none.
+func (s *Space) BestOf(curve []train.EpochMetrics, epochs int) float64 {
 	best := math.NaN()
-	for _, m := range rows {
+	for _, m := range curve {
 		if m.Epoch > epochs {
 			break
 		}

@@ -9,6 +9,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/practica-ml/practica/internal/cliutil"
+	"github.com/practica-ml/practica/report"
+	"github.com/practica-ml/practica/report/searchreport"
 	"github.com/practica-ml/practica/search"
 )
 
@@ -31,7 +33,7 @@ func searchAction(c *cli.Context, stdout io.Writer) error {
 	if err := g.Write(); err != nil {
 		return err
 	}
-	if err := writeSearchReport(g); err != nil {
+	if err := searchreport.Write(g, commandLine(c)); err != nil {
 		return err
 	}
 	switch {
@@ -52,10 +54,7 @@ func searchAction(c *cli.Context, stdout io.Writer) error {
 			return nil
 		}
 		fmt.Fprintf(stdout, "trials: %s; best config: %s (train --config); report: %s\n",
-			filepath.Join(g.Dir, search.CSVFile), filepath.Join(g.Dir, search.BestConfig), filepath.Join(g.Dir, "report.html"))
+			filepath.Join(g.Dir, search.CSVFile), filepath.Join(g.Dir, search.BestConfig), filepath.Join(g.Dir, report.HTMLFile))
 	}
 	return nil
 }
-
-// writeSearchReport writes the search's report.html (with its figures).
-func writeSearchReport(g *search.Gathered) error { return nil }

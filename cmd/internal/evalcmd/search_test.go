@@ -70,9 +70,13 @@ func TestEvalSearch(t *testing.T) {
 	if cfg.Optimizer.LR != best.Params["optimizer.lr"].(float64) || cfg.Training.Seed != best.Seed || cfg.Training.Epochs != 2 || best.Value <= 0.5 {
 		t.Fatalf("best.yaml has lr %v seed %d epochs %d; search.json says %+v", cfg.Optimizer.LR, cfg.Training.Seed, cfg.Training.Epochs, best)
 	}
-	for _, f := range []string{"report.html"} {
-		if _, err := os.Stat(filepath.Join(sdir, f)); err != nil {
-			t.Log("not yet:", err)
+	for _, f := range []string{"report.html", "search_params.png", "search_parallel.png", "search_curves.png"} {
+		if st, err := os.Stat(filepath.Join(sdir, f)); err != nil || st.Size() < 1000 {
+			t.Errorf("%s: %v, want a file of its own", f, err)
 		}
+	}
+	html, _ := os.ReadFile(filepath.Join(sdir, "report.html"))
+	if !strings.Contains(string(html), "correlation ratio η²") || !strings.Contains(string(html), "training.batch_size") {
+		t.Error("report.html does not state the importance method or name the parameters")
 	}
 }
