@@ -80,7 +80,7 @@ func searchAction(ctx context.Context, c *cli.Context, out *output, base config.
 		}
 		return err
 	}
-	fmt.Fprintf(out.stdout, "search %s, shard %d/%d (%s): %d trials run, %d already done, %d failed\n",
+	fmt.Fprintf(out.stdout, "search %s, shard %d/%d (%s): %d trainings run (a promoted trial once per rung), %d found done, %d failed\n",
 		dir, shard.K, shard.N, shard.From, len(res.Ran), len(res.Skipped), len(res.Failed))
 	fmt.Fprintf(out.stdout, "when every shard is done: eval --search %s\n", dir)
 	if len(res.Failed) > 0 {
