@@ -29,7 +29,7 @@ import (
 
 // Command is the train command: practica's subcommand and cmd/train.
 func Command() *cli.Command {
-	fl := slices.Concat(flags(), feasibilityFlags(), sweepFlags(), searchFlags(), []cli.Flag{maxMemoryFlag()})
+	fl := slices.Concat(flags(), feasibilityFlags(), sweepFlags(), searchFlags(), []cli.Flag{maxMemoryFlag()}, emitFlags())
 	return &cli.Command{
 		Name:  "train",
 		Usage: "train a model and write a run directory that reproduces it",
@@ -52,10 +52,11 @@ const (
 	catSweep       = "LR sweep"
 	catCalibration = "calibration"
 	catOutput      = "output"
+	catEmit        = "running a search on Kubernetes or Slurm"
 )
 
 // categories is the order of the help's sections.
-var categories = []string{catData, catModel, catOptim, catSchedule, catFeasibility, catSweep, catSearch, catCalibration, catOutput}
+var categories = []string{catData, catModel, catOptim, catSchedule, catFeasibility, catSweep, catSearch, catEmit, catCalibration, catOutput}
 
 // flags are the flags of a training run. A flag that sets a config key
 // shows that key's default (config.Default), so that the help tells what
@@ -266,6 +267,12 @@ func trainAction(c *cli.Context, out *output) error {
 			return err
 		}
 		return cliutil.Usagef(c, "unexpected arguments %q: train takes only flags (the data source is --data)", c.Args().Slice())
+	}
+	if c.IsSet("emit") {
+		return emitAction(c, out)
+	}
+	if err := checkEmitOnly(c); err != nil {
+		return err
 	}
 	var cfg config.Experiment
 	if c.Bool("print-config") {
