@@ -199,18 +199,21 @@ func curvesPNG(path string, g *search.Gathered, best int) error {
 		if len(pts) == 0 {
 			continue
 		}
-		l, err := plotter.NewLine(pts)
+		l, dots, err := plotter.NewLinePoints(pts)
 		if err != nil {
 			return fmt.Errorf("%s: %w", path, err)
 		}
-		l.Color = figures.Series(i)
-		l.Width = vg.Points(1)
+		// Each epoch is a dot too: a trial stopped at the first rung has
+		// one point, which a line alone would not draw.
+		l.Color, dots.Color = figures.Series(i), figures.Series(i)
+		l.Width, dots.Radius = vg.Points(1), vg.Points(1.5)
 		if i == best {
-			l.Color, l.Width = figures.Red(), vg.Points(2.5)
+			l.Color, l.Width, dots.Color = figures.Red(), vg.Points(2.5), figures.Red()
 			bestLine = l
+			p.Add(dots)
 			continue
 		}
-		p.Add(l)
+		p.Add(l, dots)
 	}
 	if bestLine != nil {
 		p.Add(bestLine)
