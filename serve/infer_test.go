@@ -273,3 +273,43 @@ func TestServeDrains(t *testing.T) {
 		t.Error("the port still answers")
 	}
 }
+
+// TestReloadForgetsRemovedVersions: once a reload stops serving a
+// version, /metrics no longer reports its series; the versions still
+// served keep theirs.
+func TestReloadForgetsRemovedVersions(t *testing.T) {
+	dir := cancerRun(t)
+	both := true
+	s, err := New(func() ([]*Model, error) {
+		ms := []*Model{{Name: "bc", Version: 2, Predictor: load(t, dir)}}
+		if both {
+			ms = append(ms, &Model{Name: "bc", Version: 1, Predictor: load(t, dir)})
+		}
+		return ms, nil
+	}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	x := testSplit(t, dir).X[:30]
+	for _, path := range []string{"/v2/models/bc/versions/1/infer", "/v2/models/bc/versions/2/infer"} {
+		infer(t, s.Handler(), path, rowsRequest(x, 30))
+	}
+	metricsText := func() string {
+		_, _, body := call(t, s.Handler(), http.MethodGet, "/metrics", nil)
+		return string(body)
+	}
+	for _, v := range []string{"1", "2"} {
+		if want := `practica_requests_total{code="200",model="bc",version="` + v + `"} 1`; !strings.Contains(metricsText(), want) {
+			t.Fatalf("before the reload, /metrics lacks %s", want)
+		}
+	}
+	both = false
+	if err := s.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	got := metricsText()
+	if strings.Contains(got, `version="1"`) || !strings.Contains(got, `practica_requests_total{code="200",model="bc",version="2"} 1`) {
+		t.Errorf("after version 1 was removed, /metrics still has its series or lost version 2's:\n%s", got)
+	}
+}

@@ -104,3 +104,13 @@ func (m *metrics) answered(vm *versionMetrics, status int, since time.Time) {
 	}
 	m.requests.WithLabelValues(name, version, strconv.Itoa(status)).Inc()
 }
+
+// forget deletes every series of a model version.
+func (m *metrics) forget(name, version string) {
+	labels := prometheus.Labels{"model": name, "version": version}
+	m.requests.DeletePartialMatch(labels)
+	m.latency.DeletePartialMatch(labels)
+	m.batchSize.DeletePartialMatch(labels)
+	m.predictions.DeletePartialMatch(labels)
+	m.confidence.DeletePartialMatch(labels)
+}

@@ -216,8 +216,17 @@ func (s *Server) Reload() error {
 	}
 	s.start(set)
 	old := s.models.Swap(set)
+	kept := map[[2]string]bool{}
+	for _, v := range set.versions() {
+		kept[[2]string{v.model.Name, v.label}] = true
+	}
 	for _, v := range old.versions() {
 		v.batcher.stop()
+		if !kept[[2]string{v.model.Name, v.label}] {
+			// A version no longer served stops being reported, as a
+			// scraped target that went away does.
+			s.metrics.forget(v.model.Name, v.label)
+		}
 	}
 	err = errors.Join(err, bad)
 	s.logLoaded(set, err)
