@@ -38,7 +38,10 @@ const float32Bytes = 4
 //     the forward pass computes with its gradient in the backward pass, and
 //     the inputs it is fed once (the batch, the targets, the dropout masks);
 //   - the evaluation graph's values at its batch (DefaultEvalBatch), each
-//     once;
+//     once (the smaller evaluation graphs of 1 to 128 rows that Logits
+//     builds on first use are not counted: together at most 255 rows'
+//     values, under a second DefaultEvalBatch, and only those a run
+//     actually needs);
 //   - the checkpoint written after every epoch: a copy of the parameters,
 //     statistics and optimizer state, and its encoding, 2·(parameters +
 //     optimizer).
