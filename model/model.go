@@ -3,6 +3,8 @@ package model
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
+	"strings"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -258,6 +260,14 @@ func (m *Model) statParams() [][2]*Param {
 // live inside gorgonia's ops) into the model's parameters.
 func (m *Model) pullStats() error {
 	for i, sp := range m.statParams() {
+		if sp[0].Frozen {
+			// A frozen layer keeps its statistics: put them back into the
+			// op, which has just updated its own copy.
+			if err := m.train.bnOps[i].SetStats(sp[0].value, sp[1].value); err != nil {
+				return fmt.Errorf("batch norm %d: %w", i, err)
+			}
+			continue
+		}
 		mean, variance := m.train.bnOps[i].Stats()
 		copyData(sp[0].value, mean)
 		copyData(sp[1].value, variance)
@@ -359,4 +369,31 @@ func (m *Model) examples(x, out []float32) (int, error) {
 		return 0, fmt.Errorf("logits buffer holds %d values, need %d", len(out), n*m.Classes)
 	}
 	return n, nil
+}
+
+// Freeze marks every parameter whose name starts with one of prefixes as
+// frozen (and every other as not), and returns the names it froze. A
+// frozen batch-norm layer (its scale matches) also keeps its running
+// statistics: TrainStep no longer copies the batch statistics into them.
+// An empty prefixes releases everything.
+func (m *Model) Freeze(prefixes []string) []string {
+	var frozen []string
+	for _, p := range m.params {
+		p.Frozen = false
+		for _, pre := range prefixes {
+			if pre != "" && strings.HasPrefix(p.Name, pre) {
+				p.Frozen = true
+			}
+		}
+		if p.Frozen {
+			frozen = append(frozen, p.Name)
+		}
+	}
+	// A batch-norm layer's running statistics follow its scale.
+	for _, sp := range m.statParams() {
+		i := slices.Index(m.params, sp[0])
+		scaleFrozen := i >= 2 && m.params[i-2].Frozen
+		sp[0].Frozen, sp[1].Frozen = scaleFrozen, scaleFrozen
+	}
+	return frozen
 }

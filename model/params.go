@@ -19,6 +19,10 @@ type Param struct {
 	value *tensor.Dense
 	// Learnable is false for running statistics.
 	Learnable bool
+	// Frozen parameters are kept fixed while fine-tuning: optimizers skip
+	// them, and a frozen batch-norm layer's running statistics are not
+	// updated either (see Model.Freeze).
+	Frozen bool
 }
 
 // Float32s returns the values of a float32 parameter (a view).
