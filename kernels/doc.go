@@ -1,10 +1,25 @@
 // Package kernels holds Practica's compute kernels: the matrix multiply
 // gorgonia and tensor use (a packed sgemm with a 6×16 AVX2/FMA
 // micro-kernel in Go assembly, installed once with Install), gorgonia
-// operations that gorgonia v0.9.18 gets wrong or does slowly (3×3
-// convolution, 2×2 max-pool, ReLU, each with its own gradient, checked
-// against float64 references or finite differences in the tests), and the
-// fused Adam update.
+// operations that gorgonia v0.9.18 gets wrong, does slowly or lacks, each
+// with its own gradient, checked against float64 references or finite
+// differences in the tests, and the fused Adam update.
+//
+// The operations:
+//
+//   - Conv3x3: 3×3 convolution, stride 1, same padding, optional bias.
+//   - Conv2D: any square kernel, stride and zero padding, optional bias;
+//     the 3×3 stride-1 padding-1 case is Conv3x3.
+//   - MaxPool2x2, ReLUMaxPool2x2 (ReLU fused in): 2×2 max-pooling,
+//     stride 2.
+//   - MaxPool2D, AvgPool2D: any window and stride, no padding (rows and
+//     columns no window reaches are dropped); MaxPool2D(x, 2, 2) is
+//     MaxPool2x2.
+//   - GlobalAvgPool: the mean of each channel, N×C×H×W to N×C.
+//   - ReLU.
+//
+// Each runs a float32 path (the convolutions through the packed sgemm)
+// and a float64 one, a plain reference for gradient checks.
 //
 // Every kernel is deterministic: an element's order of operations depends
 // neither on its position in the batch nor on how work is split between
@@ -16,5 +31,7 @@
 //
 // gorgonia runs a compiled graph in a goroutine of its own, so a panic
 // inside one of its ops cannot be recovered by the caller and kills the
-// process. The ops here never panic on NaN or infinite inputs.
+// process. The ops here never panic on NaN or infinite inputs, and Conv2D
+// and the pools of any window refuse shapes that do not fit with an error
+// naming them, before a graph runs.
 package kernels

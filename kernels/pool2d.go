@@ -19,8 +19,10 @@ import (
 // (PyTorch's choice on ties); with overlapping windows (stride < size)
 // an input gets the sum of its windows' gradients, added in window order.
 // NaN propagates: a window holding NaN outputs NaN, and its gradient goes
-// to its first NaN. (MaxPool2x2 differs from this rule on NaN; see its
-// documentation and the package's.)
+// to its first NaN. MaxPool2x2, and so MaxPool2D(x, 2, 2), has a rule of
+// its own for a window whose NaN is not its first element: in float32 it
+// outputs NaN but passes the gradient to the first maximum of the numbers,
+// in float64 it outputs that maximum.
 func MaxPool2D(x *G.Node, size, stride int) (*G.Node, error) {
 	if err := checkPool("max-pool", x.Shape(), size, stride); err != nil {
 		return nil, err
