@@ -364,9 +364,13 @@ func (e Experiment) Validate() error {
 		add("data.augment.noise must be >= 0, got %v", e.Data.Augment.Noise)
 	}
 	switch e.Model.Arch {
-	case "", model.Linear, model.MLP, model.CNN:
+	case "", model.Linear, model.MLP, model.CNN, model.ResNet:
+	case model.Custom:
+		if len(e.Model.Layers) == 0 {
+			add("model.arch custom builds the model from model.layers, which is empty")
+		}
 	default:
-		add("model.arch must be linear, mlp or cnn, got %q", e.Model.Arch)
+		add("model.arch must be linear, mlp, cnn, resnet or custom (a model.layers list), got %q", e.Model.Arch)
 	}
 	if a := e.Model.Activation; a != "" && a != "relu" && a != "tanh" {
 		add("model.activation must be relu or tanh, got %q", a)

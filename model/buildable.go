@@ -51,11 +51,15 @@ func (c *Checkpoint) CheckBuild(maxBytes int64) error {
 	}
 	describe := func() string {
 		s := fmt.Sprintf("%s, input %v, %d classes", c.Spec.Arch, shape, classes)
-		if c.Spec.Arch == CNN {
-			s += ", channels " + brief(c.Spec.Channels)
-		}
-		if c.Spec.Arch != Linear {
+		switch c.Spec.Arch {
+		case CNN:
+			s += ", channels " + brief(c.Spec.Channels) + ", hidden " + brief(c.Spec.Hidden)
+		case MLP:
 			s += ", hidden " + brief(c.Spec.Hidden)
+		case ResNet:
+			s += ", channels " + brief(c.Spec.Channels)
+		case Custom:
+			s += fmt.Sprintf(", %d layers", countLayers(c.Spec.Layers))
 		}
 		return s
 	}
@@ -94,18 +98,55 @@ func (c *Checkpoint) CheckBuild(maxBytes int64) error {
 	return nil
 }
 
-// planCount is len(plan(spec, ...)), counted without planning.
+// planCount is a lower bound of len(plan(spec, ...)), counted without
+// inferring any shape (a residual block's projection, which depends on
+// them, is not counted).
 func planCount(spec Spec) int {
-	n := 2 // out.weight, out.bias
-	if spec.Arch == CNN {
-		per := 2 // weight, bias
-		if spec.BatchNorm {
-			per = 5 // weight, scale, shift, two running statistics; no bias
+	if len(spec.Layers) == 0 && spec.Arch != Custom {
+		n := 2 // out.weight, out.bias
+		if spec.Arch == CNN {
+			per := 2 // weight, bias
+			if spec.BatchNorm {
+				per = 5 // weight, scale, shift, two running statistics; no bias
+			}
+			n += per * len(spec.Channels)
 		}
-		n += per * len(spec.Channels)
+		if spec.Arch == ResNet {
+			// stem conv and batch norm, and per block two of each
+			n += 5 + 10*resNetBlocksPerStage*len(spec.Channels)
+		}
+		if spec.Arch == MLP || spec.Arch == CNN {
+			n += 2 * len(spec.Hidden)
+		}
+		return n
 	}
-	if spec.Arch != Linear {
-		n += 2 * len(spec.Hidden)
+	return 2 + layerParamCount(spec.Layers)
+}
+
+// layerParamCount counts the parameter tensors of ls (projections aside),
+// the dense layer that ends a list as if it were the implied output layer.
+func layerParamCount(ls []Layer) int {
+	n := 0
+	for i, l := range ls {
+		switch l.Type {
+		case Conv2D, Dense:
+			if l.Type == Dense && i == len(ls)-1 {
+				n -= 2 // it is the output layer, counted by the caller
+			}
+			n++
+			if l.hasBias() {
+				n++
+			}
+		case BatchNorm:
+			n += 4
+		case LayerNorm:
+			n += 2
+		case Residual:
+			n += layerParamCount(l.Layers)
+			if k := len(l.Layers); k > 0 && l.Layers[k-1].Type == Dense {
+				n += 2 // a block's last dense layer is not an output layer
+			}
+		}
 	}
 	return n
 }

@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 )
 
@@ -97,8 +98,19 @@ func (e MemoryEstimate) Bytes() int64 {
 // Driver is the key of ByKey with the most bytes: the setting to lower
 // first (the first in the order channels, hidden, data among equals).
 func (e MemoryEstimate) Driver() string {
+	keys := []string{KeyChannels, KeyHidden}
+	var layers []string
+	for k := range e.ByKey {
+		if strings.HasPrefix(k, "model.layers[") {
+			layers = append(layers, k)
+		}
+	}
+	// model.layers[i] in the order of i, so that ties go to the first.
+	sort.Slice(layers, func(a, b int) bool {
+		return len(layers[a]) < len(layers[b]) || len(layers[a]) == len(layers[b]) && layers[a] < layers[b]
+	})
 	best := ""
-	for _, k := range []string{KeyChannels, KeyHidden, KeyData} {
+	for _, k := range append(append(keys, layers...), KeyData) {
 		if v, ok := e.ByKey[k]; ok && (best == "" || v > e.ByKey[best]) {
 			best = k
 		}
@@ -123,47 +135,42 @@ func EstimateMemory(spec Spec, inputShape []int, classes, batch, optimizerSlots 
 	case optimizerSlots < 0:
 		return MemoryEstimate{}, fmt.Errorf("optimizer slots must be ≥ 0, got %d", optimizerSlots)
 	}
-	e := MemoryEstimate{Batch: batch, OptimizerSlots: optimizerSlots, ByKey: map[string]int64{}}
-	outKey := KeyHidden
-	if spec.Arch == Linear || len(spec.Hidden) == 0 {
-		outKey = KeyData
+	sts, err := spec.steps(inputShape, classes)
+	if err != nil {
+		return MemoryEstimate{}, err
 	}
+	e := MemoryEstimate{Batch: batch, OptimizerSlots: optimizerSlots, ByKey: map[string]int64{}}
 	add := func(key string, field *int64, floats int64) {
 		*field += floats * float32Bytes
 		e.ByKey[key] += floats * float32Bytes
 	}
 	// Parameters: the plan New allocates from, without allocating.
 	slots := int64(optimizerSlots)
-	for _, p := range plan(spec, inputShape, classes) {
-		n := int64(size(p.shape))
-		key := outKey
-		switch {
-		case strings.HasPrefix(p.name, "conv"), strings.HasPrefix(p.name, "bn"):
-			key = KeyChannels
-		case strings.HasPrefix(p.name, "dense"):
-			key = KeyHidden
+	for _, st := range flatSteps(sts) {
+		for _, p := range st.params {
+			n := int64(size(p.shape))
+			add(st.key, &e.ParamBytes, n)
+			add(st.key, &e.CheckpointBytes, 2*n)
+			if !p.learnable {
+				e.Stats += n
+				continue
+			}
+			e.Params += n
+			add(st.key, &e.GradBytes, n)
+			if st.layer.Type == Conv2D && strings.HasSuffix(p.name, ".weight") {
+				add(st.key, &e.GradBytes, n)
+			}
+			add(st.key, &e.OptimizerBytes, slots*n)
+			add(st.key, &e.CheckpointBytes, 2*slots*n)
 		}
-		add(key, &e.ParamBytes, n)
-		add(key, &e.CheckpointBytes, 2*n)
-		if !p.learnable {
-			e.Stats += n
-			continue
-		}
-		e.Params += n
-		add(key, &e.GradBytes, n)
-		if strings.HasSuffix(p.name, ".weight") && key == KeyChannels {
-			add(key, &e.GradBytes, n)
-		}
-		add(key, &e.OptimizerBytes, slots*n)
-		add(key, &e.CheckpointBytes, 2*slots*n)
 	}
-	graphValues(spec, inputShape, classes, true, func(key string, n int, computed bool) {
+	graphValues(sts, inputShape, classes, true, func(key string, n int, computed bool) {
 		if computed {
 			n *= 2 // and its gradient
 		}
 		add(key, &e.ActivationBytes, int64(batch)*int64(n))
 	})
-	graphValues(spec, inputShape, classes, false, func(key string, n int, _ bool) {
+	graphValues(sts, inputShape, classes, false, func(key string, n int, _ bool) {
 		add(key, &e.EvalBytes, DefaultEvalBatch*int64(n))
 	})
 	return e, nil
@@ -173,33 +180,21 @@ func EstimateMemory(spec Spec, inputShape []int, classes, batch, optimizerSlots 
 // evaluation graph of spec holds (see MemoryEstimate): the setting that
 // sizes them, their number, and whether the graph computes them (in
 // training, a computed value has a gradient) or is fed them.
-func graphValues(spec Spec, inputShape []int, classes int, training bool, f func(key string, n int, computed bool)) {
+func graphValues(sts []*step, inputShape []int, classes int, training bool, f func(key string, n int, computed bool)) {
 	f(KeyData, size(inputShape), false)
-	if spec.Arch == CNN {
-		h, w := inputShape[1], inputShape[2]
-		for _, o := range spec.Channels {
-			f(KeyChannels, o*h*w, true)
-			if spec.BatchNorm {
-				f(KeyChannels, o*h*w, true)
+	for _, st := range flatSteps(sts) {
+		switch {
+		case training:
+			if v := st.values; v > 0 {
+				f(st.key, v, true)
 			}
-			h, w = h/2, w/2
-			f(KeyChannels, o*h*w, true)
+			if st.fed > 0 {
+				f(st.key, st.fed, false)
+			}
+		case st.evalValues > 0:
+			f(st.key, st.evalValues, true)
 		}
 	}
-	if spec.Arch != Linear {
-		for _, o := range spec.Hidden {
-			f(KeyHidden, 3*o, true)
-			if training && spec.Dropout > 0 {
-				f(KeyHidden, o, false)
-				f(KeyHidden, o, true)
-			}
-		}
-	}
-	outKey := KeyHidden
-	if spec.Arch == Linear || len(spec.Hidden) == 0 {
-		outKey = KeyData
-	}
-	f(outKey, 2*classes, true)
 	if training {
 		f(KeyData, classes, false)
 		f(KeyData, 4*classes+3, true)

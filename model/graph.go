@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"math"
 	"runtime/debug"
 
 	G "gorgonia.org/gorgonia"
@@ -22,8 +23,9 @@ type graph struct {
 	xT     *tensor.Dense
 	target *G.Node // training: batch×classes weighted targets
 	targT  *tensor.Dense
-	masks  []*G.Node // training: one dropout mask per dense hidden layer
+	masks  []*G.Node // one dropout mask per dropout layer (training, MC dropout)
 	maskT  []*tensor.Dense
+	maskP  []float64 // each mask's drop probability
 	logits *G.Node
 	loss   *G.Node
 
@@ -43,73 +45,200 @@ func guard(what string, err *error) {
 	}
 }
 
-// layerHooks are where the graphs of one spec differ: how a convolution's
-// batch norm is built (training and evaluation graphs: gorgonia's op; the
+// layerHooks are where the graphs of one model differ: how batch norm is
+// built (training and evaluation graphs: gorgonia's op; the
 // input-gradient graph: the affine map of the running statistics), and
-// what follows a dense hidden layer's activation (dropout masks).
+// what a dropout layer does (the training graph and MC dropout: a mask
+// bound per batch; elsewhere nothing).
 type layerHooks struct {
-	batchNorm   func(layer, channels int, h *G.Node) (*G.Node, error)
-	afterHidden func(layer, units int, h *G.Node) (*G.Node, error)
+	batchNorm func(st *step, h *G.Node) (*G.Node, error)
+	dropout   func(st *step, h *G.Node) (*G.Node, error)
 }
 
-// forward builds spec's layers from the input x (batch examples of
-// inputShape) to the logits, with the weights in byName: every graph of
-// a model walks its architecture here, so that they cannot disagree.
-func forward(spec Spec, inputShape []int, batch int, x *G.Node, byName map[string]*G.Node, hooks layerHooks) (h *G.Node, err error) {
+// forward builds the steps from the input x (batch examples) to the
+// logits, with the weights in byName: every graph of a model walks its
+// layers here, so that they cannot disagree.
+func forward(sts []*step, batch int, x *G.Node, byName map[string]*G.Node, hooks layerHooks) (h *G.Node, err error) {
 	h = x
-	if spec.Arch == CNN {
-		c, hh, ww := inputShape[0], inputShape[1], inputShape[2]
-		for i, out := range spec.Channels {
-			if spec.BatchNorm {
-				if h, err = kernels.Conv3x3(h, byName[fmt.Sprintf("conv%d.weight", i)], nil); err != nil {
-					return nil, err
-				}
-				if h, err = hooks.batchNorm(i, out, h); err != nil {
-					return nil, err
-				}
-			} else if h, err = kernels.Conv3x3(h, byName[fmt.Sprintf("conv%d.weight", i)], byName[fmt.Sprintf("conv%d.bias", i)]); err != nil {
+	for _, st := range sts {
+		if h, err = st.build(h, batch, byName, hooks); err != nil {
+			return nil, fmt.Errorf("layer %s %s: %w", st.index, st.layer.Type, err)
+		}
+	}
+	return h, nil
+}
+
+// build adds one step to the graph. Where the kernels package has an op
+// of its own (convolutions, pools, relu, the fused relu and 2×2 max-pool)
+// it is used; the rest are gorgonia's ops, whose gradients the gradient
+// checks of graph_test.go cover.
+func (st *step) build(h *G.Node, batch int, byName map[string]*G.Node, hooks layerHooks) (*G.Node, error) {
+	l := st.layer
+	switch l.Type {
+	case Conv2D:
+		var b *G.Node
+		if l.hasBias() {
+			b = byName[st.name+".bias"]
+		}
+		pad := 0
+		if l.Padding == "same" {
+			pad = (l.Kernel - 1) / 2
+		}
+		return kernels.Conv2D(h, byName[st.name+".weight"], b, l.Stride, pad)
+	case MaxPool:
+		if st.absorbed {
+			return h, nil // computed by the fused relu before it
+		}
+		return kernels.MaxPool2D(h, l.Size, l.Stride)
+	case AvgPool:
+		return kernels.AvgPool2D(h, l.Size, l.Stride)
+	case GlobalAvgPool:
+		return kernels.GlobalAvgPool(h)
+	case Flatten:
+		return G.Reshape(h, tensor.Shape{batch, size(st.in)})
+	case Dense:
+		if len(st.in) > 1 {
+			var err error
+			if h, err = G.Reshape(h, tensor.Shape{batch, size(st.in)}); err != nil {
 				return nil, err
 			}
+		}
+		xw, err := G.Mul(h, byName[st.name+".weight"])
+		if err != nil || !(l.hasBias() || st.output) {
+			return xw, err
+		}
+		return G.BroadcastAdd(xw, byName[st.name+".bias"], nil, []byte{0})
+	case BatchNorm:
+		return hooks.batchNorm(st, h)
+	case LayerNorm:
+		return layerNorm(h, batch, st, byName)
+	case Dropout:
+		if hooks.dropout == nil || l.P <= 0 {
+			return h, nil
+		}
+		return hooks.dropout(st, h)
+	case ReLU:
+		if st.fused {
 			// ReLU then max-pool, fused (kernels.ReLUMaxPool2x2: equal
 			// values and gradients, two fewer passes over the activations).
-			if h, err = kernels.ReLUMaxPool2x2(h); err != nil {
-				return nil, err
-			}
-			c, hh, ww = out, hh/2, ww/2
+			return kernels.ReLUMaxPool2x2(h)
 		}
-		if h, err = G.Reshape(h, tensor.Shape{batch, c * hh * ww}); err != nil {
+		return kernels.ReLU(h)
+	case Tanh:
+		return G.Tanh(h)
+	case Sigmoid:
+		return G.Sigmoid(h)
+	case LeakyReLU:
+		return G.LeakyRelu(h, l.Slope)
+	case GELU:
+		return gelu(h)
+	case Residual:
+		out, err := forward(st.inner, batch, h, byName, hooks)
+		if err != nil {
 			return nil, err
 		}
-	} else if len(inputShape) > 1 {
-		if h, err = G.Reshape(h, tensor.Shape{batch, size(inputShape)}); err != nil {
-			return nil, err
-		}
-	}
-	if spec.Arch != Linear {
-		for i, out := range spec.Hidden {
-			if h, err = dense(h, byName[fmt.Sprintf("dense%d.weight", i)], byName[fmt.Sprintf("dense%d.bias", i)]); err != nil {
+		skip := h
+		if st.proj != nil {
+			if skip, err = st.proj.build(h, batch, byName, hooks); err != nil {
 				return nil, err
 			}
-			if spec.Activation == "tanh" {
-				h, err = G.Tanh(h)
-			} else {
-				h, err = kernels.ReLU(h)
-			}
-			if err != nil {
-				return nil, err
-			}
-			if hooks.afterHidden != nil {
-				if h, err = hooks.afterHidden(i, out, h); err != nil {
-					return nil, err
-				}
-			}
 		}
+		return G.Add(out, skip)
 	}
-	return dense(h, byName["out.weight"], byName["out.bias"])
+	return nil, fmt.Errorf("unknown layer type %q", l.Type)
 }
 
-// buildGraph builds the graph of spec over params for a fixed batch size.
-func buildGraph(spec Spec, inputShape []int, classes int, params []*Param, dt tensor.Dtype, batch int, training bool, dropoutOn bool) (gr *graph, err error) {
+// constant is a scalar of h's dtype.
+func constant(h *G.Node, v float64) *G.Node {
+	if h.Dtype() == tensor.Float64 {
+		return G.NewConstant(v)
+	}
+	return G.NewConstant(float32(v))
+}
+
+// gelu is the tanh approximation of GELU, x·½·(1 + tanh(√(2/π)·(x +
+// 0.044715·x³))), PyTorch's gelu(approximate="tanh"): gorgonia has no erf.
+func gelu(x *G.Node) (*G.Node, error) {
+	x3, err := G.Cube(x)
+	if err != nil {
+		return nil, err
+	}
+	inner, err := G.Mul(x3, constant(x, 0.044715))
+	if err != nil {
+		return nil, err
+	}
+	if inner, err = G.Add(x, inner); err != nil {
+		return nil, err
+	}
+	if inner, err = G.Mul(inner, constant(x, math.Sqrt(2/math.Pi))); err != nil {
+		return nil, err
+	}
+	t, err := G.Tanh(inner)
+	if err != nil {
+		return nil, err
+	}
+	if t, err = G.Add(t, constant(x, 1)); err != nil {
+		return nil, err
+	}
+	if t, err = G.Mul(t, constant(x, 0.5)); err != nil {
+		return nil, err
+	}
+	return G.HadamardProd(x, t)
+}
+
+// layerNormEpsilon is layer norm's ε, PyTorch's default.
+const layerNormEpsilon = 1e-5
+
+// layerNorm normalizes each example over all its values, then scales and
+// shifts each value: (x − mean)/√(var + ε)·scale + shift, the variance
+// biased, as PyTorch's LayerNorm over the example's whole shape.
+func layerNorm(h *G.Node, batch int, st *step, byName map[string]*G.Node) (*G.Node, error) {
+	n := size(st.in)
+	x, err := G.Reshape(h, tensor.Shape{batch, n})
+	if err != nil {
+		return nil, err
+	}
+	mean, err := G.Mean(x, 1)
+	if err != nil {
+		return nil, err
+	}
+	centered, err := G.BroadcastSub(x, mean, nil, []byte{1})
+	if err != nil {
+		return nil, err
+	}
+	sq, err := G.Square(centered)
+	if err != nil {
+		return nil, err
+	}
+	variance, err := G.Mean(sq, 1)
+	if err != nil {
+		return nil, err
+	}
+	if variance, err = G.Add(variance, constant(h, layerNormEpsilon)); err != nil {
+		return nil, err
+	}
+	std, err := G.Sqrt(variance)
+	if err != nil {
+		return nil, err
+	}
+	y, err := G.BroadcastHadamardDiv(centered, std, nil, []byte{1})
+	if err != nil {
+		return nil, err
+	}
+	if y, err = G.BroadcastHadamardProd(y, byName[st.name+".scale"], nil, []byte{0}); err != nil {
+		return nil, err
+	}
+	if y, err = G.BroadcastAdd(y, byName[st.name+".shift"], nil, []byte{0}); err != nil {
+		return nil, err
+	}
+	if len(st.in) == 1 {
+		return y, nil
+	}
+	return G.Reshape(y, append(tensor.Shape{batch}, st.in...))
+}
+
+// buildGraph builds the graph of steps over params for a fixed batch size.
+func buildGraph(sts []*step, inputShape []int, classes int, params []*Param, dt tensor.Dtype, batch int, training bool, dropoutOn bool) (gr *graph, err error) {
 	defer guard("building the graph", &err)
 	g := G.NewGraph()
 	gr = &graph{g: g, batch: batch, training: training}
@@ -126,25 +255,27 @@ func buildGraph(spec Spec, inputShape []int, classes int, params []*Param, dt te
 	gr.xT = tensor.New(tensor.Of(dt), tensor.WithShape(xShape...))
 	gr.x = G.NewTensor(g, dt, len(xShape), G.WithShape(xShape...), G.WithName("x"))
 
-	gr.logits, err = forward(spec, inputShape, batch, gr.x, byName, layerHooks{
-		batchNorm: func(i, _ int, h *G.Node) (*G.Node, error) {
-			h, _, _, op, err := G.BatchNorm(h, byName[fmt.Sprintf("bn%d.scale", i)], byName[fmt.Sprintf("bn%d.shift", i)], 0.1, 1e-5)
+	gr.logits, err = forward(sts, batch, gr.x, byName, layerHooks{
+		batchNorm: func(st *step, h *G.Node) (*G.Node, error) {
+			h, _, _, op, err := G.BatchNorm(h, byName[st.name+".scale"], byName[st.name+".shift"], 0.1, batchNormEpsilon)
 			if err != nil {
 				return nil, err
 			}
 			gr.bnOps = append(gr.bnOps, op)
 			return h, nil
 		},
-		afterHidden: func(i, out int, h *G.Node) (*G.Node, error) {
+		dropout: func(st *step, h *G.Node) (*G.Node, error) {
 			// Masks in the training graph, and in the eval-mode graph of
 			// StochasticLogits (MC dropout).
-			if !dropoutOn || spec.Dropout <= 0 {
+			if !dropoutOn {
 				return h, nil
 			}
-			mT := tensor.New(tensor.Of(dt), tensor.WithShape(batch, out))
-			m := G.NewMatrix(g, dt, G.WithShape(batch, out), G.WithName(fmt.Sprintf("dropout%d.mask", i)))
+			shape := append([]int{batch}, st.out...)
+			mT := tensor.New(tensor.Of(dt), tensor.WithShape(shape...))
+			m := G.NewTensor(g, dt, len(shape), G.WithShape(shape...), G.WithName(fmt.Sprintf("dropout%d.mask", len(gr.masks))))
 			gr.masks = append(gr.masks, m)
 			gr.maskT = append(gr.maskT, mT)
+			gr.maskP = append(gr.maskP, st.layer.P)
 			return G.HadamardProd(h, m)
 		},
 	})
@@ -185,15 +316,6 @@ func buildGraph(spec Spec, inputShape []int, classes int, params []*Param, dt te
 		gr.vm = G.NewTapeMachine(g, G.EvalMode())
 	}
 	return gr, nil
-}
-
-// dense is x·W + b with b of shape (1, out) broadcast over the batch.
-func dense(x, w, b *G.Node) (*G.Node, error) {
-	xw, err := G.Mul(x, w)
-	if err != nil {
-		return nil, err
-	}
-	return G.BroadcastAdd(xw, b, nil, []byte{0})
 }
 
 // logSoftmax is a numerically stable row-wise log-softmax built from

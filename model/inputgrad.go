@@ -64,9 +64,9 @@ func (m *Model) NewInputGradient(batch int) (ig *InputGradient, err error) {
 	xShape := append([]int{batch}, m.InputShape...)
 	ig.xT = tensor.New(tensor.Of(dt), tensor.WithShape(xShape...))
 	ig.x = G.NewTensor(g, dt, len(xShape), G.WithShape(xShape...), G.WithName("x"))
-	if ig.logits, err = forward(m.Spec, m.InputShape, batch, ig.x, byName, layerHooks{
-		batchNorm: func(i, channels int, h *G.Node) (*G.Node, error) {
-			return ig.foldedBatchNorm(g, h, channels, byName[fmt.Sprintf("bn%d.scale", i)], byName[fmt.Sprintf("bn%d.shift", i)])
+	if ig.logits, err = forward(m.steps, batch, ig.x, byName, layerHooks{
+		batchNorm: func(st *step, h *G.Node) (*G.Node, error) {
+			return ig.foldedBatchNorm(g, h, st.in, byName[st.name+".scale"], byName[st.name+".shift"])
 		},
 	}); err != nil {
 		return nil, err
@@ -97,18 +97,23 @@ func (m *Model) NewInputGradient(batch int) (ig *InputGradient, err error) {
 	return ig, nil
 }
 
-// foldedBatchNorm is eval-mode batch norm of h (N×C×H×W) as
-// (h·a + b)·scale + shift, a and b per channel from the running statistics
-// (bound in refreshStats), in the order gorgonia's BatchNorm computes it.
-func (ig *InputGradient) foldedBatchNorm(g *G.ExprGraph, h *G.Node, channels int, scale, shift *G.Node) (*G.Node, error) {
+// foldedBatchNorm is eval-mode batch norm of h (N×C×H×W, or N×C after a
+// dense layer; in is one example's shape) as (h·a + b)·scale + shift, a
+// and b per channel from the running statistics (bound in refreshStats),
+// in the order gorgonia's BatchNorm computes it.
+func (ig *InputGradient) foldedBatchNorm(g *G.ExprGraph, h *G.Node, in []int, scale, shift *G.Node) (*G.Node, error) {
 	dt := ig.m.dtype
-	a := tensor.New(tensor.Of(dt), tensor.WithShape(1, channels, 1, 1))
-	b := tensor.New(tensor.Of(dt), tensor.WithShape(1, channels, 1, 1))
+	channels := in[0]
+	shape, bcast := []int{1, channels}, []byte{0}
+	if len(in) == 3 {
+		shape, bcast = []int{1, channels, 1, 1}, []byte{0, 2, 3}
+	}
+	a := tensor.New(tensor.Of(dt), tensor.WithShape(shape...))
+	b := tensor.New(tensor.Of(dt), tensor.WithShape(shape...))
 	ig.bnScale, ig.bnShift = append(ig.bnScale, a), append(ig.bnShift, b)
 	k := len(ig.bnScale) - 1
 	an := G.NodeFromAny(g, a, G.WithName(fmt.Sprintf("bn%d.folded_scale", k)))
 	bn := G.NodeFromAny(g, b, G.WithName(fmt.Sprintf("bn%d.folded_shift", k)))
-	bcast := []byte{0, 2, 3}
 	h, err := G.BroadcastHadamardProd(h, an, nil, bcast)
 	if err != nil {
 		return nil, err

@@ -18,6 +18,7 @@ type Model struct {
 	Classes    int
 
 	dtype  tensor.Dtype
+	steps  []*step // the layers, shapes inferred
 	params []*Param
 	train  *graph
 	eval   *graph
@@ -69,12 +70,15 @@ func New(spec Spec, inputShape []int, classes int, opt Options) (*Model, error) 
 	if opt.Float64 {
 		m.dtype = tensor.Float64
 	}
-	m.params = newParams(plan(spec, inputShape, classes), m.dtype, opt.Seed)
 	var err error
-	if m.train, err = buildGraph(spec, inputShape, classes, m.params, m.dtype, opt.TrainBatch, true, m.dropoutOn); err != nil {
+	if m.steps, err = spec.steps(inputShape, classes); err != nil {
 		return nil, err
 	}
-	if m.eval, err = buildGraph(spec, inputShape, classes, m.params, m.dtype, opt.EvalBatch, false, false); err != nil {
+	m.params = newParams(planOf(m.steps), m.dtype, opt.Seed)
+	if m.train, err = buildGraph(m.steps, inputShape, classes, m.params, m.dtype, opt.TrainBatch, true, m.dropoutOn); err != nil {
+		return nil, err
+	}
+	if m.eval, err = buildGraph(m.steps, inputShape, classes, m.params, m.dtype, opt.EvalBatch, false, false); err != nil {
 		return nil, err
 	}
 	// A new training machine resets batch-norm statistics; put ours back.
@@ -140,8 +144,8 @@ func (m *Model) TrainStep(x []float32, targets []float32, n int, rng *rand.Rand)
 	}
 	fill(gr.xT, x)
 	fill(gr.targT, targets)
-	p := m.Spec.Dropout
-	for _, mt := range gr.maskT {
+	for i, mt := range gr.maskT {
+		p := gr.maskP[i]
 		keep := 1 / (1 - p)
 		for k := 0; k < mt.Len(); k++ {
 			v := keep
@@ -211,7 +215,7 @@ func (m *Model) evalGraph(k int) (*graph, error) {
 		if gr := m.small[b]; gr != nil {
 			return gr, nil
 		}
-		gr, err := buildGraph(m.Spec, m.InputShape, m.Classes, m.params, m.dtype, b, false, false)
+		gr, err := buildGraph(m.steps, m.InputShape, m.Classes, m.params, m.dtype, b, false, false)
 		if err != nil {
 			return nil, err
 		}

@@ -1,7 +1,6 @@
 package model
 
 import (
-	"fmt"
 	"math"
 	"math/rand/v2"
 
@@ -40,38 +39,19 @@ type paramPlan struct {
 }
 
 func plan(spec Spec, inputShape []int, classes int) []paramPlan {
+	sts, err := spec.steps(inputShape, classes)
+	if err != nil {
+		return nil // callers validate the spec first
+	}
+	return planOf(sts)
+}
+
+// planOf lists the parameters of steps, depth first.
+func planOf(sts []*step) []paramPlan {
 	var ps []paramPlan
-	add := func(p paramPlan) { ps = append(ps, p) }
-	in := size(inputShape)
-	hiddenInit := "he"
-	if spec.Activation == "tanh" {
-		hiddenInit = "glorot"
+	for _, st := range flatSteps(sts) {
+		ps = append(ps, st.params...)
 	}
-	if spec.Arch == CNN {
-		c, h, w := inputShape[0], inputShape[1], inputShape[2]
-		for i, out := range spec.Channels {
-			add(paramPlan{name: fmt.Sprintf("conv%d.weight", i), shape: []int{out, c, 3, 3}, fanIn: c * 9, fanOut: out * 9, init: "he", learnable: true})
-			if spec.BatchNorm {
-				add(paramPlan{name: fmt.Sprintf("bn%d.scale", i), shape: []int{1, out, 1, 1}, init: "ones", learnable: true})
-				add(paramPlan{name: fmt.Sprintf("bn%d.shift", i), shape: []int{1, out, 1, 1}, init: "zeros", learnable: true})
-				add(paramPlan{name: fmt.Sprintf("bn%d.running_mean", i), shape: []int{out}, init: "zeros"})
-				add(paramPlan{name: fmt.Sprintf("bn%d.running_var", i), shape: []int{out}, init: "ones"})
-			} else {
-				add(paramPlan{name: fmt.Sprintf("conv%d.bias", i), shape: []int{1, out, 1, 1}, init: "zeros", learnable: true})
-			}
-			c, h, w = out, h/2, w/2
-		}
-		in = c * h * w
-	}
-	if spec.Arch != Linear {
-		for i, out := range spec.Hidden {
-			add(paramPlan{name: fmt.Sprintf("dense%d.weight", i), shape: []int{in, out}, fanIn: in, fanOut: out, init: hiddenInit, learnable: true})
-			add(paramPlan{name: fmt.Sprintf("dense%d.bias", i), shape: []int{1, out}, init: "zeros", learnable: true})
-			in = out
-		}
-	}
-	add(paramPlan{name: "out.weight", shape: []int{in, classes}, fanIn: in, fanOut: classes, init: "small", learnable: true})
-	add(paramPlan{name: "out.bias", shape: []int{1, classes}, init: "zeros", learnable: true})
 	return ps
 }
 

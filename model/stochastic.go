@@ -20,9 +20,8 @@ import (
 // batch's, as training would: examples do not interact and dropout is the
 // only randomness. A model without dropout returns an error.
 func (m *Model) StochasticLogits(x []float32, rng *rand.Rand, out []float32) error {
-	p := m.Spec.Dropout
-	if p <= 0 || len(m.Spec.Hidden) == 0 || m.Spec.Arch == Linear {
-		return errors.New("the model has no dropout layer (model.dropout is 0 or there is no dense hidden layer): MC dropout needs one")
+	if !m.hasDropout() {
+		return errors.New("the model has no dropout layer (model.dropout is 0, there is no dense hidden layer, or model.layers has no dropout with p > 0): MC dropout needs one")
 	}
 	n, err := m.examples(x, out)
 	if err != nil {
@@ -30,7 +29,7 @@ func (m *Model) StochasticLogits(x []float32, rng *rand.Rand, out []float32) err
 	}
 	s := size(m.InputShape)
 	if m.stoch == nil {
-		gr, err := buildGraph(m.Spec, m.InputShape, m.Classes, m.params, m.dtype, m.eval.batch, false, true)
+		gr, err := buildGraph(m.steps, m.InputShape, m.Classes, m.params, m.dtype, m.eval.batch, false, true)
 		if err != nil {
 			return err
 		}
@@ -42,13 +41,14 @@ func (m *Model) StochasticLogits(x []float32, rng *rand.Rand, out []float32) err
 			return fmt.Errorf("batch norm %d: %w", i, err)
 		}
 	}
-	keep := 1 / (1 - p)
 	for start := 0; start < n; start += gr.batch {
 		k := min(gr.batch, n-start)
 		fill(gr.xT, x[start*s:(start+k)*s])
 		for r := range gr.batch {
-			for _, mt := range gr.maskT {
-				units := mt.Shape()[1]
+			for i, mt := range gr.maskT {
+				p := gr.maskP[i]
+				keep := 1 / (1 - p)
+				units := mt.Shape().TotalSize() / gr.batch
 				for u := range units {
 					v := keep
 					if r < k && rng.Float64() < p {
@@ -66,4 +66,14 @@ func (m *Model) StochasticLogits(x []float32, rng *rand.Rand, out []float32) err
 		}
 	}
 	return nil
+}
+
+// hasDropout tells whether the model has a dropout layer that drops.
+func (m *Model) hasDropout() bool {
+	for _, st := range flatSteps(m.steps) {
+		if st.layer.Type == Dropout && st.layer.P > 0 {
+			return true
+		}
+	}
+	return false
 }

@@ -80,7 +80,7 @@ func flags() []cli.Flag {
 		&cli.BoolFlag{Name: "augment-flip", Category: catData, Value: d.Data.Augment.Flip, Usage: "images: random horizontal flips"},
 		&cli.Float64Flag{Name: "augment-noise", Category: catData, Value: float64(d.Data.Augment.Noise), Usage: "images: gaussian noise of this standard deviation (normalized units)"},
 
-		&cli.StringFlag{Name: "model", Category: catModel, Usage: "linear, mlp or cnn", DefaultText: "cnn for images, mlp for tabular data"},
+		&cli.StringFlag{Name: "model", Category: catModel, Usage: "linear, mlp, cnn or resnet (a config's model.layers defines any other)", DefaultText: "cnn for images, mlp for tabular data"},
 		&cli.StringFlag{Name: "hidden", Category: catModel, Usage: "dense hidden sizes, comma-separated", DefaultText: "mlp: 128, or 256,128 for 256 inputs or more; cnn: 128"},
 		&cli.StringFlag{Name: "channels", Category: catModel, Usage: "cnn convolution channels, comma-separated", DefaultText: "32,64"},
 		&cli.Float64Flag{Name: "dropout", Category: catModel, Value: d.Model.Dropout, Usage: "dropout probability after dense hidden layers"},
@@ -115,6 +115,7 @@ func flags() []cli.Flag {
 		&cli.StringFlag{Name: "out", Category: catOutput, Value: d.Output.Root, EnvVars: []string{cliutil.EnvOut}, Usage: "root directory of run directories"},
 		&cli.StringFlag{Name: "name", Category: catOutput, Usage: "short name of the run directory", DefaultText: "model-data"},
 		&cli.BoolFlag{Name: "print-config", Category: catOutput, Usage: "print the resolved config (file and flags merged) as YAML and exit"},
+		&cli.BoolFlag{Name: "summary", Category: catModel, Usage: "print the model's layers (output shape, parameters, FLOPs per example) for the data and exit"},
 		&cli.BoolFlag{Name: "json", Category: catOutput, Usage: "print summary.json on stdout instead of a summary for people"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Category: catOutput, EnvVars: []string{cliutil.EnvQuiet}, Usage: "no progress: only warnings and errors on stderr"},
 		&cli.BoolFlag{Name: "verbose", Category: catOutput, Usage: "debug logging"},
@@ -145,8 +146,9 @@ func buildConfig(c *cli.Context) (config.Experiment, error) {
 func applyFlags(c *cli.Context, cfg *config.Experiment, isSet func(flag string) bool) error {
 	t, es := &cfg.Training, &cfg.Training.EarlyStopping
 	if isSet("model") {
-		// A new architecture takes its own default sizes unless given.
-		cfg.Model.Hidden, cfg.Model.Channels = nil, nil
+		// A new architecture takes its own default sizes unless given,
+		// and replaces a layer list.
+		cfg.Model.Hidden, cfg.Model.Channels, cfg.Model.Layers = nil, nil, nil
 	}
 	for name, dst := range map[string]*string{"data": &cfg.Data.Source, "label-column": &cfg.Data.LabelColumn, "labels": &cfg.Data.Labels,
 		"model": &cfg.Model.Arch, "optimizer": &cfg.Optimizer.Name, "out": &cfg.Output.Root, "name": &cfg.Output.Name,
@@ -277,6 +279,12 @@ func trainAction(c *cli.Context, out *output) error {
 	var cfg config.Experiment
 	if c.Bool("print-config") {
 		return printConfig(c, out)
+	}
+	if c.Bool("summary") {
+		if c.IsSet("resume") {
+			return cliutil.Usagef(c, "--summary shows the model a config builds; for a run's model, give --config RUN/config.yaml")
+		}
+		return summaryAction(c, out)
 	}
 	if c.IsSet("resume") {
 		if err := resumeFlagsOnly(c); err != nil {
