@@ -393,3 +393,53 @@ func flatSteps(sts []*step) []*step {
 	}
 	return out
 }
+
+// ResolvedLayer is one layer of a model as built: its settings with the
+// defaults filled in, the names and shapes it was inferred to have. Other
+// packages (the ONNX export) walk a model through it.
+type ResolvedLayer struct {
+	Layer
+	// Name prefixes the layer's parameters (Name + ".weight"); empty for
+	// layers without any.
+	Name string
+	// In and Out are one example's shapes (C×H×W or features).
+	In, Out []int
+	// Output marks the dense layer to the classes (always with a bias).
+	Output bool
+	// FusedWithPool marks a relu the graph computes together with the
+	// 2×2 max-pool after it, and AbsorbedIntoReLU that max-pool: the
+	// values are those of the two layers in turn.
+	FusedWithPool, AbsorbedIntoReLU bool
+	// Inner are a residual block's layers; Projection maps its input onto
+	// their output's shape when the two differ (a 1×1 convolution of
+	// stride Projection.Stride, or a dense layer), or is nil.
+	Inner      []ResolvedLayer
+	Projection *ResolvedLayer
+}
+
+// Resolve infers the layers spec builds on inputs of inputShape with
+// classes classes, the output layer included.
+func (s Spec) Resolve(inputShape []int, classes int) ([]ResolvedLayer, error) {
+	if err := s.Validate(inputShape); err != nil {
+		return nil, err
+	}
+	sts, err := s.steps(inputShape, classes)
+	if err != nil {
+		return nil, err
+	}
+	return resolved(sts), nil
+}
+
+func resolved(sts []*step) []ResolvedLayer {
+	out := make([]ResolvedLayer, len(sts))
+	for i, st := range sts {
+		r := ResolvedLayer{Layer: st.layer, Name: st.name, In: st.in, Out: st.out, Output: st.output,
+			FusedWithPool: st.fused, AbsorbedIntoReLU: st.absorbed, Inner: resolved(st.inner)}
+		if st.proj != nil {
+			p := resolved([]*step{st.proj})[0]
+			r.Projection = &p
+		}
+		out[i] = r
+	}
+	return out
+}
