@@ -122,10 +122,7 @@ func (g *convGeom) fold(col, dx []float32, buf *[]float32) {
 }
 
 // foldRow adds one unfolded row, ho×wo positions, into dst: position
-// (i, j) to dst[i·rowStep + j·stride]. It is out of line for the reason
-// gatherPanel is.
-//
-//go:noinline
+// (i, j) to dst[i·rowStep + j·stride].
 func foldRow(dst, row []float32, ho, wo, stride, rowStep int) {
 	span := (wo-1)*stride + 1
 	for i := 0; i < ho; i++ {
