@@ -1,7 +1,9 @@
 package experiment
 
 import (
+	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/practica-ml/practica/internal/setting"
@@ -44,6 +46,12 @@ func checkMemory(p *setup.Prepared, opt Options) error {
 	case model.KeyChannels:
 		value = fmt.Sprint(cfg.Model.Channels)
 	default:
+		if i, ok := layerIndex(key); ok && i < len(cfg.Model.Layers) {
+			if b, err := json.Marshal(cfg.Model.Layers[i]); err == nil {
+				value = "the layer " + string(b)
+				break
+			}
+		}
 		dims := make([]string, len(p.Schema.Shape))
 		for i, d := range p.Schema.Shape {
 			dims[i] = fmt.Sprint(d)
@@ -77,4 +85,18 @@ func formatBytes(n int64) string {
 		return fmt.Sprintf("%.1f %s", v, unit)
 	}
 	return fmt.Sprintf("%.0f %s", v, unit)
+}
+
+// layerIndex reads i from a top-level model.layers[i] key.
+func layerIndex(key string) (int, bool) {
+	rest, ok := strings.CutPrefix(key, "model.layers[")
+	if !ok {
+		return 0, false
+	}
+	n, ok := strings.CutSuffix(rest, "]")
+	if !ok {
+		return 0, false
+	}
+	i, err := strconv.Atoi(n)
+	return i, err == nil
 }

@@ -280,6 +280,10 @@ func (e *Result) trainingFacts() [][2]string {
 		arch += fmt.Sprintf(" (hidden %v)", cfg.Model.Hidden)
 	case "cnn":
 		arch += fmt.Sprintf(" (channels %v, hidden %v)", cfg.Model.Channels, cfg.Model.Hidden)
+	case "resnet":
+		arch += fmt.Sprintf(" (stages of %v channels)", cfg.Model.Channels)
+	case "custom":
+		arch += fmt.Sprintf(" (%d layers from model.layers, listed in the run's config.yaml; train --summary --config shows their shapes)", len(cfg.Model.Layers))
 	}
 	add("model", arch)
 	add("optimizer", fmt.Sprintf("%s, learning rate %g, weight decay %g, batch size %d", cfg.Optimizer.Name, cfg.Optimizer.LR, cfg.Optimizer.WeightDecay, cfg.Training.BatchSize))
