@@ -578,8 +578,9 @@ func TestONNXNamesRepeatedLayers(t *testing.T) {
 // with the model's evaluation graph within 1e-5 in the NumPy evaluator;
 // so does a layer list on a 9×9 image (a 5×5 stride-2 convolution to
 // 5×5, a 2×2 average pool that drops the odd side, batch norm on images
-// and on features, layer norm on both, an identity and a projected
-// skip), its scales and shifts set away from 1 and 0 as well.
+// and on features, layer norm on both, a dense layer on an image, which
+// flattens it, in a block whose image input a dense layer projects, an
+// identity skip), its scales and shifts set away from 1 and 0 as well.
 func TestONNXOddSidesAndBatchNorm(t *testing.T) {
 	py := onnxPython(t)
 	var oddLayers []model.Layer
@@ -593,8 +594,9 @@ func TestONNXOddSidesAndBatchNorm(t *testing.T) {
       - conv2d: {filters: 4}
       - layernorm: {}
       - sigmoid: {}
-- global_avgpool: {}
-- dense: {units: 6, bias: false}
+- residual:
+    layers:
+      - dense: {units: 6, bias: false}
 - batchnorm: {}
 - leaky_relu: {slope: 0.2}
 - residual:
@@ -627,7 +629,7 @@ func TestONNXOddSidesAndBatchNorm(t *testing.T) {
 		{"custom-layers", model.Spec{Arch: model.Custom, Layers: oddLayers}, []int{2, 9, 9}, ops(
 			"Sub", "Mul", "Conv", "BatchNormalization", geluOps, "AveragePool",
 			"Conv", layerNormOps, "Sigmoid", "Conv", "Add",
-			"GlobalAveragePool", "Flatten", "MatMul", "BatchNormalization", "LeakyRelu",
+			"Flatten", "MatMul", "Flatten", "Gemm", "Add", "BatchNormalization", "LeakyRelu",
 			"Gemm", layerNormOps, "Tanh", "Add",
 			"Gemm", "Div", "Softmax")},
 	}
