@@ -2,8 +2,11 @@ package export
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"fmt"
+	"hash/crc32"
 	"math"
 	"os"
 	"os/exec"
@@ -692,6 +695,64 @@ func TestONNXOddSidesAndBatchNorm(t *testing.T) {
 			t.Logf("max |logits diff| %.3g over %v", d, want)
 			if d > 1e-5 {
 				t.Errorf("logits differ from the model's by %g", d)
+			}
+		})
+	}
+}
+
+// TestONNXPresetsPinned pins the bytes of each preset's file (as the
+// exporter wrote them before layer lists existed) on checkpoints whose
+// values depend on nothing but the tensors' names and shapes, from a
+// spec that lists its layers and from one that predates layer lists.
+func TestONNXPresetsPinned(t *testing.T) {
+	cases := []struct {
+		name  string
+		spec  model.Spec
+		shape []int
+		want  string
+	}{
+		{"linear", model.Spec{Arch: model.Linear, Activation: "relu"}, []int{1, 3, 3}, "42687cdd157af18d8c229fe4e77c2deb63b655f5f31a368948b8d1bd34be0784"},
+		{"mlp-tanh-dropout", model.Spec{Arch: model.MLP, Hidden: []int{5, 4}, Activation: "tanh", Dropout: 0.5}, []int{1, 4, 4}, "f2f3c09fea0387c3b9f193faf41140521a4fb01841c9d952c2f26b51c453e1e6"},
+		{"cnn", model.Spec{Arch: model.CNN, Channels: []int{2, 3}, Hidden: []int{4}, Activation: "relu"}, []int{1, 5, 5}, "a365c6c5ff9961eb1fa7f7aa680d607e815cc8e065c3db96a05064727fc355da"},
+		{"cnn-batch-norm", model.Spec{Arch: model.CNN, Channels: []int{2}, Hidden: []int{4}, Activation: "relu", BatchNorm: true}, []int{2, 4, 4}, "60ba1941404241ec2a6d2db1928edd92b45f5e5d8a326e916639c06df4e63d85"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := model.New(tc.spec, tc.shape, 3, model.Options{TrainBatch: 1, Seed: 1, NoDropout: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ts := m.Tensors()
+			for i := range ts {
+				v := float32(crc32.ChecksumIEEE([]byte(ts[i].Name)) % 97)
+				for k := range ts[i].Data {
+					ts[i].Data[k] = v + float32(k)/64
+				}
+			}
+			size := 1
+			for _, d := range tc.shape {
+				size *= d
+			}
+			c := &model.Checkpoint{Spec: tc.spec, Input: model.InputSchema{Kind: data.Tabular, Shape: tc.shape}, Classes: []string{"a", "b", "c"}, Temperature: 1.5,
+				Normalization: &data.Normalization{Groups: 1, GroupSize: size, Mean: []float32{0.5}, Std: []float32{2}}, Tensors: ts}
+			if len(tc.shape) == 3 {
+				c.Input.Kind, c.Input.RawMax = data.Image, 16
+			}
+			for _, layers := range []bool{false, true} {
+				if layers {
+					c.Spec = tc.spec.WithDefaults(tc.shape)
+					if len(c.Spec.Layers) == 0 {
+						t.Fatalf("%s lists no layers", tc.name)
+					}
+				}
+				b, err := MarshalONNX(c)
+				if err != nil {
+					t.Fatal(err)
+				}
+				sum := sha256.Sum256(b)
+				if got := hex.EncodeToString(sum[:]); got != tc.want {
+					t.Errorf("layers listed %v: SHA-256 %s, want %s", layers, got, tc.want)
+				}
 			}
 		})
 	}
