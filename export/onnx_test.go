@@ -2,8 +2,11 @@ package export
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"fmt"
+	"hash/crc32"
 	"math"
 	"os"
 	"os/exec"
@@ -12,6 +15,7 @@ import (
 	"strings"
 	"testing"
 
+	"go.yaml.in/yaml/v3"
 	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/practica-ml/practica/config"
@@ -49,6 +53,87 @@ var onnxCases = []struct {
 		c.Model.Arch = model.Linear
 		c.Training.Epochs = 2
 	}, []string{"Sub", "Mul", "Flatten", "Gemm", "Div", "Softmax"}},
+	{"digits-custom-layers", func(c *config.Experiment) {
+		c.Model.Arch, c.Model.Layers = model.Custom, customLayers
+		c.Training.Epochs = 2
+	}, ops(
+		"Sub", "Mul",
+		"Conv", "LeakyRelu", // 8×8×8
+		// residual: strided conv, layer norm on C×H×W, gelu, 1×1 conv
+		// without bias; its input projected by a strided 1×1 conv
+		"Conv", layerNormOps, geluOps, "Conv", "Conv", "Add", // 12×4×4
+		"AveragePool", "Sigmoid", // 12×3×3
+		"GlobalAveragePool", "Flatten", // 12
+		"MatMul", "BatchNormalization", "Relu", // 16
+		// residual: dense, layer norm on features, tanh; its input
+		// projected by a dense layer
+		"Gemm", layerNormOps, "Tanh", "Gemm", "Add", // 8
+		"Gemm", "Div", "Softmax")},
+	{"digits-resnet", func(c *config.Experiment) {
+		c.Model.Arch, c.Model.Dropout = model.ResNet, 0.1
+		c.Training.Epochs = 1
+	}, ops(
+		"Sub", "Mul",
+		"Conv", "BatchNormalization", "Relu", // stem, 32×8×8: no max-pool below 16 pixels a side
+		resBlock, "Relu", resBlock, "Relu", // stage 1, 32×8×8
+		resBlock[:5], "Conv", "Add", "Relu", resBlock, "Relu", // stage 2, 64×4×4: the first block strided and projected
+		resBlock[:5], "Conv", "Add", "Relu", resBlock, "Relu", // stage 3, 128×2×2
+		"GlobalAveragePool", "Flatten", "Gemm", "Div", "Softmax")},
+}
+
+// customLayers use every layer type but the max-pool (which the cnn
+// cases cover), in a list model.arch custom builds on the 1×8×8 digits.
+var customLayers = func() []model.Layer {
+	var ls []model.Layer
+	if err := yaml.Unmarshal([]byte(`
+- conv2d: {filters: 8}
+- leaky_relu: {slope: 0.1}
+- residual:
+    layers:
+      - conv2d: {filters: 12, stride: 2}
+      - layernorm: {}
+      - gelu: {}
+      - conv2d: {filters: 12, kernel: 1, padding: valid, bias: false}
+- avgpool: {size: 2, stride: 1}
+- sigmoid: {}
+- global_avgpool: {}
+- dense: {units: 16, bias: false}
+- batchnorm: {}
+- relu: {}
+- residual:
+    layers:
+      - dense: {units: 8}
+      - layernorm: {}
+      - tanh: {}
+- dropout: {p: 0.1}
+`), &ls); err != nil {
+		panic(err)
+	}
+	return ls
+}()
+
+// The operators of a layer norm and a gelu, which opset 13 builds from
+// primitives, and of a resnet block without projection.
+var (
+	layerNormOps = []string{"ReduceMean", "Sub", "Mul", "ReduceMean", "Add", "Sqrt", "Div", "Mul", "Add"}
+	geluOps      = []string{"Mul", "Mul", "Mul", "Add", "Mul", "Tanh", "Add", "Mul", "Mul"}
+	resBlock     = []string{"Conv", "BatchNormalization", "Relu", "Conv", "BatchNormalization", "Add"}
+)
+
+// ops concatenates operators and lists of operators.
+func ops(parts ...any) []string {
+	var out []string
+	for _, p := range parts {
+		switch p := p.(type) {
+		case string:
+			out = append(out, p)
+		case []string:
+			out = append(out, p...)
+		default:
+			panic(fmt.Sprintf("ops: %T", p))
+		}
+	}
+	return out
 }
 
 // TestONNXMatchesPredict trains each architecture, exports its best.ckpt
@@ -275,13 +360,26 @@ func checkStructure(t *testing.T, b []byte, c *model.Checkpoint, ops []string) {
 		}
 	}
 	var gotOps []string
+	// Every value is computed once (ONNX graphs are in SSA form): no two
+	// nodes name the same output, nor an output the input or an
+	// initializer.
+	values := map[string]bool{"input": true}
+	for _, it := range get(g, graphInitializer) {
+		values[string(one(t, decode(t, it.b), tensorName).b)] = true
+	}
 	for _, n := range get(g, graphNode) {
-		gotOps = append(gotOps, string(one(t, decode(t, n.b), nodeOpType).b))
+		fs := decode(t, n.b)
+		gotOps = append(gotOps, string(one(t, fs, nodeOpType).b))
+		out := string(one(t, fs, nodeOutput).b)
+		if values[out] {
+			t.Errorf("node %s: its output %s is named twice", one(t, fs, nodeName).b, out)
+		}
+		values[out] = true
 	}
 	if !slices.Equal(gotOps, ops) {
 		t.Errorf("operators %v, want %v", gotOps, ops)
 	}
-	seen := 0
+	seen := map[string]bool{}
 	for _, it := range get(g, graphInitializer) {
 		fs := decode(t, it.b)
 		name := string(one(t, fs, tensorName).b)
@@ -297,9 +395,12 @@ func checkStructure(t *testing.T, b []byte, c *model.Checkpoint, ops []string) {
 		if one(t, fs, tensorDataType).v != tensorFloat || n != len(vals) {
 			t.Errorf("initializer %s: type %d, %d values for its dims", name, one(t, fs, tensorDataType).v, len(vals))
 		}
+		if seen[name] {
+			t.Errorf("initializer %s occurs twice", name)
+		}
+		seen[name] = true
 		switch ct := c.Tensor(name); {
 		case ct != nil:
-			seen++
 			if !slices.Equal(vals, ct.Data) {
 				t.Errorf("initializer %s differs from the checkpoint's tensor", name)
 			}
@@ -308,13 +409,29 @@ func checkStructure(t *testing.T, b []byte, c *model.Checkpoint, ops []string) {
 				t.Errorf("temperature %v, want %v", vals, temperature(c))
 			}
 		case name == "normalization.mean" || name == "normalization.inv_std":
+		case onnxConstants[name] != 0:
+			if len(vals) != 1 || vals[0] != onnxConstants[name] || len(get(fs, tensorDims)) != 0 {
+				t.Errorf("constant %s: %v, want the scalar %v", name, vals, onnxConstants[name])
+			}
 		default:
 			t.Errorf("unexpected initializer %s", name)
 		}
 	}
-	if seen == 0 {
-		t.Errorf("no initializer of the %s checkpoint's tensors", c.Spec.Arch)
+	for _, ct := range c.Tensors {
+		if !strings.HasPrefix(ct.Name, "optimizer/") && !seen[ct.Name] {
+			t.Errorf("the checkpoint's tensor %s is not in the graph", ct.Name)
+		}
 	}
+}
+
+// onnxConstants are the scalars layer norm and gelu are written with:
+// model's ε and the coefficients of the tanh approximation of GELU.
+var onnxConstants = map[string]float32{
+	"layernorm.epsilon":      1e-5,
+	"gelu.cubic_coefficient": 0.044715,
+	"gelu.sqrt_2_over_pi":    float32(math.Sqrt(2 / math.Pi)),
+	"one":                    1,
+	"half":                   0.5,
 }
 
 // TestONNXRefuses: what the export cannot represent is refused by name.
@@ -397,17 +514,131 @@ func TestONNXDeterministic(t *testing.T) {
 	}
 }
 
+// TestONNXNamesRepeatedLayers: layers that would name their values
+// alike (activations after the same layer, several before any weights)
+// get distinct names, and the graph passes the checker.
+func TestONNXNamesRepeatedLayers(t *testing.T) {
+	py := onnxPython(t)
+	var ls []model.Layer
+	if err := yaml.Unmarshal([]byte(`
+- relu: {}
+- tanh: {}
+- relu: {}
+- flatten: {}
+- dense: {units: 4}
+- relu: {}
+- dropout: {p: 0.5}
+- relu: {}
+- gelu: {}
+- gelu: {}
+`), &ls); err != nil {
+		t.Fatal(err)
+	}
+	spec := model.Spec{Arch: model.Custom, Layers: ls}
+	m, err := model.New(spec, []int{3}, 2, model.Options{TrainBatch: 1, Seed: 3, NoDropout: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &model.Checkpoint{Spec: spec, Input: model.InputSchema{Kind: data.Tabular, Shape: []int{3}}, Classes: []string{"a", "b"}, Tensors: m.Tensors()}
+	b, err := MarshalONNX(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkStructure(t, b, c, ops("Relu", "Tanh", "Relu", "Gemm", "Relu", "Relu", geluOps, geluOps, "Gemm", "Div", "Softmax"))
+	var outs []string
+	for _, n := range get(decode(t, one(t, decode(t, b), modelGraph).b), graphNode) {
+		outs = append(outs, string(one(t, decode(t, n.b), nodeOutput).b))
+	}
+	for _, want := range []string{"input_relu", "input_relu_1", "input_tanh", "dense0_relu", "dense0_relu_1", "dense0_gelu", "dense0_gelu_1"} {
+		if !slices.Contains(outs, want) {
+			t.Errorf("no value %s among %v", want, outs)
+		}
+	}
+	if py == "" {
+		t.Skip("python3 with onnx and numpy is not available: the checker and the NumPy evaluator did not run")
+	}
+	x := []float32{-1, 0.5, 2, 3, -2, 0.25}
+	want := make([]float32, 4)
+	if err := m.Logits(x, want); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "m.onnx")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	logits, _ := evaluate(t, py, path, x, 2)
+	for i, v := range want {
+		if d := math.Abs(float64(v) - logits[i]); d > 1e-5 {
+			t.Errorf("logit %d: %v, the model's %v", i, logits[i], v)
+		}
+	}
+}
+
 // TestONNXOddSidesAndBatchNorm: shapes training on the digits never
 // reach, a 7×7 two-channel image pooled to 3×3 then 1×1 (MaxPool drops
 // the odd last row and column as model does), and batch norm with
 // running statistics set to values far from their initial 0 and 1, agree
-// with the model's evaluation graph within 1e-5 in the NumPy evaluator.
+// with the model's evaluation graph within 1e-5 in the NumPy evaluator;
+// so does a layer list on a 9×9 image (a 5×5 stride-2 convolution to
+// 5×5, a 2×2 average pool that drops the odd side, batch norm on images
+// and on features, layer norm on both, a dense layer on an image, which
+// flattens it, in a block whose image input a dense layer projects, an
+// identity skip), its scales and shifts set away from 1 and 0 as well.
 func TestONNXOddSidesAndBatchNorm(t *testing.T) {
 	py := onnxPython(t)
-	for _, bn := range []bool{false, true} {
-		t.Run(fmt.Sprintf("batch_norm=%v", bn), func(t *testing.T) {
-			spec := model.Spec{Arch: model.CNN, Channels: []int{3, 4}, Hidden: []int{5}, Activation: "tanh", BatchNorm: bn}
-			shape := []int{2, 7, 7}
+	var oddLayers []model.Layer
+	if err := yaml.Unmarshal([]byte(`
+- conv2d: {filters: 3, kernel: 5, stride: 2}
+- batchnorm: {}
+- gelu: {}
+- avgpool: {size: 2}
+- residual:
+    layers:
+      - conv2d: {filters: 4}
+      - layernorm: {}
+      - sigmoid: {}
+- residual:
+    layers:
+      - dense: {units: 6, bias: false}
+- batchnorm: {}
+- leaky_relu: {slope: 0.2}
+- residual:
+    layers:
+      - dense: {units: 6}
+      - layernorm: {}
+      - tanh: {}
+`), &oddLayers); err != nil {
+		t.Fatal(err)
+	}
+	cnnOps := func(bn bool) []string {
+		ops := []string{"Sub", "Mul"}
+		for range 2 {
+			if bn {
+				ops = append(ops, "Conv", "BatchNormalization", "Relu", "MaxPool")
+			} else {
+				ops = append(ops, "Conv", "Relu", "MaxPool")
+			}
+		}
+		return append(ops, "Flatten", "Gemm", "Tanh", "Gemm", "Div", "Softmax")
+	}
+	cases := []struct {
+		name  string
+		spec  model.Spec
+		shape []int
+		ops   []string
+	}{
+		{"batch_norm=false", model.Spec{Arch: model.CNN, Channels: []int{3, 4}, Hidden: []int{5}, Activation: "tanh"}, []int{2, 7, 7}, cnnOps(false)},
+		{"batch_norm=true", model.Spec{Arch: model.CNN, Channels: []int{3, 4}, Hidden: []int{5}, Activation: "tanh", BatchNorm: true}, []int{2, 7, 7}, cnnOps(true)},
+		{"custom-layers", model.Spec{Arch: model.Custom, Layers: oddLayers}, []int{2, 9, 9}, ops(
+			"Sub", "Mul", "Conv", "BatchNormalization", geluOps, "AveragePool",
+			"Conv", layerNormOps, "Sigmoid", "Conv", "Add",
+			"Flatten", "MatMul", "Flatten", "Gemm", "Add", "BatchNormalization", "LeakyRelu",
+			"Gemm", layerNormOps, "Tanh", "Add",
+			"Gemm", "Div", "Softmax")},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			spec, shape := tc.spec, tc.shape
 			m, err := model.New(spec, shape, 3, model.Options{TrainBatch: 1, Seed: 7, NoDropout: true})
 			if err != nil {
 				t.Fatal(err)
@@ -422,16 +653,19 @@ func TestONNXOddSidesAndBatchNorm(t *testing.T) {
 						ts[i].Data[k] = 0.5 + 0.25*float32(k)
 					case strings.HasSuffix(ts[i].Name, ".bias") || strings.HasSuffix(ts[i].Name, ".shift"):
 						ts[i].Data[k] = 0.1 * float32(k%3-1)
+					case strings.HasSuffix(ts[i].Name, ".scale"):
+						ts[i].Data[k] = 0.5 + 0.25*float32(k%5)
 					}
 				}
 			}
 			if err := m.SetTensors(ts); err != nil {
 				t.Fatal(err)
 			}
+			px := shape[1] * shape[2]
 			c := &model.Checkpoint{Spec: spec, Input: model.InputSchema{Kind: data.Image, Shape: shape, RawMax: 255}, Classes: []string{"a", "b", "c"},
-				Normalization: &data.Normalization{Groups: 2, GroupSize: 49, Mean: []float32{100, 50}, Std: []float32{60, 30}}, Tensors: ts}
+				Normalization: &data.Normalization{Groups: 2, GroupSize: px, Mean: []float32{100, 50}, Std: []float32{60, 30}}, Tensors: ts}
 			const n = 4
-			raw := make([]float32, n*2*49)
+			raw := make([]float32, n*2*px)
 			for i := range raw {
 				raw[i] = float32((i * 37) % 256)
 			}
@@ -441,15 +675,6 @@ func TestONNXOddSidesAndBatchNorm(t *testing.T) {
 			if err := m.Logits(x, want); err != nil {
 				t.Fatal(err)
 			}
-			ops := []string{"Sub", "Mul"}
-			for range spec.Channels {
-				if bn {
-					ops = append(ops, "Conv", "BatchNormalization", "Relu", "MaxPool")
-				} else {
-					ops = append(ops, "Conv", "Relu", "MaxPool")
-				}
-			}
-			ops = append(ops, "Flatten", "Gemm", "Tanh", "Gemm", "Div", "Softmax")
 			path := filepath.Join(t.TempDir(), "m.onnx")
 			if err := WriteONNX(path, c); err != nil {
 				t.Fatal(err)
@@ -458,7 +683,7 @@ func TestONNXOddSidesAndBatchNorm(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkStructure(t, b, c, ops)
+			checkStructure(t, b, c, tc.ops)
 			if py == "" {
 				t.Skip("python3 with onnx and numpy is not available: the checker and the NumPy evaluator did not run")
 			}
@@ -470,6 +695,64 @@ func TestONNXOddSidesAndBatchNorm(t *testing.T) {
 			t.Logf("max |logits diff| %.3g over %v", d, want)
 			if d > 1e-5 {
 				t.Errorf("logits differ from the model's by %g", d)
+			}
+		})
+	}
+}
+
+// TestONNXPresetsPinned pins the bytes of each preset's file (as the
+// exporter wrote them before layer lists existed) on checkpoints whose
+// values depend on nothing but the tensors' names and shapes, from a
+// spec that lists its layers and from one that predates layer lists.
+func TestONNXPresetsPinned(t *testing.T) {
+	cases := []struct {
+		name  string
+		spec  model.Spec
+		shape []int
+		want  string
+	}{
+		{"linear", model.Spec{Arch: model.Linear, Activation: "relu"}, []int{1, 3, 3}, "42687cdd157af18d8c229fe4e77c2deb63b655f5f31a368948b8d1bd34be0784"},
+		{"mlp-tanh-dropout", model.Spec{Arch: model.MLP, Hidden: []int{5, 4}, Activation: "tanh", Dropout: 0.5}, []int{1, 4, 4}, "f2f3c09fea0387c3b9f193faf41140521a4fb01841c9d952c2f26b51c453e1e6"},
+		{"cnn", model.Spec{Arch: model.CNN, Channels: []int{2, 3}, Hidden: []int{4}, Activation: "relu"}, []int{1, 5, 5}, "a365c6c5ff9961eb1fa7f7aa680d607e815cc8e065c3db96a05064727fc355da"},
+		{"cnn-batch-norm", model.Spec{Arch: model.CNN, Channels: []int{2}, Hidden: []int{4}, Activation: "relu", BatchNorm: true}, []int{2, 4, 4}, "60ba1941404241ec2a6d2db1928edd92b45f5e5d8a326e916639c06df4e63d85"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := model.New(tc.spec, tc.shape, 3, model.Options{TrainBatch: 1, Seed: 1, NoDropout: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ts := m.Tensors()
+			for i := range ts {
+				v := float32(crc32.ChecksumIEEE([]byte(ts[i].Name)) % 97)
+				for k := range ts[i].Data {
+					ts[i].Data[k] = v + float32(k)/64
+				}
+			}
+			size := 1
+			for _, d := range tc.shape {
+				size *= d
+			}
+			c := &model.Checkpoint{Spec: tc.spec, Input: model.InputSchema{Kind: data.Tabular, Shape: tc.shape}, Classes: []string{"a", "b", "c"}, Temperature: 1.5,
+				Normalization: &data.Normalization{Groups: 1, GroupSize: size, Mean: []float32{0.5}, Std: []float32{2}}, Tensors: ts}
+			if len(tc.shape) == 3 {
+				c.Input.Kind, c.Input.RawMax = data.Image, 16
+			}
+			for _, layers := range []bool{false, true} {
+				if layers {
+					c.Spec = tc.spec.WithDefaults(tc.shape)
+					if len(c.Spec.Layers) == 0 {
+						t.Fatalf("%s lists no layers", tc.name)
+					}
+				}
+				b, err := MarshalONNX(c)
+				if err != nil {
+					t.Fatal(err)
+				}
+				sum := sha256.Sum256(b)
+				if got := hex.EncodeToString(sum[:]); got != tc.want {
+					t.Errorf("layers listed %v: SHA-256 %s, want %s", layers, got, tc.want)
+				}
 			}
 		})
 	}

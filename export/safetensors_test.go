@@ -24,10 +24,11 @@ import (
 	"github.com/practica-ml/practica/model"
 )
 
-// stTrainedOnce trains the two small models the tests export once per
-// test binary: an MLP and a CNN with batch norm, one epoch each on the
-// embedded digits, calibrated so that their checkpoints hold a
-// temperature, and with the optimizer state a best.ckpt carries.
+// stTrainedOnce trains the small models the tests export once per test
+// binary: an MLP, a CNN with batch norm and a layer list (stLayers), one
+// epoch each on the embedded digits, calibrated so that their
+// checkpoints hold a temperature, and with the optimizer state a
+// best.ckpt carries.
 var (
 	stTrainedOnce sync.Once
 	stTrainedCkpt map[string]*model.Checkpoint
@@ -50,6 +51,7 @@ func stTrained(t *testing.T, name string) *model.Checkpoint {
 		}{
 			{"mlp", model.Spec{Arch: model.MLP, Hidden: []int{16}}},
 			{"cnn", model.Spec{Arch: model.CNN, Channels: []int{4}, Hidden: []int{8}, BatchNorm: true}},
+			{"layers", model.Spec{Arch: model.Custom, Layers: stLayers}},
 		} {
 			cfg := config.Default()
 			cfg.Model = s.spec
@@ -73,6 +75,20 @@ func stTrained(t *testing.T, name string) *model.Checkpoint {
 		t.Fatal(stTrainedErr)
 	}
 	return stTrainedCkpt[name]
+}
+
+// stLayers is a layer list whose parameters the presets do not have: a
+// convolution without bias, batch norm on images and on features, a
+// residual block (its own names under res0.) with layer norm and a
+// projected input, a dense layer without bias.
+var stLayers = []model.Layer{
+	{Type: model.Conv2D, Filters: 4, Stride: 2, Bias: new(bool)},
+	{Type: model.BatchNorm},
+	{Type: model.ReLU},
+	{Type: model.Residual, Layers: []model.Layer{{Type: model.Conv2D, Filters: 6}, {Type: model.LayerNorm}}},
+	{Type: model.GlobalAvgPool},
+	{Type: model.Dense, Units: 5, Bias: new(bool)},
+	{Type: model.BatchNorm},
 }
 
 // stTensor is one tensor as a reader of the format sees it.
@@ -396,6 +412,23 @@ var stCases = []struct {
 		wantKeys: stAllKeys,
 	},
 	{
+		name: "trained layer list",
+		ckpt: func(t *testing.T) *model.Checkpoint { return stTrained(t, "layers") },
+		want: []stShape{
+			{"bn0.running_mean", []int{4}}, {"bn0.running_var", []int{4}},
+			{"bn0.scale", []int{1, 4, 1, 1}}, {"bn0.shift", []int{1, 4, 1, 1}},
+			{"bn1.running_mean", []int{5}}, {"bn1.running_var", []int{5}},
+			{"bn1.scale", []int{1, 5}}, {"bn1.shift", []int{1, 5}},
+			{"conv0.weight", []int{4, 1, 3, 3}},
+			{"dense0.weight", []int{6, 5}},
+			{"out.bias", []int{1, 10}}, {"out.weight", []int{5, 10}},
+			{"res0.conv0.bias", []int{1, 6, 1, 1}}, {"res0.conv0.weight", []int{6, 4, 3, 3}},
+			{"res0.ln0.scale", []int{1, 96}}, {"res0.ln0.shift", []int{1, 96}},
+			{"res0.proj.bias", []int{1, 6, 1, 1}}, {"res0.proj.weight", []int{6, 4, 1, 1}},
+		},
+		wantKeys: stAllKeys,
+	},
+	{
 		name: "without normalization or temperature",
 		ckpt: func(t *testing.T) *model.Checkpoint {
 			c := *stTrained(t, "mlp")
@@ -479,7 +512,7 @@ func TestSafetensorsRoundTrip(t *testing.T) {
 // optimizer state that the export drops, and batch-norm statistics that
 // training moved from their initial values.
 func TestSafetensorsTrainedCheckpoints(t *testing.T) {
-	for _, name := range []string{"mlp", "cnn"} {
+	for _, name := range []string{"mlp", "cnn", "layers"} {
 		c := stTrained(t, name)
 		opt := 0
 		for _, x := range c.Tensors {
@@ -494,6 +527,9 @@ func TestSafetensorsTrainedCheckpoints(t *testing.T) {
 	v := stTrained(t, "cnn").Tensor("bn0.running_var")
 	if slices.Equal(v.Data, []float32{1, 1, 1, 1}) {
 		t.Errorf("bn0.running_var is still %v after an epoch", v.Data)
+	}
+	if v := stTrained(t, "layers").Tensor("bn1.running_var"); slices.Equal(v.Data, []float32{1, 1, 1, 1, 1}) {
+		t.Errorf("the layer list's bn1.running_var is still %v after an epoch", v.Data)
 	}
 }
 

@@ -36,17 +36,36 @@ def conv(x, w, b, a):
     return y
 
 
-def maxpool(x, a):
+def windows(x, a):
+    """The kh*kw strided views of x (N,C,H,W) whose elementwise combination
+    is a 2-D pool without padding, floor mode: output side
+    floor((in - kernel) / stride) + 1."""
     kh, kw = a["kernel_shape"]
     sh, sw = a.get("strides", [1, 1])
     assert not any(a.get("pads", [0])) and a.get("ceil_mode", 0) == 0
+    assert a.get("auto_pad", b"NOTSET") in (b"NOTSET", "NOTSET")
+    assert all(d == 1 for d in a.get("dilations", [1, 1]))
     oh = (x.shape[2] - kh) // sh + 1
     ow = (x.shape[3] - kw) // sw + 1
-    y = np.full((x.shape[0], x.shape[1], oh, ow), -np.inf)
-    for i in range(kh):
-        for j in range(kw):
-            y = np.maximum(y, x[:, :, i:i + sh * oh:sh, j:j + sw * ow:sw])
-    return y
+    return [x[:, :, i:i + sh * oh:sh, j:j + sw * ow:sw] for i in range(kh) for j in range(kw)]
+
+
+def maxpool(x, a):
+    return np.max(np.stack(windows(x, a)), axis=0)
+
+
+def averagepool(x, a):
+    # Without pads, count_include_pad makes no difference: every window
+    # holds kernel_shape[0] * kernel_shape[1] input values.
+    ws = windows(x, a)
+    return np.sum(np.stack(ws), axis=0) / len(ws)
+
+
+def reducemean(x, a):
+    # Opset 13: axes is an attribute (all axes when absent), keepdims 1 by
+    # default.
+    axes = tuple(a.get("axes", range(x.ndim)))
+    return np.mean(x, axis=axes, keepdims=bool(a.get("keepdims", 1)))
 
 
 def softmax(x, axis):
@@ -65,6 +84,12 @@ def run(model, x):
             y = conv(i[0], i[1], i[2] if len(i) > 2 else None, a)
         elif op == "MaxPool":
             y = maxpool(i[0], a)
+        elif op == "AveragePool":
+            y = averagepool(i[0], a)
+        elif op == "GlobalAveragePool":
+            y = np.mean(i[0], axis=tuple(range(2, i[0].ndim)), keepdims=True)
+        elif op == "ReduceMean":
+            y = reducemean(i[0], a)
         elif op == "BatchNormalization":
             x_, s, b, m, v = i
             sh = (1, -1) + (1,) * (x_.ndim - 2)
@@ -89,6 +114,12 @@ def run(model, x):
             y = np.maximum(i[0], 0)
         elif op == "Tanh":
             y = np.tanh(i[0])
+        elif op == "Sigmoid":
+            y = 1 / (1 + np.exp(-i[0]))
+        elif op == "LeakyRelu":
+            y = np.where(i[0] < 0, a.get("alpha", 0.01) * i[0], i[0])
+        elif op == "Sqrt":
+            y = np.sqrt(i[0])
         elif op == "Flatten":
             ax = a.get("axis", 1)
             y = i[0].reshape(int(np.prod(i[0].shape[:ax])), -1)
