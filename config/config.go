@@ -76,6 +76,10 @@ type Data struct {
 	// MissingIndicator adds, with mean or median, a 0/1 feature per
 	// column that had missing cells in the training split.
 	MissingIndicator bool `yaml:"missing_indicator"`
+	// Classes, when set, keeps only the examples of these classes (names
+	// as the source has them; the model's classes are these, in the
+	// source's order), before the split. Empty: every class.
+	Classes []string `yaml:"classes,omitempty"`
 }
 
 // Training is the loop's configuration.
@@ -179,6 +183,10 @@ func decode(r io.Reader, e *Experiment) error {
 	// empty list does: keep one value, so that a config reads back equal.
 	if e.Data.IgnoreColumns == nil {
 		e.Data.IgnoreColumns = []string{}
+	}
+	// A list written only when not empty reads back as nil.
+	if len(e.Data.Classes) == 0 {
+		e.Data.Classes = nil
 	}
 	return nil
 }
@@ -356,6 +364,17 @@ func (e Experiment) Validate() error {
 	}
 	if e.Data.MissingIndicator && !data.Missing(e.Data.Missing).Imputes() {
 		add("data.missing_indicator needs data.missing mean or median (it marks the cells they fill), got data.missing %q", e.Data.Missing)
+	}
+	for i, c := range e.Data.Classes {
+		switch {
+		case strings.TrimSpace(c) == "":
+			add("data.classes must name classes, got an empty name at position %d", i+1)
+		case slices.Contains(e.Data.Classes[:i], c):
+			add("data.classes must name each class once, got %q twice", c)
+		}
+	}
+	if n := len(e.Data.Classes); n == 1 {
+		add("data.classes must name at least 2 classes (a classifier needs 2), got %q", e.Data.Classes[0])
 	}
 	if e.Data.Augment.Shift < 0 {
 		add("data.augment.shift must be >= 0, got %d", e.Data.Augment.Shift)

@@ -64,6 +64,7 @@ func customized() Experiment {
 	e.Data.IgnoreColumns = []string{"id", "2019"}
 	e.Data.Missing = "median"
 	e.Data.MissingIndicator = true
+	e.Data.Classes = []string{"5", "7"}
 	return e
 }
 
@@ -158,6 +159,9 @@ func TestValidateMessages(t *testing.T) {
 		{"ignore columns", func(e *Experiment) { e.Data.IgnoreColumns = []string{"id", " "} }, "data.ignore_columns must name columns, got an empty name at position 2"},
 		{"missing", func(e *Experiment) { e.Data.Missing = "zero" }, `data.missing must be error, drop, mean or median, got "zero"`},
 		{"missing indicator", func(e *Experiment) { e.Data.Missing, e.Data.MissingIndicator = "drop", true }, `data.missing_indicator needs data.missing mean or median (it marks the cells they fill), got data.missing "drop"`},
+		{"empty class", func(e *Experiment) { e.Data.Classes = []string{"a", ""} }, "data.classes must name classes, got an empty name at position 2"},
+		{"class twice", func(e *Experiment) { e.Data.Classes = []string{"3", "5", "3"} }, `data.classes must name each class once, got "3" twice`},
+		{"one class", func(e *Experiment) { e.Data.Classes = []string{"3"} }, `data.classes must name at least 2 classes (a classifier needs 2), got "3"`},
 		{"infinite baseline", func(e *Experiment) { b := math.Inf(-1); e.Training.EarlyStopping.Baseline = &b }, "training.early_stopping.baseline must be a finite number, got -Inf"},
 	}
 	for _, c := range cases {
@@ -220,6 +224,8 @@ func FuzzParse(f *testing.F) {
 		"training:\n  early_stopping:\n    baseline: 0.5\n    divergence_threshold: 1e308\n",
 		"data:\n  delimiter: \"\\t\"\n  ignore_columns: [id, 2019, \"\"]\n  missing: median\n  missing_indicator: true\n",
 		"data:\n  delimiter: tab\n  ignore_columns: ~\n  missing: drop\n",
+		"data:\n  classes: []\n",
+		"data:\n  classes: [\"0\", 1, two]\n",
 	} {
 		f.Add([]byte(s))
 	}

@@ -151,6 +151,11 @@ func OpenSplits(cfg config.Experiment, env Env) (*data.Splits, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(cfg.Data.Classes) > 0 {
+		if err := keepClasses(src, cfg.Data.Classes, cfg.Data.Source); err != nil {
+			return nil, err
+		}
+	}
 	sp, err := data.SplitReusing(src, data.SplitConfig{Val: cfg.Data.Val, Test: cfg.Data.Test, Seed: cfg.Training.Seed})
 	if err != nil {
 		return nil, err // it names the source
