@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"gorgonia.org/tensor"
 )
 
 // Mismatch is a parameter of a model that InitFrom did not load: the
@@ -45,6 +47,9 @@ func (m *Model) InitFrom(c *Checkpoint) (loaded []string, skipped []Mismatch, er
 	if c == nil {
 		return nil, nil, fmt.Errorf("no checkpoint to initialize from")
 	}
+	if m.dtype != tensor.Float32 {
+		return nil, nil, fmt.Errorf("the model is %v, not float32: only a float32 model can be initialized from a checkpoint", m.dtype)
+	}
 	byName := make(map[string]*Tensor, len(c.Tensors))
 	for i := range c.Tensors {
 		t := &c.Tensors[i]
@@ -70,11 +75,7 @@ func (m *Model) InitFrom(c *Checkpoint) (loaded []string, skipped []Mismatch, er
 		case !equalShape(t.Shape, p.Shape):
 			skipped = append(skipped, Mismatch{Name: p.Name, Shape: slices.Clone(p.Shape), CheckpointShape: slices.Clone(t.Shape)})
 		default:
-			dst, ok := p.value.Data().([]float32)
-			if !ok {
-				return nil, nil, fmt.Errorf("parameter %s is %T, not float32: only a float32 model can be initialized from a checkpoint", p.Name, p.value.Data())
-			}
-			ops = append(ops, copyOp{dst, t.Data})
+			ops = append(ops, copyOp{p.Float32s(), t.Data})
 			loaded = append(loaded, p.Name)
 		}
 	}
