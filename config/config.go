@@ -76,6 +76,10 @@ type Data struct {
 	// MissingIndicator adds, with mean or median, a 0/1 feature per
 	// column that had missing cells in the training split.
 	MissingIndicator bool `yaml:"missing_indicator"`
+	// Classes, when set, keeps only the examples of these classes (names
+	// as the source has them; the model's classes are these, in the
+	// source's order), before the split. Empty: every class.
+	Classes []string `yaml:"classes,omitempty"`
 }
 
 // Training is the loop's configuration.
@@ -98,6 +102,19 @@ type Training struct {
 	EarlyStopping EarlyStopping `yaml:"early_stopping"`
 	// Schedule sets the learning rate per step.
 	Schedule train.ScheduleConfig `yaml:"schedule"`
+	// InitFrom starts training from another run's weights: a run
+	// directory (its checkpoints/best.ckpt) or a checkpoint file. Every
+	// parameter with the same name and shape is loaded, batch-norm
+	// running statistics included; the optimizer starts afresh and the
+	// data normalization is this run's own. A resumed run does not load
+	// it again.
+	InitFrom string `yaml:"init_from,omitempty"`
+	// Freeze are prefixes of parameter names (conv, conv0, bn0, dense0,
+	// out; conv0.weight) kept fixed while training, until UnfreezeAt.
+	Freeze []string `yaml:"freeze,omitempty"`
+	// UnfreezeAt is the epoch (1-based) from which the frozen parameters
+	// train too; 0: never.
+	UnfreezeAt int `yaml:"unfreeze_at,omitempty"`
 }
 
 // EarlyStopping configures train.EarlyStopping; it watches Training.Monitor.
@@ -179,6 +196,13 @@ func decode(r io.Reader, e *Experiment) error {
 	// empty list does: keep one value, so that a config reads back equal.
 	if e.Data.IgnoreColumns == nil {
 		e.Data.IgnoreColumns = []string{}
+	}
+	// The lists written only when not empty read back as nil.
+	if len(e.Data.Classes) == 0 {
+		e.Data.Classes = nil
+	}
+	if len(e.Training.Freeze) == 0 {
+		e.Training.Freeze = nil
 	}
 	return nil
 }
@@ -357,6 +381,17 @@ func (e Experiment) Validate() error {
 	if e.Data.MissingIndicator && !data.Missing(e.Data.Missing).Imputes() {
 		add("data.missing_indicator needs data.missing mean or median (it marks the cells they fill), got data.missing %q", e.Data.Missing)
 	}
+	for i, c := range e.Data.Classes {
+		switch {
+		case strings.TrimSpace(c) == "":
+			add("data.classes must name classes, got an empty name at position %d", i+1)
+		case slices.Contains(e.Data.Classes[:i], c):
+			add("data.classes must name each class once, got %q twice", c)
+		}
+	}
+	if n := len(e.Data.Classes); n == 1 {
+		add("data.classes must name at least 2 classes (a classifier needs 2), got %q", e.Data.Classes[0])
+	}
 	if e.Data.Augment.Shift < 0 {
 		add("data.augment.shift must be >= 0, got %d", e.Data.Augment.Shift)
 	}
@@ -408,6 +443,20 @@ func (e Experiment) Validate() error {
 	}
 	if t.TrainEvalSize <= 0 {
 		add("training.train_eval_size must be > 0, got %d", t.TrainEvalSize)
+	}
+	if t.InitFrom != "" && strings.TrimSpace(t.InitFrom) == "" {
+		add("training.init_from must name a run directory or a checkpoint, got %q", t.InitFrom)
+	}
+	for i, f := range t.Freeze {
+		if strings.TrimSpace(f) == "" {
+			add("training.freeze must name parameter prefixes (conv, dense0, ...), got an empty one at position %d", i+1)
+		}
+	}
+	switch {
+	case t.UnfreezeAt < 0 || t.UnfreezeAt == 1:
+		add("training.unfreeze_at must be 0 (never) or an epoch from 2 on (epochs count from 1; 1 would freeze nothing), got %d", t.UnfreezeAt)
+	case t.UnfreezeAt > 0 && len(t.Freeze) == 0:
+		add("training.unfreeze_at needs training.freeze (the parameters it releases), got %d with nothing frozen", t.UnfreezeAt)
 	}
 	if b := e.Calibration.Bootstrap; b < 0 || b > 100_000 {
 		add("calibration.bootstrap must be in [0, 100000], got %d", b)

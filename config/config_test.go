@@ -64,6 +64,9 @@ func customized() Experiment {
 	e.Data.IgnoreColumns = []string{"id", "2019"}
 	e.Data.Missing = "median"
 	e.Data.MissingIndicator = true
+	e.Data.Classes = []string{"5", "7"}
+	e.Training.InitFrom = "/runs/digits-0-4"
+	e.Training.Freeze, e.Training.UnfreezeAt = []string{"conv", "dense0"}, 4
 	return e
 }
 
@@ -159,6 +162,14 @@ func TestValidateMessages(t *testing.T) {
 		{"ignore columns", func(e *Experiment) { e.Data.IgnoreColumns = []string{"id", " "} }, "data.ignore_columns must name columns, got an empty name at position 2"},
 		{"missing", func(e *Experiment) { e.Data.Missing = "zero" }, `data.missing must be error, drop, mean or median, got "zero"`},
 		{"missing indicator", func(e *Experiment) { e.Data.Missing, e.Data.MissingIndicator = "drop", true }, `data.missing_indicator needs data.missing mean or median (it marks the cells they fill), got data.missing "drop"`},
+		{"empty class", func(e *Experiment) { e.Data.Classes = []string{"a", ""} }, "data.classes must name classes, got an empty name at position 2"},
+		{"class twice", func(e *Experiment) { e.Data.Classes = []string{"3", "5", "3"} }, `data.classes must name each class once, got "3" twice`},
+		{"one class", func(e *Experiment) { e.Data.Classes = []string{"3"} }, `data.classes must name at least 2 classes (a classifier needs 2), got "3"`},
+		{"blank init from", func(e *Experiment) { e.Training.InitFrom = " " }, `training.init_from must name a run directory or a checkpoint, got " "`},
+		{"empty freeze prefix", func(e *Experiment) { e.Training.Freeze = []string{"conv", " "} }, "training.freeze must name parameter prefixes (conv, dense0, ...), got an empty one at position 2"},
+		{"unfreeze at 1", func(e *Experiment) { e.Training.Freeze, e.Training.UnfreezeAt = []string{"conv"}, 1 }, "training.unfreeze_at must be 0 (never) or an epoch from 2 on (epochs count from 1; 1 would freeze nothing), got 1"},
+		{"negative unfreeze at", func(e *Experiment) { e.Training.Freeze, e.Training.UnfreezeAt = []string{"conv"}, -2 }, "training.unfreeze_at must be 0 (never) or an epoch from 2 on"},
+		{"unfreeze nothing", func(e *Experiment) { e.Training.UnfreezeAt = 3 }, "training.unfreeze_at needs training.freeze (the parameters it releases), got 3 with nothing frozen"},
 		{"infinite baseline", func(e *Experiment) { b := math.Inf(-1); e.Training.EarlyStopping.Baseline = &b }, "training.early_stopping.baseline must be a finite number, got -Inf"},
 	}
 	for _, c := range cases {
@@ -221,6 +232,8 @@ func FuzzParse(f *testing.F) {
 		"training:\n  early_stopping:\n    baseline: 0.5\n    divergence_threshold: 1e308\n",
 		"data:\n  delimiter: \"\\t\"\n  ignore_columns: [id, 2019, \"\"]\n  missing: median\n  missing_indicator: true\n",
 		"data:\n  delimiter: tab\n  ignore_columns: ~\n  missing: drop\n",
+		"data:\n  classes: []\ntraining:\n  freeze: []\n  unfreeze_at: 0\n  init_from: \"\"\n",
+		"data:\n  classes: [\"0\", 1, two]\ntraining:\n  init_from: runs/x\n  freeze: [conv, out.bias]\n  unfreeze_at: 3\n",
 	} {
 		f.Add([]byte(s))
 	}

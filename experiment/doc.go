@@ -7,6 +7,9 @@
 //   - Train: the training loop with its hooks (progress, metrics.csv,
 //     checkpoints, early stopping, schedules), the best weights scored on
 //     the test split, temperature scaling, curves.png and summary.json;
+//     a fine-tuned run (training.init_from) starts from another run's
+//     best.ckpt and records it, with what it froze, in meta.json and
+//     model.json;
 //   - TrainLRAuto: the learning-rate range test first, in the same run
 //     directory, then Train with its recommendation;
 //   - Resume: Train continued from a run's last.ckpt;

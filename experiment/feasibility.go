@@ -31,6 +31,13 @@ func Feasibility(ctx context.Context, cfg config.Experiment, tests feasibility.O
 		return nil, setting.Errorf("overfit_batch", "must be a number of examples ≥ 1, got %d", tests.OverfitBatch)
 	}
 	tests.Progress = opt.Progress
+	if t := cfg.Training; t.InitFrom != "" || len(t.Freeze) > 0 {
+		key := "training.init_from"
+		if t.InitFrom == "" {
+			key = "training.freeze"
+		}
+		return nil, setting.Errorf(key, "applies to training and the learning-rate sweep, not to the feasibility tests, which test the configured model from its own initial weights")
+	}
 	p, err := setup.Prepare(cfg, opt.Env)
 	if err != nil {
 		return nil, err

@@ -31,6 +31,12 @@ import (
 // interrupted after its last epoch but before summary.json (while
 // testing, calibrating or drawing) gets that end done, without training.
 //
+// A fine-tuned run (training.init_from) does not load its init-from
+// checkpoint again, its weights being in last.ckpt, unless it starts over;
+// the parameters of training.freeze are frozen by the epoch as they were
+// (released from training.unfreeze_at on), and Adam's per-parameter step
+// counts come back with the optimizer's state.
+//
 // edit, when not nil, may change the settings a run can continue with
 // (Resumable: the total of epochs and early stopping), so that a run
 // stopped by patience can be continued on purpose; the changes are
@@ -222,7 +228,18 @@ func startOver(ctx context.Context, dir *rundir.Dir, p *setup.Prepared, m *model
 	if len(rows) > 1 {
 		return nil, fmt.Errorf("%s is missing, yet %s records finished epochs: cannot resume", dir.Join(rundir.LastCheckpoint), dir.Join(rundir.MetricsFile))
 	}
-	opt.logger().Info("no epoch was saved before the run stopped; starting it over in its directory", "dir", dir.Path)
+	log := opt.logger()
+	log.Info("no epoch was saved before the run stopped; starting it over in its directory", "dir", dir.Path)
+	if p.Config.Training.InitFrom != "" {
+		// A fine-tuned run starts over from its init-from checkpoint.
+		if err := p.LoadInitFrom(); err != nil {
+			return nil, err
+		}
+		if m, o, err = p.NewModel(model.Options{}); err != nil {
+			return nil, err
+		}
+		logInitFrom(log, p)
+	}
 	var meta rundir.Meta
 	err = dir.ReadJSON(rundir.MetaFile, &meta)
 	switch {
@@ -231,6 +248,10 @@ func startOver(ctx context.Context, dir *rundir.Dir, p *setup.Prepared, m *model
 		meta = newMeta(p, opt.Args, start)
 	case err != nil:
 		return nil, err
+	}
+	if rec, in := meta.InitFrom, p.InitFrom; rec != nil && in != nil && rec.SHA256 != in.SHA256 {
+		return nil, setting.Errorf("training.init_from", "%s is not the checkpoint the run started from (sha256 %s in its %s, now %s): starting it over would make another run; start a new one",
+			in.Path, rec.SHA256[:min(12, len(rec.SHA256))], rundir.MetaFile, in.SHA256[:12])
 	}
 	meta.Resumed = append(meta.Resumed, rundir.Resumption{At: start, Command: rerunnable(opt.Args), Changes: changes, DataFingerprint: dataChange})
 	rd := &runDir{Dir: dir, p: p, meta: meta, args: meta.Command, start: start}

@@ -69,7 +69,9 @@ func newRun(cfg config.Experiment, opt Options, prefix string) (*setup.Prepared,
 }
 
 // newModel prepares the experiment and builds its model and optimizer,
-// refusing one too large for the machine's memory.
+// refusing one too large for the machine's memory. A fine-tuned run's
+// model starts from the checkpoint of training.init_from (see
+// setup.Prepared.LoadInitFrom), which it logs.
 func newModel(cfg config.Experiment, opt Options) (*setup.Prepared, *model.Model, train.Optimizer, error) {
 	p, err := setup.Prepare(cfg, opt.Env)
 	if err != nil {
@@ -78,11 +80,37 @@ func newModel(cfg config.Experiment, opt Options) (*setup.Prepared, *model.Model
 	if err := checkMemory(p, opt); err != nil {
 		return nil, nil, nil, err
 	}
+	if err := p.LoadInitFrom(); err != nil {
+		return nil, nil, nil, err
+	}
 	m, o, err := p.NewModel(model.Options{})
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	logInitFrom(opt.logger(), p)
 	return p, m, o, nil
+}
+
+// logInitFrom reports what a fine-tuned run loaded from its init-from
+// checkpoint and what it did not, parameter by parameter, and warns when
+// an output layer was loaded from a model of other classes.
+func logInitFrom(log *slog.Logger, p *setup.Prepared) {
+	in := p.InitFrom
+	if in == nil {
+		return
+	}
+	log.Info("init-from: loaded", "from", in.Source(), "sha256", in.SHA256, "parameters", len(in.Loaded), "names", in.Loaded)
+	for _, s := range in.Skipped {
+		if s.Absent() {
+			log.Info("init-from: not loaded", "parameter", s.Name, "shape", s.Shape, "why", "absent in "+in.Source())
+		} else {
+			log.Info("init-from: not loaded", "parameter", s.Name, "shape", s.Shape, "checkpoint_shape", s.CheckpointShape)
+		}
+	}
+	if slices.ContainsFunc(in.Loaded, func(n string) bool { return strings.HasPrefix(n, "out.") }) && !slices.Equal(in.Checkpoint.Classes, p.Classes) {
+		log.Warn("init-from: the output layer was loaded from a model of other classes, since its shape matches: it starts from their scores",
+			"its_classes", in.Checkpoint.Classes, "this_run", p.Classes)
+	}
 }
 
 // runDir is a run directory being written: where it is, the experiment it
@@ -144,7 +172,26 @@ func newMeta(p *setup.Prepared, args []string, now time.Time) rundir.Meta {
 	m := rundir.NewMeta(p.Config.Training.Seed, rerunnable(args), now, kernels.InUse())
 	d := p.Data
 	m.Data = &d
+	m.InitFrom, m.Freeze = fineTuneMeta(p)
 	return m
+}
+
+// fineTuneMeta is what meta.json records of a fine-tuned run: the
+// checkpoint it started from and what it loaded, and what it froze; nil
+// for what the run does not do.
+func fineTuneMeta(p *setup.Prepared) (*rundir.InitFrom, *rundir.Freeze) {
+	var init *rundir.InitFrom
+	if in := p.InitFrom; in != nil {
+		init = &rundir.InitFrom{Run: in.Run, Checkpoint: in.Path, SHA256: in.SHA256, Loaded: slices.Clone(in.Loaded), Skipped: []rundir.SkippedParam{}}
+		for _, s := range in.Skipped {
+			init.Skipped = append(init.Skipped, rundir.SkippedParam{Name: s.Name, Shape: s.Shape, CheckpointShape: s.CheckpointShape})
+		}
+	}
+	var freeze *rundir.Freeze
+	if t := p.Config.Training; len(t.Freeze) > 0 {
+		freeze = &rundir.Freeze{Prefixes: slices.Clone(t.Freeze), Parameters: slices.Clone(p.Frozen), UnfreezeAt: t.UnfreezeAt}
+	}
+	return init, freeze
 }
 
 // finish records the end time in meta.json.

@@ -71,6 +71,13 @@ type Card struct {
 	Test *Test `json:"test,omitempty"`
 	// Config is the run's config.yaml as a JSON object.
 	Config map[string]any `json:"config"`
+	// InitFrom and Freeze are, for a fine-tuned model, its run's
+	// meta.json records of where its initial weights came from (the run,
+	// the checkpoint and its sha256, the parameters loaded and not) and
+	// of the parameters kept fixed; absent for a model trained from
+	// scratch.
+	InitFrom *rundir.InitFrom `json:"init_from,omitempty"`
+	Freeze   *rundir.Freeze   `json:"freeze,omitempty"`
 }
 
 // Data is the data a model was trained on: the data block of its run's
@@ -148,6 +155,7 @@ func NewCard(s Source) (*Card, error) {
 		Name: filepath.Base(runDir), Checkpoint: relativeTo(runDir, ckptPath), SHA256: sha256Hex(s.Checkpoint),
 		Created: s.Meta.End, PracticaVersion: s.Meta.Version, GitCommit: s.Meta.GitCommit, Run: runDir,
 		Input: ck.Input, Classes: ck.Classes, Temperature: ck.Temperature, Config: cfg,
+		InitFrom: s.Meta.InitFrom, Freeze: s.Meta.Freeze,
 	}
 	if c.Temperature == 0 {
 		c.Temperature = 1

@@ -304,6 +304,50 @@ type Meta struct {
 	Data *Data `json:"data,omitempty"`
 	// Resumed lists each time the run was continued with --resume.
 	Resumed []Resumption `json:"resumed,omitempty"`
+	// InitFrom is where a fine-tuned run's initial weights came from
+	// (training.init_from); nil for a run from scratch.
+	InitFrom *InitFrom `json:"init_from,omitempty"`
+	// Freeze is what the run kept fixed (training.freeze); nil when
+	// nothing.
+	Freeze *Freeze `json:"freeze,omitempty"`
+}
+
+// InitFrom records the checkpoint a fine-tuned run started from and what
+// it loaded of it: every parameter with the same name and shape.
+type InitFrom struct {
+	// Run is the run directory training.init_from named, absolute; absent
+	// when it named a checkpoint file.
+	Run string `json:"run,omitempty"`
+	// Checkpoint is the file read (the run's checkpoints/best.ckpt),
+	// absolute, and SHA256 the hex SHA-256 of its bytes, as sha256sum
+	// prints it.
+	Checkpoint string `json:"checkpoint"`
+	SHA256     string `json:"sha256"`
+	// Loaded are the parameters loaded, in the model's order.
+	Loaded []string `json:"loaded"`
+	// Skipped are the parameters the checkpoint lacks or holds with
+	// another shape, left as the run's seed drew them.
+	Skipped []SkippedParam `json:"skipped"`
+}
+
+// SkippedParam is a parameter a fine-tuned run did not load.
+type SkippedParam struct {
+	Name string `json:"name"`
+	// Shape is the model's; CheckpointShape the checkpoint's, absent when
+	// the checkpoint has no tensor of that name.
+	Shape           []int `json:"shape"`
+	CheckpointShape []int `json:"checkpoint_shape,omitempty"`
+}
+
+// Freeze records the parameters a run kept fixed.
+type Freeze struct {
+	// Prefixes are training.freeze, and Parameters the names they froze
+	// (with the running statistics of a frozen batch-norm layer).
+	Prefixes   []string `json:"prefixes"`
+	Parameters []string `json:"parameters"`
+	// UnfreezeAt is training.unfreeze_at, the epoch from which they
+	// trained as well; absent when they stayed frozen.
+	UnfreezeAt int `json:"unfreeze_at,omitempty"`
 }
 
 // Data is the data a run was trained on: data.source and data.labels as

@@ -10,4 +10,9 @@
 // the config a run records, and the data are fingerprinted (the bytes
 // read and the split drawn) so that the readers of a run (OpenRunSplits,
 // CheckData) can refuse data that are no longer those it was trained on.
+//
+// A fine-tuned run reads its training.init_from checkpoint once
+// (LoadInitFrom), and every model NewModel then builds starts from its
+// parameters of matching name and shape; NewLoop carries training.freeze
+// and training.unfreeze_at to the loop.
 package setup

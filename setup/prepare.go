@@ -36,6 +36,13 @@ type Prepared struct {
 	// applied (both change Splits.Train in place): the model card's
 	// train_split_sha256.
 	TrainSHA256 string
+	// InitFrom, when LoadInitFrom found training.init_from, is the
+	// checkpoint NewModel starts every model from; nil else (and in a
+	// resumed run, whose weights are its own).
+	InitFrom *InitFrom
+	// Frozen are the parameters training.freeze keeps fixed (FrozenNames),
+	// set by NewModel.
+	Frozen []string
 }
 
 // MinEvalExamples is the size below which a validation or test split
@@ -77,6 +84,11 @@ func Prepare(cfg config.Experiment, env Env) (*Prepared, error) {
 	var err error
 	if cfg.Data, err = absData(cfg.Data); err != nil {
 		return nil, err
+	}
+	if cfg.Training.InitFrom != "" {
+		if cfg.Training.InitFrom, err = filepath.Abs(cfg.Training.InitFrom); err != nil {
+			return nil, setting.Errorf("training.init_from", "%v", err)
+		}
 	}
 	sp, err := OpenSplits(cfg, env)
 	if err != nil {
@@ -151,6 +163,11 @@ func OpenSplits(cfg config.Experiment, env Env) (*data.Splits, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(cfg.Data.Classes) > 0 {
+		if err := keepClasses(src, cfg.Data.Classes, cfg.Data.Source); err != nil {
+			return nil, err
+		}
+	}
 	sp, err := data.SplitReusing(src, data.SplitConfig{Val: cfg.Data.Val, Test: cfg.Data.Test, Seed: cfg.Training.Seed})
 	if err != nil {
 		return nil, err // it names the source
@@ -168,7 +185,11 @@ func (p *Prepared) BaseCheckpoint() model.Checkpoint {
 }
 
 // NewModel builds the experiment's model and optimizer with a training
-// batch of at most the training split's size.
+// batch of at most the training split's size. A model of a run that
+// LoadInitFrom prepared starts from that checkpoint's matching
+// parameters (the rest from the seed); the optimizer is always fresh.
+// A prefix of training.freeze that names none of the model's parameters
+// is an error.
 func (p *Prepared) NewModel(opt model.Options) (*model.Model, train.Optimizer, error) {
 	if opt.TrainBatch == 0 {
 		opt.TrainBatch = p.Config.Training.BatchSize
@@ -179,6 +200,9 @@ func (p *Prepared) NewModel(opt model.Options) (*model.Model, train.Optimizer, e
 	}
 	m, err := model.New(p.Config.Model, p.Schema.Shape, len(p.Classes), opt)
 	if err != nil {
+		return nil, nil, err
+	}
+	if err := p.initModel(m); err != nil {
 		return nil, nil, err
 	}
 	var sizes []int
@@ -235,5 +259,6 @@ func (p *Prepared) NewLoop(m *model.Model, o train.Optimizer, log *slog.Logger) 
 		Epochs: tc.Epochs, BatchSize: tc.BatchSize, Seed: tc.Seed, Shuffle: true,
 		Augment: p.Config.Data.Augment, LabelSmoothing: tc.LabelSmoothing, ClassWeights: p.ClassWeights(),
 		TrainEvalSize: tc.TrainEvalSize, Monitor: tc.Monitor, Log: log,
+		Freeze: tc.Freeze, UnfreezeAt: tc.UnfreezeAt,
 	}
 }

@@ -1,7 +1,11 @@
 // Package train runs the training loop: seeded mini-batches through a
 // model's training graph, an optimizer of our own over the raw float32
 // weights (Adam, AdamW, SGD with momentum; gradient clipping by norm), and
-// per-epoch metrics from the evaluation graph.
+// per-epoch metrics from the evaluation graph. Frozen parameters
+// (model.Param.Frozen, which Loop.Freeze and Loop.UnfreezeAt set by the
+// epoch when fine-tuning) are skipped by every optimizer: no update, no
+// weight decay, no advance of their moments or of Adam's per-parameter
+// bias correction.
 //
 // Everything else plugs in as a Hook (embed NopHook and implement what is
 // needed): learning-rate schedules before each step; progress, the range

@@ -85,6 +85,9 @@ type ResumeState struct {
 		Name string  `json:"name"`
 		Step int64   `json:"step"`
 		LR   float64 `json:"lr"`
+		// ParamSteps are Adam's steps per parameter when some parameter
+		// was frozen for a while (OptimizerState.ParamSteps); absent else.
+		ParamSteps []int64 `json:"param_steps,omitempty"`
 	} `json:"optimizer"`
 }
 
@@ -174,7 +177,7 @@ func snapshot(base model.Checkpoint, m *model.Model, opt Optimizer, history []Ep
 		h[i] = m
 	}
 	rs := ResumeState{Epoch: len(history), Position: pos, Step: step, Seed: seed, History: h}
-	rs.Optimizer.Name, rs.Optimizer.Step, rs.Optimizer.LR = st.Name, st.Step, st.LR
+	rs.Optimizer.Name, rs.Optimizer.Step, rs.Optimizer.LR, rs.Optimizer.ParamSteps = st.Name, st.Step, st.LR, st.ParamSteps
 	js, err := json.Marshal(rs)
 	if err != nil {
 		return nil, err
@@ -194,7 +197,7 @@ func Restore(c *model.Checkpoint, m *model.Model, opt Optimizer) (ResumeState, e
 		return rs, fmt.Errorf("checkpoint training state: %w", err)
 	}
 	cur := opt.State()
-	st := OptimizerState{Name: rs.Optimizer.Name, Step: rs.Optimizer.Step, LR: rs.Optimizer.LR, Slots: map[string][][]float32{}}
+	st := OptimizerState{Name: rs.Optimizer.Name, Step: rs.Optimizer.Step, LR: rs.Optimizer.LR, ParamSteps: rs.Optimizer.ParamSteps, Slots: map[string][][]float32{}}
 	for slot := range cur.Slots {
 		for _, p := range m.Learnables() {
 			t := c.Tensor("optimizer/" + slot + "/" + p.Name)

@@ -113,6 +113,16 @@ type Loop struct {
 	// MaxSteps, when > 0, ends training after that many steps (the range
 	// test uses it).
 	MaxSteps int64
+	// Freeze, when not empty, are prefixes of parameter names kept fixed
+	// (model.Model.Freeze) before epoch UnfreezeAt (1-based; 0: the whole
+	// run); from that epoch on every parameter trains. The loop sets the
+	// model's frozen parameters at the start of every epoch from these
+	// and the epoch alone, so that a resumed run freezes what the
+	// uninterrupted one did. Empty, the loop leaves the parameters'
+	// Frozen flags as they are; the optimizer skips the frozen ones
+	// either way.
+	Freeze     []string
+	UnfreezeAt int
 
 	Hooks []Hook
 	Log   *slog.Logger
@@ -201,10 +211,15 @@ func (l *Loop) Run(ctx context.Context) (Result, error) {
 	if l.Eval == EvalTrainAndVal {
 		trainEval = l.trainEvalSubset()
 	}
-	params := make([][]float32, 0)
-	for _, p := range m.Learnables() {
-		params = append(params, p.Float32s())
+	learn := m.Learnables()
+	all := make([][]float32, len(learn))
+	for i, p := range learn {
+		all[i] = p.Float32s()
 	}
+	// params is what each step updates: all's weights, nil for a frozen
+	// one (see Optimizer.Step).
+	params := make([][]float32, len(learn))
+	frozen := -1 // whether the prefixes are frozen now: -1 not set yet, 0 released, 1 frozen
 	s := &State{Model: m, Optimizer: l.Optimizer, Epochs: l.Epochs, Step: l.Step, StepsPerEpoch: steps,
 		History: slices.Clone(l.History), Best: bestIndex(l.History, l.Monitor), Started: time.Now(), startStep: l.Step}
 	s.TotalSteps = int64(l.Epochs * steps)
@@ -234,6 +249,9 @@ func (l *Loop) Run(ctx context.Context) (Result, error) {
 			return result(reason), nil
 		}
 		s.Epoch = epoch
+		if len(l.Freeze) > 0 {
+			frozen = l.freeze(epoch, frozen, log)
+		}
 		start := time.Now()
 		order := data.EpochOrder(n, l.Seed, epoch, l.Shuffle)
 		skip := 0
@@ -271,6 +289,12 @@ func (l *Loop) Run(ctx context.Context) (Result, error) {
 			grads, err := m.Grads()
 			if err != nil {
 				return result(""), err
+			}
+			for k, p := range learn {
+				params[k] = all[k]
+				if p.Frozen {
+					params[k] = nil
+				}
 			}
 			l.Optimizer.Step(params, grads)
 			s.Step++
@@ -322,6 +346,36 @@ func (l *Loop) Run(ctx context.Context) (Result, error) {
 		}
 	}
 	return result(StopMaxEpochs), nil
+}
+
+// freeze sets the model's frozen parameters for epoch: Freeze's prefixes
+// before UnfreezeAt, none from it on. was is the state the previous epoch
+// set (-1 before the first epoch of this Run); it returns the new one,
+// and logs a change.
+func (l *Loop) freeze(epoch, was int, log *slog.Logger) int {
+	now := 1
+	if l.UnfreezeAt > 0 && epoch >= l.UnfreezeAt {
+		now = 0
+	}
+	if now == was {
+		return now
+	}
+	if now == 1 {
+		names := l.Model.Freeze(l.Freeze)
+		until := "the end"
+		if l.UnfreezeAt > 0 {
+			until = fmt.Sprintf("epoch %d (training.unfreeze_at)", l.UnfreezeAt)
+		}
+		log.Info("frozen parameters: kept fixed until "+until, "prefixes", l.Freeze, "parameters", names)
+		return now
+	}
+	l.Model.Freeze(nil)
+	if was == 1 || epoch == l.UnfreezeAt {
+		log.Info("unfrozen: every parameter trains from this epoch on (training.unfreeze_at)", "epoch", epoch, "prefixes", l.Freeze)
+	} else {
+		log.Info("every parameter trains: the frozen ones were released at epoch "+fmt.Sprint(l.UnfreezeAt)+" (training.unfreeze_at)", "epoch", epoch)
+	}
+	return now
 }
 
 // decided is the first Stopper hook's stop reason after history, or "".

@@ -57,7 +57,12 @@ func (c OptimizerConfig) Validate() error {
 // Optimizer updates weights in place from their gradients, then zeroes the
 // gradients (gorgonia accumulates them across runs).
 type Optimizer interface {
-	// Step applies one update to every parameter.
+	// Step applies one update to every parameter but the frozen ones: a
+	// nil params[i] is a frozen parameter (model.Param.Frozen), which
+	// keeps its value; its slots (Adam's moments, SGD's velocity) and its
+	// count of steps (Adam's bias correction) do not advance, weight decay
+	// does not touch it, and its gradient is zeroed and left out of the
+	// clipped norm, as PyTorch leaves out a parameter without a gradient.
 	Step(params, grads [][]float32)
 	// LR and SetLR read and change the learning rate without touching the
 	// optimizer's other state.
@@ -72,10 +77,14 @@ type Optimizer interface {
 
 // OptimizerState is an optimizer's resumable state.
 type OptimizerState struct {
-	Name  string  `json:"name"`
-	Step  int64   `json:"step"`
-	LR    float64 `json:"lr"`
-	Slots map[string][][]float32
+	Name string  `json:"name"`
+	Step int64   `json:"step"`
+	LR   float64 `json:"lr"`
+	// ParamSteps are Adam's steps per parameter, which differ from Step
+	// once a parameter was frozen for some steps; nil when every
+	// parameter took all Step steps (always, for SGD).
+	ParamSteps []int64 `json:"param_steps,omitempty"`
+	Slots      map[string][][]float32
 }
 
 // NewOptimizer builds the configured optimizer for parameters of the given
@@ -95,17 +104,21 @@ func NewOptimizer(c OptimizerConfig, sizes []int) (Optimizer, error) {
 	case "sgd":
 		return &sgd{cfg: c, lr: c.LR, velocity: alloc()}, nil
 	default:
-		return &adam{cfg: c, lr: c.LR, decoupled: c.Name == "adamw", m: alloc(), v: alloc()}, nil
+		return &adam{cfg: c, lr: c.LR, decoupled: c.Name == "adamw", m: alloc(), v: alloc(), steps: make([]int64, len(sizes))}, nil
 	}
 }
 
-// clip scales all gradients so that their global L2 norm is at most max.
-func clip(grads [][]float32, max float64) {
+// clip scales the gradients of the parameters that are not frozen (nil in
+// params) so that their global L2 norm is at most max.
+func clip(params, grads [][]float32, max float64) {
 	if max <= 0 {
 		return
 	}
 	var sq float64
-	for _, g := range grads {
+	for i, g := range grads {
+		if params[i] == nil {
+			continue
+		}
 		for _, v := range g {
 			sq += float64(v) * float64(v)
 		}
@@ -115,9 +128,12 @@ func clip(grads [][]float32, max float64) {
 		return
 	}
 	s := float32(max / norm)
-	for _, g := range grads {
-		for i := range g {
-			g[i] *= s
+	for i, g := range grads {
+		if params[i] == nil {
+			continue
+		}
+		for k := range g {
+			g[k] *= s
 		}
 	}
 }
@@ -128,24 +144,33 @@ type adam struct {
 	decoupled bool
 	step      int64
 	m, v      [][]float32
+	// steps counts each parameter's updates, for its bias correction: a
+	// parameter frozen for a while starts its moments afresh when
+	// released, and is corrected as PyTorch corrects it (by its own count).
+	steps []int64
 }
 
 func (a *adam) LR() float64      { return a.lr }
 func (a *adam) SetLR(lr float64) { a.lr = lr }
 
 func (a *adam) Step(params, grads [][]float32) {
-	clip(grads, a.cfg.ClipNorm)
+	clip(params, grads, a.cfg.ClipNorm)
 	a.step++
 	b1, b2 := float32(a.cfg.Beta1), float32(a.cfg.Beta2)
-	bc1 := 1 - math.Pow(a.cfg.Beta1, float64(a.step))
-	bc2 := 1 - math.Pow(a.cfg.Beta2, float64(a.step))
-	// w -= lr/bc1 * m / (sqrt(v/bc2) + eps), as PyTorch computes it.
-	stepSize := float32(a.lr / bc1)
-	invSqrtBC2 := float32(1 / math.Sqrt(bc2))
 	eps := float32(a.cfg.Eps)
 	wd := float32(a.cfg.WeightDecay)
 	decay := float32(1 - a.lr*a.cfg.WeightDecay)
 	for i, w := range params {
+		if w == nil {
+			clear(grads[i])
+			continue
+		}
+		a.steps[i]++
+		bc1 := 1 - math.Pow(a.cfg.Beta1, float64(a.steps[i]))
+		bc2 := 1 - math.Pow(a.cfg.Beta2, float64(a.steps[i]))
+		// w -= lr/bc1 * m / (sqrt(v/bc2) + eps), as PyTorch computes it.
+		stepSize := float32(a.lr / bc1)
+		invSqrtBC2 := float32(1 / math.Sqrt(bc2))
 		n := len(w)
 		g, m, v := grads[i][:n], a.m[i][:n], a.v[i][:n]
 		if a.decoupled && wd > 0 {
@@ -163,14 +188,35 @@ func (a *adam) Step(params, grads [][]float32) {
 }
 
 func (a *adam) State() OptimizerState {
-	return OptimizerState{Name: a.cfg.Name, Step: a.step, LR: a.lr, Slots: map[string][][]float32{"m": cloneSlots(a.m), "v": cloneSlots(a.v)}}
+	st := OptimizerState{Name: a.cfg.Name, Step: a.step, LR: a.lr, Slots: map[string][][]float32{"m": cloneSlots(a.m), "v": cloneSlots(a.v)}}
+	for _, n := range a.steps {
+		if n != a.step {
+			st.ParamSteps = slices.Clone(a.steps)
+			break
+		}
+	}
+	return st
 }
 
 func (a *adam) LoadState(s OptimizerState) error {
 	if err := checkSlots(s, a.cfg.Name, map[string][][]float32{"m": a.m, "v": a.v}); err != nil {
 		return err
 	}
+	if s.ParamSteps != nil && len(s.ParamSteps) != len(a.steps) {
+		return fmt.Errorf("optimizer state counts the steps of %d parameters, want %d", len(s.ParamSteps), len(a.steps))
+	}
+	for i, n := range s.ParamSteps {
+		if n < 0 || n > s.Step {
+			return fmt.Errorf("optimizer state: parameter %d took %d steps, out of %d", i, n, s.Step)
+		}
+	}
 	a.step, a.lr = s.Step, s.LR
+	for i := range a.steps {
+		a.steps[i] = s.Step
+		if s.ParamSteps != nil {
+			a.steps[i] = s.ParamSteps[i]
+		}
+	}
 	copySlots(a.m, s.Slots["m"])
 	copySlots(a.v, s.Slots["v"])
 	return nil
@@ -187,10 +233,14 @@ func (o *sgd) LR() float64      { return o.lr }
 func (o *sgd) SetLR(lr float64) { o.lr = lr }
 
 func (o *sgd) Step(params, grads [][]float32) {
-	clip(grads, o.cfg.ClipNorm)
+	clip(params, grads, o.cfg.ClipNorm)
 	o.step++
 	lr, mu, wd := float32(o.lr), float32(o.cfg.Momentum), float32(o.cfg.WeightDecay)
 	for i, w := range params {
+		if w == nil {
+			clear(grads[i])
+			continue
+		}
 		g, vel := grads[i], o.velocity[i]
 		for k := range w {
 			gk := g[k] + wd*w[k]

@@ -37,7 +37,7 @@ func Command() *cli.Command {
 		CustomHelpTemplate: cliutil.HelpTemplate(fl, categories,
 			"[flags]   (no flags: the default model on the embedded digits; a default is what a run without the flag gets)"),
 		Action: func(c *cli.Context) error {
-			return withFlags(c, trainAction(c, newOutput(c)))
+			return withFlags(c, freezeUsage(c, trainAction(c, newOutput(c))))
 		},
 	}
 }
@@ -48,6 +48,7 @@ const (
 	catModel       = "model"
 	catOptim       = "optimization"
 	catSchedule    = "schedule and early stopping"
+	catFineTune    = "fine-tuning"
 	catFeasibility = "feasibility"
 	catSweep       = "LR sweep"
 	catCalibration = "calibration"
@@ -56,7 +57,7 @@ const (
 )
 
 // categories is the order of the help's sections.
-var categories = []string{catData, catModel, catOptim, catSchedule, catFeasibility, catSweep, catSearch, catEmit, catCalibration, catOutput}
+var categories = []string{catData, catModel, catOptim, catSchedule, catFineTune, catFeasibility, catSweep, catSearch, catEmit, catCalibration, catOutput}
 
 // flags are the flags of a training run. A flag that sets a config key
 // shows that key's default (config.Default), so that the help tells what
@@ -70,6 +71,7 @@ func flags() []cli.Flag {
 		&cli.StringFlag{Name: "label-column", Category: catData, Usage: "CSV column holding the label", DefaultText: "the last"},
 		&cli.StringFlag{Name: "labels", Category: catData, Usage: "labels file replacing the source's labels (one per line, or CSV index,label)"},
 		&cli.StringFlag{Name: "delimiter", Category: catData, Value: d.Data.Delimiter, Usage: `CSV field separator: ",", ";", "\t" (or tab) or "|"`},
+		&cli.StringFlag{Name: "classes", Category: catData, Usage: "keep only the examples of these classes, comma-separated (names as the source has them)", DefaultText: "all"},
 		&cli.StringFlag{Name: "ignore-columns", Category: catData, Usage: "CSV columns left out of the features, comma-separated (predict passes the first through as \"id\")", DefaultText: "none"},
 		&cli.StringFlag{Name: "missing", Category: catData, Value: d.Data.Missing, Usage: "CSV cells empty, NA, N/A, NaN, null, None or #N/A: error, drop (the row), mean or median (of the training split)"},
 		&cli.BoolFlag{Name: "missing-indicator", Category: catData, Value: d.Data.MissingIndicator, Usage: "with --missing mean or median: a 0/1 feature per column with missing cells in training"},
@@ -108,6 +110,10 @@ func flags() []cli.Flag {
 		&cli.Float64Flag{Name: "baseline", Category: catSchedule, Usage: "early stopping: a value the metric must beat within --patience epochs", DefaultText: "none"},
 		&cli.StringFlag{Name: "resume", Category: catSchedule, Usage: "continue the run in this directory from its last.ckpt"},
 		&cli.BoolFlag{Name: "allow-data-change", Category: catSchedule, Usage: "with --resume: go on when the run's data differ from the fingerprint in its meta.json"},
+
+		&cli.StringFlag{Name: "init-from", Category: catFineTune, Usage: "start from the run directory `RUN`'s best.ckpt (or a checkpoint file): every parameter with the same name and shape; the optimizer starts afresh", DefaultText: "none"},
+		&cli.StringFlag{Name: "freeze", Category: catFineTune, Usage: "keep fixed the parameters whose names start with one of the comma-separated `PREFIX,...`: conv, conv0, bn, dense0, out, conv0.weight", DefaultText: "none"},
+		&cli.IntFlag{Name: "unfreeze-at", Category: catFineTune, Value: t.UnfreezeAt, Usage: "from this `EPOCH` on (epochs count from 1) the --freeze parameters train too", DefaultText: "never"},
 
 		&cli.BoolFlag{Name: "no-calibrate", Category: catCalibration, Value: !d.Calibration.Calibrate, Usage: "skip temperature scaling at the end of training"},
 		&cli.IntFlag{Name: "bootstrap", Category: catCalibration, Value: d.Calibration.Bootstrap, Usage: "resamples of the bootstrap 95% interval of ECE (0: none)"},
@@ -153,7 +159,7 @@ func applyFlags(c *cli.Context, cfg *config.Experiment, isSet func(flag string) 
 	for name, dst := range map[string]*string{"data": &cfg.Data.Source, "label-column": &cfg.Data.LabelColumn, "labels": &cfg.Data.Labels,
 		"model": &cfg.Model.Arch, "optimizer": &cfg.Optimizer.Name, "out": &cfg.Output.Root, "name": &cfg.Output.Name,
 		"monitor": &t.Monitor, "schedule": &t.Schedule.Name, "class-weights": &t.ClassWeights,
-		"delimiter": &cfg.Data.Delimiter, "missing": &cfg.Data.Missing} {
+		"delimiter": &cfg.Data.Delimiter, "missing": &cfg.Data.Missing, "init-from": &t.InitFrom} {
 		if isSet(name) {
 			*dst = c.String(name)
 		}
@@ -170,8 +176,16 @@ func applyFlags(c *cli.Context, cfg *config.Experiment, isSet func(flag string) 
 	if isSet("ignore-columns") {
 		cfg.Data.IgnoreColumns = parseNames(c.String("ignore-columns"))
 	}
+	for name, dst := range map[string]*[]string{"classes": &cfg.Data.Classes, "freeze": &t.Freeze} {
+		if isSet(name) {
+			if *dst = parseNames(c.String(name)); len(*dst) == 0 {
+				*dst = nil
+			}
+		}
+	}
 	for name, dst := range map[string]*int{"epochs": &t.Epochs, "batch-size": &t.BatchSize, "patience": &es.Patience,
-		"augment-shift": &cfg.Data.Augment.Shift, "bootstrap": &cfg.Calibration.Bootstrap, "image-size": &cfg.Data.ImageSize} {
+		"augment-shift": &cfg.Data.Augment.Shift, "bootstrap": &cfg.Calibration.Bootstrap, "image-size": &cfg.Data.ImageSize,
+		"unfreeze-at": &t.UnfreezeAt} {
 		if isSet(name) {
 			*dst = c.Int(name)
 		}
@@ -302,6 +316,13 @@ func trainAction(c *cli.Context, out *output) error {
 	tests, err := feasibilityTests(c)
 	if err != nil {
 		return err
+	}
+	if tests != nil {
+		for _, f := range []string{"init-from", "freeze", "unfreeze-at"} {
+			if c.IsSet(f) {
+				return cliutil.Usagef(c, "--%s cannot be combined with the feasibility tests, which test the configured model from its own initial weights", f)
+			}
+		}
 	}
 	sweep, auto, err := sweepConfig(c)
 	if err != nil {

@@ -60,6 +60,10 @@ func TestHelpShowsTheRealDefaults(t *testing.T) {
 		"model.channels":                   ints(cnn.Channels),
 		"data.label_column":                "the last",
 		"data.ignore_columns":              "none",
+		"data.classes":                     "all",
+		"training.init_from":               "none",
+		"training.freeze":                  "none",
+		"training.unfreeze_at":             "never",
 		"training.class_weights":           "equal",
 		"output.name":                      "model-data",
 		"training.early_stopping.baseline": "none",
@@ -87,8 +91,8 @@ func TestHelpShowsTheRealDefaults(t *testing.T) {
 		}
 		checked++
 	}
-	if checked < 37 {
-		t.Fatalf("checked %d config flags, want every one (37 or more)", checked)
+	if checked < 41 {
+		t.Fatalf("checked %d config flags, want every one (41 or more)", checked)
 	}
 	// The range test's and the overfit tests' options.
 	for flag, want := range map[string]string{"lr-min": "1e-07", "lr-max": "10", "lr-steps": "100", "lr-sweep-seeds": "3",
@@ -213,6 +217,7 @@ func TestEveryFlagSetsItsKey(t *testing.T) {
 		"augment-flip": "true", "augment-noise": "0.1", "no-calibrate": "true", "bootstrap": "50", "out": "elsewhere", "name": "n",
 		"delimiter": ";", "ignore-columns": "id,when", "missing": "median", "missing-indicator": "true",
 		"val": "0.2", "test": "0.05", "image-size": "32",
+		"classes": "3,5,8", "init-from": "runs/digits", "freeze": "conv,dense0.weight", "unfreeze-at": "4",
 	}
 	args := []string{"train", "--print-config"}
 	for flag, v := range values {
