@@ -1,0 +1,48 @@
+package labeling
+
+// Strategies: the orders a Queue offers examples in.
+const (
+	// Random offers examples in a seeded random order: labels that give an
+	// unbiased estimate of accuracy.
+	Random = "random"
+	// Uncertain offers the examples a run's model is least sure of first
+	// (margin, entropy or BALD), one at a time with its top classes.
+	Uncertain = "uncertain"
+	// Cluster offers one cluster of an embedding at a time, its most
+	// typical members first, so that a person labels a cluster at once.
+	Cluster = "cluster"
+)
+
+// ClassScore is one of a model's top classes for an example.
+type ClassScore struct {
+	Class       string  `json:"class"`
+	Probability float64 `json:"probability"`
+}
+
+// Example is one example a queue offers.
+type Example struct {
+	// Index is the example's row in the source's training set (as
+	// data.Open returns it): the index of the labels file.
+	Index int `json:"index"`
+	// Suggested is the label proposed for it: the model's prediction, or
+	// the labeled majority of its cluster; empty when there is none.
+	Suggested string `json:"suggested,omitempty"`
+	// Top are the model's most probable classes (Uncertain).
+	Top []ClassScore `json:"top,omitempty"`
+	// Score is what the queue ranked it by (higher first): the
+	// uncertainty, or the closeness to its cluster's centre.
+	Score float64 `json:"score"`
+	// Cluster is its cluster (Cluster), else -1.
+	Cluster int `json:"cluster"`
+}
+
+// Queue is one strategy's order over the examples.
+type Queue interface {
+	// Strategy is Random, Uncertain or Cluster.
+	Strategy() string
+	// Next returns the next group to offer among the examples skip does
+	// not exclude (labeled, skipped or leased to another page): for
+	// Cluster the remaining members of one cluster, most typical first;
+	// otherwise one example. ok is false when none remains.
+	Next(skip func(index int) bool) (group []Example, ok bool)
+}
