@@ -93,8 +93,8 @@ func TestFineTuneIsReproducibleAndRecorded(t *testing.T) {
 		"conv1.weight", "bn1.scale", "bn1.shift", "bn1.running_mean", "bn1.running_var"}
 	wantInit := &rundir.InitFrom{Run: src.RunDir, Checkpoint: ckpt, SHA256: fileSHA256(t, ckpt),
 		Loaded: append(slices.Clone(bn), "dense0.weight", "dense0.bias"),
-		Skipped: []rundir.SkippedParam{{Name: "out.weight", Shape: []int{16, 4}, CheckpointShape: []int{16, 5}},
-			{Name: "out.bias", Shape: []int{1, 4}, CheckpointShape: []int{1, 5}}}}
+		Skipped: []rundir.SkippedParam{{Name: "out.weight", Shape: []int{16, 4}, CheckpointShape: []int{16, 5}, Reason: "the output layer of classes [0 1 2 3 4], not this run's [5 6 7 8]: initialized afresh"},
+			{Name: "out.bias", Shape: []int{1, 4}, CheckpointShape: []int{1, 5}, Reason: "the output layer of classes [0 1 2 3 4], not this run's [5 6 7 8]: initialized afresh"}}}
 	wantFreeze := &rundir.Freeze{Prefixes: []string{"conv", "bn"}, Parameters: bn, UnfreezeAt: 3}
 	var meta rundir.Meta
 	if err := (&rundir.Dir{Path: a.RunDir}).ReadJSON(rundir.MetaFile, &meta); err != nil {

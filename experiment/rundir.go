@@ -92,8 +92,8 @@ func newModel(cfg config.Experiment, opt Options) (*setup.Prepared, *model.Model
 }
 
 // logInitFrom reports what a fine-tuned run loaded from its init-from
-// checkpoint and what it did not, parameter by parameter, and warns when
-// an output layer was loaded from a model of other classes.
+// checkpoint and what it did not, parameter by parameter (an output layer
+// of other classes is never loaded: setup says so in its reason).
 func logInitFrom(log *slog.Logger, p *setup.Prepared) {
 	in := p.InitFrom
 	if in == nil {
@@ -101,15 +101,14 @@ func logInitFrom(log *slog.Logger, p *setup.Prepared) {
 	}
 	log.Info("init-from: loaded", "from", in.Source(), "sha256", in.SHA256, "parameters", len(in.Loaded), "names", in.Loaded)
 	for _, s := range in.Skipped {
-		if s.Absent() {
+		switch {
+		case s.Reason != "":
+			log.Info("init-from: not loaded", "parameter", s.Name, "shape", s.Shape, "why", s.Reason)
+		case s.Absent():
 			log.Info("init-from: not loaded", "parameter", s.Name, "shape", s.Shape, "why", "absent in "+in.Source())
-		} else {
+		default:
 			log.Info("init-from: not loaded", "parameter", s.Name, "shape", s.Shape, "checkpoint_shape", s.CheckpointShape)
 		}
-	}
-	if slices.ContainsFunc(in.Loaded, func(n string) bool { return strings.HasPrefix(n, "out.") }) && !slices.Equal(in.Checkpoint.Classes, p.Classes) {
-		log.Warn("init-from: the output layer was loaded from a model of other classes, since its shape matches: it starts from their scores",
-			"its_classes", in.Checkpoint.Classes, "this_run", p.Classes)
 	}
 }
 
@@ -184,7 +183,7 @@ func fineTuneMeta(p *setup.Prepared) (*rundir.InitFrom, *rundir.Freeze) {
 	if in := p.InitFrom; in != nil {
 		init = &rundir.InitFrom{Run: in.Run, Checkpoint: in.Path, SHA256: in.SHA256, Loaded: slices.Clone(in.Loaded), Skipped: []rundir.SkippedParam{}}
 		for _, s := range in.Skipped {
-			init.Skipped = append(init.Skipped, rundir.SkippedParam{Name: s.Name, Shape: s.Shape, CheckpointShape: s.CheckpointShape})
+			init.Skipped = append(init.Skipped, rundir.SkippedParam{Name: s.Name, Shape: s.Shape, CheckpointShape: s.CheckpointShape, Reason: s.Reason})
 		}
 	}
 	var freeze *rundir.Freeze

@@ -36,13 +36,22 @@ type Example struct {
 	Cluster int `json:"cluster"`
 }
 
+// State is what a queue needs to know of the labeling so far.
+type State interface {
+	// Taken reports an example that must not be offered: labeled, skipped,
+	// or leased to another page.
+	Taken(index int) bool
+	// Label is an example's label, when it has one.
+	Label(index int) (label string, ok bool)
+}
+
 // Queue is one strategy's order over the examples.
 type Queue interface {
 	// Strategy is Random, Uncertain or Cluster.
 	Strategy() string
-	// Next returns the next group to offer among the examples skip does
-	// not exclude (labeled, skipped or leased to another page): for
-	// Cluster the remaining members of one cluster, most typical first;
+	// Next returns the next group to offer among the examples st has not
+	// taken: for Cluster the remaining members of one cluster, most
+	// typical first, suggested the majority label of its labeled members;
 	// otherwise one example. ok is false when none remains.
-	Next(skip func(index int) bool) (group []Example, ok bool)
+	Next(st State) (group []Example, ok bool)
 }

@@ -18,6 +18,9 @@ type Mismatch struct {
 	// CheckpointShape is the checkpoint's shape of it; nil when the
 	// checkpoint has no tensor of that name.
 	CheckpointShape []int `json:"checkpoint_shape,omitempty"`
+	// Reason, when set, is why a parameter the checkpoint holds with the
+	// right shape was not loaded (an output layer of other classes).
+	Reason string `json:"reason,omitempty"`
 }
 
 // Absent reports whether the checkpoint has no tensor of the parameter's
@@ -28,6 +31,9 @@ func (s Mismatch) Absent() bool { return s.CheckpointShape == nil }
 // 5], checkpoint [128 10]", or "dense1.weight [128 64]: absent in the
 // checkpoint".
 func (s Mismatch) String() string {
+	if s.Reason != "" {
+		return fmt.Sprintf("%s %v: %s", s.Name, s.Shape, s.Reason)
+	}
 	if s.Absent() {
 		return fmt.Sprintf("%s %v: absent in the checkpoint", s.Name, s.Shape)
 	}

@@ -337,6 +337,9 @@ type SkippedParam struct {
 	// the checkpoint has no tensor of that name.
 	Shape           []int `json:"shape"`
 	CheckpointShape []int `json:"checkpoint_shape,omitempty"`
+	// Reason says why a parameter the checkpoint holds with the same
+	// shape was not loaded (an output layer of other classes).
+	Reason string `json:"reason,omitempty"`
 }
 
 // Freeze records the parameters a run kept fixed.

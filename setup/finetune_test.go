@@ -90,7 +90,8 @@ func TestNewModelStartsFromInitFrom(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantLoaded := []string{"conv0.weight", "conv0.bias", "conv1.weight", "conv1.bias", "dense0.weight", "dense0.bias"}
-	if !slices.Equal(in.Loaded, wantLoaded) || len(in.Skipped) != 2 || in.Skipped[0].String() != "out.weight: model [16 4], checkpoint [16 3]" || in.Skipped[1].String() != "out.bias: model [1 4], checkpoint [1 3]" {
+	if !slices.Equal(in.Loaded, wantLoaded) || len(in.Skipped) != 2 || in.Skipped[0].String() != "out.weight [16 4]: the output layer of classes [0 1 2], not this run's [5 6 7 8]: initialized afresh" ||
+		in.Skipped[1].String() != "out.bias [1 4]: the output layer of classes [0 1 2], not this run's [5 6 7 8]: initialized afresh" {
 		t.Fatalf("loaded %q, skipped %v", in.Loaded, in.Skipped)
 	}
 	for i, prm := range m.Params() {

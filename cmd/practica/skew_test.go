@@ -32,16 +32,37 @@ import (
 // the other and all at once so that the server batches them, and, for an
 // image model, as PNG files) is answered with the float32 values of eval's
 // predictions.csv and of predict --split test, bit for bit (the file modes'
-// float64 probabilities rounded to float32), for a tabular and an image
-// model.
+// float64 probabilities rounded to float32), for a tabular model, an image
+// cnn and an image model written as a layer list.
 func TestNoTrainServeSkew(t *testing.T) {
 	if testing.Short() {
-		t.Skip("trains two models")
+		t.Skip("trains three models")
 	}
 	images := filepath.Join(t.TempDir(), "images")
 	writeImageFolder(t, images)
 	cancer, err := filepath.Abs("../../data/testdata/breast_cancer.csv")
 	if err != nil {
+		t.Fatal(err)
+	}
+	// A layer list with the layers the presets do not use, so that the
+	// serving path is shown to take any model the config defines.
+	layers := filepath.Join(t.TempDir(), "layers.yaml")
+	if err := os.WriteFile(layers, []byte(`model:
+  layers:
+    - conv2d: {filters: 8, bias: false}
+    - batchnorm: {}
+    - leaky_relu: {}
+    - residual:
+        layers:
+          - conv2d: {filters: 12, stride: 2}
+          - layernorm: {}
+          - gelu: {}
+    - avgpool: {size: 2, stride: 1}
+    - global_avgpool: {}
+    - dense: {units: 16}
+    - sigmoid: {}
+    - dropout: {p: 0.2}
+`), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	cases := []struct {
@@ -51,6 +72,7 @@ func TestNoTrainServeSkew(t *testing.T) {
 	}{
 		{"tabular mlp", []string{"--data", cancer, "--model", "mlp", "--epochs", "2"}, false},
 		{"image cnn", []string{"--data", images, "--image-size", "8", "--test", "0.3", "--epochs", "2"}, true},
+		{"image layer list", []string{"--config", layers, "--data", images, "--image-size", "8", "--test", "0.3", "--epochs", "2"}, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -98,8 +98,8 @@ func TestFineTuneDigits(t *testing.T) {
 
 	for _, want := range []string{
 		`msg="init-from: loaded" from=` + pre,
-		`names="[conv0.weight conv0.bias conv1.weight conv1.bias dense0.weight dense0.bias out.weight out.bias]"`,
-		`level=WARN msg="init-from: the output layer was loaded from a model of other classes`,
+		`names="[conv0.weight conv0.bias conv1.weight conv1.bias dense0.weight dense0.bias]"`,
+		`msg="init-from: not loaded" parameter=out.weight shape="[128 5]" why="the output layer of classes [0 1 2 3 4], not this run's [5 6 7 8 9]: initialized afresh"`,
 		`msg="frozen parameters: kept fixed until the end" prefixes=[conv] parameters="[conv0.weight conv0.bias conv1.weight conv1.bias]"`,
 	} {
 		if !strings.Contains(stderr, want) {
