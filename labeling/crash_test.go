@@ -7,10 +7,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -20,8 +22,47 @@ import (
 	"github.com/practica-ml/practica/internal/syncbuf"
 )
 
-// serverProcess is a labeling server in a child process (this test
-// binary, see TestMain).
+// asServer, set in a child's environment to a labels file, makes the
+// test binary a labeling server (TestLabelingServerProcess): the crash
+// test kills and restarts a real process without building a binary of
+// its own.
+const asServer = "PRACTICA_TEST_LABELING_SERVER_LABELS"
+
+// TestLabelingServerProcess is the child of the crash test: in a test
+// binary started with asServer set it serves the digits as the label
+// command does (the page's URL on stdout) until SIGINT or SIGTERM;
+// otherwise it does nothing.
+func TestLabelingServerProcess(t *testing.T) {
+	labels := os.Getenv(asServer)
+	if labels == "" {
+		return
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	pool, err := OpenPool(PoolOptions{Source: "digits", Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := OpenJournal(labels, JournalOptions{N: pool.Data.Len(), Classes: pool.Data.Classes, Warn: func(m string) { log.Warn(m) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := NewServer(pool, j, ServerOptions{Strategy: Random, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := Listen("127.0.0.1:0", log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Printf("label: labeling page at %s\n", PageURL(ln))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := srv.Serve(ctx, ln); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// serverProcess is a labeling server in a child process.
 type serverProcess struct {
 	cmd    *exec.Cmd
 	url    string
@@ -36,8 +77,9 @@ func startServerProcess(t *testing.T, ctx context.Context, labels string) *serve
 	if err != nil {
 		self = os.Args[0]
 	}
-	cmd := exec.CommandContext(ctx, self, "--labels", labels)
-	cmd.Env = append(os.Environ(), asServer+"=1")
+	cmd := exec.CommandContext(ctx, self, "-test.run=^TestLabelingServerProcess$", "-test.count=1")
+	// The child's temporary files (a TestMain's) stay in this test's.
+	cmd.Env = append(os.Environ(), asServer+"="+labels, "TMPDIR="+t.TempDir())
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
