@@ -303,6 +303,7 @@ func OpenJournal(labelsPath string, opt JournalOptions) (*Journal, error) {
 		j.closeFile()
 		return nil, err
 	}
+	j.removeTemps()
 	if imported != nil {
 		if err := j.append(imported); err != nil {
 			j.closeFile()
@@ -369,6 +370,27 @@ func (j *Journal) load() error {
 	}
 	j.derive()
 	return nil
+}
+
+// removeTemps removes the temporary files of the labels file's rewrites
+// that a killed process left (the journal's lock makes them this
+// process's to remove); the labels file itself is whole either way.
+func (j *Journal) removeTemps() {
+	dir, base := filepath.Split(j.labelsPath)
+	if dir == "" {
+		dir = "."
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if name := e.Name(); e.Type().IsRegular() && atomicfile.IsTemp(name) && strings.HasPrefix(name, "."+base+".tmp") {
+			if os.Remove(filepath.Join(dir, name)) == nil {
+				j.opt.Warn(fmt.Sprintf("removed %s, the temporary file of a rewrite of %s that a crash interrupted", filepath.Join(dir, name), j.labelsPath))
+			}
+		}
+	}
 }
 
 // check refuses a decision about an example or a class this labeling

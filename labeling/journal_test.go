@@ -327,12 +327,23 @@ func TestJournalImportsLabelsFile(t *testing.T) {
 
 // TestLabelsFileReplacedAtomically: each decision replaces the labels file
 // by a renamed new file (a reader that opened the old one reads it whole),
-// leaves no temporary file, and a labels file edited by hand is rewritten
-// from the journal on opening.
+// leaves no temporary file (and removes those of a killed rewrite, not
+// another program's), and a labels file edited by hand is rewritten from
+// the journal on opening.
 func TestLabelsFileReplacedAtomically(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "labels.csv")
-	j := openTestJournal(t, file, nil)
+	// A rewrite's temporary file that a kill left, and another program's.
+	os.WriteFile(filepath.Join(dir, ".labels.csv.tmp123"), []byte("index,la"), 0o644)
+	os.WriteFile(filepath.Join(dir, ".other.tmp7"), []byte("x"), 0o644)
+	var warn []string
+	j := openTestJournal(t, file, &warn)
+	if len(warn) != 1 || !strings.Contains(warn[0], ".labels.csv.tmp123, the temporary file of a rewrite") {
+		t.Fatalf("warnings %q; want one about the temporary file removed", warn)
+	}
+	if err := os.Remove(filepath.Join(dir, ".other.tmp7")); err != nil {
+		t.Fatalf("another program's temporary file was removed too: %v", err)
+	}
 	if _, err := j.Record("", Random, []Decision{{Index: 1, Action: ActionLabel, Label: "4"}}); err != nil {
 		t.Fatal(err)
 	}
