@@ -25,7 +25,8 @@
     focus: 0, // the grid's focused item
     busy: true,
     strategy: null,
-    saved: [], // acknowledged decisions, newest first
+    saved: [], // acknowledged decisions, newest first (the last 50)
+    savedCount: 0, // acknowledged decisions since the page was loaded
     keyToClass: new Map(),
   };
 
@@ -125,6 +126,7 @@
   function remember(decisions, kind) {
     for (const d of decisions) {
       page.saved.unshift({ index: d.index, label: d.label, action: kind || d.action });
+      page.savedCount++;
     }
     page.saved.length = Math.min(page.saved.length, 50);
   }
@@ -194,9 +196,11 @@
     });
   }
 
+  // toggle leaves a grid's example k out, or takes it back; a single
+  // example is never left out.
   function toggle(k) {
     const g = page.group;
-    if (!g || !g.items[k]) return;
+    if (!g || g.items.length < 2 || !g.items[k]) return;
     const i = g.items[k].index;
     if (page.selected.has(i)) page.selected.delete(i);
     else page.selected.add(i);
@@ -246,6 +250,8 @@
     const s = page.state;
     if (!s) return;
     const sug = suggestion();
+    $("#accept").disabled = page.busy || !sug;
+    $("#accept").title = sug ? `label with the suggested class, ${sug}` : "no suggestion for this example";
     $("#legend").replaceChildren(...s.classes.map((c) =>
       el("button", {
         type: "button", class: c.name === sug ? "class suggested" : "class", "data-class": c.name,
@@ -262,7 +268,7 @@
   }
 
   function origin(it, strategy) {
-    const parts = [el("b", {}, `#${it.index}`), ` · ${strategy}`];
+    const parts = [el("b", {}, `#${it.index}`), ` · from the ${strategy} queue`];
     if (it.cluster >= 0) parts.push(` · cluster ${it.cluster}`);
     if (strategy === "uncertain" && it.score) parts.push(` · uncertainty ${it.score.toFixed(3)}`);
     return parts;
@@ -308,7 +314,7 @@
           return el("li", {}, el("span", {}, t.class), el("span", { class: "bar" }, bar), el("span", {}, `${(t.probability * 100).toFixed(1)}%`));
         })));
       }
-      stage.replaceChildren(el("div", { class: "single item", "data-index": it.index, "data-selected": "true" },
+      stage.replaceChildren(el("div", { class: "single", "data-index": it.index },
         it.image ? picture(it) : valuesTable(it), el("div", {}, side)));
       return;
     }
@@ -316,7 +322,7 @@
     const sel = g.items.filter((it) => page.selected.has(it.index)).length;
     const first = g.items[0];
     $("#origin").replaceChildren(
-      el("b", {}, first.cluster >= 0 ? `cluster ${first.cluster}` : g.strategy), ` · ${g.strategy} · ${sel} of ${n} selected, most typical first`,
+      el("b", {}, first.cluster >= 0 ? `cluster ${first.cluster}` : `${n} examples`), ` · from the ${g.strategy} queue · ${sel} of ${n} selected (most typical first)`,
       sug ? el("span", {}, " · suggested ", el("span", { class: "suggestion" }, sug)) : "",
       " · a class key labels every selected example",
     );
@@ -380,6 +386,7 @@
     get group() { return page.group; },
     get state() { return page.state; },
     get saved() { return page.saved.slice(); },
+    get savedCount() { return page.savedCount; },
     get selected() { return [...page.selected]; },
     get busy() { return page.busy; },
     get strategy() { return page.strategy; },
