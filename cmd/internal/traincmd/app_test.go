@@ -63,7 +63,7 @@ func TestTrainRejectsBadInput(t *testing.T) {
 		{"lr not a number", []string{"--lr", "fast"}, `--lr must be a number, got "fast"`},
 		{"zero epochs", []string{"--epochs", "0"}, "training.epochs must be in [1, 1000000], got 0"},
 		{"unknown optimizer", []string{"--optimizer", "lion"}, `optimizer.name must be adam, adamw or sgd, got "lion" (--optimizer)`},
-		{"unknown model", []string{"--model", "resnet"}, `model.arch must be linear, mlp or cnn, got "resnet"`},
+		{"unknown model", []string{"--model", "transformer"}, `model.arch must be linear, mlp, cnn, resnet or custom (a model.layers list), got "transformer"`},
 		{"cnn on tabular", []string{"--model", "cnn", "--data", "../../../data/testdata/iris.csv"}, "cnn needs image input"},
 		{"ragged csv", []string{"--data", ragged}, "ragged.csv"},
 		{"missing file", []string{"--data", filepath.Join(tmp, "none.csv")}, "none.csv"},
