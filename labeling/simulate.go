@@ -44,10 +44,10 @@ func Strategies() []string { return []string{Random, Uncertain, Cluster} }
 // SimulateOptions configure a labeling simulation.
 type SimulateOptions struct {
 	// Config is the training each round runs, as train would run it (the
-	// model, optimizer, preprocessing; data.val is the share of the labels
-	// so far held out for validation; training.seed seeds everything),
+	// model, optimizer, preprocessing; training.seed seeds everything),
 	// briefly: Training.Epochs epochs, at most MaxSteps optimizer steps
-	// (0: DefaultSimMaxSteps).
+	// (0: DefaultSimMaxSteps), on every label so far (no validation
+	// split), its last weights scored.
 	Config   config.Experiment
 	MaxSteps int
 	// Budget is the number of labels a strategy gets in all, Round the
@@ -91,11 +91,10 @@ type SimSettings struct {
 	Pool      int    `json:"pool"`
 	TestSplit string `json:"test_split"`
 	TestSize  int    `json:"test_size"`
-	// Model, Epochs, MaxSteps and Val describe each brief training.
-	Model    string  `json:"model"`
-	Epochs   int     `json:"epochs"`
-	MaxSteps int     `json:"max_steps"`
-	Val      float64 `json:"val"`
+	// Model, Epochs and MaxSteps describe each brief training.
+	Model    string `json:"model"`
+	Epochs   int    `json:"epochs"`
+	MaxSteps int    `json:"max_steps"`
 	// Score is the uncertain strategy's uncertainty score; Embedding and
 	// Clusters the cluster strategy's.
 	Score     string  `json:"uncertainty_score"`
@@ -250,7 +249,7 @@ func newSimulator(pool *Pool, opt SimulateOptions) (*simulator, error) {
 	}
 	s.settings = SimSettings{Data: pool.Options.Source, Run: pool.Options.Run, Budget: s.budget, Round: s.round, Seed: seed,
 		Pool: len(s.candidates), TestSplit: testSplit, TestSize: s.test.Len(),
-		Model: s.cfg.Model.Arch, Epochs: s.cfg.Training.Epochs, MaxSteps: s.maxSteps, Val: s.cfg.Data.Val,
+		Model: s.cfg.Model.Arch, Epochs: s.cfg.Training.Epochs, MaxSteps: s.maxSteps,
 		Score: score, Target: SimTarget}
 	if s.settings.Model == "" {
 		s.settings.Model = s.cfg.Model.WithDefaults(d.Shape).Arch
@@ -345,13 +344,14 @@ func (s *simulator) progress(strategy string, round, labels int, acc float64) {
 }
 
 // train runs the brief training on the pool's examples idx with their
-// source labels, as train would (data.val of them held out for
-// validation, normalization fitted on the rest), keeps the weights of the
-// best epoch by the monitored metric, and scores them on the test split.
+// source labels, with train's model, normalization (fitted on them) and
+// loop, and scores its last weights on the test split. No validation
+// split is held out: a few dozen labels are too few to spare, and a
+// training of fixed length has no best epoch to pick.
 func (s *simulator) train(ctx context.Context, idx []int) (float64, *setup.Prepared, *model.Model, error) {
 	cfg := s.cfg
 	test := s.test.Subset(seq(s.test.Len())) // PrepareSplits normalizes it in place
-	sp, err := data.Split(&data.Source{Train: s.pool.Data.Subset(idx), Test: test}, data.SplitConfig{Val: cfg.Data.Val, Seed: cfg.Training.Seed})
+	sp, err := data.Split(&data.Source{Train: s.pool.Data.Subset(idx), Test: test}, data.SplitConfig{Seed: cfg.Training.Seed})
 	if err != nil {
 		return 0, nil, nil, err
 	}
@@ -364,35 +364,16 @@ func (s *simulator) train(ctx context.Context, idx []int) (float64, *setup.Prepa
 		return 0, nil, nil, err
 	}
 	loop := p.NewLoop(m, o, nil)
-	loop.MaxSteps = int64(s.maxSteps)
-	best := &bestWeights{}
-	loop.Hooks = []train.Hook{train.Schedule{Config: cfg.Training.Schedule, Base: cfg.Optimizer.LR}, best}
+	loop.MaxSteps, loop.Eval = int64(s.maxSteps), train.EvalNone
+	loop.Hooks = []train.Hook{train.Schedule{Config: cfg.Training.Schedule, Base: cfg.Optimizer.LR}}
 	if _, err := loop.Run(ctx); err != nil {
 		return 0, nil, nil, err
-	}
-	if best.tensors != nil {
-		if err := m.SetTensors(best.tensors); err != nil {
-			return 0, nil, nil, err
-		}
 	}
 	ev, err := train.Evaluate(m, p.Splits.Test)
 	if err != nil {
 		return 0, nil, nil, err
 	}
 	return ev.Accuracy, p, m, nil
-}
-
-// bestWeights keeps a copy of the weights of the best epoch so far.
-type bestWeights struct {
-	train.NopHook
-	tensors []model.Tensor
-}
-
-func (b *bestWeights) AfterEpoch(s *train.State) error {
-	if s.Improved {
-		b.tensors = s.Model.Tensors()
-	}
-	return nil
 }
 
 func seq(n int) []int {
@@ -457,4 +438,20 @@ func (st *labelState) untaken() []int {
 		}
 	}
 	return out
+}
+
+// SimulationPool is the number of the pool's examples a simulation with
+// this seed may label: all of them when the source has a test split of
+// its own, else those it does not hold out.
+func (p *Pool) SimulationPool(seed uint64) int {
+	if p.Test != nil {
+		return p.Data.Len()
+	}
+	n := 0
+	for _, h := range stratifiedHoldOut(p.Data, SimTestFraction, seed) {
+		if !h {
+			n++
+		}
+	}
+	return n
 }
