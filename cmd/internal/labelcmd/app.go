@@ -39,7 +39,7 @@ func Command() *cli.Command {
 		Usage: "label examples from a local web page, most useful first (--serve), or simulate labeling to compare the strategies (--simulate)",
 		Flags: fl,
 		CustomHelpTemplate: cliutil.HelpTemplate(fl, categories,
-			"[flags]                  serve the labeling page on --serve",
+			"[flags]                        serve the labeling page on --serve",
 			"--simulate --out DIR [flags]   simulate a person labeling with each strategy; writes label_curve.csv, .png and .json"),
 		Action: labelAction,
 	}
@@ -59,6 +59,7 @@ func flags() []cli.Flag {
 		&cli.StringFlag{Name: "strategy", Category: catLabeling, Value: labeling.Cluster, Usage: "the order the page offers examples in: random, uncertain (needs --run) or cluster"},
 		&cli.StringFlag{Name: "score", Category: catLabeling, Value: calibration.Margin, Usage: "uncertain: margin, entropy, bald (MC dropout; a model with dropout) or least-confident"},
 		&cli.IntFlag{Name: "clusters", Category: catLabeling, Usage: "cluster: the number of k-means clusters", DefaultText: "twice the number of classes, in [4, 64]"},
+		&cli.Uint64Flag{Name: "seed", Category: catLabeling, Value: d.Training.Seed, EnvVars: []string{cliutil.EnvSeed}, Usage: "seed of the random order and the clustering (--simulate: and of the held-out test split and the trainings)"},
 		&cli.BoolFlag{Name: "show-source-labels", Category: catLabeling, Usage: "show each example's label in the source next to it"},
 		&cli.StringFlag{Name: "serve", Category: catLabeling, Value: DefaultServe, Usage: "the address (host:port) the labeling page listens on"},
 
@@ -68,7 +69,6 @@ func flags() []cli.Flag {
 		&cli.IntFlag{Name: "epochs", Category: catSimulate, Value: labeling.DefaultSimEpochs, Usage: fmt.Sprintf("epochs of each brief training (at most %d optimizer steps)", labeling.DefaultSimMaxSteps)},
 		&cli.StringFlag{Name: "model", Category: catSimulate, Usage: "linear, mlp, cnn or resnet", DefaultText: "the run's, else train's: cnn for images, mlp for tabular data"},
 		&cli.StringFlag{Name: "strategies", Category: catSimulate, Usage: "the strategies to simulate, comma-separated", DefaultText: "random,uncertain,cluster"},
-		&cli.Uint64Flag{Name: "seed", Category: catSimulate, Value: d.Training.Seed, EnvVars: []string{cliutil.EnvSeed}, Usage: "seed of the held-out test split, the queues, the clustering and the trainings"},
 
 		&cli.StringFlag{Name: "out", Category: catOutput, Usage: "--simulate: the directory label_curve.csv, label_curve.png and label_curve.json are written into"},
 		&cli.BoolFlag{Name: "json", Category: catOutput, Usage: "--simulate: print label_curve.json on stdout instead of a summary for people"},
