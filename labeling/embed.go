@@ -41,9 +41,9 @@ type Embedding struct {
 
 // Embed is the best embedding of the pool at hand: with a run, its
 // model's penultimate layer (the activations entering its output layer,
-// after the run's own preprocessing); without, the principal components
-// of the inputs normalized as train would (the statistics fitted on the
-// pool).
+// after the run's own preprocessing); without, or when the run's model
+// has no hidden layer (linear), the principal components of the inputs
+// normalized as train would (the statistics fitted on the pool).
 func (p *Pool) Embed() (*Embedding, error) {
 	if p.Options.Run != "" {
 		pr, err := p.runPredictor()
@@ -56,7 +56,14 @@ func (p *Pool) Embed() (*Embedding, error) {
 		}
 		f, dim, err := pr.Features(in.X)
 		if err != nil {
-			return nil, fmt.Errorf("embedding with the run's model: %w", err)
+			// A model without a hidden layer (linear) has no embedding of
+			// its own: the inputs' principal components stand in.
+			emb, perr := PCAEmbedding(p.Data, p.Options.Seed)
+			if perr != nil {
+				return nil, fmt.Errorf("embedding with the run's model: %w", err)
+			}
+			emb.Description += fmt.Sprintf(" (the run's model gives none: %v)", err)
+			return emb, nil
 		}
 		return &Embedding{Name: EmbedRunFeatures, X: stats.Float64s(f), Dim: dim, Classes: len(pr.Checkpoint.Classes),
 			Description: fmt.Sprintf("the %d activations entering the output layer of the %s model of %s", dim, pr.Checkpoint.Spec.Arch, p.Options.Run)}, nil

@@ -93,3 +93,30 @@ func TestTrainPartialLabels(t *testing.T) {
 		t.Errorf("meta.json data: labeled %d unlabeled %d, want %d %d", meta.Data.Labeled, meta.Data.Unlabeled, labeled, unlabeled)
 	}
 }
+
+// TestTrainPartialLabelsWithoutAClass: a partial labels file that labels
+// no example of one of the source's classes stops training with an error
+// naming the class and the labels file, not the validation split.
+func TestTrainPartialLabelsWithoutAClass(t *testing.T) {
+	src, err := data.Open("digits", data.OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	b.WriteString("index,label\n")
+	for i := 0; i < src.Train.Len(); i += 2 {
+		if c := src.Train.Classes[src.Train.Y[i]]; c != "9" {
+			fmt.Fprintf(&b, "%d,%s\n", i, c)
+		}
+	}
+	tmp := t.TempDir()
+	labels := filepath.Join(tmp, "no9.csv")
+	if err := os.WriteFile(labels, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"train", "--labels", labels, "--model", "mlp", "--epochs", "1", "--out", tmp, "-q"}, &stdout, &stderr)
+	if code != 1 || !strings.Contains(stderr.String(), `no9.csv labels no example of class "9"`) || !strings.Contains(stderr.String(), "data.labels") {
+		t.Errorf("exit %d, stderr %q", code, stderr.String())
+	}
+}
