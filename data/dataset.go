@@ -45,6 +45,9 @@ type Dataset struct {
 	// DroppedRows counts the rows of the source that data.missing drop
 	// left out for a missing feature cell.
 	DroppedRows int
+	// Unlabeled counts the examples of the source that a partial labels
+	// file (see ApplyLabelsFile) left without a label, dropped from it.
+	Unlabeled int
 }
 
 // Len is the number of examples.

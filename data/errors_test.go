@@ -141,12 +141,12 @@ func TestBadInputs(t *testing.T) {
 			_, err := Open(csv, OpenOptions{LabelsFile: labels})
 			return err
 		}, []string{"labels.txt", "2 labels", "3 examples"}},
-		{"indexed labels file with wrong count", func(t *testing.T, dir string) error {
+		{"indexed labels file past the examples", func(t *testing.T, dir string) error {
 			csv := writeFile(t, dir, "d.csv", []byte("a,y\n1,x\n2,y\n3,x\n"))
 			labels := writeFile(t, dir, "labels.csv", []byte("index,label\n0,x\n1,y\n2,x\n3,y\n"))
 			_, err := Open(csv, OpenOptions{LabelsFile: labels})
 			return err
-		}, []string{"labels.csv", "4 labels", "3 examples"}},
+		}, []string{"labels.csv:5", `index "3"`, "[0, 3)"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

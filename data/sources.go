@@ -109,9 +109,11 @@ const specHelp = `accepted sources: "digits" (the default, embedded), "fashion-m
 //     (see ReadImageFolder).
 //
 // Names take precedence over paths: write ./blobs for a directory named
-// blobs. When opt.LabelsFile is set it replaces the training labels; if it
-// introduces new classes, the source's own test split (whose labels use
-// the old ones) is dropped, so that Split takes a test split from Train.
+// blobs. When opt.LabelsFile is set it replaces the training labels (a
+// partial labels file keeps only the training examples it labels, see
+// ApplyLabelsFile); the source's own test split keeps its own labels,
+// unless the file introduces new classes: then it (whose labels use the
+// old ones) is dropped, so that Split takes a test split from Train.
 // Every returned dataset has passed Validate.
 func Open(spec string, opt OpenOptions) (*Source, error) {
 	src, err := open(spec, opt)

@@ -63,6 +63,10 @@ func (s *Splits) IndexSHA256() string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
+// Drawn is the number of the source's training examples the splits were
+// drawn from: train and val, and test unless the source has its own.
+func (s *Splits) Drawn() int { return len(s.index[0]) + len(s.index[1]) + len(s.index[2]) }
+
 // record keeps the indices a split was drawn with, for IndexSHA256.
 func (s *Splits) record(src *Source, train, val, test []int) {
 	s.index = [3][]int{train, val, test}

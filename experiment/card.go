@@ -38,7 +38,7 @@ func writeCard(dir *runDir, p *setup.Prepared, res train.Result, sum *rundir.Sum
 	if c.Data == nil {
 		// A run started before meta.json recorded its data, resumed: its
 		// resumption recorded the fingerprint.
-		c.Data = &modelrepo.Data{Data: rundir.Data{Source: p.Data.Source, Labels: p.Data.Labels, Fingerprint: dir.meta.DataFingerprint()}}
+		c.Data = &modelrepo.Data{Data: rundir.Data{Source: p.Data.Source, Labels: p.Data.Labels, Labeled: p.Data.Labeled, Unlabeled: p.Data.Unlabeled, Fingerprint: dir.meta.DataFingerprint()}}
 	}
 	c.Data.TrainSplitSHA256 = p.TrainSHA256
 	return modelrepo.WriteCard(dir.Path, c)

@@ -88,7 +88,16 @@ func newModel(cfg config.Experiment, opt Options) (*setup.Prepared, *model.Model
 		return nil, nil, nil, err
 	}
 	logInitFrom(opt.logger(), p)
+	logPartialLabels(opt.logger(), p)
 	return p, m, o, nil
+}
+
+// logPartialLabels reports a partial labels file: training sees only the
+// examples it labels; the others wait for a labeling session's next round.
+func logPartialLabels(log *slog.Logger, p *setup.Prepared) {
+	if d := p.Data; d.Unlabeled > 0 {
+		log.Info("partial labels: training on the labeled examples only", "labels", d.Labels, "labeled", d.Labeled, "unlabeled", d.Unlabeled)
+	}
 }
 
 // logInitFrom reports what a fine-tuned run loaded from its init-from

@@ -464,3 +464,15 @@ func (p *Predictor) ReadFiles(paths []string, labelColumn, idxLabels string) (In
 		return p.ReadImages(imgs)
 	}
 }
+
+// Features returns the activations that enter the model's output layer
+// (model.Model.Features) for raw examples, prepared as Logits prepares
+// them (imputed, normalized): the embedding the model has learnt, n×dim
+// row-major.
+func (p *Predictor) Features(raw []float32) (feats []float32, dim int, err error) {
+	x, err := p.prepare(raw)
+	if err != nil {
+		return nil, 0, err
+	}
+	return p.Model.Features(x)
+}

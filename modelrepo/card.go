@@ -161,7 +161,7 @@ func NewCard(s Source) (*Card, error) {
 		c.Temperature = 1
 	}
 	if d := s.Meta.Data; d != nil {
-		c.Data = &Data{Data: rundir.Data{Source: d.Source, Labels: d.Labels, Fingerprint: s.Meta.DataFingerprint()}}
+		c.Data = &Data{Data: rundir.Data{Source: d.Source, Labels: d.Labels, Labeled: d.Labeled, Unlabeled: d.Unlabeled, Fingerprint: s.Meta.DataFingerprint()}}
 	}
 	if ckptPath == filepath.Join(runDir, filepath.FromSlash(rundir.BestCheckpoint)) {
 		c.Test = testMetrics(s.Summary)

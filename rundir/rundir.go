@@ -357,8 +357,13 @@ type Freeze struct {
 // they were given (config.yaml holds a path made absolute, so that the run
 // opens from any working directory), and the fingerprint that pins them.
 type Data struct {
-	Source      string           `json:"source"`
-	Labels      string           `json:"labels,omitempty"`
+	Source string `json:"source"`
+	Labels string `json:"labels,omitempty"`
+	// Labeled and Unlabeled count, for a partial labels file, the
+	// examples it labels (those split into train, val and test) and those
+	// it leaves unlabeled (left out); both 0 otherwise.
+	Labeled     int              `json:"labeled,omitempty"`
+	Unlabeled   int              `json:"unlabeled,omitempty"`
 	Fingerprint *DataFingerprint `json:"fingerprint,omitempty"`
 }
 

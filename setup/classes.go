@@ -38,7 +38,7 @@ func keepClasses(src *data.Source, names []string, source string) error {
 		for i, y := range out.Y {
 			out.Y[i] = to[y]
 		}
-		out.Classes, out.DroppedRows = slices.Clone(kept), d.DroppedRows
+		out.Classes, out.DroppedRows, out.Unlabeled = slices.Clone(kept), d.DroppedRows, d.Unlabeled
 		return out
 	}
 	src.Train = filter(src.Train)

@@ -99,12 +99,38 @@ func Prepare(cfg config.Experiment, env Env) (*Prepared, error) {
 		return nil, err
 	}
 	typed.Fingerprint = &fp
-	p := &Prepared{Config: cfg, Splits: sp, Classes: sp.Train.Classes, Data: typed, TrainSHA256: data.SplitSHA256(sp.Train.X, sp.Train.Y)}
+	if n := sp.Train.Unlabeled; n > 0 {
+		typed.Labeled, typed.Unlabeled = sp.Drawn(), n
+	}
+	p, err := PrepareSplits(cfg, sp)
+	if err != nil {
+		return nil, err
+	}
+	p.Data = typed
+	if err := p.checkSplits(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// PrepareSplits is Prepare on splits already drawn (raw, as OpenSplits
+// returns them; they are changed in place): the CSV options and the
+// normalization fitted on the training split and applied to every split,
+// the model spec resolved and the batch size chosen, as training does.
+// Unlike Prepare it opens nothing, records no data and does not refuse a
+// training split that lacks a class: a labeling simulation trains on the
+// few examples labeled so far with the source's classes.
+func PrepareSplits(cfg config.Experiment, sp *data.Splits) (*Prepared, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	p := &Prepared{Config: cfg, Splits: sp, Classes: sp.Train.Classes, TrainSHA256: data.SplitSHA256(sp.Train.X, sp.Train.Y)}
 	p.Schema = model.InputSchema{Kind: sp.Train.Kind, Shape: sp.Train.Shape, FeatureNames: sp.Train.FeatureNames, LabelColumn: sp.Train.LabelColumn, RawMax: sp.Train.RawMax}
 	if err := p.applyCSVOptions(); err != nil {
 		return nil, err
 	}
 	if cfg.Data.Normalize {
+		var err error
 		if p.Normalization, err = data.FitNormalization(sp.Train); err != nil {
 			return nil, err
 		}
@@ -123,9 +149,6 @@ func Prepare(cfg config.Experiment, env Env) (*Prepared, error) {
 	if p.Config.Training.BatchSize == 0 {
 		p.Config.Training.BatchSize = AutoBatchSize(sp.Train.Len())
 	}
-	if err := p.checkSplits(); err != nil {
-		return nil, err
-	}
 	return p, nil
 }
 
@@ -135,6 +158,10 @@ func Prepare(cfg config.Experiment, env Env) (*Prepared, error) {
 func (p *Prepared) checkSplits() error {
 	sp, d := p.Splits, p.Config.Data
 	for k, n := range sp.Train.ClassCounts() {
+		if n == 0 && sp.Train.Unlabeled > 0 && sp.Val.ClassCounts()[k] == 0 {
+			return setting.Errorf("data.labels", "%s labels no example of class %q (it labels %d examples of the training set, and leaves %d unlabeled): label some, or keep the other classes with data.classes",
+				d.Labels, p.Classes[k], sp.Drawn(), sp.Train.Unlabeled)
+		}
 		if n == 0 {
 			return setting.Errorf("data.val", "%v with data.test %v leaves no training example of class %q (%d training examples in all): lower them, or use more data",
 				d.Val, d.Test, p.Classes[k], sp.Train.Len())

@@ -7,6 +7,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/practica-ml/practica/cmd/internal/evalcmd"
+	"github.com/practica-ml/practica/cmd/internal/labelcmd"
 	"github.com/practica-ml/practica/cmd/internal/predictcmd"
 	"github.com/practica-ml/practica/cmd/internal/traincmd"
 	"github.com/practica-ml/practica/internal/cliutil"
@@ -32,12 +33,14 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer, args []string) *cli.App {
 		UsageText: "practica train [flags]                  train (no flags: the default model on the embedded digits)\n" +
 			"practica eval --run DIR                 evaluate a run into report.html\n" +
 			"practica predict --run DIR FILE...      score inputs, one JSON line each\n" +
+			"practica label --data SOURCE            label examples, most useful first (--simulate: compare the strategies)\n" +
 			"practica COMMAND --help                 a command's flags, with their defaults",
 		Version: cliutil.Version(),
 		Commands: []*cli.Command{
 			traincmd.Command(),
 			evalcmd.Command(),
 			predictcmd.Command(),
+			labelcmd.Command(),
 			completionCommand(),
 			manCommand(),
 		},

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/practica-ml/practica/cmd/internal/evalcmd"
+	"github.com/practica-ml/practica/cmd/internal/labelcmd"
 	"github.com/practica-ml/practica/cmd/internal/predictcmd"
 	"github.com/practica-ml/practica/cmd/internal/traincmd"
 	"github.com/practica-ml/practica/internal/cliutil"
@@ -65,6 +66,9 @@ func TestSubcommandsAreTheCommands(t *testing.T) {
 		},
 		"predict": func(a []string, o, e *bytes.Buffer) int {
 			return cliutil.RunStandalone(predictcmd.Command(), a, strings.NewReader(""), o, e)
+		},
+		"label": func(a []string, o, e *bytes.Buffer) int {
+			return cliutil.RunStandalone(labelcmd.Command(), a, strings.NewReader(""), o, e)
 		},
 	}
 	for name, runStandalone := range standalone {

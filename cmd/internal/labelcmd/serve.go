@@ -3,11 +3,9 @@ package labelcmd
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/practica-ml/practica/data"
 	"github.com/practica-ml/practica/internal/cliutil"
 	"github.com/practica-ml/practica/labeling"
 )
@@ -33,7 +31,9 @@ func serveAction(c *cli.Context) error {
 	if strategy != labeling.Random && strategy != labeling.Uncertain && strategy != labeling.Cluster {
 		return cliutil.Usagef(c, "--strategy %q: want %s, %s or %s", strategy, labeling.Cluster, labeling.Uncertain, labeling.Random)
 	}
-	open, err := serveOpenOptions(c)
+	// The pool as --simulate reads it: the run's data settings, then the
+	// data flags, --score and --clusters.
+	popt, _, err := poolOptions(c)
 	if err != nil {
 		return err
 	}
@@ -43,7 +43,7 @@ func serveAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	pool, err := labeling.OpenPool(labeling.PoolOptions{Source: c.String("data"), Open: open, Run: c.String("run"), Seed: c.Uint64("seed")})
+	pool, err := labeling.OpenPool(popt)
 	if err != nil {
 		ln.Close()
 		return err
@@ -70,29 +70,4 @@ func serveAction(c *cli.Context) error {
 	ctx, stop := cliutil.SignalContext(c.Context)
 	defer stop()
 	return srv.Serve(ctx, ln)
-}
-
-// serveOpenOptions are how the page mode reads --data: $PRACTICA_DATA,
-// the seed of the synthetic sources, and the data flags the command has
-// (a flag it does not define reads as unset).
-func serveOpenOptions(c *cli.Context) (data.OpenOptions, error) {
-	opt := data.OpenOptions{DataDir: data.DataDirFromEnv(), Seed: c.Uint64("seed"), LabelColumn: c.String("label-column"), ImageSize: c.Int("image-size")}
-	if c.IsSet("delimiter") {
-		r, err := data.ParseDelimiter(c.String("delimiter"))
-		if err != nil {
-			return opt, cliutil.Usagef(c, "--delimiter: %v", err)
-		}
-		opt.Delimiter = r
-	}
-	if v := c.String("ignore-columns"); v != "" {
-		for _, col := range strings.Split(v, ",") {
-			if col = strings.TrimSpace(col); col != "" {
-				opt.IgnoreColumns = append(opt.IgnoreColumns, col)
-			}
-		}
-	}
-	if c.IsSet("missing") {
-		opt.Missing = data.Missing(c.String("missing"))
-	}
-	return opt, nil
 }
