@@ -60,18 +60,6 @@ func (q *stubClusterQueue) Next(st State) ([]Example, bool) {
 	return nil, false
 }
 
-// queuesWithCluster are the pool's queues, with stubClusterQueue for
-// Cluster when the pool has no cluster queue of its own; real says which.
-func queuesWithCluster(p *Pool) (queue func(string) (Queue, error), real bool) {
-	_, err := p.Queue(Cluster)
-	return func(strategy string) (Queue, error) {
-		if strategy == Cluster && err != nil {
-			return &stubClusterQueue{y: p.Data.Y}, nil
-		}
-		return p.Queue(strategy)
-	}, err == nil
-}
-
 // stubQueues are the pool's random queue, stubClusterQueue for Cluster,
 // and no Uncertain queue: what the tests of the server assert on, whatever
 // queues the package has.
