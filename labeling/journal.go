@@ -311,7 +311,7 @@ func OpenJournal(labelsPath string, opt JournalOptions) (*Journal, error) {
 		}
 		opt.Warn(fmt.Sprintf("%s had no journal: its %d labels were imported into %s", labelsPath, len(imported), j.path))
 	}
-	if err := syncDir(filepath.Dir(j.path)); err != nil {
+	if err := atomicfile.SyncDir(filepath.Dir(j.path)); err != nil {
 		j.closeFile()
 		return nil, err
 	}
@@ -633,7 +633,7 @@ func (j *Journal) writeLabels(opening bool) error {
 	w.Flush()
 	err := atomicfile.Write(j.labelsPath, buf.Bytes())
 	if err == nil {
-		err = syncDir(filepath.Dir(j.labelsPath))
+		err = atomicfile.SyncDir(filepath.Dir(j.labelsPath))
 	}
 	if err != nil && !opening {
 		return &LabelsFileError{err}
@@ -708,21 +708,4 @@ func (j *Journal) closeFile() error {
 	err := j.f.Close()
 	j.f = nil
 	return err
-}
-
-// syncDir flushes a directory's entries (a renamed or created file) to
-// disk.
-func syncDir(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	err = f.Sync()
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("syncing %s: %w", path, err)
-	}
-	return nil
 }

@@ -111,7 +111,7 @@ func publish(tmp, modelDir string, card *Card, b []byte) (Version, error) {
 		if err := WriteCard(tmp, card); err != nil {
 			return Version{}, err
 		}
-		if err := syncDir(tmp); err != nil {
+		if err := atomicfile.SyncDir(tmp); err != nil {
 			return Version{}, err
 		}
 		target := filepath.Join(modelDir, strconv.Itoa(n))
@@ -125,7 +125,7 @@ func publish(tmp, modelDir string, card *Card, b []byte) (Version, error) {
 		if err != nil {
 			return Version{}, fmt.Errorf("model repository: %w", err)
 		}
-		if err := syncDir(modelDir); err != nil {
+		if err := atomicfile.SyncDir(modelDir); err != nil {
 			return Version{}, err
 		}
 		return Version{Name: card.Name, Version: n, Dir: target, Card: card}, nil
@@ -148,20 +148,4 @@ func nextVersion(modelDir string) (int, error) {
 		}
 	}
 	return last + 1, nil
-}
-
-// syncDir flushes a directory's entries to disk.
-func syncDir(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	err = f.Sync()
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("syncing %s: %w", path, err)
-	}
-	return nil
 }

@@ -106,3 +106,21 @@ func RemoveTemps(dir string) ([]string, error) {
 	}
 	return removed, nil
 }
+
+// SyncDir flushes a directory's entries (a file renamed or created in it)
+// to disk: after Write's rename, what makes the new name survive a power
+// cut.
+func SyncDir(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("syncing %s: %w", path, err)
+	}
+	return nil
+}
