@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/practica-ml/practica/internal/browsertest"
+
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -20,42 +22,13 @@ import (
 	"github.com/practica-ml/practica/internal/syncbuf"
 )
 
-// chromium is Debian's browser, which .ci/run installs.
-const chromium = "/usr/bin/chromium"
+// skipWithoutChromium and newBrowser are browsertest's, in this
+// package's window size.
+func skipWithoutChromium(t *testing.T) { t.Helper(); browsertest.SkipWithoutChromium(t) }
 
-// skipWithoutChromium skips a test that needs a real browser when
-// Chromium is not installed; call it before any costly set-up.
-func skipWithoutChromium(t *testing.T) {
-	t.Helper()
-	if _, err := os.Stat(chromium); err != nil {
-		t.Skipf("skipping the real-browser test: %s is absent (sudo apt-get install -y chromium; .ci/run installs it)", chromium)
-	}
-}
-
-// newBrowser starts a headless Chromium with a fresh profile and no
-// network services, ended when the test ends or after timeout, and returns
-// the context of its first tab.
 func newBrowser(t *testing.T, timeout time.Duration) context.Context {
 	t.Helper()
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromium),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 860),
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	t.Cleanup(cancel)
-	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	t.Cleanup(cancelAlloc)
-	browser, cancelBrowser := chromedp.NewContext(alloc)
-	t.Cleanup(cancelBrowser)
-	return browser
+	return browsertest.New(t, timeout, 1280, 860)
 }
 
 // pageView is what the page shows, as window.labelingPage reports it.
