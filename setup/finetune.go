@@ -140,10 +140,8 @@ func (p *Prepared) initModel(m *model.Model) error {
 }
 
 // withoutOtherHead returns c without its output layer when c's classes
-// are not this run's: its rows score other classes, and a model started
-// from them must first unlearn them (on the digits, fine-tuning 0-4 to 5-9
-// with the output layer loaded was at 30% validation accuracy after an
-// epoch, with a fresh one at 56-71%). The output layer then keeps its own
+// are not this run's: its rows score other classes, which a model started
+// from them must first unlearn. The output layer then keeps its own
 // initialization, as a new classifier head does when fine-tuning anywhere.
 func withoutOtherHead(c *model.Checkpoint, classes []string, m *model.Model) (*model.Checkpoint, []model.Mismatch) {
 	if slices.Equal(c.Classes, classes) {
