@@ -309,3 +309,42 @@ func TestResNetPreset(t *testing.T) {
 		}
 	}
 }
+
+// FuzzLayerList feeds the layer-list decoder and the shape walk arbitrary
+// YAML: decoding, validation, the summary and the memory estimate must
+// return errors, never panic, and a list that validates must summarize.
+func FuzzLayerList(f *testing.F) {
+	for _, c := range layerCases() {
+		f.Add(c.layers, uint8(len(c.shape)))
+	}
+	f.Add(`[{residual: {layers: [{residual: {layers: [{conv2d: {filters: 1, kernel: 63, stride: 64}}]}}]}}]`, uint8(3))
+	f.Add(`[{maxpool: {size: 0}}, {avgpool: {size: -1, stride: 99}}]`, uint8(3))
+	f.Add(`[{dense: {units: 70000}}]`, uint8(1))
+	f.Fuzz(func(t *testing.T, src string, dims uint8) {
+		var ls []Layer
+		if err := yaml.Unmarshal([]byte(src), &ls); err != nil {
+			return
+		}
+		shape := []int{5}
+		if dims%2 == 1 {
+			shape = []int{2, 6, 6}
+		}
+		spec := Spec{Layers: ls}.WithDefaults(shape)
+		if err := spec.Validate(shape); err != nil {
+			return
+		}
+		s, err := Summarize(spec, shape, 3)
+		if err != nil {
+			if strings.Contains(err.Error(), "output layer") {
+				return // a final dense layer of another size than the classes
+			}
+			t.Fatalf("%s validates but does not summarize: %v", src, err)
+		}
+		if len(s.Layers) == 0 {
+			t.Fatalf("%s: an empty summary", src)
+		}
+		if _, err := EstimateMemory(spec, shape, 3, 4, 2); err != nil && !strings.Contains(err.Error(), "output layer") {
+			t.Fatalf("%s validates but has no memory estimate: %v", src, err)
+		}
+	})
+}
