@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/practica-ml/practica/data"
 )
 
@@ -374,7 +376,7 @@ func FuzzUnmarshalCheckpoint(f *testing.F) {
 // exercise the header and tensor-table checks rather than the framing.
 func FuzzCheckpointHeader(f *testing.F) {
 	good := goodCheckpoint(f)
-	for _, b := range append([][]byte{good, tinyCheckpoint(f)}, append(craftedSeeds(f), func() (bs [][]byte) {
+	for _, b := range append([][]byte{good, tinyCheckpoint(f), layerListCheckpoint(f)}, append(craftedSeeds(f), func() (bs [][]byte) {
 		for _, c := range corruptCheckpoints(good) {
 			bs = append(bs, c.b)
 		}
@@ -387,4 +389,49 @@ func FuzzCheckpointHeader(f *testing.F) {
 	f.Fuzz(func(t *testing.T, js string, blob []byte) {
 		checkUnmarshal(t, withHeader(js, blob))
 	})
+}
+
+// layerListCheckpoint is a valid checkpoint of an untrained layer-list
+// model with a residual block and a projection, so that the header
+// fuzzers start from a spec that holds layers.
+func layerListCheckpoint(tb testing.TB) []byte {
+	tb.Helper()
+	var ls []Layer
+	if err := yaml.Unmarshal([]byte(`[{conv2d: {filters: 2, bias: false}}, {batchnorm: {}}, {residual: {layers: [{conv2d: {filters: 3, stride: 2}}, {gelu: {}}]}}, {global_avgpool: {}}, {dropout: {p: 0.1}}]`), &ls); err != nil {
+		tb.Fatal(err)
+	}
+	spec := Spec{Layers: ls}.WithDefaults([]int{1, 6, 6})
+	m, err := New(spec, []int{1, 6, 6}, 3, Options{TrainBatch: 2, EvalBatch: 2, Seed: 3})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	b, err := (&Checkpoint{Spec: m.Spec, Input: InputSchema{Kind: "image", Shape: []int{1, 6, 6}}, Classes: []string{"a", "b", "c"}, Tensors: m.Tensors()}).Marshal()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
+// TestLayerListCheckpoint: a layer-list model's checkpoint round-trips,
+// its header passes CheckBuild (the projection's tensors included), and a
+// header whose list no longer matches its tensors is refused.
+func TestLayerListCheckpoint(t *testing.T) {
+	b := layerListCheckpoint(t)
+	c, err := UnmarshalCheckpoint(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Spec.Arch != Custom || countLayers(c.Spec.Layers) != 7 {
+		t.Fatalf("spec %s with %d layers, want custom with 7", c.Spec.Arch, countLayers(c.Spec.Layers))
+	}
+	if err := c.CheckBuild(1 << 30); err != nil {
+		t.Fatalf("CheckBuild: %v", err)
+	}
+	if c.Tensor("res0.proj.weight") == nil {
+		t.Fatal("no res0.proj.weight in the checkpoint")
+	}
+	c.Spec.Layers[2].Layers[0].Filters = 4 // the block now has 4 filters, the tensors 3
+	if err := c.CheckBuild(1 << 30); err == nil || !strings.Contains(err.Error(), "res0.conv0.weight of shape [4 2 3 3], the file's is [3 2 3 3]") {
+		t.Fatalf("a header that disagrees with its tensors: %v", err)
+	}
 }
