@@ -102,42 +102,67 @@ func TestGradientCheck(t *testing.T) {
 			for i := 0; i < batch; i++ {
 				targets[i*classes+i%classes] = 1.0 / batch
 			}
-			loss := func() float64 {
-				zeroGrads64(t, m)
-				l, err := m.TrainStep(x, targets, batch, rand.New(rand.NewPCG(3, 4)))
-				if err != nil {
-					t.Fatal(err)
-				}
-				return l
-			}
-			loss()
-			analytic := make([][]float64, len(m.train.gradNodes))
-			for i, n := range m.train.gradNodes {
-				analytic[i] = append([]float64(nil), n.Value().Data().([]float64)...)
-			}
-			const eps = 1e-6
-			checked := 0
-			for i, p := range m.Learnables() {
-				w := p.value.Data().([]float64)
-				for k := 0; k < len(w); k += 1 + len(w)/7 {
-					orig := w[k]
-					w[k] = orig + eps
-					up := loss()
-					w[k] = orig - eps
-					down := loss()
-					w[k] = orig
-					num := (up - down) / (2 * eps)
-					if d := math.Abs(num - analytic[i][k]); d > 1e-5*math.Max(1, math.Abs(num)) {
-						t.Errorf("%s[%d]: analytic %.9g, numeric %.9g", p.Name, k, analytic[i][k], num)
-					}
-					checked++
-				}
-			}
+			checked, _ := checkWeightGradients(t, m, x, targets, batch, 7)
 			if checked < 6 {
 				t.Fatalf("checked only %d entries", checked)
 			}
 		})
 	}
+}
+
+// checkWeightGradients runs one training step of the float64 model m on
+// batch examples x with targets and compares the gradient of every
+// len/parts-th entry of each learnable parameter with central differences
+// of the loss, failing the test where they differ by more than 1e-5
+// relative to max(1, |numeric|). It returns how many entries it checked
+// and the worst relative difference. The running statistics are left as
+// the first step set them (each differenced step updates them again).
+func checkWeightGradients(t *testing.T, m *Model, x, targets []float32, batch, parts int) (checked int, worst float64) {
+	t.Helper()
+	loss := func() float64 {
+		zeroGrads64(t, m)
+		l, err := m.TrainStep(x, targets, batch, rand.New(rand.NewPCG(3, 4)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	loss()
+	analytic := make([][]float64, len(m.train.gradNodes))
+	for i, n := range m.train.gradNodes {
+		analytic[i] = append([]float64(nil), n.Value().Data().([]float64)...)
+	}
+	stats := map[string][]float64{}
+	for _, p := range m.params {
+		if !p.Learnable {
+			stats[p.Name] = append([]float64(nil), p.value.Data().([]float64)...)
+		}
+	}
+	const eps = 1e-6
+	for i, p := range m.Learnables() {
+		w := p.value.Data().([]float64)
+		for k := 0; k < len(w); k += 1 + len(w)/parts {
+			orig := w[k]
+			w[k] = orig + eps
+			up := loss()
+			w[k] = orig - eps
+			down := loss()
+			w[k] = orig
+			num := (up - down) / (2 * eps)
+			d := math.Abs(num-analytic[i][k]) / math.Max(1, math.Abs(num))
+			worst = math.Max(worst, d)
+			if d > 1e-5 {
+				t.Errorf("%s[%d]: analytic %.9g, numeric %.9g", p.Name, k, analytic[i][k], num)
+			}
+			checked++
+		}
+	}
+	for _, p := range m.params {
+		if !p.Learnable {
+			copy(p.value.Data().([]float64), stats[p.Name])
+		}
+	}
+	return checked, worst
 }
 
 func zeroGrads64(t *testing.T, m *Model) {

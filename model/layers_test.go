@@ -66,7 +66,7 @@ func parseLayers(t *testing.T, s string) []Layer {
 // logit with respect to the input (eval mode: running statistics, no
 // dropout) against central differences in float64.
 func TestLayerGradients(t *testing.T) {
-	const batch, classes = 4, 3
+	const batch, classes, eps = 4, 3, 1e-6
 	for _, c := range layerCases() {
 		t.Run(c.name, func(t *testing.T) {
 			spec := Spec{Layers: parseLayers(t, c.layers)}.WithDefaults(c.shape)
@@ -83,54 +83,11 @@ func TestLayerGradients(t *testing.T) {
 			for i := range batch {
 				targets[i*classes+i%classes] = 1.0 / batch
 			}
-			loss := func() float64 {
-				zeroGrads64(t, m)
-				l, err := m.TrainStep(x, targets, batch, rand.New(rand.NewPCG(3, 4)))
-				if err != nil {
-					t.Fatal(err)
-				}
-				return l
-			}
-			loss()
-			analytic := make([][]float64, len(m.train.gradNodes))
-			for i, n := range m.train.gradNodes {
-				analytic[i] = append([]float64(nil), n.Value().Data().([]float64)...)
-			}
-			// The running statistics after this first step are what the
-			// eval-mode check below normalizes with; keep them.
-			stats := map[string][]float64{}
-			for _, p := range m.params {
-				if !p.Learnable {
-					stats[p.Name] = append([]float64(nil), p.value.Data().([]float64)...)
-				}
-			}
-			const eps = 1e-6
-			checked, worst := 0, 0.0
-			for i, p := range m.Learnables() {
-				w := p.value.Data().([]float64)
-				for k := 0; k < len(w); k += 1 + len(w)/5 {
-					orig := w[k]
-					w[k] = orig + eps
-					up := loss()
-					w[k] = orig - eps
-					down := loss()
-					w[k] = orig
-					num := (up - down) / (2 * eps)
-					d := math.Abs(num-analytic[i][k]) / math.Max(1, math.Abs(num))
-					worst = math.Max(worst, d)
-					if d > 1e-5 {
-						t.Errorf("train mode: %s[%d]: analytic %.9g, numeric %.9g", p.Name, k, analytic[i][k], num)
-					}
-					checked++
-				}
-			}
+			// Train mode; the running statistics stay as the first step
+			// left them, for the eval-mode check below.
+			checked, worst := checkWeightGradients(t, m, x, targets, batch, 5)
 			if checked < 6 {
 				t.Fatalf("checked only %d weights", checked)
-			}
-			for _, p := range m.params {
-				if !p.Learnable {
-					copy(p.value.Data().([]float64), stats[p.Name])
-				}
 			}
 
 			// Eval mode: d logit / d input through the input-gradient graph.
