@@ -1,4 +1,5 @@
-// Package model turns an architecture spec (linear, mlp, cnn) into two
+// Package model turns an architecture spec (a layer list, model.layers,
+// or a preset — linear, mlp, cnn, resnet — that expands to one) into two
 // gorgonia graphs over one set of weights: a training graph with a fixed
 // batch size that computes the loss and its gradients, and a forward-only
 // evaluation graph (dropout off, batch norm on its running statistics) that
@@ -22,6 +23,11 @@
 //     differences (TestInputGradientFiniteDifferences, with batch norm);
 //   - gorgonia panics on some errors: every call into it is wrapped so a
 //     panic becomes an error.
+//
+// Every layer's output shape, parameters and cost are inferred from the
+// input shape before anything is built (walk.go); the graphs, the
+// parameter plan, the memory estimate and the summary all read those
+// steps, so that they cannot disagree.
 //
 // A checkpoint (checkpoint.go) stores the spec, the input schema, the class
 // names, the data normalization, every tensor by name and shape, and the
