@@ -12,12 +12,17 @@ import "math"
 // (stepSize = lr/(1−b1ᵗ) and invSqrtBC2 = 1/√(1−b2ᵗ) carry the bias
 // corrections, as PyTorch computes them.) On AVX CPUs eight weights go at a
 // time; every path rounds each operation the same way, so the result is
-// bit-identical to adamGo's.
+// bit-identical to adamGo's. A large tensor is updated in two halves at
+// once: each weight's update reads only its own values, so the split
+// changes nothing.
 func AdamUpdate(w, g, m, v []float32, b1, b2, stepSize, invSqrtBC2, eps float32) {
 	n := len(w)
 	g, m, v = g[:n], m[:n], v[:n]
-	done := adamVector(w, g, m, v, b1, b2, stepSize, invSqrtBC2, eps)
-	adamGo(w[done:], g[done:], m[done:], v[done:], b1, b2, stepSize, invSqrtBC2, eps)
+	split(n, n, func(lo, hi int) {
+		w, g, m, v := w[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi]
+		done := adamVector(w, g, m, v, b1, b2, stepSize, invSqrtBC2, eps)
+		adamGo(w[done:], g[done:], m[done:], v[done:], b1, b2, stepSize, invSqrtBC2, eps)
+	})
 }
 
 // adamGo is the portable loop (Go does not fuse multiply-adds on amd64).

@@ -138,3 +138,12 @@ func b2i(b bool) int {
 	}
 	return 0
 }
+
+// ReLUForward writes max(x, 0) into y, the values of the ReLU op, for
+// executors that run a model without gorgonia's machine.
+func ReLUForward(x, y []float32) { reluForward(x, y) }
+
+// ReLUBackward writes dy where x > 0 and 0 elsewhere into dx (which may
+// be dy), the values of the ReLU op's gradient. x may be the ReLU's
+// output instead of its input: both are positive at the same places.
+func ReLUBackward(x, dy, dx []float32) { reluBackward(x, dy, dx) }

@@ -31,6 +31,12 @@ type Model struct {
 	// stoch is the eval-mode graph with dropout masks of StochasticLogits,
 	// built on first use (stochastic.go).
 	stoch *graph
+	// fast and fastEval run the training step and the evaluation of
+	// models whose every layer the direct executor knows (direct.go), nil
+	// for the others; the graphs above stay for everything else a model
+	// does. fastStepped tells whether fast holds gradients yet.
+	fast, fastEval *direct
+	fastStepped    bool
 }
 
 // Options are the knobs of New beyond the architecture.
@@ -85,6 +91,8 @@ func New(spec Spec, inputShape []int, classes int, opt Options) (*Model, error) 
 	if err := m.pushStats(); err != nil {
 		return nil, err
 	}
+	m.fast = newDirect(m, opt.TrainBatch)
+	m.fastEval = newDirect(m, opt.EvalBatch)
 	return m, nil
 }
 
@@ -109,6 +117,12 @@ func (m *Model) Learnables() []*Param {
 // compiled program, overwritten by the next step (an optimizer may zero
 // them after use; they do not accumulate).
 func (m *Model) Grads() ([][]float32, error) {
+	if m.fast != nil {
+		if !m.fastStepped {
+			return nil, fmt.Errorf("gradients: no step run yet")
+		}
+		return m.fast.paramGrads, nil
+	}
 	out := make([][]float32, len(m.train.gradNodes))
 	for i, n := range m.train.gradNodes {
 		g := n.Value()
@@ -142,6 +156,14 @@ func (m *Model) TrainStep(x []float32, targets []float32, n int, rng *rand.Rand)
 	if len(x) != n*s || len(targets) != n*m.Classes {
 		return 0, fmt.Errorf("batch of %d examples needs %d features and %d targets, got %d and %d", n, n*s, n*m.Classes, len(x), len(targets))
 	}
+	if d := m.fast; d != nil {
+		d.setInput(x)
+		copy(d.target, targets)
+		clear(d.target[len(targets):])
+		d.drawMasks(rng)
+		m.fastStepped = true
+		return d.step(), nil
+	}
 	fill(gr.xT, x)
 	fill(gr.targT, targets)
 	for i, mt := range gr.maskT {
@@ -173,6 +195,10 @@ func (m *Model) Logits(x []float32, out []float32) error {
 		return err
 	}
 	s := size(m.InputShape)
+	if m.fastEval != nil {
+		m.fastEval.logits(x, s, out)
+		return nil
+	}
 	if err := m.pushStats(); err != nil {
 		return err
 	}
