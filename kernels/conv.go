@@ -403,8 +403,37 @@ func biasGrad[T float32 | float64](dy, db []T, n, o, hw int) {
 	split(o, n*o*hw, func(lo, hi int) { biasGradChannels(dy, db, n, o, hw, lo, hi) })
 }
 
+// biasGradChannels sums each channel's gradient over the batch in one
+// float64 chain, image after image, position after position. Eight
+// channels' chains run side by side: a single chain waits on each add's
+// latency, eight keep the adder busy, and each channel's order of
+// additions is the same.
 func biasGradChannels[T float32 | float64](dy, db []T, n, o, hw, lo, hi int) {
-	for ch := lo; ch < hi; ch++ {
+	ch := lo
+	for ; ch+8 <= hi; ch += 8 {
+		var s [8]float64
+		for img := 0; img < n; img++ {
+			base := (img*o + ch) * hw
+			r0, r1, r2, r3 := dy[base:base+hw], dy[base+hw:base+2*hw], dy[base+2*hw:base+3*hw], dy[base+3*hw:base+4*hw]
+			r4, r5, r6, r7 := dy[base+4*hw:base+5*hw], dy[base+5*hw:base+6*hw], dy[base+6*hw:base+7*hw], dy[base+7*hw:base+8*hw]
+			s0, s1, s2, s3, s4, s5, s6, s7 := s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]
+			for i, v := range r0 {
+				s0 += float64(v)
+				s1 += float64(r1[i])
+				s2 += float64(r2[i])
+				s3 += float64(r3[i])
+				s4 += float64(r4[i])
+				s5 += float64(r5[i])
+				s6 += float64(r6[i])
+				s7 += float64(r7[i])
+			}
+			s = [8]float64{s0, s1, s2, s3, s4, s5, s6, s7}
+		}
+		for k, v := range s {
+			db[ch+k] = T(v)
+		}
+	}
+	for ; ch < hi; ch++ {
 		var s float64
 		for img := 0; img < n; img++ {
 			for _, v := range dy[(img*o+ch)*hw : (img*o+ch+1)*hw] {
