@@ -37,6 +37,27 @@ func TestDirectMatchesGraph(t *testing.T) {
 			{Type: Dense, Units: 5},
 		}}, []int{1, 4, 5}, 16, false},
 	}
+	cases = append(cases, []struct {
+		name  string
+		spec  Spec
+		shape []int
+		n     int
+		zero  bool
+	}{
+		{"cnn", Spec{Arch: CNN, Channels: []int{4, 6}, Hidden: []int{8}, Activation: "relu"}, []int{1, 8, 8}, 16, false},
+		{"cnn dropout rgb partial", Spec{Arch: CNN, Channels: []int{5}, Hidden: []int{8}, Activation: "relu", Dropout: 0.25}, []int{3, 6, 6}, 9, false},
+		{"conv layer list", Spec{Arch: Custom, Layers: []Layer{
+			{Type: Conv2D, Filters: 4, Kernel: 3, Stride: 1, Padding: "same", Bias: &no},
+			{Type: ReLU},
+			{Type: Conv2D, Filters: 3, Kernel: 3, Stride: 1, Padding: "same"},
+			{Type: MaxPool, Size: 2, Stride: 2},
+			{Type: ReLU},
+			{Type: MaxPool, Size: 2, Stride: 2},
+			{Type: Flatten},
+			{Type: Dense, Units: 6},
+			{Type: ReLU},
+		}}, []int{2, 7, 9}, 16, false},
+	}...)
 	const classes, batch = 5, 16
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -132,7 +153,9 @@ func TestDirectOnlyWhereItRuns(t *testing.T) {
 		{"mlp relu", Spec{Arch: MLP, Hidden: []int{8}, Activation: "relu"}, []int{6}, true},
 		{"mlp tanh", Spec{Arch: MLP, Hidden: []int{8}, Activation: "tanh"}, []int{6}, false},
 		{"batch norm", Spec{Arch: Custom, Layers: []Layer{{Type: Dense, Units: 8}, {Type: BatchNorm}, {Type: ReLU}}}, []int{6}, false},
-		{"cnn", Spec{Arch: CNN, Channels: []int{4}, Hidden: []int{8}, Activation: "relu"}, []int{1, 8, 8}, false},
+		{"cnn", Spec{Arch: CNN, Channels: []int{4}, Hidden: []int{8}, Activation: "relu"}, []int{1, 8, 8}, true},
+		{"strided conv", Spec{Arch: Custom, Layers: []Layer{{Type: Conv2D, Filters: 4, Kernel: 3, Stride: 2, Padding: "same"}}}, []int{1, 8, 8}, false},
+		{"3x3 max-pool", Spec{Arch: Custom, Layers: []Layer{{Type: Conv2D, Filters: 4, Kernel: 3, Stride: 1, Padding: "same"}, {Type: MaxPool, Size: 3, Stride: 3}}}, []int{1, 9, 9}, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
