@@ -75,9 +75,11 @@ type directLayer struct {
 	evalSkip bool      // dropout: nothing in evaluation
 }
 
-// newDirect returns the direct executor of m's steps, or nil when a layer
-// is not one it runs (those models run on gorgonia's machine).
-func newDirect(m *Model, batch int) *direct {
+// newDirect returns the direct executor of m's steps for batches of
+// batch examples, with the buffers of the backward pass when training, or
+// nil when a layer is not one it runs (those models run on gorgonia's
+// machine).
+func newDirect(m *Model, batch int, training bool) *direct {
 	if m.dtype != tensor.Float32 {
 		return nil
 	}
@@ -139,7 +141,11 @@ func newDirect(m *Model, batch int) *direct {
 				continue
 			}
 			n := size(st.in)
-			d.layers = append(d.layers, &directLayer{kind: Dropout, in: n, out: n, p: l.P, mask: make([]float32, batch*n)})
+			dl := &directLayer{kind: Dropout, in: n, out: n, p: l.P}
+			if training {
+				dl.mask = make([]float32, batch*n)
+			}
+			d.layers = append(d.layers, dl)
 		default:
 			return nil
 		}
@@ -160,6 +166,9 @@ func newDirect(m *Model, batch int) *direct {
 	d.acts[0] = d.input
 	for i, l := range d.layers {
 		d.acts[i+1] = make([]float32, batch*l.out)
+		if !training {
+			continue
+		}
 		d.grads[i+1] = make([]float32, batch*l.out)
 		if l.kind == Dense || l.kind == Conv2D {
 			l.dw = make([]float32, len(l.w))
@@ -167,6 +176,9 @@ func newDirect(m *Model, batch int) *direct {
 				l.db = make([]float32, len(l.b))
 			}
 		}
+	}
+	if !training {
+		return d
 	}
 	bc := batch * m.Classes
 	d.target, d.shifted, d.expd, d.prod, d.dm = make([]float32, bc), make([]float32, bc), make([]float32, bc), make([]float32, bc), make([]float32, batch)

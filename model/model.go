@@ -91,8 +91,8 @@ func New(spec Spec, inputShape []int, classes int, opt Options) (*Model, error) 
 	if err := m.pushStats(); err != nil {
 		return nil, err
 	}
-	m.fast = newDirect(m, opt.TrainBatch)
-	m.fastEval = newDirect(m, opt.EvalBatch)
+	m.fast = newDirect(m, opt.TrainBatch, true)
+	m.fastEval = newDirect(m, opt.EvalBatch, false)
 	return m, nil
 }
 
