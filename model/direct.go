@@ -40,6 +40,10 @@ type direct struct {
 	classes int
 	layers  []*directLayer
 	sgemm   func(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
+	// sgemmRows multiplies a few rows without packing (kernels.BLAS's
+	// SgemmRows, the same bits), when the BLAS in use has it; false: it
+	// did not apply.
+	sgemmRows func(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) bool
 
 	// acts[i] is the input of layers[i] (acts[0] the batch), acts[len] the
 	// logits; each batch×width.
@@ -160,6 +164,11 @@ func newDirect(m *Model, batch int, training bool) *direct {
 		return nil
 	}
 	d.sgemm = b.Sgemm
+	if r, ok := b.(interface {
+		SgemmRows(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) bool
+	}); ok {
+		d.sgemmRows = r.SgemmRows
+	}
 	d.acts = make([][]float32, len(d.layers)+1)
 	d.grads = make([][]float32, len(d.layers)+1)
 	d.input = make([]float32, batch*size(m.InputShape))
@@ -237,7 +246,9 @@ func (d *direct) forward(n int, training bool) {
 		in, out := d.acts[i][:n*l.in], d.acts[i+1][:n*l.out]
 		switch l.kind {
 		case Dense:
-			d.sgemm(blas.NoTrans, blas.NoTrans, n, l.out, l.in, 1, in, l.in, l.w, l.out, 0, out, l.out)
+			if d.sgemmRows == nil || !d.sgemmRows(blas.NoTrans, blas.NoTrans, n, l.out, l.in, 1, in, l.in, l.w, l.out, 0, out, l.out) {
+				d.sgemm(blas.NoTrans, blas.NoTrans, n, l.out, l.in, 1, in, l.in, l.w, l.out, 0, out, l.out)
+			}
 			if l.b != nil || l.relu {
 				rows(n, n*l.out, func(lo, hi int) { biasReLU(out[lo*l.out:hi*l.out], l.b, l.out, l.relu) })
 			}
