@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"hash"
 	"hash/fnv"
-	"math"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
@@ -258,36 +257,19 @@ func poolBackward32(dy, dx []float32, arg []uint8, planes, h, w int) {
 	split(planes, planes*h*w, func(lo, hi int) { poolBackwardPlanes(dy, dx, arg, lo, hi, h, w) })
 }
 
-// poolBackwardPlanes writes each window's four gradients, dy at its
-// maximum (times 0 when the fused relu stopped it) and +0 at the other
-// three, the values a cleared dx then scattered into holds, so
-// that dx needs no clearing pass first; only the row and column of an odd
-// side, which no window covers, are cleared.
 func poolBackwardPlanes(dy, dx []float32, arg []uint8, lo, hi, h, w int) {
 	oh, ow := h/2, w/2
+	clear(dx[lo*h*w : hi*h*w])
 	for p := lo; p < hi; p++ {
 		g := dy[p*oh*ow : (p+1)*oh*ow]
 		out := dx[p*h*w : (p+1)*h*w]
 		am := arg[p*oh*ow : (p+1)*oh*ow]
 		for i := 0; i < oh; i++ {
 			gi, a := g[i*ow:(i+1)*ow], am[i*ow:(i+1)*ow]
-			top, bottom := out[2*i*w:2*i*w+2*ow], out[(2*i+1)*w:(2*i+1)*w+2*ow]
 			for j := range gi {
 				k := int(a[j])
-				// the bits of dy (or of dy·0) at the maximum, +0 elsewhere
-				v := math.Float32bits(gi[j] * float32(k>>2))
-				pos := k & 3
-				top[2*j] = math.Float32frombits(v & -uint32(b2i(pos == 0)))
-				top[2*j+1] = math.Float32frombits(v & -uint32(b2i(pos == 1)))
-				bottom[2*j] = math.Float32frombits(v & -uint32(b2i(pos == 2)))
-				bottom[2*j+1] = math.Float32frombits(v & -uint32(b2i(pos == 3)))
+				out[(2*i+k>>1&1)*w+2*j+k&1] = gi[j] * float32(k>>2)
 			}
-			if w%2 == 1 {
-				out[2*i*w+w-1], out[(2*i+1)*w+w-1] = 0, 0
-			}
-		}
-		if h%2 == 1 {
-			clear(out[(h-1)*w:])
 		}
 	}
 }
