@@ -40,4 +40,3 @@ func TestBiasGradBits(t *testing.T) {
 		}
 	}
 }
-
