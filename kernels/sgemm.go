@@ -27,6 +27,23 @@ const (
 // with overwrite stores it there without reading C.
 type microKernel func(k int, a, b, c []float32, ldc int, alpha float32, overwrite bool)
 
+// rowKernel does what a microKernel does for one A panel against a run of
+// B's panels at once (b holds them one after the other, k·nr values
+// each), for the first rows ≤ mr rows and cols columns of C only: a
+// kernel with more registers keeps several panels' accumulators at once
+// and stores partial tiles itself.
+type rowKernel func(k int, a, b []float32, cols int, c []float32, ldc, rows int, alpha float32, overwrite bool)
+
+// kernel is a multiply's innermost step: tile, an mr×nr micro-kernel
+// (partial tiles go through a scratch tile), or, if set, row. Both must
+// compute every element of C in the same order of operations: per K
+// block, a chain of multiply-adds over k in order from zero, then one
+// combination with C.
+type kernel struct {
+	tile microKernel
+	row  rowKernel
+}
+
 // packB copies B[p0:p0+k, j0:j0+n] into panels of nr columns (zero-padded),
 // each panel k rows of nr values. Both layouts are read along their rows
 // (a transposed B one column of the panel at a time), so the reads stream.
@@ -123,7 +140,7 @@ var (
 // sgemm computes C = alpha·op(A)·op(B) + beta·C for row-major matrices
 // with the given micro-kernel, on two goroutines when the product is large
 // enough (see gemmPanels for the split).
-func sgemm(kern microKernel, tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+func sgemm(kern kernel, tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -180,7 +197,7 @@ type share struct{ i0, i1, pj0, pj1 int }
 // With two workers each takes a contiguous half of C: of the rows (cut at
 // a multiple of mr) when there are enough, else of the column panels.
 // Every element of C is computed the same way whatever the split.
-func gemmPanels(kern microKernel, m, n, k int, alpha float32, srcA aSource, srcB bSource, c []float32, ldc int, overwrite bool, workers int) {
+func gemmPanels(kern kernel, m, n, k int, alpha float32, srcA aSource, srcB bSource, c []float32, ldc int, overwrite bool, workers int) {
 	panelsN := (n + nr - 1) / nr
 	bp := bPool.Get().(*[]float32)
 	defer bPool.Put(bp)
@@ -232,7 +249,7 @@ func gemmPanels(kern microKernel, m, n, k int, alpha float32, srcA aSource, srcB
 
 // multiplyShare adds (or with overwrite stores) one K block's product to a
 // worker's share of C, in row blocks of at most mc.
-func multiplyShare(kern microKernel, s share, n, kb, p0 int, alpha float32, srcA aSource, bPacked, c []float32, ldc int, overwrite bool) {
+func multiplyShare(kern kernel, s share, n, kb, p0 int, alpha float32, srcA aSource, bPacked, c []float32, ldc int, overwrite bool) {
 	w := wPool.Get().(*workspace)
 	defer wPool.Put(w)
 	for i0 := s.i0; i0 < s.i1; i0 += mc {
@@ -241,12 +258,18 @@ func multiplyShare(kern microKernel, s share, n, kb, p0 int, alpha float32, srcA
 		for pi := 0; pi*mr < mb; pi++ {
 			ap := aPacked[pi*kb*mr : (pi+1)*kb*mr]
 			rows := min(mr, mb-pi*mr)
+			if kern.row != nil {
+				ci := (i0+pi*mr)*ldc + s.pj0*nr
+				cols := min(n, s.pj1*nr) - s.pj0*nr
+				kern.row(kb, ap, bPacked[s.pj0*kb*nr:s.pj1*kb*nr], cols, c[ci:], ldc, rows, alpha, overwrite)
+				continue
+			}
 			for pj := s.pj0; pj < s.pj1; pj++ {
 				cols := min(nr, n-pj*nr)
 				bpanel := bPacked[pj*kb*nr : (pj+1)*kb*nr]
 				ci := (i0+pi*mr)*ldc + pj*nr
 				if rows == mr && cols == nr {
-					kern(kb, ap, bpanel, c[ci:], ldc, alpha, overwrite)
+					kern.tile(kb, ap, bpanel, c[ci:], ldc, alpha, overwrite)
 					continue
 				}
 				if !overwrite {
@@ -255,7 +278,7 @@ func multiplyShare(kern microKernel, s share, n, kb, p0 int, alpha float32, srcA
 						copy(w.edge[r*nr:r*nr+cols], c[ci+r*ldc:ci+r*ldc+cols])
 					}
 				}
-				kern(kb, ap, bpanel, w.edge, nr, alpha, overwrite)
+				kern.tile(kb, ap, bpanel, w.edge, nr, alpha, overwrite)
 				for r := 0; r < rows; r++ {
 					copy(c[ci+r*ldc:ci+r*ldc+cols], w.edge[r*nr:r*nr+cols])
 				}
