@@ -53,15 +53,20 @@ func packB(dst []float32, b []float32, ldb int, transB bool, p0, k, j0, n int) {
 		panel := dst[pj*k*nr : (pj+1)*k*nr]
 		cols := min(nr, n-pj*nr)
 		jb := j0 + pj*nr
-		if !transB {
+		switch {
+		case !transB && cols == nr:
+			packCopy(panel, b[p0*ldb+jb:], ldb, k, nr)
+		case !transB:
 			for kk := 0; kk < k; kk++ {
 				row := panel[kk*nr : (kk+1)*nr]
 				copy(row[:cols], b[(p0+kk)*ldb+jb:(p0+kk)*ldb+jb+cols])
 				clear(row[cols:])
 			}
-			continue
+		case cols == nr:
+			packTranspose(panel, b[jb*ldb+p0:], ldb, k, nr)
+		default:
+			interleave(panel, b, ldb, jb, cols, p0, k, nr)
 		}
-		interleave(panel, b, ldb, jb, cols, p0, k, nr)
 	}
 }
 
@@ -73,6 +78,10 @@ func packA(dst []float32, a []float32, lda int, transA bool, i0, m, p0, k int) {
 		panel := dst[pi*k*mr : (pi+1)*k*mr]
 		rows := min(mr, m-pi*mr)
 		ib := i0 + pi*mr
+		if transA && rows == mr {
+			packCopy(panel, a[p0*lda+ib:], lda, k, mr)
+			continue
+		}
 		if transA {
 			for kk := 0; kk < k; kk++ {
 				col := panel[kk*mr : (kk+1)*mr]
@@ -82,7 +91,7 @@ func packA(dst []float32, a []float32, lda int, transA bool, i0, m, p0, k int) {
 			continue
 		}
 		if rows == mr {
-			packRows6(panel, a, lda, ib, p0, k)
+			packTranspose(panel, a[ib*lda+p0:], lda, k, mr)
 			continue
 		}
 		interleave(panel, a, lda, ib, rows, p0, k, mr)
@@ -104,22 +113,6 @@ func interleave(panel, src []float32, ld, first, count, p0, k, width int) {
 		for kk := 0; kk < k; kk++ {
 			clear(panel[kk*width+count : (kk+1)*width])
 		}
-	}
-}
-
-// packRows6 interleaves six rows of A, k values from column p0 of row ib
-// on, into one panel: reading six streams and writing one.
-func packRows6(panel, a []float32, lda, ib, p0, k int) {
-	r0 := a[ib*lda+p0 : ib*lda+p0+k]
-	r1 := a[(ib+1)*lda+p0 : (ib+1)*lda+p0+k]
-	r2 := a[(ib+2)*lda+p0 : (ib+2)*lda+p0+k]
-	r3 := a[(ib+3)*lda+p0 : (ib+3)*lda+p0+k]
-	r4 := a[(ib+4)*lda+p0 : (ib+4)*lda+p0+k]
-	r5 := a[(ib+5)*lda+p0 : (ib+5)*lda+p0+k]
-	panel = panel[:k*mr]
-	for kk := range r0 {
-		col := panel[kk*mr : kk*mr+mr : kk*mr+mr]
-		col[0], col[1], col[2], col[3], col[4], col[5] = r0[kk], r1[kk], r2[kk], r3[kk], r4[kk], r5[kk]
 	}
 }
 
