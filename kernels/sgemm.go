@@ -18,8 +18,11 @@ const (
 	kc = 256
 	mc = 16 * mr
 	// parallelFlops is the size under which a multiply stays on one
-	// goroutine: starting a second costs more than it saves.
-	parallelFlops = 1 << 21
+	// goroutine: starting a second costs more than it saves. Waking the
+	// other core's thread takes tens of microseconds, while one core
+	// multiplies 8 Mflop (the MLP's 128×128×256 products) in about 50
+	// with the AVX-512 kernel and in half the time of two workers.
+	parallelFlops = 1 << 24
 )
 
 // microKernel adds alpha·(Apanel·Bpanel), an mr×nr block computed over
@@ -184,60 +187,66 @@ type bSource func(buf []float32, p0, kb, pj0, pj1 int)
 // share is one worker's part of C: rows [i0, i1) × column panels [pj0, pj1).
 type share struct{ i0, i1, pj0, pj1 int }
 
+// splitShares cuts C (m×n, panelsN column panels) in two shares. Each
+// worker packs what its share needs on its own, so that the workers never
+// wait for each other before the end (waking a waiting goroutine's thread
+// costs tens of microseconds here, as much as a small product): a column
+// split packs all of A twice, a row split all of B, so the cut is across
+// the larger of m and n. Rows are cut at a multiple of mr and columns at a
+// multiple of four panels where there are enough, keeping whole tiles of
+// the wider kernels. One share when C is too small to cut.
+func splitShares(m, n, panelsN int) []share {
+	rowsOK, colsOK := m >= 8*mr, panelsN >= 2
+	if colsOK && (n >= m || !rowsOK) {
+		mid := panelsN / 2
+		if panelsN >= 8 {
+			mid = (panelsN/2 + 2) / 4 * 4
+		}
+		return []share{{0, m, 0, mid}, {0, m, mid, panelsN}}
+	}
+	if rowsOK {
+		mid := (m/2 + mr - 1) / mr * mr
+		return []share{{0, mid, 0, panelsN}, {mid, m, 0, panelsN}}
+	}
+	return []share{{0, m, 0, panelsN}}
+}
+
 // gemmPanels adds alpha·op(A)·op(B) to C (m×n, rows ldc apart), or with
 // overwrite stores it there (C's content ignored), taking the operands
 // panel by panel from srcA and srcB, over K blocks of kc in order.
-// With two workers each takes a contiguous half of C: of the rows (cut at
-// a multiple of mr) when there are enough, else of the column panels.
-// Every element of C is computed the same way whatever the split.
+// With two workers each takes a part of C (see splitShares) and runs its
+// K blocks on its own. Every element of C is computed the same way
+// whatever the split.
 func gemmPanels(kern kernel, m, n, k int, alpha float32, srcA aSource, srcB bSource, c []float32, ldc int, overwrite bool, workers int) {
 	panelsN := (n + nr - 1) / nr
-	bp := bPool.Get().(*[]float32)
-	defer bPool.Put(bp)
-	if cap(*bp) < panelsN*nr*kc {
-		*bp = make([]float32, panelsN*nr*kc)
+	run := func(s share) {
+		bp := bPool.Get().(*[]float32)
+		defer bPool.Put(bp)
+		// srcB writes panel pj at pj·kb·nr: the buffer covers the panels
+		// before the share's too, unused.
+		if cap(*bp) < s.pj1*nr*kc {
+			*bp = make([]float32, s.pj1*nr*kc)
+		}
+		for p0 := 0; p0 < k; p0 += kc {
+			kb := min(kc, k-p0)
+			bPacked := (*bp)[:s.pj1*nr*kb]
+			srcB(bPacked, p0, kb, s.pj0, s.pj1)
+			multiplyShare(kern, s, n, kb, p0, alpha, srcA, bPacked, c, ldc, overwrite && p0 == 0)
+		}
 	}
 	shares := []share{{0, m, 0, panelsN}}
-	splitRows := false
 	if workers == 2 {
-		switch {
-		case m >= 8*mr:
-			mid := (m/2 + mr - 1) / mr * mr
-			shares, splitRows = []share{{0, mid, 0, panelsN}, {mid, m, 0, panelsN}}, true
-		case panelsN >= 2:
-			shares = []share{{0, m, 0, panelsN / 2}, {0, m, panelsN / 2, panelsN}}
-		}
+		shares = splitShares(m, n, panelsN)
 	}
-	for p0 := 0; p0 < k; p0 += kc {
-		kb := min(kc, k-p0)
-		bPacked := (*bp)[:panelsN*nr*kb]
-		store := overwrite && p0 == 0
-		if len(shares) == 1 {
-			srcB(bPacked, p0, kb, 0, panelsN)
-			multiplyShare(kern, shares[0], n, kb, p0, alpha, srcA, bPacked, c, ldc, store)
-			continue
-		}
-		// Each worker packs half of B's panels; with a row split both then
-		// need all of them, so they meet before multiplying.
-		var packed, done sync.WaitGroup
-		packed.Add(2)
-		work := func(part int) {
-			lo, hi := part*panelsN/2, (part+1)*panelsN/2
-			if !splitRows {
-				lo, hi = shares[part].pj0, shares[part].pj1
-			}
-			srcB(bPacked, p0, kb, lo, hi)
-			if splitRows {
-				packed.Done()
-				packed.Wait()
-			}
-			multiplyShare(kern, shares[part], n, kb, p0, alpha, srcA, bPacked, c, ldc, store)
-		}
-		done.Add(1)
-		go func() { defer done.Done(); work(1) }()
-		work(0)
-		done.Wait()
+	if len(shares) == 1 {
+		run(shares[0])
+		return
 	}
+	var done sync.WaitGroup
+	done.Add(1)
+	go func() { defer done.Done(); run(shares[1]) }()
+	run(shares[0])
+	done.Wait()
 }
 
 // multiplyShare adds (or with overwrite stores) one K block's product to a
