@@ -49,7 +49,8 @@ type kernel struct {
 
 // packB copies B[p0:p0+k, j0:j0+n] into panels of nr columns (zero-padded),
 // each panel k rows of nr values. Both layouts are read along their rows
-// (a transposed B one column of the panel at a time), so the reads stream.
+// (a transposed B sixteen rows at a time, four values of each, turned
+// into four rows of the panel), so the reads stream.
 func packB(dst []float32, b []float32, ldb int, transB bool, p0, k, j0, n int) {
 	panels := (n + nr - 1) / nr
 	for pj := 0; pj < panels; pj++ {
@@ -103,8 +104,9 @@ func packA(dst []float32, a []float32, lda int, transA bool, i0, m, p0, k int) {
 
 // interleave packs count ≤ width rows of src (ld apart, from row first,
 // k values from column p0 each) into a panel of k groups of width values,
-// row r at position r of every group, zero-padding the groups: A's panels
-// from a row-major A, and B's from a transposed B.
+// row r at position r of every group, zero-padding the groups: the last,
+// partial panels of a row-major A and of a transposed B (packTranspose
+// does the full ones).
 func interleave(panel, src []float32, ld, first, count, p0, k, width int) {
 	for r := 0; r < count; r++ {
 		row := src[(first+r)*ld+p0 : (first+r)*ld+p0+k]
