@@ -177,6 +177,12 @@ func BenchmarkSgemm(b *testing.B) {
 	}
 	for _, c := range cases {
 		b.Run(c.name+"/practica", func(b *testing.B) { benchGemm(b, c.m, c.n, c.k, c.tA, c.tB, NewBLAS()) })
+		// the AVX2 kernel where the CPU also has AVX-512 (what CPUs without it run)
+		if hasAVX512() {
+			b.Run(c.name+"/practica-avx2", func(b *testing.B) {
+				benchGemm(b, c.m, c.n, c.k, c.tA, c.tB, &BLAS{kernel: kernel{tile: kernelAVX2}})
+			})
+		}
 		// the packed multiply with the portable micro-kernel (the convolution's on CPUs without AVX2)
 		b.Run(c.name+"/practica-portable", func(b *testing.B) { benchGemm(b, c.m, c.n, c.k, c.tA, c.tB, &BLAS{kernel: kernel{tile: kernelGo}}) })
 		b.Run(c.name+"/gonum", func(b *testing.B) { benchGemm(b, c.m, c.n, c.k, c.tA, c.tB, gonum.Implementation{}) })
