@@ -1,6 +1,8 @@
 // Package kernels holds Practica's compute kernels: the matrix multiply
 // gorgonia and tensor use (a packed sgemm with a 6×16 AVX2/FMA
-// micro-kernel in Go assembly, installed once with Install), gorgonia
+// micro-kernel in Go assembly, and on CPUs with AVX-512 a 6×64 one that
+// computes every element with the same operations in the same order, so
+// the same bits; installed once with Install), gorgonia
 // operations that gorgonia v0.9.18 gets wrong, does slowly or lacks, each
 // with its own gradient, checked against float64 references or finite
 // differences in the tests, and the fused Adam update.

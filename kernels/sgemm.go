@@ -18,8 +18,11 @@ const (
 	kc = 256
 	mc = 16 * mr
 	// parallelFlops is the size under which a multiply stays on one
-	// goroutine: starting a second costs more than it saves.
-	parallelFlops = 1 << 21
+	// goroutine: starting a second costs more than it saves. Waking the
+	// other core's thread takes tens of microseconds, while one core
+	// multiplies 8 Mflop (the MLP's 128×128×256 products) in about 50
+	// with the AVX-512 kernel and in half the time of two workers.
+	parallelFlops = 1 << 24
 )
 
 // microKernel adds alpha·(Apanel·Bpanel), an mr×nr block computed over
@@ -27,24 +30,47 @@ const (
 // with overwrite stores it there without reading C.
 type microKernel func(k int, a, b, c []float32, ldc int, alpha float32, overwrite bool)
 
+// rowKernel does what a microKernel does for one A panel against a run of
+// B's panels at once (b holds them one after the other, k·nr values
+// each), for the first rows ≤ mr rows and cols columns of C only: a
+// kernel with more registers keeps several panels' accumulators at once
+// and stores partial tiles itself.
+type rowKernel func(k int, a, b []float32, cols int, c []float32, ldc, rows int, alpha float32, overwrite bool)
+
+// kernel is a multiply's innermost step: tile, an mr×nr micro-kernel
+// (partial tiles go through a scratch tile), or, if set, row. Both must
+// compute every element of C in the same order of operations: per K
+// block, a chain of multiply-adds over k in order from zero, then one
+// combination with C.
+type kernel struct {
+	tile microKernel
+	row  rowKernel
+}
+
 // packB copies B[p0:p0+k, j0:j0+n] into panels of nr columns (zero-padded),
 // each panel k rows of nr values. Both layouts are read along their rows
-// (a transposed B one column of the panel at a time), so the reads stream.
+// (a transposed B sixteen rows at a time, four values of each, turned
+// into four rows of the panel), so the reads stream.
 func packB(dst []float32, b []float32, ldb int, transB bool, p0, k, j0, n int) {
 	panels := (n + nr - 1) / nr
 	for pj := 0; pj < panels; pj++ {
 		panel := dst[pj*k*nr : (pj+1)*k*nr]
 		cols := min(nr, n-pj*nr)
 		jb := j0 + pj*nr
-		if !transB {
+		switch {
+		case !transB && cols == nr:
+			packCopy(panel, b[p0*ldb+jb:], ldb, k, nr)
+		case !transB:
 			for kk := 0; kk < k; kk++ {
 				row := panel[kk*nr : (kk+1)*nr]
 				copy(row[:cols], b[(p0+kk)*ldb+jb:(p0+kk)*ldb+jb+cols])
 				clear(row[cols:])
 			}
-			continue
+		case cols == nr:
+			packTranspose(panel, b[jb*ldb+p0:], ldb, k, nr)
+		default:
+			interleave(panel, b, ldb, jb, cols, p0, k, nr)
 		}
-		interleave(panel, b, ldb, jb, cols, p0, k, nr)
 	}
 }
 
@@ -56,6 +82,10 @@ func packA(dst []float32, a []float32, lda int, transA bool, i0, m, p0, k int) {
 		panel := dst[pi*k*mr : (pi+1)*k*mr]
 		rows := min(mr, m-pi*mr)
 		ib := i0 + pi*mr
+		if transA && rows == mr {
+			packCopy(panel, a[p0*lda+ib:], lda, k, mr)
+			continue
+		}
 		if transA {
 			for kk := 0; kk < k; kk++ {
 				col := panel[kk*mr : (kk+1)*mr]
@@ -65,7 +95,7 @@ func packA(dst []float32, a []float32, lda int, transA bool, i0, m, p0, k int) {
 			continue
 		}
 		if rows == mr {
-			packRows6(panel, a, lda, ib, p0, k)
+			packTranspose(panel, a[ib*lda+p0:], lda, k, mr)
 			continue
 		}
 		interleave(panel, a, lda, ib, rows, p0, k, mr)
@@ -74,8 +104,9 @@ func packA(dst []float32, a []float32, lda int, transA bool, i0, m, p0, k int) {
 
 // interleave packs count ≤ width rows of src (ld apart, from row first,
 // k values from column p0 each) into a panel of k groups of width values,
-// row r at position r of every group, zero-padding the groups: A's panels
-// from a row-major A, and B's from a transposed B.
+// row r at position r of every group, zero-padding the groups: the last,
+// partial panels of a row-major A and of a transposed B (packTranspose
+// does the full ones).
 func interleave(panel, src []float32, ld, first, count, p0, k, width int) {
 	for r := 0; r < count; r++ {
 		row := src[(first+r)*ld+p0 : (first+r)*ld+p0+k]
@@ -87,22 +118,6 @@ func interleave(panel, src []float32, ld, first, count, p0, k, width int) {
 		for kk := 0; kk < k; kk++ {
 			clear(panel[kk*width+count : (kk+1)*width])
 		}
-	}
-}
-
-// packRows6 interleaves six rows of A, k values from column p0 of row ib
-// on, into one panel: reading six streams and writing one.
-func packRows6(panel, a []float32, lda, ib, p0, k int) {
-	r0 := a[ib*lda+p0 : ib*lda+p0+k]
-	r1 := a[(ib+1)*lda+p0 : (ib+1)*lda+p0+k]
-	r2 := a[(ib+2)*lda+p0 : (ib+2)*lda+p0+k]
-	r3 := a[(ib+3)*lda+p0 : (ib+3)*lda+p0+k]
-	r4 := a[(ib+4)*lda+p0 : (ib+4)*lda+p0+k]
-	r5 := a[(ib+5)*lda+p0 : (ib+5)*lda+p0+k]
-	panel = panel[:k*mr]
-	for kk := range r0 {
-		col := panel[kk*mr : kk*mr+mr : kk*mr+mr]
-		col[0], col[1], col[2], col[3], col[4], col[5] = r0[kk], r1[kk], r2[kk], r3[kk], r4[kk], r5[kk]
 	}
 }
 
@@ -123,7 +138,7 @@ var (
 // sgemm computes C = alpha·op(A)·op(B) + beta·C for row-major matrices
 // with the given micro-kernel, on two goroutines when the product is large
 // enough (see gemmPanels for the split).
-func sgemm(kern microKernel, tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+func sgemm(kern kernel, tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -174,65 +189,71 @@ type bSource func(buf []float32, p0, kb, pj0, pj1 int)
 // share is one worker's part of C: rows [i0, i1) × column panels [pj0, pj1).
 type share struct{ i0, i1, pj0, pj1 int }
 
+// splitShares cuts C (m×n, panelsN column panels) in two shares. Each
+// worker packs what its share needs on its own, so that the workers never
+// wait for each other before the end (waking a waiting goroutine's thread
+// costs tens of microseconds here, as much as a small product): a column
+// split packs all of A twice, a row split all of B, so the cut is across
+// the larger of m and n. Rows are cut at a multiple of mr and columns at a
+// multiple of four panels where there are enough, keeping whole tiles of
+// the wider kernels. One share when C is too small to cut.
+func splitShares(m, n, panelsN int) []share {
+	rowsOK, colsOK := m >= 8*mr, panelsN >= 2
+	if colsOK && (n >= m || !rowsOK) {
+		mid := panelsN / 2
+		if panelsN >= 8 {
+			mid = (panelsN/2 + 2) / 4 * 4
+		}
+		return []share{{0, m, 0, mid}, {0, m, mid, panelsN}}
+	}
+	if rowsOK {
+		mid := (m/2 + mr - 1) / mr * mr
+		return []share{{0, mid, 0, panelsN}, {mid, m, 0, panelsN}}
+	}
+	return []share{{0, m, 0, panelsN}}
+}
+
 // gemmPanels adds alpha·op(A)·op(B) to C (m×n, rows ldc apart), or with
 // overwrite stores it there (C's content ignored), taking the operands
 // panel by panel from srcA and srcB, over K blocks of kc in order.
-// With two workers each takes a contiguous half of C: of the rows (cut at
-// a multiple of mr) when there are enough, else of the column panels.
-// Every element of C is computed the same way whatever the split.
-func gemmPanels(kern microKernel, m, n, k int, alpha float32, srcA aSource, srcB bSource, c []float32, ldc int, overwrite bool, workers int) {
+// With two workers each takes a part of C (see splitShares) and runs its
+// K blocks on its own. Every element of C is computed the same way
+// whatever the split.
+func gemmPanels(kern kernel, m, n, k int, alpha float32, srcA aSource, srcB bSource, c []float32, ldc int, overwrite bool, workers int) {
 	panelsN := (n + nr - 1) / nr
-	bp := bPool.Get().(*[]float32)
-	defer bPool.Put(bp)
-	if cap(*bp) < panelsN*nr*kc {
-		*bp = make([]float32, panelsN*nr*kc)
+	run := func(s share) {
+		bp := bPool.Get().(*[]float32)
+		defer bPool.Put(bp)
+		// srcB writes panel pj at pj·kb·nr: the buffer covers the panels
+		// before the share's too, unused.
+		if cap(*bp) < s.pj1*nr*kc {
+			*bp = make([]float32, s.pj1*nr*kc)
+		}
+		for p0 := 0; p0 < k; p0 += kc {
+			kb := min(kc, k-p0)
+			bPacked := (*bp)[:s.pj1*nr*kb]
+			srcB(bPacked, p0, kb, s.pj0, s.pj1)
+			multiplyShare(kern, s, n, kb, p0, alpha, srcA, bPacked, c, ldc, overwrite && p0 == 0)
+		}
 	}
 	shares := []share{{0, m, 0, panelsN}}
-	splitRows := false
 	if workers == 2 {
-		switch {
-		case m >= 8*mr:
-			mid := (m/2 + mr - 1) / mr * mr
-			shares, splitRows = []share{{0, mid, 0, panelsN}, {mid, m, 0, panelsN}}, true
-		case panelsN >= 2:
-			shares = []share{{0, m, 0, panelsN / 2}, {0, m, panelsN / 2, panelsN}}
-		}
+		shares = splitShares(m, n, panelsN)
 	}
-	for p0 := 0; p0 < k; p0 += kc {
-		kb := min(kc, k-p0)
-		bPacked := (*bp)[:panelsN*nr*kb]
-		store := overwrite && p0 == 0
-		if len(shares) == 1 {
-			srcB(bPacked, p0, kb, 0, panelsN)
-			multiplyShare(kern, shares[0], n, kb, p0, alpha, srcA, bPacked, c, ldc, store)
-			continue
-		}
-		// Each worker packs half of B's panels; with a row split both then
-		// need all of them, so they meet before multiplying.
-		var packed, done sync.WaitGroup
-		packed.Add(2)
-		work := func(part int) {
-			lo, hi := part*panelsN/2, (part+1)*panelsN/2
-			if !splitRows {
-				lo, hi = shares[part].pj0, shares[part].pj1
-			}
-			srcB(bPacked, p0, kb, lo, hi)
-			if splitRows {
-				packed.Done()
-				packed.Wait()
-			}
-			multiplyShare(kern, shares[part], n, kb, p0, alpha, srcA, bPacked, c, ldc, store)
-		}
-		done.Add(1)
-		go func() { defer done.Done(); work(1) }()
-		work(0)
-		done.Wait()
+	if len(shares) == 1 {
+		run(shares[0])
+		return
 	}
+	var done sync.WaitGroup
+	done.Add(1)
+	go func() { defer done.Done(); run(shares[1]) }()
+	run(shares[0])
+	done.Wait()
 }
 
 // multiplyShare adds (or with overwrite stores) one K block's product to a
 // worker's share of C, in row blocks of at most mc.
-func multiplyShare(kern microKernel, s share, n, kb, p0 int, alpha float32, srcA aSource, bPacked, c []float32, ldc int, overwrite bool) {
+func multiplyShare(kern kernel, s share, n, kb, p0 int, alpha float32, srcA aSource, bPacked, c []float32, ldc int, overwrite bool) {
 	w := wPool.Get().(*workspace)
 	defer wPool.Put(w)
 	for i0 := s.i0; i0 < s.i1; i0 += mc {
@@ -241,12 +262,18 @@ func multiplyShare(kern microKernel, s share, n, kb, p0 int, alpha float32, srcA
 		for pi := 0; pi*mr < mb; pi++ {
 			ap := aPacked[pi*kb*mr : (pi+1)*kb*mr]
 			rows := min(mr, mb-pi*mr)
+			if kern.row != nil {
+				ci := (i0+pi*mr)*ldc + s.pj0*nr
+				cols := min(n, s.pj1*nr) - s.pj0*nr
+				kern.row(kb, ap, bPacked[s.pj0*kb*nr:s.pj1*kb*nr], cols, c[ci:], ldc, rows, alpha, overwrite)
+				continue
+			}
 			for pj := s.pj0; pj < s.pj1; pj++ {
 				cols := min(nr, n-pj*nr)
 				bpanel := bPacked[pj*kb*nr : (pj+1)*kb*nr]
 				ci := (i0+pi*mr)*ldc + pj*nr
 				if rows == mr && cols == nr {
-					kern(kb, ap, bpanel, c[ci:], ldc, alpha, overwrite)
+					kern.tile(kb, ap, bpanel, c[ci:], ldc, alpha, overwrite)
 					continue
 				}
 				if !overwrite {
@@ -255,7 +282,7 @@ func multiplyShare(kern microKernel, s share, n, kb, p0 int, alpha float32, srcA
 						copy(w.edge[r*nr:r*nr+cols], c[ci+r*ldc:ci+r*ldc+cols])
 					}
 				}
-				kern(kb, ap, bpanel, w.edge, nr, alpha, overwrite)
+				kern.tile(kb, ap, bpanel, w.edge, nr, alpha, overwrite)
 				for r := 0; r < rows; r++ {
 					copy(c[ci+r*ldc:ci+r*ldc+cols], w.edge[r*nr:r*nr+cols])
 				}

@@ -39,8 +39,11 @@ func naive(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda i
 func TestSgemmAgainstNaive(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 1))
 	shapes := [][3]int{{1, 1, 1}, {5, 7, 3}, {6, 16, 1}, {7, 17, 257}, {97, 33, 300}, {128, 10, 128}, {200, 130, 520}, {13, 1, 40}, {1, 50, 9},
-		{20, 300, 400}, {50, 40, 600}} // the last two: two workers split by columns, then by rows
-	kernels := map[string]microKernel{"go": kernelGo, "avx2": kernelAVX2}
+		{40, 600, 360}, {400, 40, 530}} // the last two: two workers split by columns, then by rows
+	kernels := map[string]kernel{"go": {tile: kernelGo}, "avx2": {tile: kernelAVX2}, "avx512": {tile: kernelAVX2, row: rowAVX512}}
+	if !hasAVX512() {
+		delete(kernels, "avx512")
+	}
 	if !hasAVX2() {
 		delete(kernels, "avx2")
 		t.Log("no AVX2/FMA here: only the Go kernel is tested")
@@ -91,7 +94,7 @@ func TestSgemmAgainstNaive(t *testing.T) {
 // TestFallbackUsesGonum: without AVX2/FMA the multiply is gonum's, which
 // beats the portable micro-kernel; the result is still the product.
 func TestFallbackUsesGonum(t *testing.T) {
-	b := newBLAS(false)
+	b := newBLAS(false, false)
 	if !b.gonumSgemm || b.Name() != "gonum sgemm (no AVX2/FMA on this CPU)" {
 		t.Fatalf("fallback BLAS %q does not use gonum's Sgemm", b.Name())
 	}
@@ -153,7 +156,8 @@ func benchGemm(bm *testing.B, m, n, k int, tA, tB blas.Transpose, impl blas.Floa
 }
 
 // BenchmarkSgemm measures the MLP's shapes (batch 128, 784-256-128-10):
-// the forward x·W and the two backward products.
+// each layer's forward x·W and the two backward products, dW = xᵀ·dY and
+// dX = dY·Wᵀ (the first layer has no dX), and a square product.
 func BenchmarkSgemm(b *testing.B) {
 	cases := []struct {
 		name    string
@@ -164,11 +168,91 @@ func BenchmarkSgemm(b *testing.B) {
 		{"dW_784x256x128", 784, 256, 128, blas.Trans, blas.NoTrans},
 		{"dX_128x784x256", 128, 784, 256, blas.NoTrans, blas.Trans},
 		{"square_512", 512, 512, 512, blas.NoTrans, blas.NoTrans},
+		{"fwd_128x128x256", 128, 128, 256, blas.NoTrans, blas.NoTrans},
+		{"dW_256x128x128", 256, 128, 128, blas.Trans, blas.NoTrans},
+		{"dX_128x256x128", 128, 256, 128, blas.NoTrans, blas.Trans},
+		{"fwd_128x10x128", 128, 10, 128, blas.NoTrans, blas.NoTrans},
+		{"dW_128x10x128", 128, 10, 128, blas.Trans, blas.NoTrans},
+		{"dX_128x128x10", 128, 128, 10, blas.NoTrans, blas.Trans},
 	}
 	for _, c := range cases {
 		b.Run(c.name+"/practica", func(b *testing.B) { benchGemm(b, c.m, c.n, c.k, c.tA, c.tB, NewBLAS()) })
+		// the AVX2 kernel where the CPU also has AVX-512 (what CPUs without it run)
+		if hasAVX512() {
+			b.Run(c.name+"/practica-avx2", func(b *testing.B) {
+				benchGemm(b, c.m, c.n, c.k, c.tA, c.tB, &BLAS{kernel: kernel{tile: kernelAVX2}})
+			})
+		}
 		// the packed multiply with the portable micro-kernel (the convolution's on CPUs without AVX2)
-		b.Run(c.name+"/practica-portable", func(b *testing.B) { benchGemm(b, c.m, c.n, c.k, c.tA, c.tB, &BLAS{kernel: kernelGo}) })
+		b.Run(c.name+"/practica-portable", func(b *testing.B) { benchGemm(b, c.m, c.n, c.k, c.tA, c.tB, &BLAS{kernel: kernel{tile: kernelGo}}) })
 		b.Run(c.name+"/gonum", func(b *testing.B) { benchGemm(b, c.m, c.n, c.k, c.tA, c.tB, gonum.Implementation{}) })
+	}
+}
+
+// TestSgemmAVX512BitIdentical: the AVX-512 kernel gives the AVX2 kernel's
+// bits on every element, for random shapes around the tiles' edges (m, n,
+// k not multiples of 6, 16, 64 or kc, k below and above kc, one and two
+// workers split by rows or columns), transposes, alphas and betas, and
+// through the convolution's entry (gemmPanels from a prepacked A,
+// accumulating into C).
+func TestSgemmAVX512BitIdentical(t *testing.T) {
+	if !hasAVX512() {
+		t.Skip("no AVX-512 here")
+	}
+	k512, k2 := kernel{tile: kernelAVX2, row: rowAVX512}, kernel{tile: kernelAVX2}
+	rng := rand.New(rand.NewPCG(5, 6))
+	shapes := [][3]int{{1, 1, 1}, {6, 64, 256}, {7, 65, 257}, {5, 63, 255}, {128, 10, 128}, {128, 256, 784}, {784, 256, 128},
+		{128, 784, 256}, {256, 128, 128}, {128, 128, 10}, {13, 49, 513}, {100, 17, 300}, {12, 200, 1}, {96, 48, 512}, {97, 33, 769}}
+	for len(shapes) < 160 {
+		shapes = append(shapes, [3]int{1 + rng.IntN(200), 1 + rng.IntN(300), 1 + rng.IntN(700)})
+	}
+	alphas := []float32{1, 0.75, -1.5}
+	betas := []float32{0, 1, 0.5, -2}
+	for i, s := range shapes {
+		m, n, k := s[0], s[1], s[2]
+		tA, tB := blas.Transpose(blas.NoTrans), blas.Transpose(blas.NoTrans)
+		if i&1 != 0 {
+			tA = blas.Trans
+		}
+		if i&2 != 0 {
+			tB = blas.Trans
+		}
+		alpha, beta := alphas[i%len(alphas)], betas[(i/3)%len(betas)]
+		lda, ldb, ldc := k+i%3, n+i%5, n+i%4
+		rowsA, rowsB := m, k
+		if tA != blas.NoTrans {
+			lda, rowsA = m+i%3, k
+		}
+		if tB != blas.NoTrans {
+			ldb, rowsB = k+i%5, n
+		}
+		a, b, c := randVec(rng, rowsA*lda), randVec(rng, rowsB*ldb), randVec(rng, m*ldc)
+		want, got := append([]float32(nil), c...), append([]float32(nil), c...)
+		sgemm(k2, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, want, ldc)
+		sgemm(k512, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, got, ldc)
+		name := fmt.Sprintf("%dx%dx%d/%c%c/a%g,b%g", m, n, k, tA, tB, alpha, beta)
+		sameBits32(t, name, got, want)
+
+		// The convolution's way in: A prepacked, B from a source, C
+		// accumulated (overwrite false), on one worker and on two.
+		for _, workers := range []int{1, 2} {
+			packed := prepackA(nil, a, lda, tA != blas.NoTrans, m, k)
+			srcB := func(buf []float32, p0, kb, pj0, pj1 int) {
+				packB(buf[pj0*kb*nr:], b, ldb, tB != blas.NoTrans, p0, kb, pj0*nr, min(n, pj1*nr)-pj0*nr)
+			}
+			want, got := append([]float32(nil), c...), append([]float32(nil), c...)
+			gemmPanels(k2, m, n, k, alpha, prepackedSource(packed, m), srcB, want, ldc, false, workers)
+			gemmPanels(k512, m, n, k, alpha, prepackedSource(packed, m), srcB, got, ldc, false, workers)
+			sameBits32(t, fmt.Sprintf("%s/panels,%d workers", name, workers), got, want)
+		}
+	}
+}
+
+func sameBits32(t *testing.T, name string, got, want []float32) {
+	t.Helper()
+	for i := range want {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			t.Fatalf("%s: element %d = %v (%#x), want %v (%#x)", name, i, got[i], math.Float32bits(got[i]), want[i], math.Float32bits(want[i]))
+		}
 	}
 }
