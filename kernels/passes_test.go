@@ -40,3 +40,43 @@ func TestBiasGradBits(t *testing.T) {
 		}
 	}
 }
+
+// TestBiasReLUBits: the vector pass gives the plain loop's bits, NaN,
+// infinities, -0 and rows of every width's tail included.
+func TestBiasReLUBits(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	special := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.Copysign(0, -1)), 0}
+	for _, width := range []int{1, 7, 8, 10, 31, 128, 256} {
+		for _, relu := range []bool{false, true} {
+			rows := 130
+			y := make([]float32, rows*width)
+			b := make([]float32, width)
+			for i := range y {
+				y[i] = float32(rng.NormFloat64())
+				if rng.IntN(10) == 0 {
+					y[i] = special[rng.IntN(len(special))]
+				}
+			}
+			for j := range b {
+				b[j] = float32(rng.NormFloat64())
+				if rng.IntN(5) == 0 {
+					b[j] = special[rng.IntN(len(special))]
+				}
+			}
+			want := append([]float32(nil), y...)
+			for i := range want {
+				v := want[i] + b[i%width]
+				if relu {
+					v = max(v, 0)
+				}
+				want[i] = v
+			}
+			BiasReLU(y, b, relu)
+			for i := range y {
+				if math.Float32bits(y[i]) != math.Float32bits(want[i]) && !(y[i] != y[i] && want[i] != want[i]) {
+					t.Fatalf("width %d relu %v: y[%d] = %v, want %v", width, relu, i, y[i], want[i])
+				}
+			}
+		}
+	}
+}

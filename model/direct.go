@@ -249,8 +249,11 @@ func (d *direct) forward(n int, training bool) {
 			if d.sgemmRows == nil || !d.sgemmRows(blas.NoTrans, blas.NoTrans, n, l.out, l.in, 1, in, l.in, l.w, l.out, 0, out, l.out) {
 				d.sgemm(blas.NoTrans, blas.NoTrans, n, l.out, l.in, 1, in, l.in, l.w, l.out, 0, out, l.out)
 			}
-			if l.b != nil || l.relu {
-				rows(n, n*l.out, func(lo, hi int) { biasReLU(out[lo*l.out:hi*l.out], l.b, l.out, l.relu) })
+			switch {
+			case l.b != nil:
+				kernels.BiasReLU(out, l.b, l.relu)
+			case l.relu:
+				kernels.ReLUForward(out, out)
 			}
 		case Conv2D:
 			l.conv.Forward(in, l.w, l.b, out, n, l.c, l.h, l.wd, l.o)
@@ -268,25 +271,6 @@ func (d *direct) forward(n int, training bool) {
 	}
 }
 
-// biasReLU adds the bias to every row of y (a bias-less dense layer has
-// none) and, with relu, keeps the positive part: max(y+b, 0), the value
-// gorgonia's BroadcastAdd then ReLU give.
-func biasReLU(y, b []float32, width int, relu bool) {
-	for r := 0; r < len(y); r += width {
-		row := y[r : r+width]
-		if b != nil {
-			b := b[:len(row)]
-			for j := range row {
-				row[j] += b[j]
-			}
-		}
-		if relu {
-			for j, v := range row {
-				row[j] = max(v, 0)
-			}
-		}
-	}
-}
 
 // hadamard writes a⊙b into out.
 func hadamard(a, b, out []float32) {

@@ -1,0 +1,40 @@
+#include "textflag.h"
+
+// func biasReLUAVX(n int, y, b unsafe.Pointer, relu bool)
+// y[j] += b[j] for n (a multiple of 8) values, then with relu
+// y[j] = max(y[j], 0) as Go's max computes it: VMAXPS(y, 0) gives +0 for
+// -0 and 0 for NaN, so NaN lanes are put back from y.
+TEXT ·biasReLUAVX(SB), NOSPLIT, $0-25
+	MOVQ    n+0(FP), CX
+	MOVQ    y+8(FP), DI
+	MOVQ    b+16(FP), SI
+	MOVBLZX relu+24(FP), AX
+	VXORPS  Y15, Y15, Y15
+	SHRQ    $3, CX
+	TESTL   AX, AX
+	JNZ     reluloop
+
+addloop:
+	VMOVUPS (DI), Y0
+	VADDPS  (SI), Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, DI
+	ADDQ    $32, SI
+	DECQ    CX
+	JNZ     addloop
+	VZEROUPPER
+	RET
+
+reluloop:
+	VMOVUPS   (DI), Y0
+	VADDPS    (SI), Y0, Y0
+	VMAXPS    Y15, Y0, Y1    // Y1 = max(Y0, 0): 0 where Y0 is NaN or -0
+	VCMPPS    $3, Y0, Y0, Y2 // unordered: NaN lanes
+	VBLENDVPS Y2, Y0, Y1, Y1 // NaN lanes from Y0
+	VMOVUPS   Y1, (DI)
+	ADDQ      $32, DI
+	ADDQ      $32, SI
+	DECQ      CX
+	JNZ       reluloop
+	VZEROUPPER
+	RET

@@ -1,0 +1,5 @@
+//go:build !amd64
+
+package kernels
+
+func biasReLUVector(y, b []float32, relu bool) int { return 0 }
