@@ -29,3 +29,16 @@ func biasReLURow(y, b []float32, relu bool) {
 		y[j] = v
 	}
 }
+
+// addInto adds src into dst value by value (dst[j] += src[j]), float32
+// rows with AVX: the same additions, each rounded as the loop rounds it.
+func addInto[T float32 | float64](dst, src []T) {
+	src = src[:len(dst)]
+	done := 0
+	if d, ok := any(dst).([]float32); ok {
+		done = addVector(d, any(src).([]float32))
+	}
+	for j := done; j < len(dst); j++ {
+		dst[j] += src[j]
+	}
+}

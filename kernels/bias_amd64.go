@@ -16,3 +16,18 @@ func biasReLUVector(y, b []float32, relu bool) int {
 	biasReLUAVX(n, unsafe.Pointer(&y[0]), unsafe.Pointer(&b[0]), relu)
 	return n
 }
+
+//go:noescape
+func addAVX(n int, dst, src unsafe.Pointer)
+
+// addVector adds the leading multiple of 8 values of src into dst with
+// AVX and returns how many it did.
+func addVector(dst, src []float32) int {
+	n := len(dst) &^ 7
+	if n == 0 || !hasAVX2() {
+		return 0
+	}
+	_ = src[n-1]
+	addAVX(n, unsafe.Pointer(&dst[0]), unsafe.Pointer(&src[0]))
+	return n
+}

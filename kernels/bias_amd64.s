@@ -38,3 +38,22 @@ reluloop:
 	JNZ       reluloop
 	VZEROUPPER
 	RET
+
+// func addAVX(n int, dst, src unsafe.Pointer)
+// dst[j] += src[j] for n (a multiple of 8) values.
+TEXT ·addAVX(SB), NOSPLIT, $0-24
+	MOVQ n+0(FP), CX
+	MOVQ dst+8(FP), DI
+	MOVQ src+16(FP), SI
+	SHRQ $3, CX
+
+addvloop:
+	VMOVUPS (DI), Y0
+	VADDPS  (SI), Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, DI
+	ADDQ    $32, SI
+	DECQ    CX
+	JNZ     addvloop
+	VZEROUPPER
+	RET

@@ -325,17 +325,11 @@ func col2im[T float32 | float64](col, x []T, c, h, w int) {
 					dst := plane[si*w : (si+1)*w]
 					switch kj {
 					case 0:
-						for j := 1; j < w; j++ {
-							dst[j-1] += src[j]
-						}
+						addInto(dst[:w-1], src[1:])
 					case 1:
-						for j := range dst {
-							dst[j] += src[j]
-						}
+						addInto(dst, src)
 					default:
-						for j := 0; j < w-1; j++ {
-							dst[j+1] += src[j]
-						}
+						addInto(dst[1:], src[:w-1])
 					}
 				}
 			}

@@ -75,6 +75,9 @@ func gatherPanels(buf, padded []float32, rowOff, colOff []int32, p0, kb, pj0, pj
 //
 //go:noinline
 func gatherPanel(panel, padded []float32, rows, cols []int32) {
+	if gatherVector(panel, padded, rows, cols) {
+		return
+	}
 	for kk, base := range rows {
 		row := panel[kk*nr : (kk+1)*nr]
 		src := padded[base:]

@@ -80,3 +80,42 @@ func TestBiasReLUBits(t *testing.T) {
 		}
 	}
 }
+
+// col2imRef folds the unfolded gradient back value by value.
+func col2imRef(col, x []float32, c, h, w int) {
+	hw := h * w
+	clear(x[:c*hw])
+	for ch := 0; ch < c; ch++ {
+		for ki := 0; ki < 3; ki++ {
+			for kj := 0; kj < 3; kj++ {
+				row := col[(ch*9+ki*3+kj)*hw:]
+				for i := 0; i < h; i++ {
+					for j := 0; j < w; j++ {
+						si, sj := i+ki-1, j+kj-1
+						if si >= 0 && si < h && sj >= 0 && sj < w {
+							x[ch*hw+si*w+sj] += row[i*w+j]
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestCol2imBits(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	for _, c := range []struct{ c, h, w int }{{1, 1, 1}, {2, 3, 5}, {3, 9, 17}, {32, 14, 14}, {1, 28, 28}} {
+		col := make([]float32, c.c*9*c.h*c.w)
+		for i := range col {
+			col[i] = float32(rng.NormFloat64())
+		}
+		got, want := make([]float32, c.c*c.h*c.w), make([]float32, c.c*c.h*c.w)
+		col2im(col, got, c.c, c.h, c.w)
+		col2imRef(col, want, c.c, c.h, c.w)
+		for i := range got {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("%+v: x[%d] = %v, reference %v", c, i, got[i], want[i])
+			}
+		}
+	}
+}

@@ -1,0 +1,4 @@
+package kernels
+
+// useGather: the convolutions gather their panels with AVX-512.
+var useGather = hasAVX512()
