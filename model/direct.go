@@ -271,7 +271,6 @@ func (d *direct) forward(n int, training bool) {
 	}
 }
 
-
 // hadamard writes a⊙b into out.
 func hadamard(a, b, out []float32) {
 	b, out = b[:len(a)], out[:len(a)]
