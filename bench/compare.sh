@@ -17,8 +17,9 @@
 # takes about a minute and a half; of the CNN (40 s epochs), far longer:
 # e.g. bench/compare.sh cnn 2 1.
 #
-# Each run holds the shared lock $BENCH_LOCK (/tmp/bench.lock), one run at a
-# time, so that no two timings on the machine overlap. Needs Debian's
+# The shared lock $BENCH_LOCK (/tmp/bench.lock) is held for each MLP round
+# (about two minutes) and for each CNN run, so that no two timings on the
+# machine overlap and others can take turns. Needs Debian's
 # dataset-fashion-mnist (and python3-torch with libopenblas0-pthread for
 # the comparison); /usr/bin/time (GNU) for the memory figures.
 set -euo pipefail
@@ -44,18 +45,22 @@ if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
     echo "warning: libblas.so.3 is not OpenBLAS; install libopenblas0-pthread for a fair PyTorch baseline" >&2
   fi
 fi
-locked() { if command -v flock >/dev/null; then flock "$lock" "$@"; else "$@"; fi; }
+# lock/unlock: hold the shared lock for one round (a minute or two), so
+# that other timings take turns between rounds but never overlap ours.
+exec 9>>"$lock"
+lock() { if command -v flock >/dev/null; then flock 9; fi; }
+unlock() { if command -v flock >/dev/null; then flock -u 9; fi; }
 
-# run NAME CMD...: one run under the lock, its output in $tmp/NAME.out and,
+# run NAME CMD...: one run (under the lock), its output in $tmp/NAME.out and,
 # with GNU time, its peak RSS (kB) appended to $tmp/NAME.rss (the last line
 # of time's file: a failing command gets a status line before it).
 run() {
   local name=$1; shift
   if [ -x /usr/bin/time ]; then
-    locked /usr/bin/time -f %M -o "$tmp/rss" "$@" >"$tmp/$name.out" || { cat "$tmp/$name.out" >&2; echo "$name failed" >&2; exit 1; }
+    /usr/bin/time -f %M -o "$tmp/rss" "$@" >"$tmp/$name.out" || { cat "$tmp/$name.out" >&2; echo "$name failed" >&2; exit 1; }
     tail -n 1 "$tmp/rss" >>"$tmp/$name.rss"
   else
-    locked "$@" >"$tmp/$name.out" || { cat "$tmp/$name.out" >&2; echo "$name failed" >&2; exit 1; }
+    "$@" >"$tmp/$name.out" || { cat "$tmp/$name.out" >&2; echo "$name failed" >&2; exit 1; }
   fi
 }
 
@@ -85,10 +90,14 @@ fi
 order=(practica "${settings[@]}")
 for r in $(seq "$rounds"); do
   # the order rotated by the round: no side always runs first or last
+  [ "$arch" = cnn ] || lock
   for ((i = 0; i < ${#order[@]}; i++)); do
     job=${order[$(((i + r) % ${#order[@]}))]}
+    [ "$arch" != cnn ] || lock
     if [ "$job" = practica ]; then practica "$r"; else torch "$r" "$job"; fi
+    [ "$arch" != cnn ] || unlock
   done
+  unlock
   echo "round $r/$rounds done" >&2
 done
 kernel=$(grep -h -o '"kernel": "[^"]*"' "$tmp"/runs/*/meta.json | head -1)

@@ -15,10 +15,10 @@
 # aten::div on this CPU (about 8 ms/step against 2 ms with foreach): a
 # comparison with the default alone would flatter Practica.
 #
-# STEPS_MLP and STEPS_CNN set the steps timed per run (300, 25). Each timed
-# run holds the shared lock $BENCH_LOCK (/tmp/bench.lock), one run at a
-# time, so that no two timings on the machine overlap and others can take
-# turns between runs. Needs python3-torch with libopenblas0-pthread for the
+# STEPS_MLP and STEPS_CNN set the steps timed per run (300, 25). Each round
+# of a model (nine runs, about a minute) holds the shared lock $BENCH_LOCK
+# (/tmp/bench.lock), so that no two timings on the machine overlap and
+# others can take turns between rounds. Needs python3-torch with libopenblas0-pthread for the
 # PyTorch side; /usr/bin/time (GNU) for the peak RSS figures.
 set -euo pipefail
 which=${1:-both}
@@ -44,19 +44,23 @@ if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
     echo "warning: libblas.so.3 is not OpenBLAS; install libopenblas0-pthread for a fair PyTorch baseline" >&2
   fi
 fi
-locked() { if command -v flock >/dev/null; then flock "$lock" "$@"; else "$@"; fi; }
+# lock/unlock: hold the shared lock for one round (a minute or two), so
+# that other timings take turns between rounds but never overlap ours.
+exec 9>>"$lock"
+lock() { if command -v flock >/dev/null; then flock 9; fi; }
+unlock() { if command -v flock >/dev/null; then flock -u 9; fi; }
 
-# run NAME CMD...: one timed run under the lock; its output in $tmp/NAME.out
+# run NAME CMD...: one timed run (the caller holds the lock); its output in $tmp/NAME.out
 # and, with GNU time, its peak RSS (kB) appended to $tmp/NAME.rss. With -o
 # and a failing command GNU time writes "Command exited with non-zero
 # status" first, so the figure is the file's last line.
 run() {
   local name=$1; shift
   if [ -x /usr/bin/time ]; then
-    locked /usr/bin/time -f %M -o "$tmp/rss" "$@" >"$tmp/$name.out" || { cat "$tmp/$name.out" >&2; echo "$name failed" >&2; exit 1; }
+    /usr/bin/time -f %M -o "$tmp/rss" "$@" >"$tmp/$name.out" || { cat "$tmp/$name.out" >&2; echo "$name failed" >&2; exit 1; }
     tail -n 1 "$tmp/rss" >>"$tmp/$name.rss"
   else
-    locked "$@" >"$tmp/$name.out" || { cat "$tmp/$name.out" >&2; echo "$name failed" >&2; exit 1; }
+    "$@" >"$tmp/$name.out" || { cat "$tmp/$name.out" >&2; echo "$name failed" >&2; exit 1; }
   fi
 }
 
@@ -88,7 +92,11 @@ one_round() {
 }
 
 for r in $(seq "$rounds"); do
-  for arch in "${archs[@]}"; do one_round "$arch" "$r"; done
+  for arch in "${archs[@]}"; do
+    lock
+    one_round "$arch" "$r"
+    unlock
+  done
   echo "round $r/$rounds done" >&2
 done
 
