@@ -5,6 +5,9 @@ printing one line per epoch: `epoch N seconds S val_acc A`.
 
 Usage: python3 torch_fashion.py mlp|cnn EPOCHS [THREADS [BATCH]]
 (TEST_ACC=1 also prints the accuracy on the 10,000 test images at the end.)
+The OpenBLAS thread count comes from OPENBLAS_NUM_THREADS, set by the
+caller; TORCH_ADAM_FOREACH=1 selects Adam's foreach implementation (as in
+torch_step.py).
 """
 import gzip
 import os
@@ -49,7 +52,7 @@ def main():
             nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
             nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
             nn.Flatten(), nn.Linear(64 * 7 * 7, 128), nn.ReLU(), nn.Linear(128, 10))
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3, foreach=os.environ.get("TORCH_ADAM_FOREACH") == "1")
     loss_fn = nn.CrossEntropyLoss()
     n = len(yt)
     for epoch in range(1, epochs + 1):

@@ -270,7 +270,7 @@ func restoreSeconds(dir *rundir.Dir, history []train.EpochMetrics) error {
 	}
 	for _, r := range rows {
 		if r.Epoch >= 1 && r.Epoch <= len(history) {
-			history[r.Epoch-1].Seconds = r.Seconds
+			history[r.Epoch-1].Seconds, history[r.Epoch-1].StepSeconds = r.Seconds, r.StepSeconds
 		}
 	}
 	return nil

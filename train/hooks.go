@@ -19,7 +19,12 @@ import (
 )
 
 // MetricsHeader is the header of metrics.csv.
-const MetricsHeader = "epoch,step,train_loss,train_eval_loss,val_loss,val_accuracy,lr,seconds"
+const MetricsHeader = metricsHeaderV1 + ",step_seconds"
+
+// metricsHeaderV1 is the header of a metrics.csv written before
+// step_seconds was recorded; ReadMetrics still reads it (a run resumed
+// across the change), with StepSeconds 0.
+const metricsHeaderV1 = "epoch,step,train_loss,train_eval_loss,val_loss,val_accuracy,lr,seconds"
 
 // MetricsCSV rewrites metrics.csv (atomically) after every epoch.
 type MetricsCSV struct {
@@ -39,29 +44,32 @@ func FormatMetrics(history []EpochMetrics) string {
 	b.WriteString(MetricsHeader + "\n")
 	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 	for _, m := range history {
-		fmt.Fprintf(&b, "%d,%d,%s,%s,%s,%s,%s,%s\n", m.Epoch, m.Step, f(m.TrainLoss), f(m.TrainEvalLoss), f(m.ValLoss), f(m.ValAccuracy), f(m.LR), strconv.FormatFloat(m.Seconds, 'f', 3, 64))
+		fmt.Fprintf(&b, "%d,%d,%s,%s,%s,%s,%s,%s,%s\n", m.Epoch, m.Step, f(m.TrainLoss), f(m.TrainEvalLoss), f(m.ValLoss), f(m.ValAccuracy), f(m.LR),
+			strconv.FormatFloat(m.Seconds, 'f', 3, 64), strconv.FormatFloat(m.StepSeconds, 'f', 3, 64))
 	}
 	return b.String()
 }
 
 // ReadMetrics parses metrics.csv as FormatMetrics writes it, strictly: a
 // wrong header, a short row or a field that is not a number is an error
-// naming the line.
+// naming the line. A file with the header of before step_seconds reads
+// with StepSeconds 0.
 func ReadMetrics(r io.Reader) ([]EpochMetrics, error) {
 	rows, err := csv.NewReader(r).ReadAll()
 	if err != nil {
 		return nil, err
 	}
-	if len(rows) == 0 || strings.Join(rows[0], ",") != MetricsHeader {
+	if len(rows) == 0 || strings.Join(rows[0], ",") != MetricsHeader && strings.Join(rows[0], ",") != metricsHeaderV1 {
 		return nil, fmt.Errorf("line 1: want the header %q", MetricsHeader)
 	}
 	out := make([]EpochMetrics, 0, len(rows)-1)
 	for i, r := range rows[1:] {
 		var m EpochMetrics
-		var errs [8]error
+		var errs [9]error
 		m.Epoch, errs[0] = strconv.Atoi(r[0])
 		m.Step, errs[1] = strconv.ParseInt(r[1], 10, 64)
-		for j, dst := range []*float64{&m.TrainLoss, &m.TrainEvalLoss, &m.ValLoss, &m.ValAccuracy, &m.LR, &m.Seconds} {
+		floats := []*float64{&m.TrainLoss, &m.TrainEvalLoss, &m.ValLoss, &m.ValAccuracy, &m.LR, &m.Seconds, &m.StepSeconds}
+		for j, dst := range floats[:len(r)-2] {
 			*dst, errs[j+2] = strconv.ParseFloat(r[j+2], 64)
 		}
 		if err := errors.Join(errs[:]...); err != nil {
@@ -173,7 +181,7 @@ func snapshot(base model.Checkpoint, m *model.Model, opt Optimizer, history []Ep
 	// Wall times are left out so that the same run gives the same bytes.
 	h := make([]EpochMetrics, len(history))
 	for i, m := range history {
-		m.Seconds = 0
+		m.Seconds, m.StepSeconds = 0, 0
 		h[i] = m
 	}
 	rs := ResumeState{Epoch: len(history), Position: pos, Step: step, Seed: seed, History: h}

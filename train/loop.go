@@ -28,6 +28,12 @@ type EpochMetrics struct {
 	LR float64 `json:"lr"`
 	// Seconds is the epoch's wall time (training and evaluation).
 	Seconds float64 `json:"seconds"`
+	// StepSeconds is the part of Seconds spent in the optimizer steps
+	// (forward, backward, update), so that an epoch's overhead over its
+	// steps (batch assembly, evaluation) shows: Seconds - StepSeconds.
+	// Like Seconds it is a wall time, left out of checkpoints; 0 in a
+	// metrics.csv written before it was recorded.
+	StepSeconds float64 `json:"step_seconds,omitempty"`
 }
 
 // Stop reasons.
@@ -238,8 +244,10 @@ func (l *Loop) Run(ctx context.Context) (Result, error) {
 		return result(reason), nil
 	}
 	classes := m.Classes
-	var batch data.Batch
-	targets := make([]float32, bs*classes)
+	asm := newAssembler(l, bs)
+	// Stops the assembly of an epoch left early (an interrupt, an error,
+	// a hook's stop), before Run returns.
+	defer asm.stop()
 	for epoch := len(s.History) + 1; epoch <= l.Epochs; epoch++ {
 		if reason := l.decided(s.History); reason != "" {
 			// Steps a resumed run had taken into this epoch (before an
@@ -253,16 +261,23 @@ func (l *Loop) Run(ctx context.Context) (Result, error) {
 			frozen = l.freeze(epoch, frozen, log)
 		}
 		start := time.Now()
+		var stepTime time.Duration
 		order := data.EpochOrder(n, l.Seed, epoch, l.Shuffle)
 		skip := 0
 		s.EpochLoss = Position{}
 		if l.Position != nil && epoch == len(l.History)+1 {
 			skip, s.EpochLoss = l.Position.StepInEpoch, *l.Position
 		}
-		for i, idx := range data.Batches(order, bs) {
-			if len(idx) < bs && dropPartial || i < skip {
-				continue
+		var take []int // the batches this epoch steps on
+		batches := data.Batches(order, bs)
+		for i, idx := range batches {
+			if !(len(idx) < bs && dropPartial || i < skip) {
+				take = append(take, i)
 			}
+		}
+		feed := asm.start(batches, take, epoch)
+		for b := range feed {
+			i, nb := b.index, b.batch.Size
 			if err := ctx.Err(); err != nil {
 				s.StepInEpoch = i
 				s.EpochLoss.StepInEpoch = i
@@ -274,12 +289,8 @@ func (l *Loop) Run(ctx context.Context) (Result, error) {
 					return result(""), err
 				}
 			}
-			l.Train.Fill(&batch, idx)
-			if l.Augment.Enabled() {
-				l.Augment.Apply(batch.X, l.Train.Shape, stepRNG(l.Seed, epoch, i, streamAugment))
-			}
-			l.fillTargets(targets[:len(idx)*classes], batch.Y)
-			loss, err := m.TrainStep(batch.X, targets[:len(idx)*classes], len(idx), stepRNG(l.Seed, epoch, i, streamDropout))
+			stepStart := time.Now()
+			loss, err := m.TrainStep(b.batch.X, b.targets[:nb*classes], nb, stepRNG(l.Seed, epoch, i, streamDropout))
 			if err != nil {
 				return result(""), err
 			}
@@ -297,9 +308,11 @@ func (l *Loop) Run(ctx context.Context) (Result, error) {
 				}
 			}
 			l.Optimizer.Step(params, grads)
+			stepTime += time.Since(stepStart)
+			asm.release(b)
 			s.Step++
-			s.EpochLoss.LossSum += loss * float64(len(idx))
-			s.EpochLoss.LossCount += len(idx)
+			s.EpochLoss.LossSum += loss * float64(nb)
+			s.EpochLoss.LossCount += nb
 			s.EpochLoss.StepInEpoch = i + 1
 			for _, h := range l.Hooks {
 				if err := h.AfterStep(s, loss); err != nil {
@@ -313,6 +326,7 @@ func (l *Loop) Run(ctx context.Context) (Result, error) {
 				return stopped(s.Stop)
 			}
 		}
+		asm.stop()
 		em := EpochMetrics{Epoch: epoch, Step: s.Step, TrainLoss: s.EpochLoss.LossSum / float64(max(s.EpochLoss.LossCount, 1)), LR: l.Optimizer.LR()}
 		em.TrainEvalLoss, em.ValLoss, em.ValAccuracy = math.NaN(), math.NaN(), math.NaN()
 		if trainEval != nil {
@@ -331,6 +345,7 @@ func (l *Loop) Run(ctx context.Context) (Result, error) {
 			em.ValLoss, em.ValAccuracy = ev.Loss, ev.Accuracy
 		}
 		em.Seconds = time.Since(start).Seconds()
+		em.StepSeconds = stepTime.Seconds()
 		s.History = append(s.History, em)
 		s.Improved = s.Evaluated && (s.Best < 0 || better(em, s.History[s.Best], l.Monitor))
 		if s.Improved {
@@ -346,6 +361,89 @@ func (l *Loop) Run(ctx context.Context) (Result, error) {
 		}
 	}
 	return result(StopMaxEpochs), nil
+}
+
+// assembler prepares an epoch's batches (examples copied from the
+// training set, augmented, their target rows written) on its own goroutine,
+// one batch ahead of the steps: that work then runs while a step leaves a
+// core idle (its serial parts: the tape machine, the optimizer) instead of
+// between steps. What each batch holds depends on the epoch, its index and
+// the seed alone, so the steps see exactly the bytes they would if the
+// loop assembled them itself.
+type assembler struct {
+	l    *Loop
+	free chan *assembled // buffers the steps are done with
+	quit chan struct{}   // closed to stop the epoch's assembly early
+	done chan struct{}   // closed when the epoch's assembly has returned
+}
+
+// assembled is one batch ready for its step.
+type assembled struct {
+	index   int // the batch's index in the epoch
+	batch   data.Batch
+	targets []float32
+}
+
+// assembledBuffers is how many batches exist at once: the one a step
+// uses and the next, being assembled.
+const assembledBuffers = 2
+
+func newAssembler(l *Loop, bs int) *assembler {
+	a := &assembler{l: l, free: make(chan *assembled, assembledBuffers)}
+	for range assembledBuffers {
+		a.free <- &assembled{targets: make([]float32, bs*l.Model.Classes)}
+	}
+	return a
+}
+
+// start assembles the batches of the epoch whose indices are take, in
+// order, and returns the channel they come on, closed after the last. The
+// receiver hands each batch back with release once its step is done.
+func (a *assembler) start(batches [][]int, take []int, epoch int) <-chan *assembled {
+	l := a.l
+	out := make(chan *assembled)
+	a.quit, a.done = make(chan struct{}), make(chan struct{})
+	quit, done := a.quit, a.done
+	go func() {
+		defer close(done)
+		defer close(out)
+		for _, i := range take {
+			var b *assembled
+			select {
+			case b = <-a.free:
+			case <-quit:
+				return
+			}
+			idx := batches[i]
+			l.Train.Fill(&b.batch, idx)
+			if l.Augment.Enabled() {
+				l.Augment.Apply(b.batch.X, l.Train.Shape, stepRNG(l.Seed, epoch, i, streamAugment))
+			}
+			l.fillTargets(b.targets[:len(idx)*l.Model.Classes], b.batch.Y)
+			b.index = i
+			select {
+			case out <- b:
+			case <-quit:
+				a.free <- b
+				return
+			}
+		}
+	}()
+	return out
+}
+
+// release returns a batch whose step is done.
+func (a *assembler) release(b *assembled) { a.free <- b }
+
+// stop ends the current epoch's assembly and waits for it to return; it
+// does nothing when no epoch's assembly is running.
+func (a *assembler) stop() {
+	if a.quit == nil {
+		return
+	}
+	close(a.quit)
+	<-a.done
+	a.quit, a.done = nil, nil
 }
 
 // freeze sets the model's frozen parameters for epoch: Freeze's prefixes

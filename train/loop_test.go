@@ -85,6 +85,11 @@ func TestLoopLearnsDigits(t *testing.T) {
 			if res.StopReason != StopMaxEpochs {
 				t.Errorf("stop reason %q", res.StopReason)
 			}
+			for _, e := range res.History {
+				if !(e.StepSeconds > 0 && e.StepSeconds <= e.Seconds) {
+					t.Errorf("epoch %d: step_seconds %v, want within (0, seconds %v]", e.Epoch, e.StepSeconds, e.Seconds)
+				}
+			}
 		})
 	}
 }

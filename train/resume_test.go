@@ -23,7 +23,7 @@ func TestResumeMidEpoch(t *testing.T) {
 	zero := func(h []EpochMetrics) string {
 		h = append([]EpochMetrics(nil), h...)
 		for i := range h {
-			h[i].Seconds = 0
+			h[i].Seconds, h[i].StepSeconds = 0, 0
 		}
 		return FormatMetrics(h)
 	}

@@ -36,7 +36,7 @@ func TestTrainJSONSummaryAndRunDir(t *testing.T) {
 	}
 	m, _ := os.ReadFile(filepath.Join(sum.RunDir, "metrics.csv"))
 	lines := strings.Split(strings.TrimSpace(string(m)), "\n")
-	if lines[0] != "epoch,step,train_loss,train_eval_loss,val_loss,val_accuracy,lr,seconds" || len(lines) != 3 {
+	if lines[0] != "epoch,step,train_loss,train_eval_loss,val_loss,val_accuracy,lr,seconds,step_seconds" || len(lines) != 3 {
 		t.Fatalf("metrics.csv:\n%s", m)
 	}
 }

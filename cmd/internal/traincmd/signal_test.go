@@ -65,7 +65,8 @@ func interruptThenResume(t *testing.T, sig syscall.Signal, wantCode int) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return regexp.MustCompile(`,[0-9.]+\n`).ReplaceAllString(string(b), "\n")
+		// seconds and step_seconds are wall times
+		return regexp.MustCompile(`,[0-9.]+,[0-9.]+\n`).ReplaceAllString(string(b), "\n")
 	}
 	if a, b := strip(runDir), strip(dirs[0]); a != b {
 		t.Fatalf("interrupted+resumed metrics differ from a straight run:\n%s\n%s", a, b)
