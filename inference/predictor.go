@@ -167,6 +167,9 @@ func (p *Predictor) Logits(raw []float32) ([]float32, error) {
 	return out, p.Model.Logits(x, out)
 }
 
+// expBits32 are a float32's exponent bits: all set in NaN and ±Inf only.
+const expBits32 = 0x7f800000
+
 // prepare checks raw examples and returns a normalized copy; with the
 // checkpoint's imputation, a missing value (NaN) is filled as training
 // filled it and the indicators are appended first.
@@ -181,12 +184,17 @@ func (p *Predictor) prepare(raw []float32) ([]float32, error) {
 	}
 	x := append([]float32(nil), raw...)
 	for i, v := range x {
-		if math.IsNaN(float64(v)) && in.Missing != nil {
+		// One test of the exponent's bits passes every finite value. This
+		// loop reads every value of every request; as IsNaN and IsInf of
+		// float64 conversions it took twice as long as the copy and the
+		// normalization together.
+		if math.Float32bits(v)&expBits32 != expBits32 {
 			continue
 		}
-		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-			return nil, fmt.Errorf("example %d, feature %d is %v", i/s, i%s, v)
+		if v != v && in.Missing != nil { // NaN: a missing value
+			continue
 		}
+		return nil, fmt.Errorf("example %d, feature %d is %v", i/s, i%s, v)
 	}
 	if in.Missing != nil {
 		var err error
