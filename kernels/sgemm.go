@@ -244,11 +244,7 @@ func gemmPanels(kern kernel, m, n, k int, alpha float32, srcA aSource, srcB bSou
 		run(shares[0])
 		return
 	}
-	var done sync.WaitGroup
-	done.Add(1)
-	go func() { defer done.Done(); run(shares[1]) }()
-	run(shares[0])
-	done.Wait()
+	Both(func() { run(shares[0]) }, func() { run(shares[1]) })
 }
 
 // multiplyShare adds (or with overwrite stores) one K block's product to a

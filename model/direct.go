@@ -2,7 +2,6 @@ package model
 
 import (
 	"math/rand/v2"
-	"sync"
 
 	"github.com/chewxy/math32"
 	"gonum.org/v1/gonum/blas"
@@ -279,19 +278,15 @@ func hadamard(a, b, out []float32) {
 	}
 }
 
-// rows runs f over the rows [0, n) in two concurrent halves when the pass
-// touches enough values to pay for a second goroutine. Every row is
-// computed by one goroutine, so the split changes no value.
+// rows runs f over the rows [0, n), in two halves at once when the pass
+// touches enough values to pay for it. Every row is computed by one
+// goroutine, so the split changes no value.
 func rows(n, values int, f func(lo, hi int)) {
 	if values < 1<<14 || n < 2 {
 		f(0, n)
 		return
 	}
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); f(n/2, n) }()
-	f(0, n/2)
-	wg.Wait()
+	kernels.Both(func() { f(0, n/2) }, func() { f(n/2, n) })
 }
 
 // lossAndGrad computes the loss -Σ target ⊙ logsoftmax(logits) and its
@@ -365,22 +360,20 @@ func (d *direct) backward() {
 			if l.relu {
 				kernels.ReLUBackward(out, dout, dout)
 			}
-			var wg sync.WaitGroup
-			if !l.first {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					d.sgemm(blas.NoTrans, blas.Trans, n, l.in, l.out, 1, dout, l.out, l.w, l.out, 0, din, l.in)
-				}()
+			weights := func() {
+				d.sgemm(blas.Trans, blas.NoTrans, l.in, l.out, n, 1, in, l.in, dout, l.out, 0, l.dw, l.out)
+				if l.db != nil {
+					sumRows(dout, l.db, n, l.out)
+				}
 			}
-			d.sgemm(blas.Trans, blas.NoTrans, l.in, l.out, n, 1, in, l.in, dout, l.out, 0, l.dw, l.out)
-			if l.db != nil {
-				sumRows(dout, l.db, n, l.out)
-			}
-			wg.Wait()
 			if l.first {
+				weights()
 				return
 			}
+			// the weights' and the input's gradients, independent, at once
+			kernels.Both(weights, func() {
+				d.sgemm(blas.NoTrans, blas.Trans, n, l.in, l.out, 1, dout, l.out, l.w, l.out, 0, din, l.in)
+			})
 		case Conv2D:
 			if !l.first {
 				l.conv.BackwardInput(l.w, dout, din, n, l.c, l.h, l.wd, l.o)
