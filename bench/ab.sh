@@ -6,7 +6,8 @@
 # prints each revision's median ms/step and its ratio to the first
 # revision's. Usage, from the repository's root:
 #   bench/ab.sh [-r ROUNDS] REV...        (REV "." is the working tree)
-# BENCHTIME sets each run's -test.benchtime (default 1s). Each round holds
+# BENCHTIME sets each run's -test.benchtime (default 1s), BENCH the
+# benchmarks run (default Step; Step/cnn for the CNN alone). Each round holds
 # the shared lock $BENCH_LOCK (/tmp/bench.lock), as the other scripts do.
 set -euo pipefail
 rounds=3
@@ -30,7 +31,7 @@ done
 for r in $(seq "$rounds"); do
   flock "$lock" bash -c '
     for ((j = 0; j < '"$#"'; j++)); do
-      "'"$tmp"'/$j.test" -test.run "^\$" -test.bench Step -test.benchtime "'"${BENCHTIME:-1s}"'" |
+      "'"$tmp"'/$j.test" -test.run "^\$" -test.bench "'"${BENCH:-Step}"'" -test.benchtime "'"${BENCHTIME:-1s}"'" |
         awk -v j=$j "/^BenchmarkStep/ {split(\$1, a, \"/\"); sub(/-[0-9]+\$/, \"\", a[2]); print j, a[2], \$3 / 1e6}"
     done' >>"$tmp/times"
   echo "round $r/$rounds done" >&2

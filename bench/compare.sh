@@ -14,8 +14,9 @@
 # (PyTorch 1.13's default single-tensor Adam spends most of an MLP step in
 # aten::div on this CPU; its foreach Adam does not), and the setting with
 # the lowest median epoch is the one compared against. A round of the MLP
-# takes about a minute and a half; of the CNN (40 s epochs), far longer:
-# e.g. bench/compare.sh cnn 2 1.
+# takes about a minute and a half; of the CNN far longer (PyTorch's CNN
+# epochs take 50-80 s here): TORCH_SETTINGS="blas1-threads2-foreach1 ..."
+# runs only the settings it lists, e.g. the fastest of bench/step.sh.
 #
 # The shared lock $BENCH_LOCK (/tmp/bench.lock) is held for each MLP round
 # (about two minutes) and for each CNN run, so that no two timings on the
@@ -85,7 +86,11 @@ torch() {
 
 settings=()
 if [ $have_torch = 1 ]; then
-  for blas in 1 2; do for th in 1 2; do for fe in 0 1; do settings+=("blas$blas-threads$th-foreach$fe"); done; done; done
+  if [ -n "${TORCH_SETTINGS:-}" ]; then
+    read -r -a settings <<<"$TORCH_SETTINGS"
+  else
+    for blas in 1 2; do for th in 1 2; do for fe in 0 1; do settings+=("blas$blas-threads$th-foreach$fe"); done; done; done
+  fi
 fi
 order=(practica "${settings[@]}")
 for r in $(seq "$rounds"); do

@@ -23,6 +23,18 @@
 // Each runs a float32 path (the convolutions through the packed sgemm)
 // and a float64 one, a plain reference for gradient checks.
 //
+// For executors that run a model without a gorgonia graph (model's
+// direct executor) the same float32 functions are exported on slices:
+// Conv3x3Kernel and MaxPool2x2Kernel (runners.go), ConvBiasGrad,
+// ReLUForward and ReLUBackward, BiasReLU (a dense layer's bias and relu
+// in one pass), and BLAS.SgemmRows (a product of a few rows that reads B
+// in place instead of packing it, in the packed multiply's order).
+//
+// Work is split in two with Both: the caller takes one half and the
+// process's helper goroutine, which stays awake between splits, the other
+// (parallel.go says why one spinning helper rather than a goroutine per
+// split).
+//
 // Every kernel is deterministic: an element's order of operations depends
 // neither on its position in the batch nor on how work is split between
 // the two goroutines, and K is never split, so the same binary on the same

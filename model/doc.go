@@ -5,6 +5,16 @@
 // evaluation graph (dropout off, batch norm on its running statistics) that
 // shares the same weight tensors, so that it sees every optimizer step.
 //
+// Models made only of dense, relu, dropout, flatten, 3×3 same convolution
+// and 2×2 max-pool layers (the linear, mlp and cnn presets among them)
+// train and evaluate on a direct executor (direct.go) instead of
+// gorgonia's tape machine: the same kernels and the same operations in
+// the same order, so the same bits (TestDirectMatchesGraph, the pinned
+// preset hashes), in buffers laid out once and without the machine's
+// allocations, copies and thread hand-offs, which cost as much as the
+// arithmetic on these models. Their graphs are still built: the input
+// gradient, the features, MC dropout and every other model use them.
+//
 // Every workaround for a fault of gorgonia v0.9.18 lives here, each next to
 // a test that fails if the fault comes back:
 //   - SoftMax/LogSoftMax overflow: the log-softmax is built from Max, Exp,
