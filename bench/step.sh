@@ -13,7 +13,10 @@
 # compared against. Adam's foreach implementation is among them because
 # PyTorch 1.13's default (single-tensor) Adam spends most of an MLP step in
 # aten::div on this CPU (about 8 ms/step against 2 ms with foreach): a
-# comparison with the default alone would flatter Practica.
+# comparison with the default alone would flatter Practica. A PyTorch CNN
+# step is bimodal here (about 36 ms in some processes, 105-200 ms in
+# others, the same setting), so the script also prints PyTorch's single
+# best run and Practica's median against it.
 #
 # STEPS_MLP and STEPS_CNN set the steps timed per run (300, 25). Each round
 # of a model (nine runs, about a minute) holds the shared lock $BENCH_LOCK
@@ -140,6 +143,14 @@ ratios = [p[r] / t[best][r] for r in p if r in t[best]]
 ratio = statistics.median(ratios)
 print(f"  pytorch's fastest: {best} ({med[best]:.3f} ms/step)")
 print(f"  ratio practica/pytorch-fastest: {ratio:.2f} (median of per-round ratios {min(ratios):.2f}-{max(ratios):.2f})")
-print(f"  goal <= {goal}: {'met' if ratio <= goal else 'NOT met'}")
+# PyTorch's single best run of any setting, against Practica's median: a
+# PyTorch process's CNN step here is either about 36 ms or 105-200 ms
+# (bimodal from one process to the next, same setting), so the median can
+# flatter Practica; this ratio cannot.
+fast = min((ms, s) for s in settings for ms in t[s].values())
+strict = statistics.median(p.values()) / fast[0]
+print(f"  pytorch's best single run: {fast[1]} ({fast[0]:.3f} ms/step); practica's median against it: {strict:.2f}")
+print(f"  goal <= {goal}: {'met' if ratio <= goal else 'NOT met'} against the fastest setting's median, "
+      f"{'met' if strict <= goal else 'NOT met'} against the best single run")
 EOF
 done
