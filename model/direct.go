@@ -52,10 +52,9 @@ type direct struct {
 	// grads[i] is the gradient of the loss with respect to acts[i]
 	// (grads[0] is never computed: nothing needs the input's gradient).
 	grads [][]float32
-	// the loss's intermediate values, batch×classes and batch.
-	target, shifted, expd, prod, dm []float32
-	rowMax, rowSum                  []float32
-	loss                            float32
+	// the targets and the loss's intermediate values, batch×classes each.
+	target, shifted, expd, prod []float32
+	loss                        float32
 
 	// paramGrads are the weights' gradients in Learnables order.
 	paramGrads [][]float32
@@ -189,8 +188,7 @@ func newDirect(m *Model, batch int, training bool) *direct {
 		return d
 	}
 	bc := batch * m.Classes
-	d.target, d.shifted, d.expd, d.prod, d.dm = make([]float32, bc), make([]float32, bc), make([]float32, bc), make([]float32, bc), make([]float32, batch)
-	d.rowMax, d.rowSum = make([]float32, batch), make([]float32, batch)
+	d.target, d.shifted, d.expd, d.prod = make([]float32, bc), make([]float32, bc), make([]float32, bc), make([]float32, bc)
 	// The gradients in Learnables order: the layers' weights and biases
 	// in the order the parameter plan lists them.
 	for _, p := range m.Learnables() {
@@ -339,7 +337,6 @@ func (d *direct) lossAndGrad() {
 			}
 			g[j] += float32(dm * mask)
 		}
-		d.rowMax[i], d.rowSum[i], d.dm[i] = m, s, dm
 	}
 	var sum float32
 	for _, v := range d.prod {
