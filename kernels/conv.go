@@ -309,6 +309,15 @@ func im2col[T float32 | float64](x, col []T, c, h, w int) {
 
 // col2im adds an unfolded (C·9)×(H·W) gradient back into a C×H×W image.
 func col2im[T float32 | float64](col, x []T, c, h, w int) {
+	if c32, ok := any(col).([]float32); ok && col2imVector(c32, any(x).([]float32), c, h, w) {
+		return
+	}
+	col2imLoop(col, x, c, h, w)
+}
+
+// col2imLoop is col2im in plain Go, which the vector pass must match bit
+// for bit.
+func col2imLoop[T float32 | float64](col, x []T, c, h, w int) {
 	hw := h * w
 	clear(x[:c*hw])
 	for ch := 0; ch < c; ch++ {

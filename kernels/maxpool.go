@@ -226,6 +226,15 @@ func poolForward32(x, y []float32, arg []uint8, planes, h, w int, relu bool) {
 }
 
 func poolForwardPlanes(x, y []float32, arg []uint8, lo, hi, h, w int, relu bool) {
+	if poolForwardVector(x, y, arg, lo, hi, h, w, relu) {
+		return
+	}
+	poolForwardLoop(x, y, arg, lo, hi, h, w, relu)
+}
+
+// poolForwardLoop is the forward pass in plain Go, which the vector pass
+// must match bit for bit.
+func poolForwardLoop(x, y []float32, arg []uint8, lo, hi, h, w int, relu bool) {
 	oh, ow := h/2, w/2
 	for p := lo; p < hi; p++ {
 		in := x[p*h*w : (p+1)*h*w]
@@ -258,6 +267,15 @@ func poolBackward32(dy, dx []float32, arg []uint8, planes, h, w int) {
 }
 
 func poolBackwardPlanes(dy, dx []float32, arg []uint8, lo, hi, h, w int) {
+	if poolBackwardVector(dy, dx, arg, lo, hi, h, w) {
+		return
+	}
+	poolBackwardLoop(dy, dx, arg, lo, hi, h, w)
+}
+
+// poolBackwardLoop is the backward pass in plain Go, which the vector
+// pass must match bit for bit.
+func poolBackwardLoop(dy, dx []float32, arg []uint8, lo, hi, h, w int) {
 	oh, ow := h/2, w/2
 	clear(dx[lo*h*w : hi*h*w])
 	for p := lo; p < hi; p++ {

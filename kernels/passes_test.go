@@ -102,19 +102,93 @@ func col2imRef(col, x []float32, c, h, w int) {
 	}
 }
 
+// specialFloat32 draws a value that stresses a pass's exactness: ties
+// (small integers), both zeros, infinities and NaNs of either sign with
+// random payloads.
+func specialFloat32(rng *rand.Rand) float32 {
+	switch rng.IntN(8) {
+	case 0:
+		return math.Float32frombits(0x7fc00000 | rng.Uint32()&0x803fffff) // quiet NaN, any sign and payload
+	case 1:
+		return float32(math.Copysign(0, -1))
+	case 2:
+		return 0
+	case 3:
+		return float32(math.Inf(1 - 2*rng.IntN(2)))
+	case 4, 5:
+		return float32(rng.IntN(5) - 2)
+	default:
+		return float32(rng.NormFloat64())
+	}
+}
+
 func TestCol2imBits(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 5))
-	for _, c := range []struct{ c, h, w int }{{1, 1, 1}, {2, 3, 5}, {3, 9, 17}, {32, 14, 14}, {1, 28, 28}} {
-		col := make([]float32, c.c*9*c.h*c.w)
-		for i := range col {
-			col[i] = float32(rng.NormFloat64())
+	shapes := []struct{ c, h, w int }{{1, 1, 1}, {2, 3, 5}, {3, 9, 17}, {32, 14, 14}, {1, 28, 28}, {2, 2, 16}, {2, 4, 15}, {1, 3, 32}, {1, 5, 33}, {3, 7, 7}}
+	for _, c := range shapes {
+		for _, special := range []bool{false, true} {
+			col := make([]float32, c.c*9*c.h*c.w)
+			for i := range col {
+				col[i] = float32(rng.NormFloat64())
+				if special && rng.IntN(4) == 0 {
+					col[i] = specialFloat32(rng)
+				}
+			}
+			got, want := make([]float32, c.c*c.h*c.w), make([]float32, c.c*c.h*c.w)
+			for i := range got {
+				got[i] = float32(i) // overwritten, not added to
+			}
+			col2im(col, got, c.c, c.h, c.w)
+			col2imRef(col, want, c.c, c.h, c.w)
+			for i := range got {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("%+v special %v: x[%d] = %v (%#x), reference %v (%#x)", c, special, i, got[i], math.Float32bits(got[i]), want[i], math.Float32bits(want[i]))
+				}
+			}
 		}
-		got, want := make([]float32, c.c*c.h*c.w), make([]float32, c.c*c.h*c.w)
-		col2im(col, got, c.c, c.h, c.w)
-		col2imRef(col, want, c.c, c.h, c.w)
-		for i := range got {
-			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-				t.Fatalf("%+v: x[%d] = %v, reference %v", c, i, got[i], want[i])
+	}
+}
+
+// TestPoolVectorBits: the max-pool's vector passes give the plain loops'
+// outputs, winners and gradients bit for bit (NaN payloads, both zeros,
+// ties and planes of odd sides and of more than 16 windows a row
+// included), with and without the fused relu.
+func TestPoolVectorBits(t *testing.T) {
+	if !usePoolVector {
+		t.Skip("no AVX-512 here: the plain loops run, with nothing to compare them to")
+	}
+	rng := rand.New(rand.NewPCG(6, 6))
+	shapes := []struct{ planes, h, w int }{{1, 2, 2}, {3, 3, 5}, {2, 4, 30}, {2, 6, 33}, {5, 28, 28}, {7, 14, 14}, {4, 7, 7}, {1, 2, 64}, {2, 5, 66}, {1, 1, 4}}
+	for _, c := range shapes {
+		for _, relu := range []bool{false, true} {
+			x := make([]float32, c.planes*c.h*c.w)
+			for i := range x {
+				x[i] = specialFloat32(rng)
+			}
+			oh, ow := c.h/2, c.w/2
+			y, yRef := make([]float32, c.planes*oh*ow), make([]float32, c.planes*oh*ow)
+			arg, argRef := make([]uint8, len(y)), make([]uint8, len(y))
+			poolForwardPlanes(x, y, arg, 0, c.planes, c.h, c.w, relu)
+			poolForwardLoop(x, yRef, argRef, 0, c.planes, c.h, c.w, relu)
+			for i := range y {
+				if math.Float32bits(y[i]) != math.Float32bits(yRef[i]) || arg[i] != argRef[i] {
+					t.Fatalf("%+v relu %v: window %d gives %v (%#x) code %d, loop %v (%#x) code %d", c, relu, i, y[i], math.Float32bits(y[i]), arg[i], yRef[i], math.Float32bits(yRef[i]), argRef[i])
+				}
+			}
+			dy := make([]float32, len(y))
+			for i := range dy {
+				dy[i] = specialFloat32(rng)
+			}
+			dx, dxRef := make([]float32, len(x)), make([]float32, len(x))
+			for i := range dx {
+				dx[i], dxRef[i] = 7, 7 // overwritten everywhere
+			}
+			poolBackwardPlanes(dy, dx, arg, 0, c.planes, c.h, c.w)
+			poolBackwardLoop(dy, dxRef, arg, 0, c.planes, c.h, c.w)
+			for i := range dx {
+				if math.Float32bits(dx[i]) != math.Float32bits(dxRef[i]) {
+					t.Fatalf("%+v relu %v: dx[%d] = %v (%#x), loop %v (%#x)", c, relu, i, dx[i], math.Float32bits(dx[i]), dxRef[i], math.Float32bits(dxRef[i]))
+				}
 			}
 		}
 	}

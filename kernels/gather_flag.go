@@ -1,4 +1,0 @@
-package kernels
-
-// useGather: the convolutions gather their panels with AVX-512.
-var useGather = hasAVX512()
