@@ -62,20 +62,26 @@ func (g *geometry) colTSource(padded []float32) bSource {
 // gatherPanels packs B panels [pj0, pj1) for rows [p0, p0+kb) where
 // B[p][j] = padded[rowOff[p] + colOff[j]].
 func gatherPanels(buf, padded []float32, rowOff, colOff []int32, p0, kb, pj0, pj1 int) {
+	rows := rowOff[p0 : p0+kb]
+	maxRow := int32(0)
+	for _, r := range rows {
+		maxRow = max(maxRow, r)
+	}
 	for pj := pj0; pj < pj1; pj++ {
 		j0 := pj * nr
-		gatherPanel(buf[pj*kb*nr:(pj+1)*kb*nr], padded, rowOff[p0:p0+kb], colOff[j0:min(j0+nr, len(colOff))])
+		gatherPanel(buf[pj*kb*nr:(pj+1)*kb*nr], padded, rows, colOff[j0:min(j0+nr, len(colOff))], maxRow)
 	}
 }
 
 // gatherPanel fills one panel: row kk is padded[rows[kk] + cols[j]],
-// zero-padded to nr. It is a function of its own, kept out of line, so
-// that its loop keeps its variables in registers (inlined into
-// gatherPanels, they spilled to the stack: a 2× slower gather).
+// zero-padded to nr; maxRow is the largest of rows. It is a function of
+// its own, kept out of line, so that its loop keeps its variables in
+// registers (inlined into gatherPanels, they spilled to the stack: a 2×
+// slower gather).
 //
 //go:noinline
-func gatherPanel(panel, padded []float32, rows, cols []int32) {
-	if gatherVector(panel, padded, rows, cols) {
+func gatherPanel(panel, padded []float32, rows, cols []int32, maxRow int32) {
+	if gatherVector(panel, padded, rows, cols, maxRow) {
 		return
 	}
 	for kk, base := range rows {

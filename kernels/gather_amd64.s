@@ -26,3 +26,61 @@ loop:
 	JNZ          loop
 	VZEROUPPER
 	RET
+
+// func loadRowsRunsAVX512(panel, padded, rows unsafe.Pointer, n int, runs unsafe.Pointer, nruns int)
+// What gatherRows16AVX512 computes, for columns that fall in nruns ≥ 1
+// runs of consecutive offsets: run r (an int32 offset, an int32 lane mask)
+// fills its lanes of row kk with one masked load from
+// padded[rows[kk] + offset]; the lanes in no run are 0. Run by run over
+// all rows: the first run writes whole rows (its lanes and zeros), the
+// others their lanes only.
+TEXT ·loadRowsRunsAVX512(SB), NOSPLIT, $0-48
+	MOVQ panel+0(FP), DI
+	MOVQ padded+8(FP), SI
+	MOVQ rows+16(FP), R8
+	MOVQ n+24(FP), CX
+	MOVQ runs+32(FP), R9
+	MOVQ nruns+40(FP), R10
+
+	MOVLQSX (R9), R11
+	KMOVW   4(R9), K1
+	LEAQ    (SI)(R11*4), R11
+	MOVQ    DI, DX
+	MOVQ    R8, BX
+	MOVQ    CX, AX
+
+rfirst:
+	MOVLQSX   (BX), R12
+	VMOVUPS.Z (R11)(R12*4), K1, Z0
+	VMOVUPS   Z0, (DX)
+	ADDQ      $4, BX
+	ADDQ      $64, DX
+	DECQ      AX
+	JNZ       rfirst
+
+	DECQ R10
+	JZ   rdone
+
+rnext:
+	ADDQ    $8, R9
+	MOVLQSX (R9), R11
+	KMOVW   4(R9), K1
+	LEAQ    (SI)(R11*4), R11
+	MOVQ    DI, DX
+	MOVQ    R8, BX
+	MOVQ    CX, AX
+
+rmore:
+	MOVLQSX   (BX), R12
+	VMOVUPS.Z (R11)(R12*4), K1, Z0
+	VMOVUPS   Z0, K1, (DX)
+	ADDQ      $4, BX
+	ADDQ      $64, DX
+	DECQ      AX
+	JNZ       rmore
+	DECQ      R10
+	JNZ       rnext
+
+rdone:
+	VZEROUPPER
+	RET

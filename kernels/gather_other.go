@@ -2,4 +2,4 @@
 
 package kernels
 
-func gatherVector(panel, padded []float32, rows, cols []int32) bool { return false }
+func gatherVector(panel, padded []float32, rows, cols []int32, maxRow int32) bool { return false }

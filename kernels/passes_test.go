@@ -3,6 +3,7 @@ package kernels
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -189,6 +190,59 @@ func TestPoolVectorBits(t *testing.T) {
 				if math.Float32bits(dx[i]) != math.Float32bits(dxRef[i]) {
 					t.Fatalf("%+v relu %v: dx[%d] = %v (%#x), loop %v (%#x)", c, relu, i, dx[i], math.Float32bits(dx[i]), dxRef[i], math.Float32bits(dxRef[i]))
 				}
+			}
+		}
+	}
+}
+
+// TestGatherPanelBits: a panel packed by the vector paths (runs of
+// consecutive offsets loaded plainly, other columns gathered) holds the
+// plain loop's values, the lanes past the last column zero.
+func TestGatherPanelBits(t *testing.T) {
+	if !useGather {
+		t.Skip("no AVX-512 here: the plain loop runs, with nothing to compare it to")
+	}
+	rng := rand.New(rand.NewPCG(7, 7))
+	padded := make([]float32, 4096)
+	for i := range padded {
+		padded[i] = float32(rng.NormFloat64())
+	}
+	fwd := newGeometry(3, 14, 14) // columns: positions along image rows
+	wide := newGeometry(2, 7, 40)
+	scattered := make([]int32, nr)
+	for j := range scattered {
+		scattered[j] = int32(rng.IntN(1000))
+	}
+	cases := []struct {
+		name       string
+		rows, cols []int32
+	}{
+		{"forward, two runs", fwd.rowOff, fwd.posOff[0:16]},
+		{"forward, mid-image", fwd.rowOff[5:20], fwd.posOff[80:96]},
+		{"forward, last partial panel", fwd.rowOff, fwd.posOff[192:196]},
+		{"forward, one run", wide.rowOff, wide.posOff[3:19]},
+		{"filter gradient, runs of three", fwd.posOff[:40], fwd.rowOff[0:16]},
+		{"filter gradient, partial", fwd.posOff[100:140], fwd.rowOff[16:27]},
+		{"scattered: gathered", fwd.rowOff[:9], scattered},
+		{"one column", fwd.rowOff[:4], fwd.posOff[7:8]},
+	}
+	for _, c := range cases {
+		got, want := make([]float32, len(c.rows)*nr), make([]float32, len(c.rows)*nr)
+		for i := range got {
+			got[i], want[i] = -1, -1
+		}
+		if !gatherVector(got, padded, c.rows, c.cols, slices.Max(c.rows)) {
+			t.Fatalf("%s: the vector path did not run", c.name)
+		}
+		for kk, base := range c.rows {
+			for j, o := range c.cols {
+				want[kk*nr+j] = padded[base+o]
+			}
+			clear(want[kk*nr+len(c.cols) : (kk+1)*nr])
+		}
+		for i := range got {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("%s: panel[%d] = %v, want %v", c.name, i, got[i], want[i])
 			}
 		}
 	}
