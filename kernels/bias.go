@@ -42,3 +42,11 @@ func addInto[T float32 | float64](dst, src []T) {
 		dst[j] += src[j]
 	}
 }
+
+// addConst adds v to every value of dst (dst[j] += v), with AVX where
+// the CPU has it: the same additions, each rounded as the loop rounds it.
+func addConst(dst []float32, v float32) {
+	for j := addConstVector(dst, v); j < len(dst); j++ {
+		dst[j] += v
+	}
+}

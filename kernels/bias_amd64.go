@@ -31,3 +31,17 @@ func addVector(dst, src []float32) int {
 	addAVX(n, unsafe.Pointer(&dst[0]), unsafe.Pointer(&src[0]))
 	return n
 }
+
+//go:noescape
+func addConstAVX(n int, dst unsafe.Pointer, v float32)
+
+// addConstVector adds v to the leading multiple of 8 values of dst with
+// AVX and returns how many it did.
+func addConstVector(dst []float32, v float32) int {
+	n := len(dst) &^ 7
+	if n == 0 || !hasAVX2() {
+		return 0
+	}
+	addConstAVX(n, unsafe.Pointer(&dst[0]), v)
+	return n
+}

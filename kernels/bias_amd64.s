@@ -57,3 +57,21 @@ addvloop:
 	JNZ     addvloop
 	VZEROUPPER
 	RET
+
+// func addConstAVX(n int, dst unsafe.Pointer, v float32)
+// dst[j] += v for n (a multiple of 8) values.
+TEXT ·addConstAVX(SB), NOSPLIT, $0-20
+	MOVQ         n+0(FP), CX
+	MOVQ         dst+8(FP), DI
+	VBROADCASTSS v+16(FP), Y1
+	SHRQ         $3, CX
+
+addcloop:
+	VMOVUPS (DI), Y0
+	VADDPS  Y1, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     addcloop
+	VZEROUPPER
+	RET

@@ -389,9 +389,14 @@ func addBias[T float32 | float64](y, bias []T, o, hw int) {
 	if bias == nil {
 		return
 	}
+	y32, ok := any(y).([]float32)
 	for ch := 0; ch < o; ch++ {
 		bv := bias[ch]
 		row := y[ch*hw : (ch+1)*hw]
+		if ok {
+			addConst(y32[ch*hw:(ch+1)*hw], float32(bv))
+			continue
+		}
 		for j := range row {
 			row[j] += bv
 		}

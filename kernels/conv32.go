@@ -138,15 +138,7 @@ func convForward32(x, w, bias, out []float32, n, c, h, wd, o int, s *convScratch
 			g.pad(x[img*c*g.hw:(img+1)*c*g.hw], padded)
 			y := out[img*o*g.hw : (img+1)*o*g.hw]
 			gemmPanels(fastKernel, o, g.hw, c*9, 1, srcW, g.colSource(padded), y, g.hw, true, 1)
-			if bias != nil {
-				for ch := 0; ch < o; ch++ {
-					bv := bias[ch]
-					row := y[ch*g.hw : (ch+1)*g.hw]
-					for j := range row {
-						row[j] += bv
-					}
-				}
-			}
+			addBias(y, bias, o, g.hw)
 		}
 	})
 }

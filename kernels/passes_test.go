@@ -247,3 +247,29 @@ func TestGatherPanelBits(t *testing.T) {
 		}
 	}
 }
+
+// TestAddConstBits: the vector pass adds a constant as the loop does, NaN
+// payloads (either side's), infinities, both zeros and every tail length
+// included.
+func TestAddConstBits(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 8))
+	for n := 0; n <= 40; n++ {
+		for trial := 0; trial < 20; trial++ {
+			v := specialFloat32(rng)
+			got := make([]float32, n)
+			for i := range got {
+				got[i] = specialFloat32(rng)
+			}
+			want := append([]float32(nil), got...)
+			for i := range want {
+				want[i] += v
+			}
+			addConst(got, v)
+			for i := range got {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("n %d: %v + %v = %#x, loop %#x", n, got[i], v, math.Float32bits(got[i]), math.Float32bits(want[i]))
+				}
+			}
+		}
+	}
+}
