@@ -107,7 +107,7 @@ func (c *conv) Do(vals ...G.Value) (G.Value, error) {
 	switch xd := x.Data().(type) {
 	case []float32:
 		b, _ := bias.([]float32)
-		convForward32(xd, w.Data().([]float32), b, out.Data().([]float32), xs[0], xs[1], xs[2], xs[3], ws[0], &c.scratch)
+		convForward32(xd, w.Data().([]float32), b, out.Data().([]float32), xs[0], xs[1], xs[2], xs[3], ws[0], &c.scratch, nil)
 	case []float64:
 		b, _ := bias.([]float64)
 		convForward(xd, w.Data().([]float64), b, out.Data().([]float64), xs, ws[0], gemm64)

@@ -404,7 +404,7 @@ func BenchmarkConv2D(b *testing.B) {
 			var fwd, bwdX, bwdW convScratch
 			for b.Loop() {
 				if bc.conv3x3 {
-					convForward32(x, wt, bias, y, n, c, h, w, bc.o, &fwd)
+					convForward32(x, wt, bias, y, n, c, h, w, bc.o, &fwd, nil)
 					convBackwardInput32(wt, dy, dx, n, c, bc.o, h, w, &bwdX)
 					convBackwardFilter32(x, dy, dw, n, c, h, w, bc.o, &bwdW)
 				} else {

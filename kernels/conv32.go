@@ -112,7 +112,8 @@ func matrixASource(a []float32, lda int) aSource {
 
 // convScratch is a convolution op's memory kept across steps: the packed
 // filters and, per half of the batch, a padded image and an unfolded
-// gradient.
+// gradient (or, for a forward pass pooled image by image, one image's
+// output).
 type convScratch struct {
 	packedW []float32
 	padded  [2][]float32
@@ -127,7 +128,11 @@ func grow(buf []float32, n int) []float32 {
 	return buf[:n]
 }
 
-func convForward32(x, w, bias, out []float32, n, c, h, wd, o int, s *convScratch) {
+// convForward32 writes the convolution of each image into out; with
+// then != nil, it writes each image's output into its half's scratch
+// instead (out is not written) and hands it to then(img, y) at once,
+// while it is still in cache.
+func convForward32(x, w, bias, out []float32, n, c, h, wd, o int, s *convScratch, then func(img int, y []float32)) {
 	g := newGeometry(c, h, wd)
 	s.packedW = prepackA(s.packedW, w, c*9, false, o, c*9)
 	srcW := prepackedSource(s.packedW, o)
@@ -136,9 +141,18 @@ func convForward32(x, w, bias, out []float32, n, c, h, wd, o int, s *convScratch
 		padded := s.padded[part]
 		for img := lo; img < hi; img++ {
 			g.pad(x[img*c*g.hw:(img+1)*c*g.hw], padded)
-			y := out[img*o*g.hw : (img+1)*o*g.hw]
+			var y []float32
+			if then != nil {
+				s.col[part] = grow(s.col[part], o*g.hw)
+				y = s.col[part]
+			} else {
+				y = out[img*o*g.hw : (img+1)*o*g.hw]
+			}
 			gemmPanels(fastKernel, o, g.hw, c*9, 1, srcW, g.colSource(padded), y, g.hw, true, 1)
 			addBias(y, bias, o, g.hw)
+			if then != nil {
+				then(img, y)
+			}
 		}
 	})
 }

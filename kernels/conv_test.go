@@ -45,7 +45,7 @@ func TestConvForwardAndGradients(t *testing.T) {
 		n, c, h, wd, o := s[0], s[1], s[2], s[3], s[4]
 		x, w, b := randVec(rng, n*c*h*wd), randVec(rng, o*c*9), randVec(rng, o)
 		out := make([]float32, n*o*h*wd)
-		convForward32(x, w, b, out, n, c, h, wd, o, &convScratch{})
+		convForward32(x, w, b, out, n, c, h, wd, o, &convScratch{}, nil)
 		for i, want := range directConv(x, w, b, n, c, h, wd, o) {
 			if math.Abs(float64(out[i])-want) > 1e-4 {
 				t.Fatalf("%v: y[%d] = %v, want %v", s, i, out[i], want)

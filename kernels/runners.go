@@ -15,7 +15,20 @@ type Conv3x3Kernel struct {
 // Forward writes the convolution of x (n×c×h×w) by w (o×c×3×3) plus the
 // bias b (o values, or nil) into out (n×o×h×w).
 func (k *Conv3x3Kernel) Forward(x, w, b, out []float32, n, c, h, wd, o int) {
-	convForward32(x, w, b, out, n, c, h, wd, o, &k.forward)
+	convForward32(x, w, b, out, n, c, h, wd, o, &k.forward, nil)
+}
+
+// ForwardPool is Forward followed by pool's Forward (2×2 max-pool, with
+// relu the fused relu and max-pool) into y (n×o×h/2×w/2), image by image:
+// each image's convolution is pooled while it is in cache, and the
+// convolution's output is never written out. The values, and the
+// windows' winners pool remembers, are those of the two passes.
+func (k *Conv3x3Kernel) ForwardPool(x, w, b []float32, pool *MaxPool2x2Kernel, y []float32, n, c, h, wd, o int, relu bool) {
+	per := o * (h / 2) * (wd / 2)
+	arg := pool.codes(n * per)
+	convForward32(x, w, b, nil, n, c, h, wd, o, &k.forward, func(img int, out []float32) {
+		poolForwardPlanes(out, y[img*per:(img+1)*per], arg[img*per:(img+1)*per], 0, o, h, wd, relu)
+	})
 }
 
 // BackwardInput writes the gradient of the input into dx (n×c×h×w) from
@@ -41,12 +54,16 @@ type MaxPool2x2Kernel struct{ arg []uint8 }
 
 // Forward pools planes h×w planes of x into y (planes of h/2×w/2).
 func (k *MaxPool2x2Kernel) Forward(x, y []float32, planes, h, w int, relu bool) {
-	n := planes * (h / 2) * (w / 2)
+	poolForward32(x, y, k.codes(planes*(h/2)*(w/2)), planes, h, w, relu)
+}
+
+// codes returns the record of n windows' winners, grown to n.
+func (k *MaxPool2x2Kernel) codes(n int) []uint8 {
 	if cap(k.arg) < n {
 		k.arg = make([]uint8, n)
 	}
 	k.arg = k.arg[:n]
-	poolForward32(x, y, k.arg, planes, h, w, relu)
+	return k.arg
 }
 
 // Backward writes the input's gradient dx from the output's dy, for the

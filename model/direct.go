@@ -74,7 +74,12 @@ type directLayer struct {
 	p        float64   // dropout: the drop probability
 	mask     []float32 // dropout: this batch's mask (0 or 1/(1-p))
 	first    bool      // the first layer with weights: its input's gradient is not needed
-	evalSkip bool      // dropout: nothing in evaluation
+	// pooled: a convolution followed by a max-pool, which forward runs in
+	// one pass image by image; the convolution's output, read by nothing
+	// else (the pool's backward pass needs only its winners), is never
+	// stored, and has no buffer.
+	pooled   bool
+	evalSkip bool // dropout: nothing in evaluation
 }
 
 // newDirect returns the direct executor of m's steps for batches of
@@ -167,12 +172,17 @@ func newDirect(m *Model, batch int, training bool) *direct {
 	}); ok {
 		d.sgemmRows = r.SgemmRows
 	}
+	for i, l := range d.layers[:len(d.layers)-1] {
+		l.pooled = l.kind == Conv2D && d.layers[i+1].kind == MaxPool
+	}
 	d.acts = make([][]float32, len(d.layers)+1)
 	d.grads = make([][]float32, len(d.layers)+1)
 	d.input = make([]float32, batch*size(m.InputShape))
 	d.acts[0] = d.input
 	for i, l := range d.layers {
-		d.acts[i+1] = make([]float32, batch*l.out)
+		if !l.pooled {
+			d.acts[i+1] = make([]float32, batch*l.out)
+		}
 		if !training {
 			continue
 		}
@@ -239,7 +249,14 @@ func (d *direct) drawMasks(rng *rand.Rand) {
 // forward runs rows [0, n) of acts[0] through the layers into the logits
 // (acts[len(layers)]); training applies the dropout masks.
 func (d *direct) forward(n int, training bool) {
-	for i, l := range d.layers {
+	for i := 0; i < len(d.layers); i++ {
+		l := d.layers[i]
+		if l.pooled {
+			p := d.layers[i+1]
+			l.conv.ForwardPool(d.acts[i][:n*l.in], l.w, l.b, p.pool, d.acts[i+2][:n*p.out], n, l.c, l.h, l.wd, l.o, p.relu)
+			i++ // the pool's done
+			continue
+		}
 		in, out := d.acts[i][:n*l.in], d.acts[i+1][:n*l.out]
 		switch l.kind {
 		case Dense:
