@@ -84,3 +84,43 @@ rmore:
 rdone:
 	VZEROUPPER
 	RET
+
+// func loadRows6RunsAVX512(panel, padded, rows unsafe.Pointer, n int, runs unsafe.Pointer)
+// loadRowsRunsAVX512 for exactly six runs (runs with a zero mask load
+// nothing), row by row: each row is six masked loads merged into one
+// register, then one store.
+TEXT ·loadRows6RunsAVX512(SB), NOSPLIT, $0-40
+	MOVQ    panel+0(FP), DI
+	MOVQ    padded+8(FP), SI
+	MOVQ    rows+16(FP), R8
+	MOVQ    n+24(FP), CX
+	MOVQ    runs+32(FP), R9
+	MOVLQSX 0(R9), R10
+	KMOVW   4(R9), K1
+	MOVLQSX 8(R9), R11
+	KMOVW   12(R9), K2
+	MOVLQSX 16(R9), R12
+	KMOVW   20(R9), K3
+	MOVLQSX 24(R9), R13
+	KMOVW   28(R9), K4
+	MOVLQSX 32(R9), R14
+	KMOVW   36(R9), K5
+	MOVLQSX 40(R9), R15
+	KMOVW   44(R9), K6
+
+r6row:
+	MOVLQSX   (R8), AX
+	LEAQ      (SI)(AX*4), AX
+	VMOVUPS.Z (AX)(R10*4), K1, Z0
+	VMOVUPS   (AX)(R11*4), K2, Z0
+	VMOVUPS   (AX)(R12*4), K3, Z0
+	VMOVUPS   (AX)(R13*4), K4, Z0
+	VMOVUPS   (AX)(R14*4), K5, Z0
+	VMOVUPS   (AX)(R15*4), K6, Z0
+	VMOVUPS   Z0, (DI)
+	ADDQ      $4, R8
+	ADDQ      $64, DI
+	DECQ      CX
+	JNZ       r6row
+	VZEROUPPER
+	RET
