@@ -9,20 +9,22 @@
 # The first epoch of every run is left out (warm-up). BATCH sets the batch
 # size of both (default 128).
 #
-# PyTorch's figure is its FASTEST setting: every round runs all eight of
-# OpenBLAS threads 1 and 2 x torch threads 1 and 2 x Adam foreach 0 and 1
-# (PyTorch 1.13's default single-tensor Adam spends most of an MLP step in
-# aten::div on this CPU; its foreach Adam does not), and the setting with
-# the lowest median epoch is the one compared against. A round of the MLP
-# takes about a minute and a half; of the CNN far longer (PyTorch's CNN
-# epochs take 50-80 s here): TORCH_SETTINGS="blas1-threads2-foreach1 ..."
-# runs only the settings it lists, e.g. the fastest of bench/step.sh.
+# PyTorch's figure is its FASTEST setting: every round runs all of
+# OpenBLAS threads 1 and 2 x torch threads 1 and 2 x Adam foreach 0 and 1 x
+# allocator (glibc's malloc tuned, and tcmalloc when installed: see
+# bench/lib.sh), and the setting with the lowest median epoch is the one
+# compared against (PyTorch 1.13's default single-tensor Adam spends most
+# of an MLP step in aten::div on this CPU; its foreach Adam does not; and
+# glibc's malloc as it comes makes its CNN steps 3x slower). A round of the
+# MLP takes a few minutes; of the CNN far longer:
+# TORCH_SETTINGS="blas1-threads2-foreach1-glibc ..." runs only the
+# settings it lists, e.g. the fastest of bench/step.sh.
 #
 # The shared lock $BENCH_LOCK (/tmp/bench.lock) is held for each MLP round
 # (about two minutes) and for each CNN run, so that no two timings on the
 # machine overlap and others can take turns. Needs Debian's
-# dataset-fashion-mnist (and python3-torch with libopenblas0-pthread for
-# the comparison); /usr/bin/time (GNU) for the memory figures.
+# dataset-fashion-mnist (and python3-torch with libopenblas0-pthread and
+# libtcmalloc-minimal4 for the comparison); /usr/bin/time (GNU) for the memory figures.
 set -euo pipefail
 arch=${1:-mlp}
 epochs=${2:-2}
@@ -50,11 +52,9 @@ practica() {
 
 # torch R SETTING: one run; appends "R seconds" per epoch after the first.
 torch() {
-  local s=$2 blas th fe
-  blas=${s#blas}; blas=${blas%%-*}
-  th=${s#*threads}; th=${th%%-*}
-  fe=${s##*foreach}
-  run "$s" env OPENBLAS_NUM_THREADS="$blas" TORCH_ADAM_FOREACH="$fe" /usr/bin/python3 bench/torch_fashion.py "$arch" "$epochs" "$th" "$batch"
+  local s=$2
+  # shellcheck disable=SC2046 # torch_env's words are env's arguments
+  run "$s" env $(torch_env "$s") /usr/bin/python3 bench/torch_fashion.py "$arch" "$epochs" "$(torch_threads "$s")" "$batch"
   awk -v r="$1" '$1 == "epoch" && $2 > 1 {print r, $4}' "$tmp/$s.out" >>"$tmp/$s.ep"
 }
 
@@ -63,7 +63,7 @@ if [ $have_torch = 1 ]; then
   if [ -n "${TORCH_SETTINGS:-}" ]; then
     read -r -a settings <<<"$TORCH_SETTINGS"
   else
-    for blas in 1 2; do for th in 1 2; do for fe in 0 1; do settings+=("blas$blas-threads$th-foreach$fe"); done; done; done
+    mapfile -t settings < <(torch_settings)
   fi
 fi
 order=(practica "${settings[@]}")

@@ -5,7 +5,8 @@
 # `train` builds by default and the Fashion-MNIST mlp (784-256-128-10): the
 # latency of one example and the throughput of batches of 64. Rounds are
 # interleaved, Practica at GOMAXPROCS 1 and 2 and PyTorch at torch threads
-# 1 and 2 x OpenBLAS threads 1 and 2; each figure is the median call of a
+# 1 and 2 x OpenBLAS threads 1 and 2 x allocator (glibc's malloc tuned, and
+# tcmalloc when installed: see bench/lib.sh); each figure is the median call of a
 # run, and the script prints the median over rounds of each setting,
 # PyTorch's fastest setting, and the ratio. Usage, from the repository's
 # root:
@@ -14,7 +15,8 @@
 # -test.benchtime, TORCH_SECONDS (default 1) the time PyTorch spends on each
 # batch size. Every timed run holds /tmp/bench.lock (flock), so that no two
 # timings on the machine overlap; the build happens outside it.
-# Needs Debian's python3-torch (with libopenblas0-pthread) for PyTorch's side.
+# Needs Debian's python3-torch (with libopenblas0-pthread, and
+# libtcmalloc-minimal4) for PyTorch's side.
 set -euo pipefail
 rounds=${1:-5}
 benchtime=${BENCHTIME:-1s}
@@ -24,15 +26,7 @@ cd "$(dirname "$0")/.."
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 go test -c -o "$tmp/model.test" ./model
-have_torch=0
-if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
-  have_torch=1
-  # Debian's torch multiplies through whatever libblas.so.3 points to; the
-  # reference BLAS is ~25x slower than OpenBLAS and makes the comparison moot.
-  if ! update-alternatives --query libblas.so.3-x86_64-linux-gnu 2>/dev/null | grep -q '^Value: .*openblas'; then
-    echo "warning: libblas.so.3 is not OpenBLAS; install libopenblas0-pthread for a fair PyTorch baseline" >&2
-  fi
-fi
+. bench/lib.sh
 
 # Each record: side setting model batch us/example examples/s [B/op allocs/op]
 practica() {
@@ -45,10 +39,11 @@ practica() {
     }'
 }
 pytorch() {
-  local threads=$1 blas=$2 m
+  local threads=$1 blas=$2 alloc=$3 m
   for m in digits-cnn fashion-mlp; do
-    OPENBLAS_NUM_THREADS=$blas flock "$lock" /usr/bin/python3 bench/torch_infer.py "$m" "$threads" "$torch_seconds" |
-      awk -v s="torch=$threads,openblas=$blas" -v m="$m" '{print "pytorch", s, m, $2, $4, $6}'
+    # shellcheck disable=SC2046 # torch_env's words are env's arguments
+    flock "$lock" env $(torch_env "blas$blas-threads$threads-foreach0-$alloc") /usr/bin/python3 bench/torch_infer.py "$m" "$threads" "$torch_seconds" |
+      awk -v s="torch=$threads,openblas=$blas,$alloc" -v m="$m" '{print "pytorch", s, m, $2, $4, $6}'
   done
 }
 
@@ -57,8 +52,12 @@ echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 for r in $(seq "$rounds"); do
   for procs in 1 2; do practica "$procs" >>"$tmp/r"; done
   if [ $have_torch = 1 ]; then
+    allocs=(glibc)
+    if [ -e "$tcmalloc" ]; then allocs+=(tcmalloc); fi
     for threads in 1 2; do
-      for blas in 1 2; do pytorch "$threads" "$blas" >>"$tmp/r"; done
+      for blas in 1 2; do
+        for alloc in "${allocs[@]}"; do pytorch "$threads" "$blas" "$alloc" >>"$tmp/r"; done
+      done
     done
   fi
   echo "round $r/$rounds done (load average $(cut -d' ' -f1-3 /proc/loadavg))" >&2
@@ -101,8 +100,9 @@ for model in ("digits-cnn", "fashion-mlp"):
             (pb, pv, pvals), (tb, tv, tvals) = sides["practica"], sides["pytorch"]
             # > 1 means Practica is slower (more time, or fewer examples/s)
             slower = lambda p, t: p / t if batch == 1 else t / p
+            one = min((v for s, v in tvals.items() if s.startswith("torch=1,openblas=1,")), key=lambda v: v if batch == 1 else -v)
             print("  ratio practica/pytorch time, fastest settings: %.2f; one thread each (GOMAXPROCS=1 against torch=1,openblas=1): %.2f"
-                  % (slower(pv, tv), slower(pvals["GOMAXPROCS=1"], tvals["torch=1,openblas=1"])))
+                  % (slower(pv, tv), slower(pvals["GOMAXPROCS=1"], one)))
         print()
 EOF
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -8,21 +8,23 @@
 #   bench/step.sh [mlp|cnn|both] [ROUNDS]        (defaults: both, 5)
 #
 # PyTorch's figure is its FASTEST setting, not its default: every round
-# runs all eight of OpenBLAS threads 1 and 2 x torch threads 1 and 2 x
-# Adam foreach 0 and 1, and the setting with the lowest median is the one
-# compared against. Adam's foreach implementation is among them because
-# PyTorch 1.13's default (single-tensor) Adam spends most of an MLP step in
-# aten::div on this CPU (about 8 ms/step against 2 ms with foreach): a
-# comparison with the default alone would flatter Practica. A PyTorch CNN
-# step is bimodal here (about 36 ms in some processes, 105-200 ms in
-# others, the same setting), so the script also prints PyTorch's single
-# best run and Practica's median against it.
+# runs all of OpenBLAS threads 1 and 2 x torch threads 1 and 2 x Adam
+# foreach 0 and 1 x allocator (glibc's malloc tuned, and tcmalloc when
+# installed: see bench/lib.sh), and the setting with the lowest median is
+# the one compared against. Adam's foreach implementation is among them
+# because PyTorch 1.13's default (single-tensor) Adam spends most of an MLP
+# step in aten::div on this CPU (about 8 ms/step against 2 ms with
+# foreach), and the allocators because with glibc's malloc as it comes a
+# PyTorch CNN step takes 100-230 ms here instead of 33-45: a comparison with
+# the defaults would flatter Practica. The script also prints PyTorch's
+# single best run and Practica's median against it.
 #
-# STEPS_MLP and STEPS_CNN set the steps timed per run (300, 25). Each round
-# of a model (nine runs, about a minute) holds the shared lock $BENCH_LOCK
-# (/tmp/bench.lock), so that no two timings on the machine overlap and
-# others can take turns between rounds. Needs python3-torch with libopenblas0-pthread for the
-# PyTorch side; /usr/bin/time (GNU) for the peak RSS figures.
+# STEPS_MLP and STEPS_CNN set the steps timed per run (300, 25). Each
+# round of a model (seventeen runs, one to two minutes) holds the shared
+# lock $BENCH_LOCK (/tmp/bench.lock), so that no two timings on the machine
+# overlap and others can take turns between rounds. Needs python3-torch
+# with libopenblas0-pthread (and libtcmalloc-minimal4) for the PyTorch
+# side; /usr/bin/time (GNU) for the peak RSS figures.
 set -euo pipefail
 which=${1:-both}
 rounds=${2:-5}
@@ -44,7 +46,7 @@ go test -c -o "$tmp/train.test" ./train
 
 settings=()
 if [ $have_torch = 1 ]; then
-  for blas in 1 2; do for th in 1 2; do for fe in 0 1; do settings+=("blas$blas-threads$th-foreach$fe"); done; done; done
+  mapfile -t settings < <(torch_settings)
 fi
 
 # one_round ARCH R: Practica and every PyTorch setting once, the order
@@ -60,10 +62,8 @@ one_round() {
       run "$arch-practica" "$tmp/train.test" -test.run '^$' -test.bench "$bench" -test.benchtime "${steps}x"
       awk -v r="$r" '{for (i = 2; i <= NF; i++) if ($i == "ms/step") print r, $(i-1)}' "$tmp/$arch-practica.out" >>"$tmp/$arch-practica.ms"
     else
-      local blas=${job#blas}; blas=${blas%%-*}
-      local th=${job#*threads}; th=${th%%-*}
-      local fe=${job##*foreach}
-      run "$arch-$job" env OPENBLAS_NUM_THREADS="$blas" TORCH_ADAM_FOREACH="$fe" /usr/bin/python3 bench/torch_step.py "$arch" "$steps" "$th"
+      # shellcheck disable=SC2046 # torch_env's words are env's arguments
+      run "$arch-$job" env $(torch_env "$job") /usr/bin/python3 bench/torch_step.py "$arch" "$steps" "$(torch_threads "$job")"
       awk -v r="$r" '$1 == "ms/step" {print r, $2}' "$tmp/$arch-$job.out" >>"$tmp/$arch-$job.ms"
     fi
   done
