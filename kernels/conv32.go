@@ -119,6 +119,7 @@ type convScratch struct {
 	padded  [2][]float32
 	col     [2][]float32
 	partial []float32
+	terms   []float32 // a pooled convolution's bias terms (poolTerms)
 }
 
 func grow(buf []float32, n int) []float32 {
@@ -159,34 +160,105 @@ func convForward32(x, w, bias, out []float32, n, c, h, wd, o int, s *convScratch
 
 func convBackwardInput32(w, dy, dx []float32, n, c, o, h, wd int, s *convScratch) {
 	hw := h * wd
-	s.packedW = prepackA(s.packedW, w, c*9, true, c*9, o)
-	srcWT := prepackedSource(s.packedW, c*9)
+	srcWT := s.transposedFilters(w, c, o)
 	halves(n, func(part, lo, hi int) {
 		s.col[part] = grow(s.col[part], c*9*hw)
-		col := s.col[part]
 		for img := lo; img < hi; img++ {
-			gemmPanels(fastKernel, c*9, hw, o, 1, srcWT, matrixSource(dy[img*o*hw:(img+1)*o*hw], hw, hw), col, hw, true, 1)
-			col2im(col, dx[img*c*hw:(img+1)*c*hw], c, h, wd)
+			inputGradImage(srcWT, dy[img*o*hw:(img+1)*o*hw], dx[img*c*hw:(img+1)*c*hw], s.col[part], c, o, h, wd)
 		}
 	})
 }
 
+// transposedFilters packs the o×(c·9) filters transposed, the left
+// operand of the input gradient.
+func (s *convScratch) transposedFilters(w []float32, c, o int) aSource {
+	s.packedW = prepackA(s.packedW, w, c*9, true, c*9, o)
+	return prepackedSource(s.packedW, c*9)
+}
+
+// inputGradImage writes one image's input gradient dx (c×h×w) from its
+// output gradient dy (o×h·w): col = Wᵀ·dy, folded back by col2im.
+func inputGradImage(srcWT aSource, dy, dx, col []float32, c, o, h, wd int) {
+	hw := h * wd
+	gemmPanels(fastKernel, c*9, hw, o, 1, srcWT, matrixSource(dy, hw, hw), col, hw, true, 1)
+	col2im(col, dx, c, h, wd)
+}
+
+// filterGradImage adds one image's part of the filter gradient,
+// dy·colᵀ, into acc (o×c·9), or stores it there when first.
+func filterGradImage(g *geometry, x, dy, padded, acc []float32, o int, first bool) {
+	g.pad(x, padded)
+	gemmPanels(fastKernel, o, g.c*9, g.hw, 1, matrixASource(dy, g.hw), g.colTSource(padded), acc, g.c*9, first, 1)
+}
+
 func convBackwardFilter32(x, dy, dw []float32, n, c, h, wd, o int, s *convScratch) {
 	g := newGeometry(c, h, wd)
-	s.partial = grow(s.partial, len(dw))
-	partial := [2][]float32{dw, s.partial}
+	partial := s.partials(dw)
 	halves(n, func(part, lo, hi int) {
 		s.padded[part] = grow(s.padded[part], c*g.plane)
-		padded := s.padded[part]
-		acc := partial[part]
 		for img := lo; img < hi; img++ {
-			g.pad(x[img*c*g.hw:(img+1)*c*g.hw], padded)
-			gemmPanels(fastKernel, o, c*9, g.hw, 1, matrixASource(dy[img*o*g.hw:(img+1)*o*g.hw], g.hw), g.colTSource(padded), acc, c*9, img == lo, 1)
+			filterGradImage(&g, x[img*c*g.hw:(img+1)*c*g.hw], dy[img*o*g.hw:(img+1)*o*g.hw], s.padded[part], partial[part], o, img == lo)
 		}
 	})
+	s.sumPartials(dw, n)
+}
+
+// partials returns the filter gradient's two halves' sums: dw itself for
+// the first half of the batch, the scratch's for the second.
+func (s *convScratch) partials(dw []float32) [2][]float32 {
+	s.partial = grow(s.partial, len(dw))
+	return [2][]float32{dw, s.partial}
+}
+
+// sumPartials adds the second half's sum into dw, when there was one.
+func (s *convScratch) sumPartials(dw []float32, n int) {
 	if n >= 2 {
 		for i := range dw {
 			dw[i] += s.partial[i]
 		}
+	}
+}
+
+// convBackwardPooled32 is the backward pass of a 3×3 convolution whose
+// output went through a 2×2 max-pool (winners in arg), from the pool's
+// output gradient dyPool: image by image, the pool's backward pass writes
+// the image's output gradient into scratch, and the input gradient (when
+// dx is not nil) and the filter gradient use it while it is in cache; the
+// bias gradient (when db is not nil) sums the pool's terms (poolTerms).
+// Every value is the one of the separate passes.
+func convBackwardPooled32(x, w, dyPool []float32, arg []uint8, dx, dw, db []float32, n, c, h, wd, o int, in, filt *convScratch) {
+	g := newGeometry(c, h, wd)
+	oh, ow := h/2, wd/2
+	per := o * oh * ow
+	var srcWT aSource
+	if dx != nil {
+		srcWT = in.transposedFilters(w, c, o)
+	}
+	partial := filt.partials(dw)
+	if db != nil {
+		filt.terms = grow(filt.terms, n*per)
+	}
+	halves(n, func(part, lo, hi int) {
+		filt.padded[part] = grow(filt.padded[part], c*g.plane)
+		filt.col[part] = grow(filt.col[part], o*g.hw)
+		dy := filt.col[part]
+		if dx != nil {
+			in.col[part] = grow(in.col[part], c*9*g.hw)
+		}
+		for img := lo; img < hi; img++ {
+			dyp, a := dyPool[img*per:(img+1)*per], arg[img*per:(img+1)*per]
+			poolBackwardPlanes(dyp, dy, a, 0, o, h, wd)
+			if db != nil {
+				poolTerms(dyp, a, filt.terms[img*per:(img+1)*per], o, oh, ow)
+			}
+			if dx != nil {
+				inputGradImage(srcWT, dy, dx[img*c*g.hw:(img+1)*c*g.hw], in.col[part], c, o, h, wd)
+			}
+			filterGradImage(&g, x[img*c*g.hw:(img+1)*c*g.hw], dy, filt.padded[part], partial[part], o, img == lo)
+		}
+	})
+	filt.sumPartials(dw, n)
+	if db != nil {
+		biasGrad(filt.terms, db, n, o, oh*ow)
 	}
 }

@@ -297,3 +297,34 @@ func hashOf(op G.Op) uint32 {
 	op.WriteHash(h)
 	return h.Sum32()
 }
+
+// poolTerms writes, for planes of oh×ow windows, the values the backward
+// pass scatters (dy times the window's pass bit) in the order they lie in
+// the input gradient, row-major: per output row, the values of the
+// windows won in their top row, in window order, then those won in their
+// bottom row. The input gradient's other values are +0, so a sum over
+// its plane in order (biasGrad's float64 chain) is the same sum over the
+// plane's terms, to the bit: a chain from +0 is never -0, and adding +0
+// to it changes nothing.
+func poolTerms(dy []float32, arg []uint8, terms []float32, planes, oh, ow int) {
+	if poolTermsVector(dy, arg, terms, planes, oh, ow) {
+		return
+	}
+	poolTermsLoop(dy, arg, terms, planes, oh, ow)
+}
+
+// poolTermsLoop is poolTerms in plain Go.
+func poolTermsLoop(dy []float32, arg []uint8, terms []float32, planes, oh, ow int) {
+	out := 0
+	for r := 0; r < planes*oh; r++ {
+		g, a := dy[r*ow:(r+1)*ow], arg[r*ow:(r+1)*ow]
+		for bottom := uint8(0); bottom <= 2; bottom += 2 {
+			for j, k := range a {
+				if k&2 == bottom {
+					terms[out] = g[j] * float32(k>>2)
+					out++
+				}
+			}
+		}
+	}
+}

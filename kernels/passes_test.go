@@ -273,3 +273,55 @@ func TestAddConstBits(t *testing.T) {
 		}
 	}
 }
+
+// TestPoolTermsBits: the bias gradient summed over the pool's terms is the
+// one summed over the input gradient the pool's backward pass scatters,
+// bit for bit (both zeros, infinities and NaNs among the gradients, ties
+// and windows that do not pass among the winners), by the vector pass and
+// the plain loop alike.
+func TestPoolTermsBits(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	shapes := []struct{ n, o, h, w int }{{1, 1, 2, 2}, {3, 5, 7, 9}, {4, 8, 28, 28}, {2, 3, 14, 14}, {2, 2, 6, 66}, {5, 9, 5, 3}}
+	for _, c := range shapes {
+		for trial := 0; trial < 4; trial++ {
+			relu, special := trial%2 == 1, trial >= 2
+			planes, oh, ow := c.n*c.o, c.h/2, c.w/2
+			x := make([]float32, planes*c.h*c.w)
+			for i := range x {
+				x[i] = specialFloat32(rng)
+			}
+			y, arg := make([]float32, planes*oh*ow), make([]uint8, planes*oh*ow)
+			poolForwardLoop(x, y, arg, 0, planes, c.h, c.w, relu)
+			dy := make([]float32, len(y))
+			for i := range dy {
+				dy[i] = float32(rng.NormFloat64())
+				if rng.IntN(8) == 0 {
+					// ±2⁶⁰, which cancel: what is added between them is lost, so the order shows
+					dy[i] = float32(math.Ldexp(float64(1-2*rng.IntN(2)), 60))
+				}
+				if special && rng.IntN(40) == 0 {
+					dy[i] = specialFloat32(rng)
+				}
+			}
+			dx := make([]float32, len(x))
+			poolBackwardLoop(dy, dx, arg, 0, planes, c.h, c.w)
+			want := make([]float32, c.o)
+			biasGrad(dx, want, c.n, c.o, c.h*c.w)
+			for _, vector := range []bool{false, true} {
+				terms := make([]float32, len(y))
+				if vector {
+					poolTerms(dy, arg, terms, planes, oh, ow)
+				} else {
+					poolTermsLoop(dy, arg, terms, planes, oh, ow)
+				}
+				got := make([]float32, c.o)
+				biasGrad(terms, got, c.n, c.o, oh*ow)
+				for i := range got {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("%+v relu %v special %v vector %v: db[%d] = %v (%#x), from the scattered gradient %v (%#x)", c, relu, special, vector, i, got[i], math.Float32bits(got[i]), want[i], math.Float32bits(want[i]))
+					}
+				}
+			}
+		}
+	}
+}

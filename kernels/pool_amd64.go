@@ -58,3 +58,20 @@ func col2imVector(col, x []float32, c, h, w int) bool {
 	col2imAVX512(unsafe.Pointer(&col[0]), unsafe.Pointer(&x[0]), c, h, w)
 	return true
 }
+
+//go:noescape
+func poolTermsAVX512(dy, arg, terms unsafe.Pointer, oh, ow int)
+
+// poolTermsVector does poolTerms with AVX-512 when the CPU has it and
+// reports whether it did.
+func poolTermsVector(dy []float32, arg []uint8, terms []float32, planes, oh, ow int) bool {
+	if !usePoolVector || planes == 0 || oh == 0 || ow == 0 {
+		return false
+	}
+	n := planes * oh * ow
+	_ = dy[n-1]
+	_ = arg[n-1]
+	_ = terms[n-1]
+	poolTermsAVX512(unsafe.Pointer(&dy[0]), unsafe.Pointer(&arg[0]), unsafe.Pointer(&terms[0]), planes*oh, ow)
+	return true
+}

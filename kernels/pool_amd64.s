@@ -390,3 +390,66 @@ cstore:
 	JNZ  cplane
 	VZEROUPPER
 	RET
+
+// func poolTermsAVX512(dy, arg, terms unsafe.Pointer, oh, ow int)
+// One plane: the values the backward pass scatters (dy times the window's
+// pass bit), reordered as they lie in the input gradient, row-major: per
+// output row, those of the windows won in their top row, in window order,
+// then those won in their bottom row. Every window gives one value, so a
+// plane gives oh·ow.
+TEXT ·poolTermsAVX512(SB), NOSPLIT, $0-40
+	MOVQ dy+0(FP), SI
+	MOVQ arg+8(FP), R8
+	MOVQ terms+16(FP), DI
+	MOVQ oh+24(FP), R9
+	MOVQ ow+32(FP), R11
+	MOVL         $2, BX
+	VPBROADCASTD BX, Z26
+
+trow:
+	// pass 0: the top row's winners; pass 1: the bottom row's
+	XORQ R10, R10
+
+tpass:
+	MOVQ SI, AX
+	MOVQ R8, DX
+	MOVQ R11, R13
+
+tchunk:
+	MOVQ  R13, R14
+	CMPQ  R14, $16
+	JLE   tcount
+	MOVQ  $16, R14
+
+tcount:
+	LOWBITS(R14, R12, K1)
+	VMOVUPS.Z   (AX), K1, Z0
+	VPMOVZXBD.Z (DX), K1, Z1
+	VPSRLD      $2, Z1, Z2
+	VCVTDQ2PS   Z2, Z2
+	VMULPS      Z2, Z0, Z0
+	VPTESTMD    Z26, Z1, K1, K2   // won in the bottom row
+	TESTQ       R10, R10
+	JNZ         tbottom
+	KANDNW      K1, K2, K2        // won in the top row
+
+tbottom:
+	VCOMPRESSPS Z0, K2, (DI)
+	KMOVW       K2, R12
+	POPCNTL     R12, R12
+	LEAQ        (DI)(R12*4), DI
+	ADDQ        $64, AX
+	ADDQ        $16, DX
+	SUBQ        $16, R13
+	JG          tchunk
+
+	INCQ R10
+	CMPQ R10, $2
+	JLT  tpass
+
+	LEAQ (SI)(R11*4), SI
+	ADDQ R11, R8
+	DECQ R9
+	JNZ  trow
+	VZEROUPPER
+	RET

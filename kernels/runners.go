@@ -43,6 +43,17 @@ func (k *Conv3x3Kernel) BackwardFilter(x, dy, dw []float32, n, c, h, wd, o int) 
 	convBackwardFilter32(x, dy, dw, n, c, h, wd, o, &k.filter)
 }
 
+// BackwardPool is the backward pass of ForwardPool: from the pooled
+// output's gradient dy (n×o×h/2×w/2) and pool's winners, it writes the
+// input's gradient into dx (unless dx is nil: the first layer's is not
+// needed), the filters' into dw and the bias's into db (unless nil),
+// image by image without storing the convolution output's gradient. The
+// values are those of pool's Backward, BackwardInput, BackwardFilter and
+// ConvBiasGrad.
+func (k *Conv3x3Kernel) BackwardPool(x, w, dy []float32, pool *MaxPool2x2Kernel, dx, dw, db []float32, n, c, h, wd, o int) {
+	convBackwardPooled32(x, w, dy, pool.arg, dx, dw, db, n, c, h, wd, o, &k.input, &k.filter)
+}
+
 // ConvBiasGrad writes the bias gradient of a convolution with o output
 // channels of hw positions into db: dy summed over images and positions.
 func ConvBiasGrad(dy, db []float32, n, o, hw int) { biasGrad(dy, db, n, o, hw) }

@@ -74,10 +74,10 @@ type directLayer struct {
 	p        float64   // dropout: the drop probability
 	mask     []float32 // dropout: this batch's mask (0 or 1/(1-p))
 	first    bool      // the first layer with weights: its input's gradient is not needed
-	// pooled: a convolution followed by a max-pool, which forward runs in
-	// one pass image by image; the convolution's output, read by nothing
-	// else (the pool's backward pass needs only its winners), is never
-	// stored, and has no buffer.
+	// pooled: a convolution followed by a max-pool, which forward and
+	// backward run in one pass each, image by image; the convolution's
+	// output, read by nothing else (the pool's backward pass needs only its
+	// winners), and its gradient are never stored, and have no buffers.
 	pooled   bool
 	evalSkip bool // dropout: nothing in evaluation
 }
@@ -186,7 +186,9 @@ func newDirect(m *Model, batch int, training bool) *direct {
 		if !training {
 			continue
 		}
-		d.grads[i+1] = make([]float32, batch*l.out)
+		if !l.pooled {
+			d.grads[i+1] = make([]float32, batch*l.out)
+		}
 		if l.kind == Dense || l.kind == Conv2D {
 			l.dw = make([]float32, len(l.w))
 			if l.b != nil {
@@ -367,6 +369,9 @@ func (d *direct) backward() {
 	n := d.batch
 	for i := len(d.layers) - 1; i >= 0; i-- {
 		l := d.layers[i]
+		if i > 0 && d.layers[i-1].pooled {
+			continue // a pool: its convolution's pass does it
+		}
 		in, out := d.acts[i], d.acts[i+1]
 		dout, din := d.grads[i+1], d.grads[i]
 		switch l.kind {
@@ -389,6 +394,17 @@ func (d *direct) backward() {
 				d.sgemm(blas.NoTrans, blas.Trans, n, l.in, l.out, 1, dout, l.out, l.w, l.out, 0, din, l.in)
 			})
 		case Conv2D:
+			if l.pooled {
+				// the pool's and the convolution's passes, image by image
+				if l.first {
+					din = nil
+				}
+				l.conv.BackwardPool(in, l.w, d.grads[i+2], d.layers[i+1].pool, din, l.dw, l.db, n, l.c, l.h, l.wd, l.o)
+				if l.first {
+					return
+				}
+				continue
+			}
 			if !l.first {
 				l.conv.BackwardInput(l.w, dout, din, n, l.c, l.h, l.wd, l.o)
 			}
