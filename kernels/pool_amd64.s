@@ -434,10 +434,16 @@ tcount:
 	KANDNW      K1, K2, K2        // won in the top row
 
 tbottom:
-	VCOMPRESSPS Z0, K2, (DI)
-	KMOVW       K2, R12
-	POPCNTL     R12, R12
-	LEAQ        (DI)(R12*4), DI
+	// compressed in a register and stored under a mask: AMD's Zen 4
+	// compresses to memory slowly
+	VCOMPRESSPS.Z Z0, K2, Z3
+	KMOVW         K2, R12
+	POPCNTL       R12, R12
+	MOVL          $0xFFFF, R15
+	BZHIL         R12, R15, R15
+	KMOVW         R15, K3
+	VMOVUPS       Z3, K3, (DI)
+	LEAQ          (DI)(R12*4), DI
 	ADDQ        $64, AX
 	ADDQ        $16, DX
 	SUBQ        $16, R13
