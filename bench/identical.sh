@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Checks that a change left training's results alone: builds cmd/train at
-# two git revisions, runs with each the default digits run (no flags) and a
-# Fashion-MNIST MLP run (--data fashion-mnist --model mlp --epochs EPOCHS),
-# and compares what they wrote: the checkpoints byte for byte, metrics.csv
+# two git revisions, runs with each the default digits run (no flags), a
+# Fashion-MNIST MLP run (--data fashion-mnist --model mlp --epochs EPOCHS)
+# and a Fashion-MNIST CNN run of one epoch (28x28 images through the
+# convolutions and pools, where the digits' are 8x8), and compares what they wrote: the checkpoints byte for byte, metrics.csv
 # in every column but the timing ones, the printed summary, and model.json
 # but for the run's name, time and directory. Exits 1 on any difference.
 # Usage, from the repository's root:
 #   bench/identical.sh OLD_REV [NEW_REV] [EPOCHS]
 # NEW_REV defaults to the working tree (uncommitted changes included),
-# EPOCHS to 2. Needs Debian's dataset-fashion-mnist for the second run.
+# EPOCHS to 2. Needs Debian's dataset-fashion-mnist for the second and
+# third runs.
 set -euo pipefail
 old=${1:?usage: bench/identical.sh OLD_REV [NEW_REV] [EPOCHS]}
 new=${2:-}
@@ -30,9 +32,10 @@ build "$new" "$tmp/new"
 for side in old new; do
   "$tmp/$side" --out "$tmp/$side-digits" -q --json >"$tmp/$side-digits.json"
   "$tmp/$side" --data fashion-mnist --model mlp --epochs "$epochs" --out "$tmp/$side-fmlp" -q --json >"$tmp/$side-fmlp.json"
+  "$tmp/$side" --data fashion-mnist --model cnn --epochs 1 --out "$tmp/$side-fcnn" -q --json >"$tmp/$side-fcnn.json"
 done
 status=0
-for run in digits fmlp; do
+for run in digits fmlp fcnn; do
   a=$(ls -d "$tmp"/old-$run/*/ | head -1)
   b=$(ls -d "$tmp"/new-$run/*/ | head -1)
   echo "$run:"
