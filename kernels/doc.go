@@ -29,6 +29,17 @@
 // ReLUForward and ReLUBackward, BiasReLU (a dense layer's bias and relu
 // in one pass), and BLAS.SgemmRows (a product of a few rows that reads B
 // in place instead of packing it, in the packed multiply's order).
+// Conv3x3Kernel's ForwardPool and BackwardPool run a convolution and the
+// 2×2 max-pool after it image by image, so that an image's convolution
+// output and its gradient are used while in cache and never stored; the
+// bias gradient is then summed over the pool's terms (poolTerms), the
+// same chain without the gradient's zeros.
+//
+// On CPUs with AVX-512 (vector.go), the max-pool's passes, col2im and the
+// bias gradient's terms are AVX-512 assembly (pool_amd64.s) and the
+// convolution's panels are packed by masked loads of runs of consecutive
+// offsets, or gathers (gather_amd64.s); each is tested bit for bit against
+// the plain Go loop it replaces, which runs elsewhere.
 //
 // Work is split in two with Both: the caller takes one half and the
 // process's helper goroutine, which stays awake between splits, the other

@@ -12,7 +12,9 @@
 // the same order, so the same bits (TestDirectMatchesGraph, the pinned
 // preset hashes), in buffers laid out once and without the machine's
 // allocations, copies and thread hand-offs, which cost as much as the
-// arithmetic on these models. Their graphs are still built: the input
+// arithmetic on these models. A convolution followed by a max-pool runs
+// as one pass each way, image by image, its output and that output's
+// gradient never stored. Their graphs are still built: the input
 // gradient, the features, MC dropout and every other model use them.
 //
 // Every workaround for a fault of gorgonia v0.9.18 lives here, each next to
